@@ -1,0 +1,276 @@
+//! KV cache size: exact bytes for MHA, GQA, MQA and MLA, with per-layer
+//! sliding windows.
+//!
+//! Per token and layer, standard attention caches one key and one value
+//! vector per KV head: `2 × n_kv_heads × d_head` elements (Shazeer 2019,
+//! "Fast Transformer Decoding", arXiv 1911.02150, §2 — MQA shares one head;
+//! Ainslie et al. 2023, "GQA", arXiv 2305.13245, §2 — G groups share G heads).
+//! Multi-head latent attention caches the compressed latent and the decoupled
+//! RoPE key: `(d_c + d_h^R)` elements per token and layer (DeepSeek-AI 2024,
+//! "DeepSeek-V2", arXiv 2405.04434, §2.1.3 and Table 1). A sliding-window
+//! layer keeps at most `W` tokens (Jiang et al. 2023, "Mistral 7B",
+//! arXiv 2310.06825, §2 "Rolling Buffer Cache"; Gemma Team 2024, "Gemma 2",
+//! arXiv 2408.00118, §2 — local layers with a 4096-token window alternate
+//! with global layers).
+
+use crate::arch::{KvLayout, ModelArch};
+use crate::error::{ceil_div, product, Checked, EstimateError, Result};
+use crate::precision::Dtype;
+use serde::Serialize;
+
+/// Largest context we compute for (2^40 tokens); beyond it is an input error.
+pub const MAX_CONTEXT: u64 = 1 << 40;
+/// Largest batch we compute for.
+pub const MAX_BATCH: u64 = 1 << 24;
+
+/// The KV cache of a model at a context length and batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KvCache {
+    /// Bytes per token across all layers, before any window cap.
+    pub bytes_per_token: u64,
+    /// Total bytes at `context × batch`, window caps applied.
+    pub total_bytes: u64,
+    /// Tokens actually held per sequence, summed over layers (for a readout of the window effect).
+    pub cached_token_layers: u64,
+    /// Layers whose cache is capped by a sliding window at this context.
+    pub capped_layers: u64,
+    pub context: u64,
+    pub batch: u64,
+    pub dtype: Dtype,
+}
+
+/// Bytes of `elements` values of `dtype`, rounded up to whole bytes.
+pub(crate) fn bytes_of(elements: u64, dtype: Dtype) -> Result<u64> {
+    Ok(ceil_div(elements.mul_or(dtype.bits(), "bits")?, 8))
+}
+
+/// Checks a context and batch against the supported ranges.
+pub fn check_workload(context: u64, batch: u64) -> Result<()> {
+    if context > MAX_CONTEXT {
+        return Err(EstimateError::OutOfRange {
+            what: "context".into(),
+            reason: format!("{context} tokens is more than the supported 2^40"),
+        });
+    }
+    if batch > MAX_BATCH {
+        return Err(EstimateError::OutOfRange {
+            what: "batch".into(),
+            reason: format!("{batch} is more than the supported {MAX_BATCH}"),
+        });
+    }
+    Ok(())
+}
+
+/// KV bytes per token across all layers for a layout, before window caps.
+pub fn bytes_per_token(num_layers: u64, layout: KvLayout, dtype: Dtype) -> Result<u64> {
+    let per_layer = layout.elements_per_token_per_layer()?;
+    bytes_of(per_layer.mul_or(num_layers, "KV elements per token")?, dtype)
+}
+
+/// The model's KV cache at `context` tokens for `batch` sequences.
+pub fn kv_cache(arch: &ModelArch, dtype: Dtype, context: u64, batch: u64) -> Result<KvCache> {
+    kv_cache_with_layout(arch, arch.kv_layout(), dtype, context, batch)
+}
+
+/// As [`kv_cache`], with the attention layout replaced (to ask "what if this
+/// model used MQA?"); layer count and sliding windows stay the model's own.
+pub fn kv_cache_with_layout(
+    arch: &ModelArch,
+    layout: KvLayout,
+    dtype: Dtype,
+    context: u64,
+    batch: u64,
+) -> Result<KvCache> {
+    check_workload(context, batch)?;
+    let per_layer = layout.elements_per_token_per_layer()?;
+    let layers = arch.num_layers;
+    let (cached_token_layers, capped_layers) = match &arch.sliding_window {
+        Some(sw) if sw.window < context => {
+            let sliding = sw.sliding_layer_count(layers);
+            let full = layers - sliding;
+            let tokens = full
+                .mul_or(context, "cached tokens")?
+                .add_or(sliding.mul_or(sw.window, "cached tokens")?, "cached tokens")?;
+            (tokens, sliding)
+        }
+        _ => (layers.mul_or(context, "cached tokens")?, 0),
+    };
+    let elements = product(&[cached_token_layers, per_layer, batch], "KV cache size")?;
+    Ok(KvCache {
+        bytes_per_token: bytes_per_token(layers, layout, dtype)?,
+        total_bytes: bytes_of(elements, dtype)?,
+        cached_token_layers,
+        capped_layers,
+        context,
+        batch,
+        dtype,
+    })
+}
+
+/// The four attention layouts the KV widget compares, derived from a model's
+/// head geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttentionVariant {
+    /// One KV head per query head.
+    Mha,
+    /// The model's own grouped KV heads (or 8 groups if the model has none).
+    Gqa,
+    /// A single KV head.
+    Mqa,
+    /// A latent of `4 × d_head` plus a RoPE key of `d_head / 2`: DeepSeek-V2's
+    /// choice (d_c = 4 d_h = 512, d_h^R = d_h / 2 = 64; §2.1.3, "equivalent to
+    /// GQA with only 2.25 groups").
+    Mla,
+}
+
+impl AttentionVariant {
+    pub const ALL: [AttentionVariant; 4] = [Self::Mha, Self::Gqa, Self::Mqa, Self::Mla];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Mha => "mha",
+            Self::Gqa => "gqa",
+            Self::Mqa => "mqa",
+            Self::Mla => "mla",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Mha => "MHA",
+            Self::Gqa => "GQA",
+            Self::Mqa => "MQA",
+            Self::Mla => "MLA",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.id().eq_ignore_ascii_case(s))
+    }
+
+    /// The KV layout this variant gives a model with the same heads.
+    pub fn layout_for(self, arch: &ModelArch) -> KvLayout {
+        let own = arch.kv_layout();
+        let (heads, head_dim) = match &arch.attention {
+            crate::arch::Attention::Standard(a) => (a.num_heads, a.head_dim),
+            crate::arch::Attention::Latent(m) => (m.num_heads, m.v_head_dim),
+        };
+        match self {
+            Self::Mha => KvLayout::Heads { kv_heads: heads, k_head_dim: head_dim, v_head_dim: head_dim },
+            Self::Gqa => match own {
+                KvLayout::Heads { kv_heads, .. } if kv_heads > 1 && kv_heads < heads => own,
+                _ => KvLayout::Heads {
+                    kv_heads: if heads % 8 == 0 { 8.min(heads) } else { 1 },
+                    k_head_dim: head_dim,
+                    v_head_dim: head_dim,
+                },
+            },
+            Self::Mqa => KvLayout::Heads { kv_heads: 1, k_head_dim: head_dim, v_head_dim: head_dim },
+            Self::Mla => match own {
+                KvLayout::Latent { .. } => own,
+                _ => KvLayout::Latent { latent_dim: 4 * head_dim, rope_dim: head_dim / 2 },
+            },
+        }
+    }
+
+    /// Which variant a model's own attention is.
+    pub fn of(arch: &ModelArch) -> Self {
+        match arch.kv_layout() {
+            KvLayout::Latent { .. } => Self::Mla,
+            KvLayout::Heads { kv_heads, .. } if kv_heads == 1 => Self::Mqa,
+            KvLayout::Heads { kv_heads, .. } if kv_heads == arch.num_heads() => Self::Mha,
+            KvLayout::Heads { .. } => Self::Gqa,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::preset;
+
+    /// Llama-3-8B: 32 layers × 8 KV heads × 128 × 2 (K and V) × 2 bytes
+    /// = 131,072 bytes per token (128 KiB), hand-computed.
+    #[test]
+    fn llama3_8b_per_token() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let kv = kv_cache(&m, Dtype::Bf16, 8192, 1).unwrap();
+        assert_eq!(kv.bytes_per_token, 131_072);
+        assert_eq!(kv.total_bytes, 131_072 * 8192);
+        let fp8 = kv_cache(&m, Dtype::Fp8, 8192, 4).unwrap();
+        assert_eq!(fp8.total_bytes, 65_536 * 8192 * 4);
+    }
+
+    /// The articles' 7B-class MHA model: 2 × 32 × 32 × 128 × 2 = 524,288 B/token,
+    /// so 4K tokens = 2 GiB exactly.
+    #[test]
+    fn seven_b_class_mha() {
+        let m = preset("llama-2-7b").unwrap().arch().unwrap();
+        let kv = kv_cache(&m, Dtype::Fp16, 4096, 1).unwrap();
+        assert_eq!(kv.bytes_per_token, 524_288);
+        assert_eq!(kv.total_bytes, 2 * crate::units::GIB);
+        let mqa = kv_cache_with_layout(&m, AttentionVariant::Mqa.layout_for(&m), Dtype::Fp16, 4096, 1)
+            .unwrap();
+        assert_eq!(mqa.total_bytes * 32, kv.total_bytes);
+    }
+
+    /// DeepSeek-V3: 61 layers × (512 + 64) × 2 bytes = 70,272 B/token.
+    #[test]
+    fn deepseek_v3_mla() {
+        let m = preset("deepseek-v3").unwrap().arch().unwrap();
+        let kv = kv_cache(&m, Dtype::Bf16, 1000, 1).unwrap();
+        assert_eq!(kv.bytes_per_token, 61 * 576 * 2);
+        assert_eq!(kv.total_bytes, 70_272 * 1000);
+    }
+
+    /// Mistral 7B v0.1 caps every layer at its 4096-token window.
+    #[test]
+    fn mistral_window_caps_all_layers() {
+        let m = preset("mistral-7b-v0.1").unwrap().arch().unwrap();
+        let short = kv_cache(&m, Dtype::Bf16, 4096, 1).unwrap();
+        let long = kv_cache(&m, Dtype::Bf16, 32_768, 1).unwrap();
+        assert_eq!(short.total_bytes, long.total_bytes);
+        assert_eq!(long.capped_layers, 32);
+        assert_eq!(long.bytes_per_token, 131_072);
+    }
+
+    /// Gemma 2 9B: 21 local layers capped at 4096, 21 global layers full.
+    /// Per layer-token: 8 KV heads × 256 × 2 × 2 B = 8192 B.
+    #[test]
+    fn gemma2_alternating_layers() {
+        let m = preset("gemma-2-9b").unwrap().arch().unwrap();
+        let kv = kv_cache(&m, Dtype::Bf16, 8192, 1).unwrap();
+        assert_eq!(kv.capped_layers, 21);
+        assert_eq!(kv.total_bytes, (21 * 8192 + 21 * 4096) * 8192);
+        assert_eq!(kv.bytes_per_token, 42 * 8192);
+    }
+
+    #[test]
+    fn int4_rounds_up_to_bytes() {
+        let m = preset("gpt2").unwrap().arch().unwrap();
+        let kv = kv_cache(&m, Dtype::Int4, 1, 1).unwrap();
+        // 12 layers × 12 heads × 64 × 2 = 18,432 elements × 4 bits = 9,216 bytes.
+        assert_eq!(kv.total_bytes, 9_216);
+    }
+
+    #[test]
+    fn out_of_range_is_an_error() {
+        let m = preset("gpt2").unwrap().arch().unwrap();
+        assert!(kv_cache(&m, Dtype::Bf16, u64::MAX, 1).is_err());
+        assert!(kv_cache(&m, Dtype::Bf16, 1, u64::MAX).is_err());
+    }
+
+    #[test]
+    fn variants_of_a_gqa_model() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        assert_eq!(AttentionVariant::of(&m), AttentionVariant::Gqa);
+        let per = |v: AttentionVariant| bytes_per_token(32, v.layout_for(&m), Dtype::Bf16).unwrap();
+        assert_eq!(per(AttentionVariant::Mha), 524_288);
+        assert_eq!(per(AttentionVariant::Gqa), 131_072);
+        assert_eq!(per(AttentionVariant::Mqa), 16_384);
+        // (512 + 64) × 32 × 2 = 36,864: 2.25 groups' worth, as DeepSeek-V2 says.
+        assert_eq!(per(AttentionVariant::Mla), 36_864);
+        assert_eq!(per(AttentionVariant::Mla) * 4, per(AttentionVariant::Mqa) * 9);
+    }
+}

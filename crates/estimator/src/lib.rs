@@ -1,0 +1,31 @@
+//! # llmem-estimator
+//!
+//! An exact memory model of large language models, with no web dependencies:
+//! the same crate drives the llmem site's widgets (compiled to wasm), the
+//! build-time figures in its articles and the `llmem` command-line tool.
+//!
+//! Where the model is exact — parameter counts, weights in every format, KV
+//! cache, ZeRO partitioning — tests pin it to published figures. Where it
+//! approximates (activation memory of modern layers, runtime overhead,
+//! throughput ceilings), the doc comment says so and cites the source of the
+//! approximation.
+//!
+//! Every function validates its input and returns [`EstimateError`] rather
+//! than panicking; integer arithmetic is checked, and no float result is NaN
+//! or infinite.
+
+pub mod arch;
+pub mod config;
+pub mod error;
+pub mod gguf;
+pub mod kv_cache;
+pub mod precision;
+pub mod presets;
+pub mod units;
+
+pub use arch::{Attention, Family, KvLayout, ModelArch, ParamCounts, Tensor, TensorKind};
+pub use config::{parse_config, SUPPORTED_MODEL_TYPES};
+pub use error::{EstimateError, Result};
+pub use kv_cache::{kv_cache, AttentionVariant, KvCache};
+pub use precision::{weights_footprint, Dtype, WeightFormat, WeightsFootprint};
+pub use presets::{preset, Preset, PRESETS};

@@ -1,0 +1,156 @@
+//! Byte units and their display.
+//!
+//! The site shows decimal gigabytes (GB, 10^9 bytes) because that is what
+//! vendors print on datasheets and model cards; the binary figure (GiB, 2^30
+//! bytes) is always available next to it. Both are defined by IEC 80000-13.
+
+use serde::{Deserialize, Serialize};
+
+/// 10^9 bytes.
+pub const GB: u64 = 1_000_000_000;
+/// 2^30 bytes.
+pub const GIB: u64 = 1 << 30;
+/// 10^6 bytes.
+pub const MB: u64 = 1_000_000;
+/// 2^20 bytes.
+pub const MIB: u64 = 1 << 20;
+/// 10^12 bytes.
+pub const TB: u64 = 1_000_000_000_000;
+
+/// Which family of units to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum UnitSystem {
+    /// kB, MB, GB, TB (powers of 1000) — the site default.
+    #[default]
+    Decimal,
+    /// KiB, MiB, GiB, TiB (powers of 1024).
+    Binary,
+}
+
+/// Formats a byte count with three significant digits in the chosen system,
+/// e.g. `16.1 GB` or `15.0 GiB`.
+pub fn format_bytes(bytes: u64, system: UnitSystem) -> String {
+    format_bytes_f64(bytes as f64, system)
+}
+
+/// As [`format_bytes`], for a fractional byte count (never NaN in output:
+/// non-finite or negative inputs print as `—`).
+pub fn format_bytes_f64(bytes: f64, system: UnitSystem) -> String {
+    if !bytes.is_finite() || bytes < 0.0 {
+        return "—".to_string();
+    }
+    let (base, names): (f64, [&str; 6]) = match system {
+        UnitSystem::Decimal => (1000.0, ["B", "kB", "MB", "GB", "TB", "PB"]),
+        UnitSystem::Binary => (1024.0, ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]),
+    };
+    let mut value = bytes;
+    let mut idx = 0;
+    while value >= base && idx < names.len() - 1 {
+        value /= base;
+        idx += 1;
+    }
+    if idx == 0 {
+        return format!("{} B", bytes.round() as u64);
+    }
+    format!("{} {}", three_significant(value), names[idx])
+}
+
+/// Formats a value with about three significant digits: `1.23`, `12.3`, `123`.
+pub fn three_significant(value: f64) -> String {
+    if !value.is_finite() {
+        return "—".to_string();
+    }
+    let a = value.abs();
+    if a >= 100.0 {
+        format!("{:.0}", value)
+    } else if a >= 10.0 {
+        format!("{:.1}", value)
+    } else {
+        format!("{:.2}", value)
+    }
+}
+
+/// Gigabytes as a float (decimal).
+pub fn to_gb(bytes: u64) -> f64 {
+    bytes as f64 / GB as f64
+}
+
+/// Gibibytes as a float (binary).
+pub fn to_gib(bytes: u64) -> f64 {
+    bytes as f64 / GIB as f64
+}
+
+/// Formats a count with thousands separators, e.g. `8,030,261,248`.
+pub fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Short human form of a token count: `512`, `8K`, `128K`, `1M` (K = 1024, as
+/// context windows are quoted in powers of two).
+pub fn format_tokens(tokens: u64) -> String {
+    if tokens >= 1 << 20 && tokens % (1 << 20) == 0 {
+        format!("{}M", tokens >> 20)
+    } else if tokens >= 1024 && tokens % 1024 == 0 {
+        format!("{}K", tokens >> 10)
+    } else {
+        group_thousands(tokens)
+    }
+}
+
+/// Short human form of a parameter count: `124M`, `8.03B`, `671B`.
+pub fn format_params(params: u64) -> String {
+    let p = params as f64;
+    if p >= 1e12 {
+        format!("{}T", three_significant(p / 1e12))
+    } else if p >= 1e9 {
+        format!("{}B", three_significant(p / 1e9))
+    } else if p >= 1e6 {
+        format!("{}M", three_significant(p / 1e6))
+    } else if p >= 1e3 {
+        format!("{}K", three_significant(p / 1e3))
+    } else {
+        params.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_and_binary() {
+        assert_eq!(format_bytes(16_060_522_496, UnitSystem::Decimal), "16.1 GB");
+        assert_eq!(format_bytes(16_060_522_496, UnitSystem::Binary), "15.0 GiB");
+        assert_eq!(format_bytes(999, UnitSystem::Decimal), "999 B");
+        assert_eq!(format_bytes(1_500, UnitSystem::Decimal), "1.50 kB");
+        assert_eq!(format_bytes(GIB, UnitSystem::Binary), "1.00 GiB");
+    }
+
+    #[test]
+    fn thousands_and_tokens() {
+        assert_eq!(group_thousands(8_030_261_248), "8,030,261,248");
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(100), "100");
+        assert_eq!(format_tokens(8192), "8K");
+        assert_eq!(format_tokens(131_072), "128K");
+        assert_eq!(format_tokens(1 << 20), "1M");
+        assert_eq!(format_tokens(1000), "1,000");
+        assert_eq!(format_params(8_030_261_248), "8.03B");
+        assert_eq!(format_params(124_439_808), "124M");
+    }
+
+    #[test]
+    fn non_finite_never_prints_nan() {
+        assert_eq!(format_bytes_f64(f64::NAN, UnitSystem::Decimal), "—");
+        assert_eq!(format_bytes_f64(f64::INFINITY, UnitSystem::Binary), "—");
+        assert_eq!(format_bytes_f64(-1.0, UnitSystem::Binary), "—");
+    }
+}
