@@ -23,7 +23,11 @@ pub enum EstimateError {
     /// An intermediate product does not fit in 64 bits.
     Overflow { what: String },
     /// A name (preset, dtype, device…) that we do not know.
-    UnknownName { kind: &'static str, name: String, known: String },
+    UnknownName {
+        kind: &'static str,
+        name: String,
+        known: String,
+    },
 }
 
 impl fmt::Display for EstimateError {
@@ -62,11 +66,15 @@ pub(crate) trait Checked: Sized {
 impl Checked for u64 {
     fn mul_or(self, rhs: Self, what: &str) -> Result<Self> {
         self.checked_mul(rhs)
-            .ok_or_else(|| EstimateError::Overflow { what: what.to_string() })
+            .ok_or_else(|| EstimateError::Overflow {
+                what: what.to_string(),
+            })
     }
     fn add_or(self, rhs: Self, what: &str) -> Result<Self> {
         self.checked_add(rhs)
-            .ok_or_else(|| EstimateError::Overflow { what: what.to_string() })
+            .ok_or_else(|| EstimateError::Overflow {
+                what: what.to_string(),
+            })
     }
 }
 
@@ -77,10 +85,9 @@ pub(crate) fn product(factors: &[u64], what: &str) -> Result<u64> {
 
 /// `ceil(a / b)` for `b > 0`; returns 0 when `b == 0` so callers never divide by zero.
 pub(crate) fn ceil_div(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        0
-    } else {
-        a / b + u64::from(a % b != 0)
+    match a.checked_div(b) {
+        Some(q) => q + u64::from(a % b != 0),
+        None => 0,
     }
 }
 
@@ -89,6 +96,8 @@ pub(crate) fn finite(x: f64, what: &str) -> Result<f64> {
     if x.is_finite() {
         Ok(x)
     } else {
-        Err(EstimateError::Overflow { what: what.to_string() })
+        Err(EstimateError::Overflow {
+            what: what.to_string(),
+        })
     }
 }

@@ -15,12 +15,20 @@
 //! or infinite.
 
 pub mod arch;
+pub mod attention;
 pub mod config;
+pub mod context_window;
 pub mod error;
+pub mod fit;
 pub mod gguf;
+pub mod hardware;
 pub mod kv_cache;
+pub mod paging;
 pub mod precision;
 pub mod presets;
+pub mod ssm;
+pub mod throughput;
+pub mod training;
 pub mod units;
 
 pub use arch::{Attention, Family, KvLayout, ModelArch, ParamCounts, Tensor, TensorKind};
@@ -29,3 +37,4 @@ pub use error::{EstimateError, Result};
 pub use kv_cache::{kv_cache, AttentionVariant, KvCache};
 pub use precision::{weights_footprint, Dtype, WeightFormat, WeightsFootprint};
 pub use presets::{preset, Preset, PRESETS};
+pub use training::{Optimizer, Recompute, ZeroStage};

@@ -31,8 +31,14 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    pub const ALL: [Dtype; 6] =
-        [Dtype::Fp32, Dtype::Fp16, Dtype::Bf16, Dtype::Fp8, Dtype::Int8, Dtype::Int4];
+    pub const ALL: [Dtype; 6] = [
+        Dtype::Fp32,
+        Dtype::Fp16,
+        Dtype::Bf16,
+        Dtype::Fp8,
+        Dtype::Int8,
+        Dtype::Int4,
+    ];
 
     /// Bits per element.
     pub fn bits(self) -> u64 {
@@ -87,7 +93,11 @@ impl Dtype {
                 return Err(EstimateError::UnknownName {
                     kind: "dtype",
                     name: s.chars().take(32).collect(),
-                    known: Dtype::ALL.iter().map(|d| d.id()).collect::<Vec<_>>().join(", "),
+                    known: Dtype::ALL
+                        .iter()
+                        .map(|d| d.id())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })
             }
         };
@@ -216,7 +226,11 @@ impl WeightFormat {
         alias.ok_or_else(|| EstimateError::UnknownName {
             kind: "weights format",
             name: s.chars().take(32).collect(),
-            known: WeightFormat::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(", "),
+            known: WeightFormat::ALL
+                .iter()
+                .map(|f| f.id())
+                .collect::<Vec<_>>()
+                .join(", "),
         })
     }
 
@@ -384,8 +398,12 @@ fn tensor_bytes(
         // int32 = groups × rows / 2 bytes; scales: groups × rows fp16;
         // g_idx: cols int32.
         WeightFormat::GptqInt4 => {
-            let qweight = ceil_div(cols, 8).mul_or(rows, "qweight")?.mul_or(4, "qweight")?;
-            let qzeros = groups_128.mul_or(ceil_div(rows, 8), "qzeros")?.mul_or(4, "qzeros")?;
+            let qweight = ceil_div(cols, 8)
+                .mul_or(rows, "qweight")?
+                .mul_or(4, "qweight")?;
+            let qzeros = groups_128
+                .mul_or(ceil_div(rows, 8), "qzeros")?
+                .mul_or(4, "qzeros")?;
             let scales = groups_128.mul_or(rows, "scales")?.mul_or(2, "scales")?;
             let g_idx = cols.mul_or(4, "g_idx")?;
             let aux = qzeros + scales + g_idx;
@@ -393,8 +411,12 @@ fn tensor_bytes(
         }
         // As GPTQ, without g_idx; AutoAWQ packs along the output dimension.
         WeightFormat::AwqInt4 => {
-            let qweight = ceil_div(rows, 8).mul_or(cols, "qweight")?.mul_or(4, "qweight")?;
-            let qzeros = groups_128.mul_or(ceil_div(rows, 8), "qzeros")?.mul_or(4, "qzeros")?;
+            let qweight = ceil_div(rows, 8)
+                .mul_or(cols, "qweight")?
+                .mul_or(4, "qweight")?;
+            let qzeros = groups_128
+                .mul_or(ceil_div(rows, 8), "qzeros")?
+                .mul_or(4, "qzeros")?;
             let scales = groups_128.mul_or(rows, "scales")?.mul_or(2, "scales")?;
             let aux = qzeros + scales;
             (qweight.add_or(aux, "tensor bytes")?, aux)
@@ -442,8 +464,8 @@ mod tests {
     /// 525,336,576 (embedding, LM head) − 65 × 4096 (norms) = 6,979,321,856,
     /// one byte each, + fp32 per row: per layer rows = 4096 + 1024 + 1024 +
     /// 4096 + 14336 × 2 + 4096 = 43,008 → 32 × 43,008 × 4 = 5,505,024 bytes,
-    /// + one flag byte for each of the 224 linear layers;
-    /// kept: (1,050,673,152 + 266,240) × 2 bytes. Total 9,086,705,888.
+    /// plus one flag byte for each of the 224 linear layers; kept:
+    /// (1,050,673,152 + 266,240) × 2 bytes. Total 9,086,705,888.
     #[test]
     fn int8_counts_scales_and_keeps_embeddings() {
         let fp = weights_footprint(&llama8b(), WeightFormat::Int8).unwrap();
@@ -516,9 +538,15 @@ mod tests {
     #[test]
     fn parse_names() {
         assert_eq!(Dtype::parse("BF16").unwrap(), Dtype::Bf16);
-        assert_eq!(WeightFormat::parse("q4_k_m").unwrap(), WeightFormat::GgufQ4KM);
+        assert_eq!(
+            WeightFormat::parse("q4_k_m").unwrap(),
+            WeightFormat::GgufQ4KM
+        );
         assert_eq!(WeightFormat::parse("int4").unwrap(), WeightFormat::Int4);
-        assert!(WeightFormat::parse("q3").unwrap_err().to_string().contains("q4_k_m"));
+        assert!(WeightFormat::parse("q3")
+            .unwrap_err()
+            .to_string()
+            .contains("q4_k_m"));
         for f in WeightFormat::ALL {
             assert_eq!(WeightFormat::parse(f.id()).unwrap(), f);
         }

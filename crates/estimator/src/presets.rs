@@ -114,7 +114,12 @@ mod tests {
     /// "13B active" of Jiang et al. 2024 (arXiv 2401.04088) §2.1.
     #[test]
     fn mixtral_active_params() {
-        let c = preset("mixtral-8x7b").unwrap().arch().unwrap().param_counts().unwrap();
+        let c = preset("mixtral-8x7b")
+            .unwrap()
+            .arch()
+            .unwrap()
+            .param_counts()
+            .unwrap();
         assert_eq!(c.active, 12_879_925_248);
     }
 
@@ -123,14 +128,24 @@ mod tests {
     /// total − 58 MoE layers × 248 idle experts × 44,040,192.
     #[test]
     fn deepseek_v3_active_params() {
-        let c = preset("deepseek-v3").unwrap().arch().unwrap().param_counts().unwrap();
+        let c = preset("deepseek-v3")
+            .unwrap()
+            .arch()
+            .unwrap()
+            .param_counts()
+            .unwrap();
         assert_eq!(c.active, 671_026_404_352 - 58 * 248 * 44_040_192);
         assert_eq!(c.active, 37_552_282_624);
     }
 
     #[test]
     fn dense_models_are_fully_active() {
-        let c = preset("llama-3.1-8b").unwrap().arch().unwrap().param_counts().unwrap();
+        let c = preset("llama-3.1-8b")
+            .unwrap()
+            .arch()
+            .unwrap()
+            .param_counts()
+            .unwrap();
         assert_eq!(c.total, c.active);
         assert_eq!(c.embedding, 128_256 * 4096);
     }

@@ -1,0 +1,238 @@
+//! The context window as working memory: a turn-by-turn token budget with
+//! summarisation and eviction.
+//!
+//! An application that keeps a conversation in the prompt must keep the
+//! total under the model's context limit. The two standard moves are
+//! summarising old turns into a shorter recap (e.g. MemGPT, Packer et al.
+//! 2023, arXiv 2310.08560, §2.1 "recursive summarization") and evicting the
+//! oldest turns first (a sliding window over the conversation). This
+//! simulation is deterministic so the widget, its URL state and its tests
+//! agree exactly.
+
+use serde::Serialize;
+
+/// One entry in the context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Turn {
+    /// 1-based number of the turn in the conversation (a summary keeps the
+    /// range of the turns it replaced).
+    pub first: u64,
+    pub last: u64,
+    pub tokens: u64,
+    /// A summary of turns `first..=last` rather than a verbatim turn.
+    pub summary: bool,
+}
+
+/// What the last action did, for the widget's live region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Event {
+    Added {
+        turn: u64,
+        tokens: u64,
+    },
+    /// Adding a turn pushed these turns (inclusive ranges) out of the window.
+    Evicted {
+        turn: u64,
+        forgotten_first: u64,
+        forgotten_last: u64,
+        tokens_freed: u64,
+    },
+    Summarized {
+        first: u64,
+        last: u64,
+        before: u64,
+        after: u64,
+    },
+    NothingToSummarize,
+    Reset,
+}
+
+/// A conversation held in a context window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContextWindow {
+    pub limit: u64,
+    pub turns: Vec<Turn>,
+    /// How many turns have been added in total.
+    pub turn_count: u64,
+    /// The highest turn number forgotten by eviction (0 if none).
+    pub forgotten_through: u64,
+}
+
+impl ContextWindow {
+    /// An empty window of `limit` tokens (at least 1).
+    pub fn new(limit: u64) -> Self {
+        Self {
+            limit: limit.max(1),
+            turns: Vec::new(),
+            turn_count: 0,
+            forgotten_through: 0,
+        }
+    }
+
+    /// Tokens currently held.
+    pub fn used(&self) -> u64 {
+        self.turns.iter().map(|t| t.tokens).sum()
+    }
+
+    /// Fill as a fraction of the limit, 0 to 1.
+    pub fn fill(&self) -> f64 {
+        (self.used() as f64 / self.limit as f64).min(1.0)
+    }
+
+    /// Adds a turn of `tokens` (capped at the limit: one turn cannot exceed
+    /// the window). Evicts the oldest entries until it fits.
+    pub fn add_turn(&mut self, tokens: u64) -> Event {
+        let tokens = tokens.clamp(1, self.limit);
+        self.turn_count += 1;
+        let n = self.turn_count;
+        let mut freed = 0;
+        let mut first_forgotten = None;
+        while self.used() + tokens > self.limit && !self.turns.is_empty() {
+            let old = self.turns.remove(0);
+            first_forgotten.get_or_insert(old.first);
+            self.forgotten_through = old.last;
+            freed += old.tokens;
+        }
+        self.turns.push(Turn {
+            first: n,
+            last: n,
+            tokens,
+            summary: false,
+        });
+        match first_forgotten {
+            Some(first) => Event::Evicted {
+                turn: n,
+                forgotten_first: first,
+                forgotten_last: self.forgotten_through,
+                tokens_freed: freed,
+            },
+            None => Event::Added { turn: n, tokens },
+        }
+    }
+
+    /// Replaces everything but the most recent turn with one summary of
+    /// `ratio` of its size (rounded up; at least one token).
+    pub fn summarize(&mut self, ratio: f64) -> Event {
+        if self.turns.len() < 2 {
+            return Event::NothingToSummarize;
+        }
+        let ratio = if ratio.is_finite() {
+            ratio.clamp(0.01, 1.0)
+        } else {
+            0.25
+        };
+        let keep = self.turns.pop().expect("len ≥ 2");
+        let first = self.turns[0].first;
+        let last = self.turns[self.turns.len() - 1].last;
+        let before: u64 = self.turns.iter().map(|t| t.tokens).sum();
+        let after = ((before as f64 * ratio).ceil() as u64).clamp(1, before);
+        self.turns = vec![
+            Turn {
+                first,
+                last,
+                tokens: after,
+                summary: true,
+            },
+            keep,
+        ];
+        Event::Summarized {
+            first,
+            last,
+            before,
+            after,
+        }
+    }
+
+    /// Empties the window.
+    pub fn reset(&mut self) -> Event {
+        *self = Self::new(self.limit);
+        Event::Reset
+    }
+}
+
+/// Context limits of real models, for the widget's picker: (tokens, label).
+pub const CONTEXT_LIMITS: &[(u64, &str)] = &[
+    (4_096, "4K — Llama 2"),
+    (8_192, "8K — Llama 3, Gemma 2"),
+    (32_768, "32K — Mistral 7B v0.2, Mixtral"),
+    (131_072, "128K — Llama 3.1, Qwen2.5"),
+    (1_048_576, "1M — Gemini 1.5 Pro, Qwen2.5-1M"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_then_evicts_oldest() {
+        let mut w = ContextWindow::new(8_000);
+        for _ in 0..10 {
+            assert!(matches!(w.add_turn(800), Event::Added { .. }));
+        }
+        assert_eq!(w.used(), 8_000);
+        match w.add_turn(800) {
+            Event::Evicted {
+                turn,
+                forgotten_first,
+                forgotten_last,
+                tokens_freed,
+            } => {
+                assert_eq!(
+                    (turn, forgotten_first, forgotten_last, tokens_freed),
+                    (11, 1, 1, 800)
+                );
+            }
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(w.turns[0].first, 2);
+        assert_eq!(w.used(), 8_000);
+    }
+
+    #[test]
+    fn summary_compacts_all_but_latest() {
+        let mut w = ContextWindow::new(8_000);
+        for _ in 0..5 {
+            w.add_turn(800);
+        }
+        assert_eq!(
+            w.summarize(0.25),
+            Event::Summarized {
+                first: 1,
+                last: 4,
+                before: 3_200,
+                after: 800
+            }
+        );
+        assert_eq!(w.used(), 1_600);
+        assert!(w.turns[0].summary);
+        // Evicting the summary forgets turns 1–4 at once.
+        let mut w2 = ContextWindow::new(1_600);
+        w2.add_turn(800);
+        w2.add_turn(800);
+        w2.summarize(0.5);
+        assert_eq!(w2.used(), 1_200);
+        match w2.add_turn(800) {
+            Event::Evicted {
+                forgotten_first: 1,
+                forgotten_last: 1,
+                tokens_freed: 400,
+                ..
+            } => {}
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn edge_cases_do_not_panic() {
+        let mut w = ContextWindow::new(0);
+        assert_eq!(w.limit, 1);
+        w.add_turn(u64::MAX);
+        assert_eq!(w.used(), 1);
+        assert_eq!(w.summarize(f64::NAN), Event::NothingToSummarize);
+        w.add_turn(1);
+        assert_eq!(w.turns.len(), 1);
+        assert_eq!(w.reset(), Event::Reset);
+        assert_eq!(w.used(), 0);
+    }
+}

@@ -1,0 +1,262 @@
+//! "Will it fit?": a model, a device (and how many), precisions, context and
+//! batch → the memory breakdown, the verdict, the margin, the largest context
+//! and batch that fit, and the decode speed ceiling.
+
+use crate::arch::{Attention, ModelArch};
+use crate::error::{product, Checked, EstimateError, Result};
+use crate::hardware::Device;
+use crate::kv_cache::{kv_cache, MAX_BATCH, MAX_CONTEXT};
+use crate::precision::{weights_footprint, Dtype, WeightFormat};
+use crate::throughput::decode_tokens_per_s_memory_bound;
+use serde::Serialize;
+
+/// Per-GPU runtime overhead outside the model's tensors: 512 MiB.
+///
+/// A CUDA context with lazy module loading takes 287 MB (PyTorch PR #86509,
+/// which made lazy loading the default: 287,047,680 B with it, 666,632,192 B
+/// without); cuBLAS workspaces and NCCL buffers add to it, and vLLM's memory
+/// profiler reports ≈ 0.39 GiB of such "non-torch memory" on one GPU
+/// (vllm-project/vllm #11251). We round to 512 MiB per device. Serving
+/// engines also hold back a share of memory on purpose (vLLM's
+/// `gpu_memory_utilization`, 0.9 or 0.92 by version); that is a setting, not
+/// a cost, and is not included.
+pub const RUNTIME_OVERHEAD_PER_DEVICE: u64 = 512 << 20;
+
+/// Tokens processed per forward step during prefill. Chunked-prefill servers
+/// bound the tokens in flight per step (Agrawal et al. 2024, "Sarathi-Serve",
+/// arXiv 2403.02310, §4.2); 2,048 is a common chunk size.
+pub const PREFILL_CHUNK_TOKENS: u64 = 2_048;
+
+/// Peak activation memory of one forward step, in bytes (an estimate).
+///
+/// The largest live set in a decoder layer is the residual stream plus the
+/// widest intermediate: a gated MLP's gate and up outputs (2 × intermediate)
+/// or the attention's q, k, v. For `min(batch × context, chunk)` tokens in
+/// 16-bit, plus fp32 logits for one position per sequence (batch ×
+/// vocab × 4). Exact figures depend on kernels and fusion; this is an
+/// estimate of the order of magnitude, and is labelled so wherever shown.
+pub fn inference_activation_bytes(arch: &ModelArch, context: u64, batch: u64) -> Result<u64> {
+    let tokens = context.saturating_mul(batch).min(PREFILL_CHUNK_TOKENS);
+    let inter = match &arch.moe {
+        Some(m) => m.expert_intermediate_size.max(arch.mlp.intermediate_size),
+        None => arch.mlp.intermediate_size,
+    };
+    let attn_width = match &arch.attention {
+        Attention::Standard(a) => (a.num_heads + 2 * a.num_kv_heads) * a.head_dim,
+        Attention::Latent(m) => {
+            m.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim)
+        }
+    };
+    let widest = (2 * inter).max(attn_width);
+    let per_token = (2 * arch.hidden_size).add_or(widest, "activation width")?;
+    let hidden = product(&[tokens, per_token, 2], "activations")?;
+    let logits = product(&[batch, arch.vocab_size, 4], "logits")?;
+    hidden.add_or(logits, "activations")
+}
+
+/// What the reader asks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitQuery<'a> {
+    pub arch: &'a ModelArch,
+    pub weights: WeightFormat,
+    pub kv: Dtype,
+    pub context: u64,
+    pub batch: u64,
+    pub device: &'a Device,
+    pub device_count: u64,
+}
+
+/// The answer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FitReport {
+    pub weights_bytes: u64,
+    pub kv_bytes: u64,
+    pub activation_bytes: u64,
+    pub overhead_bytes: u64,
+    pub total_bytes: u64,
+    pub capacity_bytes: u64,
+    pub fits: bool,
+    /// capacity − total (negative when it does not fit).
+    pub margin_bytes: i128,
+    /// Largest context (tokens) that fits at this batch; 0 if none.
+    pub max_context: u64,
+    /// Largest batch that fits at this context; 0 if none.
+    pub max_batch: u64,
+    /// Memory-bound decode ceiling, tokens/s for the whole batch: the
+    /// devices' combined bandwidth over the bytes read per step (active
+    /// weights + KV cache), assuming the model is split evenly across them
+    /// (tensor parallelism) and ignoring communication.
+    pub decode_tokens_per_s: f64,
+}
+
+/// Largest device count we accept.
+pub const MAX_DEVICES: u64 = 4_096;
+
+fn total_at(q: &FitQuery, weights: u64, context: u64, batch: u64) -> Result<(u64, u64, u64)> {
+    let kv = kv_cache(q.arch, q.kv, context, batch)?.total_bytes;
+    let act = inference_activation_bytes(q.arch, context, batch)?;
+    let overhead = RUNTIME_OVERHEAD_PER_DEVICE.mul_or(q.device_count, "overhead")?;
+    let total = weights
+        .add_or(kv, "total")?
+        .add_or(act, "total")?
+        .add_or(overhead, "total")?;
+    Ok((kv, act, total))
+}
+
+/// Largest `x` in `1..=max` with `fits(x)`, for a monotone predicate; 0 if none.
+fn largest(max: u64, fits: impl Fn(u64) -> Result<bool>) -> Result<u64> {
+    if !fits(1)? {
+        return Ok(0);
+    }
+    if fits(max)? {
+        return Ok(max);
+    }
+    let (mut lo, mut hi) = (1u64, max);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
+}
+
+/// Answers a fit query.
+pub fn will_it_fit(q: &FitQuery) -> Result<FitReport> {
+    if q.device_count == 0 || q.device_count > MAX_DEVICES {
+        return Err(EstimateError::OutOfRange {
+            what: "device count".into(),
+            reason: format!("must be 1 to {MAX_DEVICES}"),
+        });
+    }
+    let w = weights_footprint(q.arch, q.weights)?;
+    let capacity = q.device.capacity_bytes.mul_or(q.device_count, "capacity")?;
+    let (kv_bytes, activation_bytes, total_bytes) = total_at(q, w.total_bytes, q.context, q.batch)?;
+    let fits_at =
+        |c: u64, b: u64| -> Result<bool> { Ok(total_at(q, w.total_bytes, c, b)?.2 <= capacity) };
+    let max_context = largest(
+        MAX_CONTEXT.min(q.arch.max_position_embeddings.max(1)),
+        |c| fits_at(c, q.batch),
+    )?;
+    let max_batch = largest(MAX_BATCH.min(1 << 20), |b| fits_at(q.context, b))?;
+    let bandwidth = q.device.bandwidth * q.device_count as f64;
+    let step_bytes = w.active_bytes.add_or(kv_bytes, "step bytes")?;
+    Ok(FitReport {
+        weights_bytes: w.total_bytes,
+        kv_bytes,
+        activation_bytes,
+        overhead_bytes: RUNTIME_OVERHEAD_PER_DEVICE * q.device_count,
+        total_bytes,
+        capacity_bytes: capacity,
+        fits: total_bytes <= capacity,
+        margin_bytes: capacity as i128 - total_bytes as i128,
+        max_context,
+        max_batch,
+        decode_tokens_per_s: decode_tokens_per_s_memory_bound(step_bytes, bandwidth, q.batch),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hardware::device;
+    use crate::presets::preset;
+
+    fn query<'a>(
+        arch: &'a ModelArch,
+        dev: &'a Device,
+        weights: WeightFormat,
+        context: u64,
+        batch: u64,
+    ) -> FitQuery<'a> {
+        FitQuery {
+            arch,
+            weights,
+            kv: Dtype::Bf16,
+            context,
+            batch,
+            device: dev,
+            device_count: 1,
+        }
+    }
+
+    #[test]
+    fn llama8b_on_a_4090() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let d = device("rtx-4090").unwrap();
+        let r = will_it_fit(&query(&m, d, WeightFormat::Float(Dtype::Bf16), 8192, 1)).unwrap();
+        assert!(r.fits);
+        assert_eq!(r.weights_bytes, 16_060_522_496);
+        assert_eq!(r.kv_bytes, 1_073_741_824);
+        assert_eq!(
+            r.total_bytes,
+            r.weights_bytes + r.kv_bytes + r.activation_bytes + r.overhead_bytes
+        );
+        // The largest context is where the next token would not fit.
+        let over = will_it_fit(&query(
+            &m,
+            d,
+            WeightFormat::Float(Dtype::Bf16),
+            r.max_context + 1,
+            1,
+        ))
+        .unwrap();
+        assert!(!over.fits);
+        let at = will_it_fit(&query(
+            &m,
+            d,
+            WeightFormat::Float(Dtype::Bf16),
+            r.max_context,
+            1,
+        ))
+        .unwrap();
+        assert!(at.fits);
+        assert_eq!(
+            r.margin_bytes,
+            r.capacity_bytes as i128 - r.total_bytes as i128
+        );
+    }
+
+    #[test]
+    fn seventy_b_does_not_fit_one_h100_in_bf16() {
+        let m = preset("llama-3.1-70b").unwrap().arch().unwrap();
+        let d = device("h100-sxm").unwrap();
+        let r = will_it_fit(&query(&m, d, WeightFormat::Float(Dtype::Bf16), 8192, 1)).unwrap();
+        assert!(!r.fits);
+        assert!(r.margin_bytes < 0);
+        assert_eq!((r.max_context, r.max_batch), (0, 0));
+        let two = will_it_fit(&FitQuery {
+            device_count: 2,
+            ..query(&m, d, WeightFormat::Float(Dtype::Bf16), 8192, 1)
+        })
+        .unwrap();
+        assert!(two.fits);
+        assert!(
+            (two.decode_tokens_per_s - 2.0 * 3.35e12 / (141_107_412_992.0 + 2_684_354_560.0)).abs()
+                < 1e-6
+        );
+    }
+
+    #[test]
+    fn activations_are_bounded_by_the_chunk() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let a = inference_activation_bytes(&m, 1_000_000, 1).unwrap();
+        let b = inference_activation_bytes(&m, 2_048, 1).unwrap();
+        assert_eq!(a, b);
+        // 2048 × (2·4096 + 2·14336) × 2 + 128256 × 4.
+        assert_eq!(b, 2048 * (8192 + 28_672) * 2 + 128_256 * 4);
+    }
+
+    #[test]
+    fn bad_device_count() {
+        let m = preset("gpt2").unwrap().arch().unwrap();
+        let d = device("h100-sxm").unwrap();
+        assert!(will_it_fit(&FitQuery {
+            device_count: 0,
+            ..query(&m, d, WeightFormat::Int8, 1, 1)
+        })
+        .is_err());
+    }
+}

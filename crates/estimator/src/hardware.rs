@@ -1,0 +1,407 @@
+//! Real devices and the memory hierarchy, each figure with its source.
+//!
+//! Capacities are the bytes the driver reports (`nvidia-smi`, `rocm-smi`),
+//! not the rounded marketing figure: an "80 GB" H100 reports 81,559 MiB =
+//! 85,520,809,984 bytes. Bandwidths and throughputs are the vendor's
+//! datasheet figures; throughputs are dense (the datasheets' 2:4-sparse
+//! figures halved).
+
+use serde::Serialize;
+
+/// How the device reaches host memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostLink {
+    /// PCIe 4.0 x16: 16 GT/s × 16 lanes × 128/130 encoding = 31.5 GB/s per direction
+    /// (PCI-SIG PCIe 4.0 base specification).
+    PcieGen4,
+    /// PCIe 5.0 x16: 32 GT/s × 16 × 128/130 = 63.0 GB/s per direction (PCI-SIG
+    /// PCIe 5.0 release: "up to 128 GB/s via x16", both directions).
+    PcieGen5,
+    /// CPU and GPU share one pool (Apple silicon unified memory).
+    Unified,
+}
+
+impl HostLink {
+    /// Bytes per second one way.
+    pub fn bandwidth(self) -> Option<f64> {
+        match self {
+            HostLink::PcieGen4 => Some(16e9 * 16.0 * 128.0 / 130.0 / 8.0),
+            HostLink::PcieGen5 => Some(32e9 * 16.0 * 128.0 / 130.0 / 8.0),
+            HostLink::Unified => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            HostLink::PcieGen4 => "PCIe 4.0 x16",
+            HostLink::PcieGen5 => "PCIe 5.0 x16",
+            HostLink::Unified => "unified memory",
+        }
+    }
+}
+
+/// An accelerator.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Device {
+    pub id: &'static str,
+    pub name: &'static str,
+    /// Memory as marketed, for display ("80 GB").
+    pub marketed: &'static str,
+    /// Total device memory in bytes, as the driver reports it.
+    pub capacity_bytes: u64,
+    /// Memory type (HBM3, GDDR6X, LPDDR5…).
+    pub memory_kind: &'static str,
+    /// Peak memory bandwidth, bytes/s.
+    pub bandwidth: f64,
+    /// Peak dense BF16 tensor throughput, FLOP/s; `None` where the vendor publishes none.
+    pub bf16_flops: Option<f64>,
+    /// Aggregate on-chip shared memory / SRAM, bytes.
+    pub sram_bytes: Option<u64>,
+    /// Aggregate on-chip SRAM bandwidth, bytes/s, where a published figure exists.
+    pub sram_bandwidth: Option<f64>,
+    pub host_link: HostLink,
+    /// Where the figures come from.
+    pub source: &'static str,
+}
+
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+const KIB: u64 = 1 << 10;
+
+/// The devices we model.
+pub const DEVICES: &[Device] = &[
+    Device {
+        id: "rtx-4090",
+        name: "NVIDIA GeForce RTX 4090",
+        marketed: "24 GB",
+        capacity_bytes: 24_564 * MIB,
+        memory_kind: "GDDR6X",
+        bandwidth: 1008e9,
+        // BF16 exists only with FP32 accumulate on GeForce: half the FP16/FP16-accumulate rate.
+        bf16_flops: Some(165.2e12),
+        sram_bytes: Some(128 * 100 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen4,
+        source: "NVIDIA Ada GPU Architecture whitepaper v2.1, Appendix A Table 2 (1008 GB/s; \
+                 BF16 with FP32 accumulate 165.2 TFLOPS dense; 128 SMs); Ada tuning guide \
+                 §1.4.1.1 (100 KB shared memory per SM); nvidia-smi reports 24564 MiB \
+                 (vllm-project/vllm #7768)",
+    },
+    Device {
+        id: "a100-40gb",
+        name: "NVIDIA A100 40GB SXM",
+        marketed: "40 GB",
+        capacity_bytes: 40_960 * MIB,
+        memory_kind: "HBM2",
+        bandwidth: 1555e9,
+        bf16_flops: Some(312e12),
+        sram_bytes: Some(108 * 192 * KIB),
+        sram_bandwidth: Some(19e12),
+        host_link: HostLink::PcieGen4,
+        source: "NVIDIA A100 datasheet (1,555 GB/s; BF16 312 TFLOPS dense); FlashAttention \
+                 (Dao et al. 2022, arXiv 2205.14135) §2.1: 192 KB SRAM per each of 108 SMs, \
+                 ~19 TB/s estimated; nvidia-smi reports 40960 MiB (modal-labs/modal-client #2797)",
+    },
+    Device {
+        id: "a100-80gb",
+        name: "NVIDIA A100 80GB SXM",
+        marketed: "80 GB",
+        capacity_bytes: 81_920 * MIB,
+        memory_kind: "HBM2e",
+        bandwidth: 2039e9,
+        bf16_flops: Some(312e12),
+        sram_bytes: Some(108 * 192 * KIB),
+        sram_bandwidth: Some(19e12),
+        host_link: HostLink::PcieGen4,
+        source: "NVIDIA A100 datasheet (2,039 GB/s; BF16 312 TFLOPS dense); FlashAttention \
+                 §2.1 (SRAM); nvidia-smi reports 81920 MiB (modal-labs/modal-client #2797)",
+    },
+    Device {
+        id: "h100-sxm",
+        name: "NVIDIA H100 SXM 80GB",
+        marketed: "80 GB",
+        capacity_bytes: 81_559 * MIB,
+        memory_kind: "HBM3",
+        bandwidth: 3.35e12,
+        bf16_flops: Some(989.5e12),
+        sram_bytes: Some(132 * 228 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen5,
+        source: "NVIDIA H100 datasheet (3.35 TB/s; BF16 1,979 TFLOPS with sparsity → 989.5 \
+                 dense); Hopper tuning guide §1.4.1.1 (228 KB shared memory per SM, 132 SMs); \
+                 nvidia-smi reports 81559 MiB (NVIDIA/nccl #1264)",
+    },
+    Device {
+        id: "h200",
+        name: "NVIDIA H200 SXM 141GB",
+        marketed: "141 GB",
+        capacity_bytes: 143_771 * MIB,
+        memory_kind: "HBM3e",
+        bandwidth: 4.8e12,
+        bf16_flops: Some(989.5e12),
+        sram_bytes: Some(132 * 228 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen5,
+        source: "NVIDIA H200 product page (141 GB HBM3e, 4.8 TB/s, BF16 1,979 TFLOPS with \
+                 sparsity); nvidia-smi reports 143771 MiB (sgl-project/sglang #3196)",
+    },
+    Device {
+        id: "b200",
+        name: "NVIDIA B200",
+        marketed: "180 GB",
+        capacity_bytes: 183_359 * MIB,
+        memory_kind: "HBM3e",
+        bandwidth: 8e12,
+        bf16_flops: Some(2250e12),
+        sram_bytes: Some(148 * 228 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen5,
+        source: "NVIDIA HGX B200 specifications (180 GB, 8 TB/s, BF16 4.5 PFLOPS with sparsity \
+                 → 2.25 dense); nvidia-smi reports 183359 MiB = 192.3 GB decimal, which is why \
+                 it is also quoted as 192 GB (NVIDIA/TensorRT-LLM #10278)",
+    },
+    Device {
+        id: "mi300x",
+        name: "AMD Instinct MI300X",
+        marketed: "192 GB",
+        capacity_bytes: 206_141_652_992,
+        memory_kind: "HBM3",
+        bandwidth: 5.3e12,
+        bf16_flops: Some(1307.4e12),
+        sram_bytes: Some(304 * 64 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen5,
+        source: "AMD Instinct MI300X data sheet (192 GB HBM3, 5.3 TB/s, 1307.4 TFLOPS BF16 \
+                 dense, footnote MI300-18); ROCm GPU specifications (304 CUs × 64 KiB LDS); \
+                 rocm-smi reports 206,141,652,992 B (ROCm issue #4750)",
+    },
+    Device {
+        id: "m2-ultra",
+        name: "Apple M2 Ultra (192 GB)",
+        marketed: "192 GB",
+        capacity_bytes: 192 * GIB,
+        memory_kind: "LPDDR5 unified",
+        bandwidth: 800e9,
+        bf16_flops: None,
+        sram_bytes: None,
+        sram_bandwidth: None,
+        host_link: HostLink::Unified,
+        source: "Apple Newsroom, 'Apple introduces M2 Ultra' (5 June 2023): up to 192GB, \
+                 800GB/s. Apple publishes no GPU FP16/BF16 throughput; macOS limits how much \
+                 unified memory the GPU may wire (iogpu.wired_limit_mb)",
+    },
+    Device {
+        id: "m3-max",
+        name: "Apple M3 Max (128 GB)",
+        marketed: "128 GB",
+        capacity_bytes: 128 * GIB,
+        memory_kind: "LPDDR5 unified",
+        bandwidth: 400e9,
+        bf16_flops: None,
+        sram_bytes: None,
+        sram_bandwidth: None,
+        host_link: HostLink::Unified,
+        source: "Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): up to \
+                 128GB; MacBook Pro tech specs: 400GB/s (16-core CPU, 40-core GPU)",
+    },
+    Device {
+        id: "m4-max",
+        name: "Apple M4 Max (128 GB)",
+        marketed: "128 GB",
+        capacity_bytes: 128 * GIB,
+        memory_kind: "LPDDR5X unified",
+        bandwidth: 546e9,
+        bf16_flops: None,
+        sram_bytes: None,
+        sram_bandwidth: None,
+        host_link: HostLink::Unified,
+        source: "Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): up to \
+                 128GB with up to 546GB/s",
+    },
+];
+
+/// The device with this id (case-insensitive).
+pub fn device(id: &str) -> crate::Result<&'static Device> {
+    DEVICES
+        .iter()
+        .find(|d| d.id.eq_ignore_ascii_case(id))
+        .ok_or_else(|| crate::EstimateError::UnknownName {
+            kind: "device",
+            name: id.chars().take(64).collect(),
+            known: DEVICES.iter().map(|d| d.id).collect::<Vec<_>>().join(", "),
+        })
+}
+
+/// The default device of the widgets.
+pub const DEFAULT_DEVICE: &str = "h100-sxm";
+
+/// A level of the memory hierarchy as seen from one device.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tier {
+    pub id: &'static str,
+    pub name: &'static str,
+    /// Capacity in bytes.
+    pub capacity_bytes: u64,
+    /// Bandwidth the device sees reading from this tier, bytes/s.
+    pub bandwidth: f64,
+    /// What this tier holds when running an LLM.
+    pub role: &'static str,
+    pub source: String,
+}
+
+/// Host DRAM of a typical 8-GPU server: 2 TB (32 × 64 GB DDR5) in NVIDIA's
+/// MLPerf Inference v4.1 H200 system (mlcommons/inference_results_v4.1,
+/// closed/NVIDIA/systems/H200-SXM-141GBx8_TRT_MaxQ.json).
+pub const SERVER_HOST_DRAM: u64 = 2 * 1024 * GIB;
+
+/// Peak DRAM bandwidth of one socket with 8 DDR5-4800 channels:
+/// 8 × 8 bytes × 4.8 GT/s = 307.2 GB/s (4th-gen Xeon Scalable: eight DDR5 channels).
+pub const SOCKET_DRAM_BANDWIDTH: f64 = 8.0 * 8.0 * 4.8e9;
+
+/// A PCIe 4.0 NVMe SSD's sequential read: 7,450 MB/s (Samsung 990 PRO specifications).
+pub const NVME_GEN4_READ: f64 = 7.45e9;
+/// A 4 TB NVMe drive.
+pub const NVME_CAPACITY: u64 = 4_000_000_000_000;
+
+/// The hierarchy from on-chip SRAM down to NVMe, as `device` sees it.
+///
+/// Reading host DRAM from a discrete GPU is limited by its PCIe link, not by
+/// the DRAM itself, so that tier's bandwidth is the link's. On unified memory
+/// the GPU's memory *is* host DRAM, so that tier is left out.
+pub fn hierarchy(device: &Device) -> Vec<Tier> {
+    let mut tiers = Vec::new();
+    if let (Some(bytes), Some(bw)) = (device.sram_bytes, device.sram_bandwidth) {
+        tiers.push(Tier {
+            id: "sram",
+            name: "On-chip SRAM",
+            capacity_bytes: bytes,
+            bandwidth: bw,
+            role:
+                "Shared memory and L1 inside each streaming multiprocessor. Kernels stage tiles of \
+                   weights, activations and attention scores here; FlashAttention keeps its whole \
+                   working set here so the n×n score matrix never reaches HBM.",
+            source: device.source.to_string(),
+        });
+    } else if let Some(bytes) = device.sram_bytes {
+        // Vendors publish no SRAM bandwidth for this part: show the A100
+        // estimate, the only published figure, and say so in the role text.
+        tiers.push(Tier {
+            id: "sram",
+            name: "On-chip SRAM",
+            capacity_bytes: bytes,
+            bandwidth: 19e12,
+            role:
+                "Shared memory and L1 inside each streaming multiprocessor. Kernels stage tiles of \
+                   weights, activations and attention scores here; FlashAttention keeps its whole \
+                   working set here so the n×n score matrix never reaches HBM. Vendors do not \
+                   publish its bandwidth; the figure shown is the A100 estimate from the \
+                   FlashAttention paper, a lower bound for newer parts.",
+            source: format!(
+                "capacity: {}; bandwidth: FlashAttention (arXiv 2205.14135) §2.1 A100 estimate",
+                device.source
+            ),
+        });
+    }
+    tiers.push(Tier {
+        id: "hbm",
+        name: match device.host_link {
+            HostLink::Unified => "Unified memory",
+            _ => "Device memory (HBM/VRAM)",
+        },
+        capacity_bytes: device.capacity_bytes,
+        bandwidth: device.bandwidth,
+        role:
+            "Holds the weights, the KV cache and activations while the model runs. Every decoded \
+               token streams all active weights through here once, so its bandwidth sets the \
+               ceiling on tokens per second.",
+        source: device.source.to_string(),
+    });
+    if let Some(link) = device.host_link.bandwidth() {
+        tiers.push(Tier {
+            id: "dram",
+            name: "Host DRAM (over PCIe)",
+            capacity_bytes: SERVER_HOST_DRAM,
+            bandwidth: link.min(SOCKET_DRAM_BANDWIDTH),
+            role: "CPU memory, an order of magnitude larger than the GPU's. Offloading (ZeRO-Offload, \
+                   CPU-offloaded layers, swapped-out KV blocks) parks data here, and every byte \
+                   comes back over the PCIe link, which is what limits it.",
+            source: format!(
+                "{}: PCI-SIG specification; capacity: 2 TB host memory of NVIDIA's MLPerf v4.1 \
+                 8×H200 system; DRAM: 8 × DDR5-4800 channels = 307.2 GB/s per socket",
+                device.host_link.label()
+            ),
+        });
+    }
+    tiers.push(Tier {
+        id: "nvme",
+        name: "NVMe SSD",
+        capacity_bytes: NVME_CAPACITY,
+        bandwidth: NVME_GEN4_READ,
+        role: "Where checkpoints live, and the last resort for offloading (ZeRO-Infinity, \
+               llama.cpp memory-mapping a model larger than RAM). Vast and cheap, but reading a \
+               whole model from it takes seconds to minutes.",
+        source: "Samsung 990 PRO specifications: sequential read up to 7,450 MB/s (PCIe 4.0 x4)"
+            .to_string(),
+    });
+    tiers
+}
+
+/// Seconds to stream `bytes` once at `bandwidth` bytes/s (0 for a zero or
+/// invalid bandwidth, never NaN).
+pub fn stream_seconds(bytes: u64, bandwidth: f64) -> f64 {
+    if bandwidth.is_finite() && bandwidth > 0.0 {
+        bytes as f64 / bandwidth
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacities_are_driver_bytes() {
+        assert_eq!(device("h100-sxm").unwrap().capacity_bytes, 85_520_809_984);
+        assert_eq!(device("a100-80gb").unwrap().capacity_bytes, 85_899_345_920);
+        assert_eq!(device("b200").unwrap().capacity_bytes, 192_265_846_784);
+        assert!(device("tpu").is_err());
+    }
+
+    #[test]
+    fn pcie_per_direction() {
+        let g4 = HostLink::PcieGen4.bandwidth().unwrap();
+        let g5 = HostLink::PcieGen5.bandwidth().unwrap();
+        assert!((g4 - 31.5e9).abs() < 0.1e9, "{g4}");
+        assert!((g5 - 63.0e9).abs() < 0.1e9, "{g5}");
+    }
+
+    /// Llama-3.1-8B in bf16 (16,060,522,496 bytes) read once from an H100's
+    /// HBM at 3.35 TB/s takes 4.79 ms — the floor on each decode step.
+    #[test]
+    fn weights_stream_time() {
+        let h100 = device("h100-sxm").unwrap();
+        let t = stream_seconds(16_060_522_496, h100.bandwidth);
+        assert!((t - 0.004794).abs() < 1e-5, "{t}");
+        let tiers = hierarchy(h100);
+        assert_eq!(
+            tiers.iter().map(|t| t.id).collect::<Vec<_>>(),
+            ["sram", "hbm", "dram", "nvme"]
+        );
+        // Bandwidth strictly falls down the hierarchy.
+        assert!(tiers.windows(2).all(|w| w[0].bandwidth > w[1].bandwidth));
+        // Capacity grows (SRAM < HBM < DRAM < NVMe).
+        assert!(tiers
+            .windows(2)
+            .all(|w| w[0].capacity_bytes < w[1].capacity_bytes));
+    }
+
+    #[test]
+    fn unified_memory_has_no_pcie_tier() {
+        let m = device("m2-ultra").unwrap();
+        let ids: Vec<_> = hierarchy(m).iter().map(|t| t.id).collect();
+        assert_eq!(ids, ["hbm", "nvme"]);
+        assert_eq!(stream_seconds(1, 0.0), 0.0);
+    }
+}

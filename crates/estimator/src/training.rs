@@ -1,0 +1,598 @@
+//! Training memory: model states under ZeRO, activations after Korthikanti
+//! et al., gradient accumulation, optimizer offload, LoRA and QLoRA.
+//!
+//! Model states follow Rajbhandari et al. 2019, "ZeRO: Memory Optimizations
+//! Toward Training Trillion Parameter Models" (arXiv 1910.02054), §3.1 and
+//! Figure 1: with Ψ parameters, mixed-precision Adam keeps 2Ψ bytes of fp16
+//! parameters, 2Ψ of fp16 gradients and KΨ of optimizer state, K = 12 (fp32
+//! master weights, momentum and variance). ZeRO stage 1 partitions the
+//! optimizer state over N_d data-parallel GPUs, stage 2 also the gradients,
+//! stage 3 also the parameters.
+
+use crate::arch::{ModelArch, TensorKind};
+use crate::error::{ceil_div, product, Checked, EstimateError, Result};
+use crate::precision::{weights_footprint, WeightFormat};
+use serde::Serialize;
+
+/// An optimizer and the precision regime it runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Optimizer {
+    /// Mixed-precision Adam/AdamW: fp16/bf16 weights and gradients (2 + 2
+    /// bytes) + fp32 master weights, momentum and variance (K = 12) = 16
+    /// bytes per parameter (ZeRO §3.1; Micikevicius et al. 2018, "Mixed
+    /// Precision Training", arXiv 1710.03740, §3.1).
+    AdamMixed,
+    /// Adam entirely in fp32: 4 (weights) + 4 (gradients) + 8 (two moments) = 16.
+    AdamFp32,
+    /// Mixed-precision SGD with momentum: 2 + 2 + fp32 master (4) + fp32 momentum (4) = 12.
+    SgdMomentum,
+    /// Mixed precision with 8-bit Adam states (Dettmers et al. 2021, "8-bit
+    /// Optimizers via Block-wise Quantization", arXiv 2110.02861): 2 + 2 +
+    /// fp32 master (4) + two uint8 states with an fp32 absmax per block of
+    /// 256 (bitsandbytes ≥ 0.44 `Optimizer2State`; the paper used 2048) =
+    /// 10.03125 bytes per parameter.
+    Adam8bit,
+}
+
+impl Optimizer {
+    pub const ALL: [Optimizer; 4] = [
+        Optimizer::AdamMixed,
+        Optimizer::AdamFp32,
+        Optimizer::SgdMomentum,
+        Optimizer::Adam8bit,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Optimizer::AdamMixed => "adam",
+            Optimizer::AdamFp32 => "adam-fp32",
+            Optimizer::SgdMomentum => "sgd",
+            Optimizer::Adam8bit => "adam-8bit",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Optimizer::AdamMixed => "Adam, mixed precision",
+            Optimizer::AdamFp32 => "Adam, fp32",
+            Optimizer::SgdMomentum => "SGD + momentum, mixed precision",
+            Optimizer::Adam8bit => "8-bit Adam, mixed precision",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Optimizer> {
+        Optimizer::ALL
+            .into_iter()
+            .find(|o| o.id().eq_ignore_ascii_case(s))
+            .ok_or_else(|| EstimateError::UnknownName {
+                kind: "optimizer",
+                name: s.chars().take(32).collect(),
+                known: Optimizer::ALL
+                    .iter()
+                    .map(|o| o.id())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+
+    /// Bytes per parameter of the weights the forward pass uses.
+    pub fn param_bytes(self) -> u64 {
+        match self {
+            Optimizer::AdamFp32 => 4,
+            _ => 2,
+        }
+    }
+
+    /// Bytes per parameter of gradients.
+    pub fn grad_bytes(self) -> u64 {
+        self.param_bytes()
+    }
+
+    /// Optimizer-state bytes for `params` parameters (K·Ψ in ZeRO's notation).
+    pub fn state_bytes(self, params: u64) -> Result<u64> {
+        match self {
+            Optimizer::AdamMixed => params.mul_or(12, "optimizer state"),
+            Optimizer::AdamFp32 => params.mul_or(8, "optimizer state"),
+            Optimizer::SgdMomentum => params.mul_or(8, "optimizer state"),
+            Optimizer::Adam8bit => {
+                let master = params.mul_or(4, "optimizer state")?;
+                let states = params.mul_or(2, "optimizer state")?;
+                let absmax = ceil_div(params, 256).mul_or(8, "optimizer state")?;
+                master
+                    .add_or(states, "optimizer state")?
+                    .add_or(absmax, "optimizer state")
+            }
+        }
+    }
+}
+
+/// A ZeRO stage (ZeRO §5: P_os, P_os+g, P_os+g+p).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum ZeroStage {
+    /// Plain data parallelism: every GPU holds everything.
+    Zero0 = 0,
+    /// Optimizer states partitioned.
+    Zero1 = 1,
+    /// Optimizer states and gradients partitioned.
+    Zero2 = 2,
+    /// Optimizer states, gradients and parameters partitioned (FSDP's FULL_SHARD).
+    Zero3 = 3,
+}
+
+impl ZeroStage {
+    pub const ALL: [ZeroStage; 4] = [
+        ZeroStage::Zero0,
+        ZeroStage::Zero1,
+        ZeroStage::Zero2,
+        ZeroStage::Zero3,
+    ];
+
+    pub fn from_u8(n: u8) -> Result<ZeroStage> {
+        match n {
+            0 => Ok(ZeroStage::Zero0),
+            1 => Ok(ZeroStage::Zero1),
+            2 => Ok(ZeroStage::Zero2),
+            3 => Ok(ZeroStage::Zero3),
+            _ => Err(EstimateError::OutOfRange {
+                what: "ZeRO stage".into(),
+                reason: format!("{n} is not one of 0, 1, 2, 3"),
+            }),
+        }
+    }
+
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+
+    /// What this stage partitions, and the FSDP name for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ZeroStage::Zero0 => "no sharding (DDP)",
+            ZeroStage::Zero1 => "optimizer states sharded",
+            ZeroStage::Zero2 => "+ gradients sharded (FSDP SHARD_GRAD_OP)",
+            ZeroStage::Zero3 => "+ parameters sharded (FSDP FULL_SHARD)",
+        }
+    }
+}
+
+/// Largest GPU count we compute for.
+pub const MAX_GPUS: u64 = 1 << 24;
+
+/// Model-state memory per GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ModelStates {
+    pub params_bytes: u64,
+    pub grads_bytes: u64,
+    pub optimizer_bytes: u64,
+    /// Optimizer bytes moved to host memory by offloading (per GPU's share).
+    pub offloaded_bytes: u64,
+    pub per_gpu_bytes: u64,
+}
+
+/// Model states per GPU for `params` parameters on `gpus` data-parallel GPUs.
+///
+/// Partitioned states are divided with rounding up (each GPU holds a full
+/// shard). With `offload_optimizer` (ZeRO-Offload, Ren et al. 2021, arXiv
+/// 2101.06840, §4), the optimizer state lives in host memory instead.
+pub fn model_states(
+    params: u64,
+    optimizer: Optimizer,
+    stage: ZeroStage,
+    gpus: u64,
+    offload_optimizer: bool,
+) -> Result<ModelStates> {
+    if gpus == 0 || gpus > MAX_GPUS {
+        return Err(EstimateError::OutOfRange {
+            what: "GPU count".into(),
+            reason: format!("{gpus} is not between 1 and {MAX_GPUS}"),
+        });
+    }
+    let shard = |bytes: u64, partitioned: bool| {
+        if partitioned {
+            ceil_div(bytes, gpus)
+        } else {
+            bytes
+        }
+    };
+    let p = params.mul_or(optimizer.param_bytes(), "parameter bytes")?;
+    let g = params.mul_or(optimizer.grad_bytes(), "gradient bytes")?;
+    let o = optimizer.state_bytes(params)?;
+    let params_bytes = shard(p, stage >= ZeroStage::Zero3);
+    let grads_bytes = shard(g, stage >= ZeroStage::Zero2);
+    let opt_shard = shard(o, stage >= ZeroStage::Zero1);
+    let (optimizer_bytes, offloaded_bytes) = if offload_optimizer {
+        (0, opt_shard)
+    } else {
+        (opt_shard, 0)
+    };
+    let per_gpu_bytes = params_bytes
+        .add_or(grads_bytes, "per-GPU bytes")?
+        .add_or(optimizer_bytes, "per-GPU bytes")?;
+    Ok(ModelStates {
+        params_bytes,
+        grads_bytes,
+        optimizer_bytes,
+        offloaded_bytes,
+        per_gpu_bytes,
+    })
+}
+
+/// Activation recomputation policy (Korthikanti et al. 2022, §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recompute {
+    /// Store every activation the backward pass needs.
+    None,
+    /// Recompute only the attention core (QKᵀ, softmax, dropout, ·V).
+    Selective,
+    /// Store only each layer's input; recompute the layer in the backward pass.
+    Full,
+}
+
+impl Recompute {
+    pub const ALL: [Recompute; 3] = [Recompute::None, Recompute::Selective, Recompute::Full];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Recompute::None => "none",
+            Recompute::Selective => "selective",
+            Recompute::Full => "full",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Recompute> {
+        Recompute::ALL
+            .into_iter()
+            .find(|r| r.id().eq_ignore_ascii_case(s))
+            .ok_or_else(|| EstimateError::UnknownName {
+                kind: "recompute policy",
+                name: s.chars().take(32).collect(),
+                known: "none, selective, full".into(),
+            })
+    }
+}
+
+/// Activation memory of a transformer's layers, in bytes, with 16-bit
+/// activations and no tensor or sequence parallelism.
+///
+/// Korthikanti et al. 2022, "Reducing Activation Recomputation in Large
+/// Transformer Models" (arXiv 2205.05198), §4.1 and Table 2, per layer:
+/// - no recomputation: `s·b·h·(34 + 5·a·s/h)` = `s·b·(34h + 5as)`;
+/// - selective recomputation: `34·s·b·h`;
+/// - full recomputation: `2·s·b·h` (only the layer input).
+///
+/// s = sequence length, b = micro-batch size, h = hidden size, a = heads.
+/// The derivation assumes GPT-style layers (4h MLP with GeLU, dropout); it
+/// is exact for that architecture and an approximation for SwiGLU/GQA
+/// models.
+pub fn activation_bytes(
+    layers: u64,
+    hidden: u64,
+    heads: u64,
+    seq: u64,
+    micro_batch: u64,
+    recompute: Recompute,
+) -> Result<u64> {
+    for (what, v) in [
+        ("layers", layers),
+        ("hidden", hidden),
+        ("heads", heads),
+        ("seq", seq),
+        ("batch", micro_batch),
+    ] {
+        if v == 0 {
+            return Err(EstimateError::OutOfRange {
+                what: what.into(),
+                reason: "must be at least 1".into(),
+            });
+        }
+    }
+    let sb = seq.mul_or(micro_batch, "activation size")?;
+    let per_layer = match recompute {
+        Recompute::None => {
+            let inner = hidden.mul_or(34, "activation size")?.add_or(
+                product(&[5, heads, seq], "activation size")?,
+                "activation size",
+            )?;
+            sb.mul_or(inner, "activation size")?
+        }
+        Recompute::Selective => product(&[34, sb, hidden], "activation size")?,
+        Recompute::Full => product(&[2, sb, hidden], "activation size")?,
+    };
+    per_layer.mul_or(layers, "activation size")
+}
+
+/// Activation memory for a parsed model (hidden size and head count from its config).
+pub fn model_activation_bytes(
+    arch: &ModelArch,
+    seq: u64,
+    micro_batch: u64,
+    recompute: Recompute,
+) -> Result<u64> {
+    activation_bytes(
+        arch.num_layers,
+        arch.hidden_size,
+        arch.num_heads(),
+        seq,
+        micro_batch,
+        recompute,
+    )
+}
+
+/// Everything one GPU holds while training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TrainingMemory {
+    pub states: ModelStates,
+    pub activation_bytes: u64,
+    pub per_gpu_bytes: u64,
+    /// What one GPU would hold with no sharding and no recomputation.
+    pub unsharded_bytes: u64,
+    /// Sequences per optimizer step: micro-batch × accumulation steps × GPUs.
+    pub global_batch: u64,
+}
+
+/// Inputs of a full training estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainingSetup {
+    pub optimizer: Optimizer,
+    pub stage: ZeroStage,
+    pub gpus: u64,
+    pub seq: u64,
+    pub micro_batch: u64,
+    /// Gradient accumulation steps: they raise the global batch without
+    /// raising activation memory, which depends on the micro-batch only.
+    pub grad_accum: u64,
+    pub recompute: Recompute,
+    pub offload_optimizer: bool,
+}
+
+impl Default for TrainingSetup {
+    fn default() -> Self {
+        Self {
+            optimizer: Optimizer::AdamMixed,
+            stage: ZeroStage::Zero0,
+            gpus: 8,
+            seq: 4096,
+            micro_batch: 1,
+            grad_accum: 1,
+            recompute: Recompute::None,
+            offload_optimizer: false,
+        }
+    }
+}
+
+/// Per-GPU training memory of `arch` under `setup`.
+pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<TrainingMemory> {
+    let params = arch.param_counts()?.total;
+    let states = model_states(
+        params,
+        setup.optimizer,
+        setup.stage,
+        setup.gpus,
+        setup.offload_optimizer,
+    )?;
+    let activation_bytes =
+        model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.recompute)?;
+    let unsharded = model_states(params, setup.optimizer, ZeroStage::Zero0, 1, false)?
+        .per_gpu_bytes
+        .add_or(
+            model_activation_bytes(arch, setup.seq, setup.micro_batch, Recompute::None)?,
+            "training memory",
+        )?;
+    Ok(TrainingMemory {
+        states,
+        activation_bytes,
+        per_gpu_bytes: states
+            .per_gpu_bytes
+            .add_or(activation_bytes, "training memory")?,
+        unsharded_bytes: unsharded,
+        global_batch: product(
+            &[setup.micro_batch, setup.grad_accum.max(1), setup.gpus],
+            "global batch",
+        )?,
+    })
+}
+
+/// Which projections get LoRA adapters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LoraTargets {
+    pub attention: bool,
+    pub mlp: bool,
+}
+
+/// Fine-tuning memory with LoRA (Hu et al. 2021, arXiv 2106.09685, §4: a
+/// frozen W plus trainable B·A of rank r, r·(d_in + d_out) parameters per
+/// adapted matrix) or QLoRA (Dettmers et al. 2023, arXiv 2305.14314: the
+/// frozen base stored in NF4 with double quantization).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LoraMemory {
+    pub adapter_params: u64,
+    /// Frozen base weights (16-bit for LoRA, NF4 for QLoRA).
+    pub base_bytes: u64,
+    /// Adapter weights, gradients and Adam states: PEFT keeps adapters in
+    /// fp32 (`autocast_adapter_dtype=True`), so 4 + 4 + 8 = 16 bytes each.
+    pub adapter_bytes: u64,
+    pub total_bytes: u64,
+}
+
+/// LoRA or QLoRA memory for rank `rank` on `targets` (activations not included).
+pub fn lora_memory(
+    arch: &ModelArch,
+    rank: u64,
+    targets: LoraTargets,
+    qlora: bool,
+) -> Result<LoraMemory> {
+    use TensorKind as K;
+    let mut adapter_params = 0u64;
+    for t in arch.tensors()? {
+        let hit = match t.kind {
+            K::AttnQ
+            | K::AttnK
+            | K::AttnV
+            | K::AttnQkv
+            | K::AttnOut
+            | K::AttnQA
+            | K::AttnQB
+            | K::AttnKvA
+            | K::AttnKvB => targets.attention,
+            K::MlpGate
+            | K::MlpUp
+            | K::MlpGateUp
+            | K::MlpDown
+            | K::ExpertGate
+            | K::ExpertUp
+            | K::ExpertDown
+            | K::SharedExpertGate
+            | K::SharedExpertUp
+            | K::SharedExpertDown => targets.mlp,
+            _ => false,
+        };
+        if hit {
+            let per = rank.mul_or(t.rows.add_or(t.cols, "LoRA")?, "LoRA parameters")?;
+            adapter_params =
+                adapter_params.add_or(per.mul_or(t.copies, "LoRA")?, "LoRA parameters")?;
+        }
+    }
+    let base_format = if qlora {
+        WeightFormat::Nf4
+    } else {
+        WeightFormat::Float(crate::precision::Dtype::Bf16)
+    };
+    let base_bytes = weights_footprint(arch, base_format)?.total_bytes;
+    let adapter_bytes = adapter_params.mul_or(16, "adapter bytes")?;
+    Ok(LoraMemory {
+        adapter_params,
+        base_bytes,
+        adapter_bytes,
+        total_bytes: base_bytes.add_or(adapter_bytes, "LoRA memory")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets::preset;
+
+    /// ZeRO Figure 1: Ψ = 7.5B, N_d = 64, K = 12 → 120, 31.4, 16.6 and 1.9 GB.
+    #[test]
+    fn zero_paper_figure_1() {
+        let psi = 7_500_000_000;
+        let gb = |stage| {
+            model_states(psi, Optimizer::AdamMixed, stage, 64, false)
+                .unwrap()
+                .per_gpu_bytes as f64
+                / 1e9
+        };
+        assert_eq!(gb(ZeroStage::Zero0), 120.0);
+        assert_eq!((gb(ZeroStage::Zero1) * 10.0).round() / 10.0, 31.4);
+        assert_eq!((gb(ZeroStage::Zero2) * 10.0).round() / 10.0, 16.6);
+        assert_eq!((gb(ZeroStage::Zero3) * 10.0).round() / 10.0, 1.9);
+        // Exact bytes: 30e9 + 90e9/64 = 31.40625e9.
+        assert_eq!(
+            model_states(psi, Optimizer::AdamMixed, ZeroStage::Zero1, 64, false)
+                .unwrap()
+                .per_gpu_bytes,
+            31_406_250_000
+        );
+    }
+
+    #[test]
+    fn sixteen_bytes_per_param_not_eight() {
+        let s = model_states(1_000, Optimizer::AdamMixed, ZeroStage::Zero0, 1, false).unwrap();
+        assert_eq!(
+            (s.params_bytes, s.grads_bytes, s.optimizer_bytes),
+            (2_000, 2_000, 12_000)
+        );
+        let f = model_states(1_000, Optimizer::AdamFp32, ZeroStage::Zero0, 1, false).unwrap();
+        assert_eq!(f.per_gpu_bytes, 16_000);
+        let sgd = model_states(1_000, Optimizer::SgdMomentum, ZeroStage::Zero0, 1, false).unwrap();
+        assert_eq!(sgd.per_gpu_bytes, 12_000);
+        // 8-bit: 2 + 2 + 4 + 2 + 8 × ceil(1000/256) / 1000.
+        let a8 = model_states(1_000, Optimizer::Adam8bit, ZeroStage::Zero0, 1, false).unwrap();
+        assert_eq!(a8.per_gpu_bytes, 2_000 + 2_000 + 4_000 + 2_000 + 32);
+    }
+
+    #[test]
+    fn offload_moves_optimizer_to_host() {
+        let s = model_states(
+            7_500_000_000,
+            Optimizer::AdamMixed,
+            ZeroStage::Zero2,
+            8,
+            true,
+        )
+        .unwrap();
+        assert_eq!(s.optimizer_bytes, 0);
+        assert_eq!(s.offloaded_bytes, 90_000_000_000 / 8);
+    }
+
+    /// Korthikanti Table 2 for GPT-3 175B (a = 96, h = 12288, s = 2048,
+    /// b = 1, L = 96): no recompute = sbh(34 + 5as/h) per layer; with
+    /// 5as/h = 80 that is 114·sbh. Selective 34·sbh, full 2·sbh.
+    #[test]
+    fn korthikanti_gpt3() {
+        let (l, h, a, s, b) = (96u64, 12_288u64, 96u64, 2_048u64, 1u64);
+        let sbh = s * b * h;
+        assert_eq!(
+            activation_bytes(l, h, a, s, b, Recompute::None).unwrap(),
+            l * sbh * 114
+        );
+        assert_eq!(
+            activation_bytes(l, h, a, s, b, Recompute::Selective).unwrap(),
+            l * sbh * 34
+        );
+        assert_eq!(
+            activation_bytes(l, h, a, s, b, Recompute::Full).unwrap(),
+            l * sbh * 2
+        );
+        assert!(activation_bytes(0, h, a, s, b, Recompute::Full).is_err());
+        assert!(activation_bytes(u64::MAX, h, a, s, b, Recompute::None).is_err());
+    }
+
+    #[test]
+    fn training_memory_llama8b() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let setup = TrainingSetup {
+            stage: ZeroStage::Zero3,
+            gpus: 8,
+            ..TrainingSetup::default()
+        };
+        let t = training_memory(&m, &setup).unwrap();
+        assert_eq!(t.states.per_gpu_bytes, 8_030_261_248u64 * 16 / 8);
+        assert_eq!(t.global_batch, 8);
+        assert!(t.unsharded_bytes > t.per_gpu_bytes);
+    }
+
+    /// LoRA r = 16 on Llama-3.1-8B's attention: per layer 16 × ((4096+4096)
+    /// + (4096+1024) × 2 + (4096+4096)) = 425,984 → 13,631,488 over 32 layers.
+    #[test]
+    fn lora_params() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let l = lora_memory(
+            &m,
+            16,
+            LoraTargets {
+                attention: true,
+                mlp: false,
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(l.adapter_params, 13_631_488);
+        assert_eq!(l.base_bytes, 8_030_261_248 * 2);
+        let q = lora_memory(
+            &m,
+            16,
+            LoraTargets {
+                attention: true,
+                mlp: false,
+            },
+            true,
+        )
+        .unwrap();
+        // NF4 base: the embeddings and LM head stay 16-bit, so it is 5.70 GB, not 16 / 4.
+        assert_eq!(q.base_bytes, 5_702_540_160);
+        assert_eq!(q.adapter_bytes, 13_631_488 * 16);
+    }
+}
