@@ -1,1 +1,492 @@
-fn main() {}
+//! `llmem`: where an LLM's memory goes, in a terminal.
+//!
+//! A thin front end over `llmem-estimator`; every number comes from there.
+//! Errors go to stderr with exit code 2 and say what to fix.
+
+use clap::{Parser, Subcommand};
+use llmem_estimator::{
+    fit::{will_it_fit, FitQuery},
+    hardware::{device, DEVICES},
+    kv_cache::kv_cache,
+    precision::{weights_footprint, Dtype, WeightFormat},
+    presets::{preset, PRESETS},
+    training::{activation_bytes, model_states, Optimizer, Recompute, ZeroStage},
+    units::{format_bytes, group_thousands, UnitSystem},
+    EstimateError, ModelArch,
+};
+use serde_json::json;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "llmem",
+    version,
+    about = "Exact memory estimates for large language models"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parameters, weights and KV cache of a model (a config.json path or a preset name).
+    Model {
+        /// Path to a Hugging Face config.json, or a preset name (see `llmem presets`).
+        config: String,
+        /// Weights format: fp32 fp16 bf16 fp8 int8 int4 gptq-int4 awq-int4 q8_0 q4_k_m nf4.
+        /// Default: the config's torch_dtype (bf16 if absent).
+        #[arg(long)]
+        weights: Option<String>,
+        /// KV cache dtype: fp32 fp16 bf16 fp8 int8 int4. Default: the weights'
+        /// float type, or bf16 for quantized weights.
+        #[arg(long)]
+        kv: Option<String>,
+        /// Context length in tokens.
+        #[arg(long, default_value_t = 4096)]
+        context: u64,
+        /// Sequences in the batch.
+        #[arg(long, default_value_t = 1)]
+        batch: u64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-GPU model states for mixed-precision training under ZeRO.
+    Train {
+        /// Parameter count: an integer or with a suffix, e.g. 7.5B, 70e9.
+        #[arg(long)]
+        params: String,
+        /// Data-parallel GPUs.
+        #[arg(long)]
+        gpus: u64,
+        /// ZeRO stage: 0, 1, 2 or 3.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=3))]
+        zero: u8,
+        /// Optimizer: adam (mixed precision), adam-fp32, sgd, adam-8bit.
+        #[arg(long, default_value = "adam")]
+        optimizer: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Activation memory of all layers (Korthikanti et al. 2022), 16-bit, no tensor/sequence parallelism.
+    Activations {
+        #[arg(long)]
+        layers: u64,
+        #[arg(long)]
+        hidden: u64,
+        #[arg(long)]
+        heads: u64,
+        #[arg(long)]
+        seq: u64,
+        #[arg(long)]
+        batch: u64,
+        /// none, selective or full.
+        #[arg(long, default_value = "none")]
+        recompute: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Will a model fit on a device? Breakdown, margin, largest context and batch.
+    Fit {
+        /// Path to a config.json or a preset name.
+        config: String,
+        /// Device id (see `llmem devices`).
+        #[arg(long, default_value = "h100-sxm")]
+        device: String,
+        /// How many devices.
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        #[arg(long)]
+        weights: Option<String>,
+        #[arg(long)]
+        kv: Option<String>,
+        #[arg(long, default_value_t = 4096)]
+        context: u64,
+        #[arg(long, default_value_t = 1)]
+        batch: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the built-in model presets.
+    Presets,
+    /// List the devices in the hardware table.
+    Devices,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("llmem: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// An error for the user: estimator errors and file errors alike.
+type CliResult<T> = Result<T, String>;
+
+fn run(command: Command) -> CliResult<String> {
+    match command {
+        Command::Model {
+            config,
+            weights,
+            kv,
+            context,
+            batch,
+            json,
+        } => model(
+            &config,
+            weights.as_deref(),
+            kv.as_deref(),
+            context,
+            batch,
+            json,
+        ),
+        Command::Train {
+            params,
+            gpus,
+            zero,
+            optimizer,
+            json,
+        } => train(&params, gpus, zero, &optimizer, json),
+        Command::Activations {
+            layers,
+            hidden,
+            heads,
+            seq,
+            batch,
+            recompute,
+            json,
+        } => {
+            let r = Recompute::parse(&recompute).map_err(err)?;
+            let bytes = activation_bytes(layers, hidden, heads, seq, batch, r).map_err(err)?;
+            if json {
+                Ok(json!({ "bytes": bytes, "recompute": r.id() }).to_string())
+            } else {
+                Ok(format!(
+                    "activations ({} recomputation): {}",
+                    r.id(),
+                    both_units(bytes)
+                ))
+            }
+        }
+        Command::Fit {
+            config,
+            device: dev,
+            count,
+            weights,
+            kv,
+            context,
+            batch,
+            json,
+        } => fit(
+            &config,
+            &dev,
+            count,
+            weights.as_deref(),
+            kv.as_deref(),
+            context,
+            batch,
+            json,
+        ),
+        Command::Presets => Ok(PRESETS
+            .iter()
+            .map(|p| {
+                format!(
+                    "{:<16} {:<44} {:>17} params",
+                    p.id,
+                    p.name,
+                    group_thousands(p.expected_params)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")),
+        Command::Devices => Ok(DEVICES
+            .iter()
+            .map(|d| {
+                format!(
+                    "{:<10} {:<28} {:>8}  {:>6.0} GB/s",
+                    d.id,
+                    d.name,
+                    d.marketed,
+                    d.bandwidth / 1e9
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")),
+    }
+}
+
+fn err(e: EstimateError) -> String {
+    e.to_string()
+}
+
+/// Loads a config from a file path, or a preset by name.
+fn load(config: &str) -> CliResult<(String, ModelArch)> {
+    let path = std::path::Path::new(config);
+    if path.exists() {
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {config}: {e}"))?;
+        if meta.len() > llmem_estimator::config::MAX_CONFIG_BYTES as u64 {
+            return Err(format!(
+                "{config} is {} bytes; a config.json is at most 1 MiB",
+                meta.len()
+            ));
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {config}: {e}"))?;
+        let arch = llmem_estimator::parse_config(&text).map_err(|e| format!("{config}: {e}"))?;
+        return Ok((config.to_string(), arch));
+    }
+    match preset(config) {
+        Ok(p) => Ok((p.name.to_string(), p.arch().map_err(err)?)),
+        Err(e) => Err(format!("{config} is neither a file nor a preset ({e})")),
+    }
+}
+
+/// Resolves --weights and --kv against the config's defaults.
+fn formats(
+    arch: &ModelArch,
+    weights: Option<&str>,
+    kv: Option<&str>,
+) -> CliResult<(WeightFormat, Dtype)> {
+    let w = match weights {
+        Some(s) => WeightFormat::parse(s).map_err(err)?,
+        None => WeightFormat::from_dtype(arch.torch_dtype),
+    };
+    let k = match kv {
+        Some(s) => Dtype::parse(s).map_err(err)?,
+        None => match w {
+            WeightFormat::Float(d) => d,
+            _ => Dtype::Bf16,
+        },
+    };
+    Ok((w, k))
+}
+
+fn both_units(bytes: u64) -> String {
+    format!(
+        "{} ({}, {} bytes)",
+        format_bytes(bytes, UnitSystem::Decimal),
+        format_bytes(bytes, UnitSystem::Binary),
+        group_thousands(bytes)
+    )
+}
+
+fn model(
+    config: &str,
+    weights: Option<&str>,
+    kv: Option<&str>,
+    context: u64,
+    batch: u64,
+    json: bool,
+) -> CliResult<String> {
+    let (name, arch) = load(config)?;
+    let (w, k) = formats(&arch, weights, kv)?;
+    let counts = arch.param_counts().map_err(err)?;
+    let wf = weights_footprint(&arch, w).map_err(err)?;
+    let cache = kv_cache(&arch, k, context, batch).map_err(err)?;
+    if json {
+        return Ok(json!({
+            "model": name,
+            "model_type": arch.family.model_type(),
+            "params_total": counts.total,
+            "params_active": counts.active,
+            "weights_format": w.id(),
+            "weights_bytes": wf.total_bytes,
+            "weights_bits_per_param": wf.bits_per_param,
+            "weights_unquantized_params": wf.kept_params,
+            "kv_dtype": k.id(),
+            "kv_bytes_per_token": cache.bytes_per_token,
+            "kv_bytes": cache.total_bytes,
+            "kv_window_capped_layers": cache.capped_layers,
+            "context": context,
+            "batch": batch,
+            "attention": arch.attention_label(),
+        })
+        .to_string());
+    }
+    let mut out = vec![
+        format!("model        {name} ({})", arch.family.model_type()),
+        format!("attention    {}", arch.attention_label()),
+        format!(
+            "parameters   {} total, {} active per token",
+            group_thousands(counts.total),
+            group_thousands(counts.active)
+        ),
+        format!(
+            "weights      {} in {} ({:.3} bits/param)",
+            both_units(wf.total_bytes),
+            w.label(),
+            wf.bits_per_param
+        ),
+    ];
+    if wf.kept_params > 0 && wf.quantized_params > 0 {
+        out.push(format!(
+            "             {} params kept unquantized: {}",
+            group_thousands(wf.kept_params),
+            format_bytes(wf.kept_bytes, UnitSystem::Decimal)
+        ));
+    }
+    out.push(format!(
+        "KV cache     {} per token ({}), before window caps",
+        format_bytes(cache.bytes_per_token, UnitSystem::Decimal),
+        k.id()
+    ));
+    out.push(format!(
+        "             {} at {context} tokens × batch {batch}",
+        both_units(cache.total_bytes)
+    ));
+    if cache.capped_layers > 0 {
+        out.push(format!(
+            "             {} layers capped by a sliding window",
+            cache.capped_layers
+        ));
+    }
+    Ok(out.join("\n"))
+}
+
+/// Parses `7500000000`, `7.5e9`, `7.5B`, `70b`, `350M`.
+fn parse_count(s: &str) -> CliResult<u64> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1e3),
+        Some('M') => (&t[..t.len() - 1], 1e6),
+        Some('B') | Some('G') => (&t[..t.len() - 1], 1e9),
+        Some('T') => (&t[..t.len() - 1], 1e12),
+        _ => (t, 1.0),
+    };
+    if let Ok(n) = num.parse::<u64>() {
+        if mult == 1.0 {
+            return Ok(n);
+        }
+    }
+    let x: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number (try 7500000000 or 7.5B)"))?;
+    let v = (x * mult).round();
+    if !(v.is_finite() && v >= 1.0 && v < 1e18) {
+        return Err(format!("`{s}` must be between 1 and 10^18"));
+    }
+    Ok(v as u64)
+}
+
+fn train(params: &str, gpus: u64, zero: u8, optimizer: &str, json: bool) -> CliResult<String> {
+    let p = parse_count(params)?;
+    let stage = ZeroStage::from_u8(zero).map_err(err)?;
+    let opt = Optimizer::parse(optimizer).map_err(err)?;
+    let s = model_states(p, opt, stage, gpus, false).map_err(err)?;
+    if json {
+        return Ok(json!({
+            "params": p,
+            "gpus": gpus,
+            "zero": zero,
+            "optimizer": opt.id(),
+            "per_gpu_bytes": s.per_gpu_bytes,
+            "params_bytes": s.params_bytes,
+            "grads_bytes": s.grads_bytes,
+            "optimizer_bytes": s.optimizer_bytes,
+        })
+        .to_string());
+    }
+    Ok([
+        format!(
+            "{} parameters, {} on {gpus} GPU(s), ZeRO stage {zero} ({})",
+            group_thousands(p),
+            opt.label(),
+            stage.label()
+        ),
+        format!("parameters   {}", both_units(s.params_bytes)),
+        format!("gradients    {}", both_units(s.grads_bytes)),
+        format!("optimizer    {}", both_units(s.optimizer_bytes)),
+        format!("per GPU      {}", both_units(s.per_gpu_bytes)),
+    ]
+    .join("\n"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fit(
+    config: &str,
+    dev: &str,
+    count: u64,
+    weights: Option<&str>,
+    kv: Option<&str>,
+    context: u64,
+    batch: u64,
+    json: bool,
+) -> CliResult<String> {
+    let (name, arch) = load(config)?;
+    let (w, k) = formats(&arch, weights, kv)?;
+    let d = device(dev).map_err(err)?;
+    let r = will_it_fit(&FitQuery {
+        arch: &arch,
+        weights: w,
+        kv: k,
+        context,
+        batch,
+        device: d,
+        device_count: count,
+    })
+    .map_err(err)?;
+    if json {
+        return serde_json::to_string(&r).map_err(|e| e.to_string());
+    }
+    let verdict = if r.fits { "fits" } else { "does NOT fit" };
+    let margin = if r.margin_bytes >= 0 {
+        format!(
+            "{} to spare",
+            format_bytes(r.margin_bytes as u64, UnitSystem::Decimal)
+        )
+    } else {
+        format!(
+            "{} short",
+            format_bytes(r.margin_bytes.unsigned_abs() as u64, UnitSystem::Decimal)
+        )
+    };
+    Ok([
+        format!("{name} on {count} × {}: {verdict} ({margin})", d.name),
+        format!("weights      {}", both_units(r.weights_bytes)),
+        format!("KV cache     {}", both_units(r.kv_bytes)),
+        format!("activations  {} (estimate)", both_units(r.activation_bytes)),
+        format!(
+            "overhead     {} (CUDA context and workspaces)",
+            both_units(r.overhead_bytes)
+        ),
+        format!(
+            "total        {} of {}",
+            both_units(r.total_bytes),
+            format_bytes(r.capacity_bytes, UnitSystem::Decimal)
+        ),
+        format!(
+            "largest context at batch {batch}: {} tokens; largest batch at {context} tokens: {}",
+            group_thousands(r.max_context),
+            r.max_batch
+        ),
+        format!(
+            "decode ceiling: {:.0} tokens/s (memory bandwidth bound)",
+            r.decode_tokens_per_s
+        ),
+    ]
+    .join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_count;
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("7500000000").unwrap(), 7_500_000_000);
+        assert_eq!(parse_count("7.5B").unwrap(), 7_500_000_000);
+        assert_eq!(parse_count("7.5e9").unwrap(), 7_500_000_000);
+        assert_eq!(parse_count("350m").unwrap(), 350_000_000);
+        assert!(parse_count("abc").is_err());
+        assert!(parse_count("-5").is_err());
+        assert!(parse_count("1e30").is_err());
+    }
+}

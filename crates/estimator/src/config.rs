@@ -297,7 +297,7 @@ fn parse_gpt2(c: &Fields) -> Result<ModelArch> {
         learned_positions: positions,
         max_position_embeddings: positions,
         sliding_window: None,
-        torch_dtype: c.dtype_or(Dtype::Fp32)?,
+        torch_dtype: c.dtype()?,
     })
 }
 
