@@ -370,7 +370,7 @@ fn parse_count(s: &str) -> CliResult<u64> {
         .parse()
         .map_err(|_| format!("`{s}` is not a number (try 7500000000 or 7.5B)"))?;
     let v = (x * mult).round();
-    if !(v.is_finite() && v >= 1.0 && v < 1e18) {
+    if !(v.is_finite() && (1.0..1e18).contains(&v)) {
         return Err(format!("`{s}` must be between 1 and 10^18"));
     }
     Ok(v as u64)
