@@ -18,11 +18,7 @@ use serde_json::json;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "llmem",
-    version,
-    about = "Exact memory estimates for large language models"
-)]
+#[command(name = "llmem", version, about = "Exact memory estimates for large language models")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -133,91 +129,30 @@ type CliResult<T> = Result<T, String>;
 
 fn run(command: Command) -> CliResult<String> {
     match command {
-        Command::Model {
-            config,
-            weights,
-            kv,
-            context,
-            batch,
-            json,
-        } => model(
-            &config,
-            weights.as_deref(),
-            kv.as_deref(),
-            context,
-            batch,
-            json,
-        ),
-        Command::Train {
-            params,
-            gpus,
-            zero,
-            optimizer,
-            json,
-        } => train(&params, gpus, zero, &optimizer, json),
-        Command::Activations {
-            layers,
-            hidden,
-            heads,
-            seq,
-            batch,
-            recompute,
-            json,
-        } => {
+        Command::Model { config, weights, kv, context, batch, json } => {
+            model(&config, weights.as_deref(), kv.as_deref(), context, batch, json)
+        }
+        Command::Train { params, gpus, zero, optimizer, json } => train(&params, gpus, zero, &optimizer, json),
+        Command::Activations { layers, hidden, heads, seq, batch, recompute, json } => {
             let r = Recompute::parse(&recompute).map_err(err)?;
             let bytes = activation_bytes(layers, hidden, heads, seq, batch, r).map_err(err)?;
             if json {
                 Ok(json!({ "bytes": bytes, "recompute": r.id() }).to_string())
             } else {
-                Ok(format!(
-                    "activations ({} recomputation): {}",
-                    r.id(),
-                    both_units(bytes)
-                ))
+                Ok(format!("activations ({} recomputation): {}", r.id(), both_units(bytes)))
             }
         }
-        Command::Fit {
-            config,
-            device: dev,
-            count,
-            weights,
-            kv,
-            context,
-            batch,
-            json,
-        } => fit(
-            &config,
-            &dev,
-            count,
-            weights.as_deref(),
-            kv.as_deref(),
-            context,
-            batch,
-            json,
-        ),
+        Command::Fit { config, device: dev, count, weights, kv, context, batch, json } => {
+            fit(&config, &dev, count, weights.as_deref(), kv.as_deref(), context, batch, json)
+        }
         Command::Presets => Ok(PRESETS
             .iter()
-            .map(|p| {
-                format!(
-                    "{:<16} {:<44} {:>17} params",
-                    p.id,
-                    p.name,
-                    group_thousands(p.expected_params)
-                )
-            })
+            .map(|p| format!("{:<16} {:<44} {:>17} params", p.id, p.name, group_thousands(p.expected_params)))
             .collect::<Vec<_>>()
             .join("\n")),
         Command::Devices => Ok(DEVICES
             .iter()
-            .map(|d| {
-                format!(
-                    "{:<10} {:<28} {:>8}  {:>6.0} GB/s",
-                    d.id,
-                    d.name,
-                    d.marketed,
-                    d.bandwidth / 1e9
-                )
-            })
+            .map(|d| format!("{:<10} {:<28} {:>8}  {:>6.0} GB/s", d.id, d.name, d.marketed, d.bandwidth / 1e9))
             .collect::<Vec<_>>()
             .join("\n")),
     }
@@ -233,13 +168,9 @@ fn load(config: &str) -> CliResult<(String, ModelArch)> {
     if path.exists() {
         let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {config}: {e}"))?;
         if meta.len() > llmem_estimator::config::MAX_CONFIG_BYTES as u64 {
-            return Err(format!(
-                "{config} is {} bytes; a config.json is at most 1 MiB",
-                meta.len()
-            ));
+            return Err(format!("{config} is {} bytes; a config.json is at most 1 MiB", meta.len()));
         }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read {config}: {e}"))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {config}: {e}"))?;
         let arch = llmem_estimator::parse_config(&text).map_err(|e| format!("{config}: {e}"))?;
         return Ok((config.to_string(), arch));
     }
@@ -250,11 +181,7 @@ fn load(config: &str) -> CliResult<(String, ModelArch)> {
 }
 
 /// Resolves --weights and --kv against the config's defaults.
-fn formats(
-    arch: &ModelArch,
-    weights: Option<&str>,
-    kv: Option<&str>,
-) -> CliResult<(WeightFormat, Dtype)> {
+fn formats(arch: &ModelArch, weights: Option<&str>, kv: Option<&str>) -> CliResult<(WeightFormat, Dtype)> {
     let w = match weights {
         Some(s) => WeightFormat::parse(s).map_err(err)?,
         None => WeightFormat::from_dtype(arch.torch_dtype),
@@ -319,12 +246,7 @@ fn model(
             group_thousands(counts.total),
             group_thousands(counts.active)
         ),
-        format!(
-            "weights      {} in {} ({:.3} bits/param)",
-            both_units(wf.total_bytes),
-            w.label(),
-            wf.bits_per_param
-        ),
+        format!("weights      {} in {} ({:.3} bits/param)", both_units(wf.total_bytes), w.label(), wf.bits_per_param),
     ];
     if wf.kept_params > 0 && wf.quantized_params > 0 {
         out.push(format!(
@@ -338,15 +260,9 @@ fn model(
         format_bytes(cache.bytes_per_token, UnitSystem::Decimal),
         k.id()
     ));
-    out.push(format!(
-        "             {} at {context} tokens × batch {batch}",
-        both_units(cache.total_bytes)
-    ));
+    out.push(format!("             {} at {context} tokens × batch {batch}", both_units(cache.total_bytes)));
     if cache.capped_layers > 0 {
-        out.push(format!(
-            "             {} layers capped by a sliding window",
-            cache.capped_layers
-        ));
+        out.push(format!("             {} layers capped by a sliding window", cache.capped_layers));
     }
     Ok(out.join("\n"))
 }
@@ -366,9 +282,7 @@ fn parse_count(s: &str) -> CliResult<u64> {
             return Ok(n);
         }
     }
-    let x: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number (try 7500000000 or 7.5B)"))?;
+    let x: f64 = num.parse().map_err(|_| format!("`{s}` is not a number (try 7500000000 or 7.5B)"))?;
     let v = (x * mult).round();
     if !(v.is_finite() && (1.0..1e18).contains(&v)) {
         return Err(format!("`{s}` must be between 1 and 10^18"));
@@ -423,40 +337,23 @@ fn fit(
     let (name, arch) = load(config)?;
     let (w, k) = formats(&arch, weights, kv)?;
     let d = device(dev).map_err(err)?;
-    let r = will_it_fit(&FitQuery {
-        arch: &arch,
-        weights: w,
-        kv: k,
-        context,
-        batch,
-        device: d,
-        device_count: count,
-    })
-    .map_err(err)?;
+    let r = will_it_fit(&FitQuery { arch: &arch, weights: w, kv: k, context, batch, device: d, device_count: count })
+        .map_err(err)?;
     if json {
         return serde_json::to_string(&r).map_err(|e| e.to_string());
     }
     let verdict = if r.fits { "fits" } else { "does NOT fit" };
     let margin = if r.margin_bytes >= 0 {
-        format!(
-            "{} to spare",
-            format_bytes(r.margin_bytes as u64, UnitSystem::Decimal)
-        )
+        format!("{} to spare", format_bytes(r.margin_bytes as u64, UnitSystem::Decimal))
     } else {
-        format!(
-            "{} short",
-            format_bytes(r.margin_bytes.unsigned_abs() as u64, UnitSystem::Decimal)
-        )
+        format!("{} short", format_bytes(r.margin_bytes.unsigned_abs() as u64, UnitSystem::Decimal))
     };
     Ok([
         format!("{name} on {count} × {}: {verdict} ({margin})", d.name),
         format!("weights      {}", both_units(r.weights_bytes)),
         format!("KV cache     {}", both_units(r.kv_bytes)),
         format!("activations  {} (estimate)", both_units(r.activation_bytes)),
-        format!(
-            "overhead     {} (CUDA context and workspaces)",
-            both_units(r.overhead_bytes)
-        ),
+        format!("overhead     {} (CUDA context and workspaces)", both_units(r.overhead_bytes)),
         format!(
             "total        {} of {}",
             both_units(r.total_bytes),
@@ -467,10 +364,7 @@ fn fit(
             group_thousands(r.max_context),
             r.max_batch
         ),
-        format!(
-            "decode ceiling: {:.0} tokens/s (memory bandwidth bound)",
-            r.decode_tokens_per_s
-        ),
+        format!("decode ceiling: {:.0} tokens/s (memory bandwidth bound)", r.decode_tokens_per_s),
     ]
     .join("\n"))
 }

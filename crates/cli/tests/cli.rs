@@ -3,19 +3,12 @@
 use std::process::{Command, Output};
 
 fn llmem(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmem"))
-        .args(args)
-        .output()
-        .expect("run llmem")
+    Command::new(env!("CARGO_BIN_EXE_llmem")).args(args).output().expect("run llmem")
 }
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = llmem(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
 }
 
@@ -77,23 +70,12 @@ fn model_from_config_file() {
 /// ZeRO Figure 1 from the command line.
 #[test]
 fn train_zero_figure_1() {
-    let v = json(&[
-        "train", "--params", "7.5B", "--gpus", "64", "--zero", "1", "--json",
-    ]);
+    let v = json(&["train", "--params", "7.5B", "--gpus", "64", "--zero", "1", "--json"]);
     assert_eq!(v["per_gpu_bytes"], 31_406_250_000u64);
     assert_eq!(v["params_bytes"], 15_000_000_000u64);
     assert_eq!(v["grads_bytes"], 15_000_000_000u64);
     assert_eq!(v["optimizer_bytes"], 1_406_250_000u64);
-    let z3 = json(&[
-        "train",
-        "--params",
-        "7500000000",
-        "--gpus",
-        "64",
-        "--zero",
-        "3",
-        "--json",
-    ]);
+    let z3 = json(&["train", "--params", "7500000000", "--gpus", "64", "--zero", "3", "--json"]);
     assert_eq!(z3["per_gpu_bytes"], 1_875_000_000u64);
 }
 
@@ -137,10 +119,7 @@ fn activations_korthikanti() {
 fn readable_output_has_both_units() {
     let out = llmem(&["model", "llama-3.1-8b"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("16.1 GB") && text.contains("15.0 GiB"),
-        "{text}"
-    );
+    assert!(text.contains("16.1 GB") && text.contains("15.0 GiB"), "{text}");
     let p = llmem(&["presets"]);
     assert!(String::from_utf8_lossy(&p.stdout).contains("deepseek-v3"));
 }
@@ -154,19 +133,7 @@ fn bad_input_exits_2_with_a_message() {
         &["train", "--params", "lots", "--gpus", "8", "--zero", "1"],
         &["train", "--params", "7B", "--gpus", "0", "--zero", "1"],
         &["train", "--params", "7B", "--gpus", "8", "--zero", "4"],
-        &[
-            "activations",
-            "--layers",
-            "0",
-            "--hidden",
-            "1",
-            "--heads",
-            "1",
-            "--seq",
-            "1",
-            "--batch",
-            "1",
-        ],
+        &["activations", "--layers", "0", "--hidden", "1", "--heads", "1", "--seq", "1", "--batch", "1"],
         &[
             "activations",
             "--layers",
@@ -193,17 +160,7 @@ fn bad_input_exits_2_with_a_message() {
 
 #[test]
 fn fit_command() {
-    let v = json(&[
-        "fit",
-        "llama-3.1-70b",
-        "--device",
-        "h100-sxm",
-        "--count",
-        "2",
-        "--context",
-        "8192",
-        "--json",
-    ]);
+    let v = json(&["fit", "llama-3.1-70b", "--device", "h100-sxm", "--count", "2", "--context", "8192", "--json"]);
     assert_eq!(v["fits"], true);
     assert_eq!(v["weights_bytes"], 141_107_412_992u64);
 }

@@ -156,11 +156,7 @@ impl SlidingWindow {
             SlidingLayers::All => true,
             SlidingLayers::Even => i % 2 == 0,
             SlidingLayers::From(k) => i >= *k,
-            SlidingLayers::Listed(v) => usize::try_from(i)
-                .ok()
-                .and_then(|i| v.get(i))
-                .copied()
-                .unwrap_or(false),
+            SlidingLayers::Listed(v) => usize::try_from(i).ok().and_then(|i| v.get(i)).copied().unwrap_or(false),
         }
     }
 
@@ -170,11 +166,9 @@ impl SlidingWindow {
             SlidingLayers::All => num_layers,
             SlidingLayers::Even => num_layers.div_ceil(2),
             SlidingLayers::From(k) => num_layers.saturating_sub(*k),
-            SlidingLayers::Listed(v) => v
-                .iter()
-                .take(usize::try_from(num_layers).unwrap_or(usize::MAX))
-                .filter(|s| **s)
-                .count() as u64,
+            SlidingLayers::Listed(v) => {
+                v.iter().take(usize::try_from(num_layers).unwrap_or(usize::MAX)).filter(|s| **s).count() as u64
+            }
         }
     }
 }
@@ -289,9 +283,7 @@ impl TensorKind {
             Self::AttnQA | Self::AttnQB | Self::AttnKvA | Self::AttnKvB => "attention (MLA)",
             Self::MlpGate | Self::MlpUp | Self::MlpGateUp | Self::MlpDown => "MLP",
             Self::ExpertGate | Self::ExpertUp | Self::ExpertDown => "routed experts",
-            Self::SharedExpertGate | Self::SharedExpertUp | Self::SharedExpertDown => {
-                "shared experts"
-            }
+            Self::SharedExpertGate | Self::SharedExpertUp | Self::SharedExpertDown => "shared experts",
             Self::Router | Self::RouterBias => "router",
             Self::Norm => "norms",
             Self::Bias => "biases",
@@ -318,14 +310,7 @@ pub struct Tensor {
 
 impl Tensor {
     fn new(kind: TensorKind, layer: Option<u64>, rows: u64, cols: u64) -> Self {
-        Self {
-            kind,
-            layer,
-            rows,
-            cols,
-            copies: 1,
-            active_copies: 1,
-        }
+        Self { kind, layer, rows, cols, copies: 1, active_copies: 1 }
     }
     fn vector(kind: TensorKind, layer: Option<u64>, len: u64) -> Self {
         Self::new(kind, layer, 1, len)
@@ -353,10 +338,7 @@ impl Tensor {
 
     /// Elements used per token.
     pub fn active_params(&self) -> Result<u64> {
-        product(
-            &[self.rows, self.cols, self.active_copies],
-            "active parameter count",
-        )
+        product(&[self.rows, self.cols, self.active_copies], "active parameter count")
     }
 }
 
@@ -400,12 +382,7 @@ impl ModelArch {
         let mut t = Vec::new();
         t.push(Tensor::new(K::TokenEmbedding, None, self.vocab_size, h));
         if self.learned_positions > 0 {
-            t.push(Tensor::new(
-                K::PositionEmbedding,
-                None,
-                self.learned_positions,
-                h,
-            ));
+            t.push(Tensor::new(K::PositionEmbedding, None, self.learned_positions, h));
         }
         let norm_vectors: u64 = match self.norm {
             NormKind::Rms => 1,
@@ -461,9 +438,7 @@ impl ModelArch {
                 }
             }
             Attention::Latent(m) => {
-                let qk_head = m
-                    .qk_nope_head_dim
-                    .add_or(m.qk_rope_head_dim, "query head width")?;
+                let qk_head = m.qk_nope_head_dim.add_or(m.qk_rope_head_dim, "query head width")?;
                 let q_out = m.num_heads.mul_or(qk_head, "query width")?;
                 match m.q_lora_rank {
                     Some(r) => {
@@ -482,10 +457,7 @@ impl ModelArch {
                     t.push(Tensor::vector(K::Bias, l, kv_a));
                 }
                 t.push(Tensor::vector(K::Norm, l, m.kv_lora_rank));
-                let kv_b = m.num_heads.mul_or(
-                    m.qk_nope_head_dim.add_or(m.v_head_dim, "kv head")?,
-                    "kv_b width",
-                )?;
+                let kv_b = m.num_heads.mul_or(m.qk_nope_head_dim.add_or(m.v_head_dim, "kv head")?, "kv_b width")?;
                 t.push(Tensor::new(K::AttnKvB, l, kv_b, m.kv_lora_rank));
                 let o_in = m.num_heads.mul_or(m.v_head_dim, "value width")?;
                 t.push(Tensor::new(K::AttnOut, l, h, o_in));
@@ -503,22 +475,13 @@ impl ModelArch {
         let inter = mlp.intermediate_size;
         if mlp.gated {
             if mlp.fused_gate_up {
-                t.push(Tensor::new(
-                    K::MlpGateUp,
-                    l,
-                    inter.mul_or(2, "gate_up width")?,
-                    h,
-                ));
+                t.push(Tensor::new(K::MlpGateUp, l, inter.mul_or(2, "gate_up width")?, h));
             } else {
                 t.push(Tensor::new(K::MlpGate, l, inter, h));
                 t.push(Tensor::new(K::MlpUp, l, inter, h));
             }
             if mlp.bias && mlp.fused_gate_up {
-                t.push(Tensor::vector(
-                    K::Bias,
-                    l,
-                    inter.mul_or(2, "gate_up width")?,
-                ));
+                t.push(Tensor::vector(K::Bias, l, inter.mul_or(2, "gate_up width")?));
             } else if mlp.bias {
                 t.push(Tensor::vector(K::Bias, l, inter));
                 t.push(Tensor::vector(K::Bias, l, inter));
@@ -539,11 +502,7 @@ impl ModelArch {
     fn push_moe(t: &mut Vec<Tensor>, i: u64, h: u64, moe: &Moe) {
         use TensorKind as K;
         let l = Some(i);
-        let (e, k, inter) = (
-            moe.num_experts,
-            moe.experts_per_token,
-            moe.expert_intermediate_size,
-        );
+        let (e, k, inter) = (moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size);
         t.push(Tensor::new(K::Router, l, e, h));
         if moe.router_bias {
             t.push(Tensor::vector(K::RouterBias, l, e));
@@ -567,32 +526,20 @@ impl ModelArch {
         for t in self.tensors()?.iter().filter(|t| !t.is_buffer()) {
             total = total.add_or(t.params()?, "parameter count")?;
             active = active.add_or(t.active_params()?, "active parameter count")?;
-            if matches!(
-                t.kind,
-                TensorKind::TokenEmbedding | TensorKind::PositionEmbedding
-            ) {
+            if matches!(t.kind, TensorKind::TokenEmbedding | TensorKind::PositionEmbedding) {
                 embedding = embedding.add_or(t.params()?, "embedding parameters")?;
             }
         }
-        Ok(ParamCounts {
-            total,
-            active,
-            embedding,
-        })
+        Ok(ParamCounts { total, active, embedding })
     }
 
     /// Key/value layout of this model's cache.
     pub fn kv_layout(&self) -> KvLayout {
         match &self.attention {
-            Attention::Standard(a) => KvLayout::Heads {
-                kv_heads: a.num_kv_heads,
-                k_head_dim: a.head_dim,
-                v_head_dim: a.head_dim,
-            },
-            Attention::Latent(m) => KvLayout::Latent {
-                latent_dim: m.kv_lora_rank,
-                rope_dim: m.qk_rope_head_dim,
-            },
+            Attention::Standard(a) => {
+                KvLayout::Heads { kv_heads: a.num_kv_heads, k_head_dim: a.head_dim, v_head_dim: a.head_dim }
+            }
+            Attention::Latent(m) => KvLayout::Latent { latent_dim: m.kv_lora_rank, rope_dim: m.qk_rope_head_dim },
         }
     }
 
@@ -607,15 +554,11 @@ impl ModelArch {
                 } else {
                     "GQA"
                 };
-                format!(
-                    "{kind} ({} query heads, {} KV heads)",
-                    a.num_heads, a.num_kv_heads
-                )
+                format!("{kind} ({} query heads, {} KV heads)", a.num_heads, a.num_kv_heads)
             }
-            Attention::Latent(m) => format!(
-                "MLA ({} heads, latent {} + RoPE key {})",
-                m.num_heads, m.kv_lora_rank, m.qk_rope_head_dim
-            ),
+            Attention::Latent(m) => {
+                format!("MLA ({} heads, latent {} + RoPE key {})", m.num_heads, m.kv_lora_rank, m.qk_rope_head_dim)
+            }
         }
     }
 }
@@ -636,11 +579,7 @@ pub struct ParamCounts {
 #[serde(rename_all = "snake_case")]
 pub enum KvLayout {
     /// A key and a value vector per KV head (MHA, GQA, MQA).
-    Heads {
-        kv_heads: u64,
-        k_head_dim: u64,
-        v_head_dim: u64,
-    },
+    Heads { kv_heads: u64, k_head_dim: u64, v_head_dim: u64 },
     /// MLA: the compressed latent c^KV (width d_c) and the decoupled RoPE key
     /// (width d_h^R), shared by all heads (DeepSeek-V2 §2.1.2–2.1.3).
     Latent { latent_dim: u64, rope_dim: u64 },
@@ -651,18 +590,10 @@ impl KvLayout {
     /// standard attention, `d_c + d_h^R` for MLA (DeepSeek-V2 Table 1).
     pub fn elements_per_token_per_layer(&self) -> Result<u64> {
         match *self {
-            KvLayout::Heads {
-                kv_heads,
-                k_head_dim,
-                v_head_dim,
-            } => kv_heads.mul_or(
-                k_head_dim.add_or(v_head_dim, "KV head width")?,
-                "KV elements per token",
-            ),
-            KvLayout::Latent {
-                latent_dim,
-                rope_dim,
-            } => latent_dim.add_or(rope_dim, "MLA elements per token"),
+            KvLayout::Heads { kv_heads, k_head_dim, v_head_dim } => {
+                kv_heads.mul_or(k_head_dim.add_or(v_head_dim, "KV head width")?, "KV elements per token")
+            }
+            KvLayout::Latent { latent_dim, rope_dim } => latent_dim.add_or(rope_dim, "MLA elements per token"),
         }
     }
 }

@@ -5,24 +5,16 @@
 //! the field at fault; nothing here panics, whatever the input.
 
 use crate::arch::{
-    Attention, Family, LatentAttention, Mlp, ModelArch, Moe, NormKind, SlidingLayers,
-    SlidingWindow, StandardAttention, MAX_LAYERS,
+    Attention, Family, LatentAttention, Mlp, ModelArch, Moe, NormKind, SlidingLayers, SlidingWindow, StandardAttention,
+    MAX_LAYERS,
 };
 use crate::error::{EstimateError, Result};
 use crate::precision::Dtype;
 use serde_json::{Map, Value};
 
 /// `model_type` values we parse.
-pub const SUPPORTED_MODEL_TYPES: [&str; 8] = [
-    "llama",
-    "mistral",
-    "mixtral",
-    "qwen2",
-    "gemma2",
-    "phi3",
-    "deepseek_v3",
-    "gpt2",
-];
+pub const SUPPORTED_MODEL_TYPES: [&str; 8] =
+    ["llama", "mistral", "mixtral", "qwen2", "gemma2", "phi3", "deepseek_v3", "gpt2"];
 
 /// Largest config text we accept. Real configs are a few kilobytes; this
 /// bounds the work a hostile paste can cause.
@@ -47,9 +39,8 @@ pub fn parse_config(text: &str) -> Result<ModelArch> {
             ),
         });
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| EstimateError::MalformedConfig {
-        reason: e.to_string(),
-    })?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| EstimateError::MalformedConfig { reason: e.to_string() })?;
     parse_config_value(&value)
 }
 
@@ -57,9 +48,7 @@ pub fn parse_config(text: &str) -> Result<ModelArch> {
 pub fn parse_config_value(value: &Value) -> Result<ModelArch> {
     let obj = value
         .as_object()
-        .ok_or_else(|| EstimateError::MalformedConfig {
-            reason: "the top level must be a JSON object".to_string(),
-        })?;
+        .ok_or_else(|| EstimateError::MalformedConfig { reason: "the top level must be a JSON object".to_string() })?;
     let c = Fields(obj);
     let model_type = c.string("model_type")?;
     let family = match model_type.as_str() {
@@ -71,11 +60,7 @@ pub fn parse_config_value(value: &Value) -> Result<ModelArch> {
         "phi3" => Family::Phi3,
         "deepseek_v3" => Family::DeepseekV3,
         "gpt2" => Family::Gpt2,
-        other => {
-            return Err(EstimateError::UnsupportedModelType {
-                model_type: truncate(other, 64),
-            })
-        }
+        other => return Err(EstimateError::UnsupportedModelType { model_type: truncate(other, 64) }),
     };
     let arch = match family {
         Family::Gpt2 => parse_gpt2(&c)?,
@@ -93,9 +78,7 @@ fn parse_decoder(c: &Fields, family: Family) -> Result<ModelArch> {
     let vocab = c.dim("vocab_size", MAX_VOCAB)?;
     let intermediate = c.dim("intermediate_size", MAX_WIDTH)?;
     // Every family's config class defaults num_key_value_heads to num_attention_heads.
-    let kv_heads = c
-        .opt_dim("num_key_value_heads", MAX_HEADS)?
-        .unwrap_or(heads);
+    let kv_heads = c.opt_dim("num_key_value_heads", MAX_HEADS)?.unwrap_or(heads);
     let attention_bias = c.opt_bool("attention_bias")?.unwrap_or(false);
 
     let attention = if family == Family::DeepseekV3 {
@@ -170,9 +153,7 @@ fn parse_decoder(c: &Fields, family: Family) -> Result<ModelArch> {
                 experts_per_token: k,
                 expert_intermediate_size: expert_inter,
                 shared_intermediate_size: expert_inter * shared,
-                first_dense_layers: c
-                    .opt_count("first_k_dense_replace", MAX_LAYERS)?
-                    .unwrap_or(0),
+                first_dense_layers: c.opt_count("first_k_dense_replace", MAX_LAYERS)?.unwrap_or(0),
                 router_bias: true,
             })
         }
@@ -182,10 +163,7 @@ fn parse_decoder(c: &Fields, family: Family) -> Result<ModelArch> {
         if m.experts_per_token > m.num_experts {
             return Err(EstimateError::InvalidField {
                 field: "num_experts_per_tok".into(),
-                reason: format!(
-                    "{} is more than the {} experts there are",
-                    m.experts_per_token, m.num_experts
-                ),
+                reason: format!("{} is more than the {} experts there are", m.experts_per_token, m.num_experts),
             });
         }
     }
@@ -204,9 +182,7 @@ fn parse_decoder(c: &Fields, family: Family) -> Result<ModelArch> {
         norms_per_layer: if family == Family::Gemma2 { 4 } else { 2 },
         tie_word_embeddings: c.opt_bool("tie_word_embeddings")?.unwrap_or(tie_default),
         learned_positions: 0,
-        max_position_embeddings: c
-            .opt_dim("max_position_embeddings", MAX_POSITIONS)?
-            .unwrap_or(4096),
+        max_position_embeddings: c.opt_dim("max_position_embeddings", MAX_POSITIONS)?.unwrap_or(4096),
         sliding_window,
         torch_dtype: c.dtype()?,
     })
@@ -228,10 +204,7 @@ fn parse_sliding(c: &Fields, family: Family, layers: u64) -> Result<Option<Slidi
     };
     if let Some(list) = c.opt_layer_types(layers)? {
         return Ok(if list.iter().any(|s| *s) {
-            Some(SlidingWindow {
-                window,
-                layers: SlidingLayers::Listed(list),
-            })
+            Some(SlidingWindow { window, layers: SlidingLayers::Listed(list) })
         } else {
             None
         });
@@ -243,17 +216,11 @@ fn parse_sliding(c: &Fields, family: Family, layers: u64) -> Result<Option<Slidi
             if !c.opt_bool("use_sliding_window")?.unwrap_or(false) {
                 return Ok(None);
             }
-            SlidingLayers::From(
-                c.opt_count("max_window_layers", MAX_LAYERS)?
-                    .unwrap_or(layers),
-            )
+            SlidingLayers::From(c.opt_count("max_window_layers", MAX_LAYERS)?.unwrap_or(layers))
         }
         Family::Llama | Family::DeepseekV3 | Family::Gpt2 => return Ok(None),
     };
-    Ok(Some(SlidingWindow {
-        window,
-        layers: layers_rule,
-    }))
+    Ok(Some(SlidingWindow { window, layers: layers_rule }))
 }
 
 /// GPT-2: `n_embd`, `n_layer`, `n_head`, `n_positions`, `n_inner`
@@ -284,12 +251,7 @@ fn parse_gpt2(c: &Fields) -> Result<ModelArch> {
             out_bias: true,
             fused_qkv: true,
         }),
-        mlp: Mlp {
-            intermediate_size: inner,
-            gated: false,
-            bias: true,
-            fused_gate_up: false,
-        },
+        mlp: Mlp { intermediate_size: inner, gated: false, bias: true, fused_gate_up: false },
         moe: None,
         norm: NormKind::Layer,
         norms_per_layer: 2,
@@ -316,11 +278,7 @@ fn validate(arch: &ModelArch) -> Result<()> {
             if v.len() as u64 != arch.num_layers {
                 return Err(EstimateError::InvalidField {
                     field: "layer_types".into(),
-                    reason: format!(
-                        "has {} entries but num_hidden_layers is {}",
-                        v.len(),
-                        arch.num_layers
-                    ),
+                    reason: format!("has {} entries but num_hidden_layers is {}", v.len(), arch.num_layers),
                 });
             }
         }
@@ -344,9 +302,7 @@ struct Fields<'a>(&'a Map<String, Value>);
 impl Fields<'_> {
     fn string(&self, field: &str) -> Result<String> {
         match self.0.get(field) {
-            None | Some(Value::Null) => Err(EstimateError::MissingField {
-                field: field.into(),
-            }),
+            None | Some(Value::Null) => Err(EstimateError::MissingField { field: field.into() }),
             Some(Value::String(s)) => Ok(s.clone()),
             Some(other) => Err(EstimateError::InvalidField {
                 field: field.into(),
@@ -365,9 +321,8 @@ impl Fields<'_> {
             Value::Number(n) => {
                 if let Some(u) = n.as_u64() {
                     u
-                } else if let Some(f) = n
-                    .as_f64()
-                    .filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f <= 9.0e15)
+                } else if let Some(f) =
+                    n.as_f64().filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f <= 9.0e15)
                 {
                     f as u64
                 } else {
@@ -396,20 +351,16 @@ impl Fields<'_> {
     /// A positive integer; `None` when absent or null.
     fn opt_dim(&self, field: &str, max: u64) -> Result<Option<u64>> {
         match self.opt_count(field, max)? {
-            Some(0) => Err(EstimateError::InvalidField {
-                field: field.into(),
-                reason: "must be at least 1, got 0".into(),
-            }),
+            Some(0) => {
+                Err(EstimateError::InvalidField { field: field.into(), reason: "must be at least 1, got 0".into() })
+            }
             other => Ok(other),
         }
     }
 
     /// A required positive integer.
     fn dim(&self, field: &str, max: u64) -> Result<u64> {
-        self.opt_dim(field, max)?
-            .ok_or_else(|| EstimateError::MissingField {
-                field: field.into(),
-            })
+        self.opt_dim(field, max)?.ok_or_else(|| EstimateError::MissingField { field: field.into() })
     }
 
     fn opt_bool(&self, field: &str) -> Result<Option<bool>> {
@@ -438,10 +389,7 @@ impl Fields<'_> {
         if list.len() as u64 != layers {
             return Err(EstimateError::InvalidField {
                 field: "layer_types".into(),
-                reason: format!(
-                    "has {} entries but num_hidden_layers is {layers}",
-                    list.len()
-                ),
+                reason: format!("has {} entries but num_hidden_layers is {layers}", list.len()),
             });
         }
         list.iter()
@@ -451,10 +399,7 @@ impl Fields<'_> {
                 Some("full_attention") => Ok(false),
                 _ => Err(EstimateError::InvalidField {
                     field: format!("layer_types[{i}]"),
-                    reason: format!(
-                        "expected \"sliding_attention\" or \"full_attention\", got {}",
-                        describe(v)
-                    ),
+                    reason: format!("expected \"sliding_attention\" or \"full_attention\", got {}", describe(v)),
                 }),
             })
             .collect::<Result<Vec<bool>>>()
@@ -515,16 +460,8 @@ mod tests {
     #[test]
     fn missing_field_is_named() {
         let err = parse_config(r#"{"model_type":"llama","hidden_size":4096}"#).unwrap_err();
-        assert_eq!(
-            err,
-            EstimateError::MissingField {
-                field: "num_hidden_layers".into()
-            }
-        );
-        assert_eq!(
-            err.to_string(),
-            "config is missing the field `num_hidden_layers`"
-        );
+        assert_eq!(err, EstimateError::MissingField { field: "num_hidden_layers".into() });
+        assert_eq!(err.to_string(), "config is missing the field `num_hidden_layers`");
     }
 
     #[test]
@@ -539,9 +476,7 @@ mod tests {
         let base = r#"{"model_type":"llama","hidden_size":"4096","num_hidden_layers":32,
             "num_attention_heads":32,"vocab_size":32000,"intermediate_size":11008}"#;
         let err = parse_config(base).unwrap_err();
-        assert!(
-            matches!(err, EstimateError::InvalidField { ref field, .. } if field == "hidden_size")
-        );
+        assert!(matches!(err, EstimateError::InvalidField { ref field, .. } if field == "hidden_size"));
         let err = parse_config(&base.replace("\"4096\"", "-1")).unwrap_err();
         assert!(err.to_string().contains("non-negative integer"));
         let err = parse_config(&base.replace("\"4096\"", "4096.5")).unwrap_err();
@@ -550,24 +485,12 @@ mod tests {
 
     #[test]
     fn malformed_and_oversized_text() {
-        assert!(matches!(
-            parse_config("{"),
-            Err(EstimateError::MalformedConfig { .. })
-        ));
-        assert!(matches!(
-            parse_config("[1,2]"),
-            Err(EstimateError::MalformedConfig { .. })
-        ));
+        assert!(matches!(parse_config("{"), Err(EstimateError::MalformedConfig { .. })));
+        assert!(matches!(parse_config("[1,2]"), Err(EstimateError::MalformedConfig { .. })));
         let huge = " ".repeat(MAX_CONFIG_BYTES + 1);
-        assert!(parse_config(&huge)
-            .unwrap_err()
-            .to_string()
-            .contains("limit"));
+        assert!(parse_config(&huge).unwrap_err().to_string().contains("limit"));
         let deep = "[".repeat(10_000);
-        assert!(matches!(
-            parse_config(&deep),
-            Err(EstimateError::MalformedConfig { .. })
-        ));
+        assert!(matches!(parse_config(&deep), Err(EstimateError::MalformedConfig { .. })));
     }
 
     #[test]
@@ -576,13 +499,8 @@ mod tests {
             "num_attention_heads":32,"vocab_size":32000,"intermediate_size":11008}"#;
         let err = parse_config(cfg).unwrap_err();
         assert!(err.to_string().contains("num_hidden_layers"), "{err}");
-        let cfg = cfg
-            .replace("1000000000000", "32")
-            .replace("\"num_attention_heads\":32", "\"num_attention_heads\":0");
-        assert!(parse_config(&cfg)
-            .unwrap_err()
-            .to_string()
-            .contains("num_attention_heads"));
+        let cfg = cfg.replace("1000000000000", "32").replace("\"num_attention_heads\":32", "\"num_attention_heads\":0");
+        assert!(parse_config(&cfg).unwrap_err().to_string().contains("num_attention_heads"));
     }
 
     #[test]
@@ -599,10 +517,7 @@ mod tests {
     fn kv_heads_must_divide_heads() {
         let cfg = r#"{"model_type":"mistral","hidden_size":4096,"num_hidden_layers":2,
             "num_attention_heads":32,"num_key_value_heads":7,"vocab_size":32000,"intermediate_size":11008}"#;
-        assert!(parse_config(cfg)
-            .unwrap_err()
-            .to_string()
-            .contains("num_key_value_heads"));
+        assert!(parse_config(cfg).unwrap_err().to_string().contains("num_key_value_heads"));
     }
 
     #[test]
@@ -616,9 +531,6 @@ mod tests {
         assert!(!sw.is_sliding(0) && sw.is_sliding(1) && sw.is_sliding(2));
         assert_eq!(sw.sliding_layer_count(3), 2);
         let bad = cfg.replace("\"full_attention\",", "");
-        assert!(parse_config(&bad)
-            .unwrap_err()
-            .to_string()
-            .contains("layer_types"));
+        assert!(parse_config(&bad).unwrap_err().to_string().contains("layer_types"));
     }
 }

@@ -62,12 +62,7 @@ pub struct ContextWindow {
 impl ContextWindow {
     /// An empty window of `limit` tokens (at least 1).
     pub fn new(limit: u64) -> Self {
-        Self {
-            limit: limit.max(1),
-            turns: Vec::new(),
-            turn_count: 0,
-            forgotten_through: 0,
-        }
+        Self { limit: limit.max(1), turns: Vec::new(), turn_count: 0, forgotten_through: 0 }
     }
 
     /// Tokens currently held.
@@ -94,12 +89,7 @@ impl ContextWindow {
             self.forgotten_through = old.last;
             freed += old.tokens;
         }
-        self.turns.push(Turn {
-            first: n,
-            last: n,
-            tokens,
-            summary: false,
-        });
+        self.turns.push(Turn { first: n, last: n, tokens, summary: false });
         match first_forgotten {
             Some(first) => Event::Evicted {
                 turn: n,
@@ -117,31 +107,14 @@ impl ContextWindow {
         if self.turns.len() < 2 {
             return Event::NothingToSummarize;
         }
-        let ratio = if ratio.is_finite() {
-            ratio.clamp(0.01, 1.0)
-        } else {
-            0.25
-        };
+        let ratio = if ratio.is_finite() { ratio.clamp(0.01, 1.0) } else { 0.25 };
         let keep = self.turns.pop().expect("len ≥ 2");
         let first = self.turns[0].first;
         let last = self.turns[self.turns.len() - 1].last;
         let before: u64 = self.turns.iter().map(|t| t.tokens).sum();
         let after = ((before as f64 * ratio).ceil() as u64).clamp(1, before);
-        self.turns = vec![
-            Turn {
-                first,
-                last,
-                tokens: after,
-                summary: true,
-            },
-            keep,
-        ];
-        Event::Summarized {
-            first,
-            last,
-            before,
-            after,
-        }
+        self.turns = vec![Turn { first, last, tokens: after, summary: true }, keep];
+        Event::Summarized { first, last, before, after }
     }
 
     /// Empties the window.
@@ -172,16 +145,8 @@ mod tests {
         }
         assert_eq!(w.used(), 8_000);
         match w.add_turn(800) {
-            Event::Evicted {
-                turn,
-                forgotten_first,
-                forgotten_last,
-                tokens_freed,
-            } => {
-                assert_eq!(
-                    (turn, forgotten_first, forgotten_last, tokens_freed),
-                    (11, 1, 1, 800)
-                );
+            Event::Evicted { turn, forgotten_first, forgotten_last, tokens_freed } => {
+                assert_eq!((turn, forgotten_first, forgotten_last, tokens_freed), (11, 1, 1, 800));
             }
             e => panic!("{e:?}"),
         }
@@ -195,15 +160,7 @@ mod tests {
         for _ in 0..5 {
             w.add_turn(800);
         }
-        assert_eq!(
-            w.summarize(0.25),
-            Event::Summarized {
-                first: 1,
-                last: 4,
-                before: 3_200,
-                after: 800
-            }
-        );
+        assert_eq!(w.summarize(0.25), Event::Summarized { first: 1, last: 4, before: 3_200, after: 800 });
         assert_eq!(w.used(), 1_600);
         assert!(w.turns[0].summary);
         // Evicting the summary forgets turns 1–4 at once.
@@ -213,12 +170,7 @@ mod tests {
         w2.summarize(0.5);
         assert_eq!(w2.used(), 1_200);
         match w2.add_turn(800) {
-            Event::Evicted {
-                forgotten_first: 1,
-                forgotten_last: 1,
-                tokens_freed: 400,
-                ..
-            } => {}
+            Event::Evicted { forgotten_first: 1, forgotten_last: 1, tokens_freed: 400, .. } => {}
             e => panic!("{e:?}"),
         }
     }

@@ -23,11 +23,7 @@ pub enum EstimateError {
     /// An intermediate product does not fit in 64 bits.
     Overflow { what: String },
     /// A name (preset, dtype, device…) that we do not know.
-    UnknownName {
-        kind: &'static str,
-        name: String,
-        known: String,
-    },
+    UnknownName { kind: &'static str, name: String, known: String },
 }
 
 impl fmt::Display for EstimateError {
@@ -65,16 +61,10 @@ pub(crate) trait Checked: Sized {
 
 impl Checked for u64 {
     fn mul_or(self, rhs: Self, what: &str) -> Result<Self> {
-        self.checked_mul(rhs)
-            .ok_or_else(|| EstimateError::Overflow {
-                what: what.to_string(),
-            })
+        self.checked_mul(rhs).ok_or_else(|| EstimateError::Overflow { what: what.to_string() })
     }
     fn add_or(self, rhs: Self, what: &str) -> Result<Self> {
-        self.checked_add(rhs)
-            .ok_or_else(|| EstimateError::Overflow {
-                what: what.to_string(),
-            })
+        self.checked_add(rhs).ok_or_else(|| EstimateError::Overflow { what: what.to_string() })
     }
 }
 
@@ -96,8 +86,6 @@ pub(crate) fn finite(x: f64, what: &str) -> Result<f64> {
     if x.is_finite() {
         Ok(x)
     } else {
-        Err(EstimateError::Overflow {
-            what: what.to_string(),
-        })
+        Err(EstimateError::Overflow { what: what.to_string() })
     }
 }

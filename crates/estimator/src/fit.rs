@@ -43,9 +43,7 @@ pub fn inference_activation_bytes(arch: &ModelArch, context: u64, batch: u64) ->
     };
     let attn_width = match &arch.attention {
         Attention::Standard(a) => (a.num_heads + 2 * a.num_kv_heads) * a.head_dim,
-        Attention::Latent(m) => {
-            m.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim)
-        }
+        Attention::Latent(m) => m.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim),
     };
     let widest = (2 * inter).max(attn_width);
     let per_token = (2 * arch.hidden_size).add_or(widest, "activation width")?;
@@ -96,10 +94,7 @@ fn total_at(q: &FitQuery, weights: u64, context: u64, batch: u64) -> Result<(u64
     let kv = kv_cache(q.arch, q.kv, context, batch)?.total_bytes;
     let act = inference_activation_bytes(q.arch, context, batch)?;
     let overhead = RUNTIME_OVERHEAD_PER_DEVICE.mul_or(q.device_count, "overhead")?;
-    let total = weights
-        .add_or(kv, "total")?
-        .add_or(act, "total")?
-        .add_or(overhead, "total")?;
+    let total = weights.add_or(kv, "total")?.add_or(act, "total")?.add_or(overhead, "total")?;
     Ok((kv, act, total))
 }
 
@@ -134,12 +129,8 @@ pub fn will_it_fit(q: &FitQuery) -> Result<FitReport> {
     let w = weights_footprint(q.arch, q.weights)?;
     let capacity = q.device.capacity_bytes.mul_or(q.device_count, "capacity")?;
     let (kv_bytes, activation_bytes, total_bytes) = total_at(q, w.total_bytes, q.context, q.batch)?;
-    let fits_at =
-        |c: u64, b: u64| -> Result<bool> { Ok(total_at(q, w.total_bytes, c, b)?.2 <= capacity) };
-    let max_context = largest(
-        MAX_CONTEXT.min(q.arch.max_position_embeddings.max(1)),
-        |c| fits_at(c, q.batch),
-    )?;
+    let fits_at = |c: u64, b: u64| -> Result<bool> { Ok(total_at(q, w.total_bytes, c, b)?.2 <= capacity) };
+    let max_context = largest(MAX_CONTEXT.min(q.arch.max_position_embeddings.max(1)), |c| fits_at(c, q.batch))?;
     let max_batch = largest(MAX_BATCH.min(1 << 20), |b| fits_at(q.context, b))?;
     let bandwidth = q.device.bandwidth * q.device_count as f64;
     let step_bytes = w.active_bytes.add_or(kv_bytes, "step bytes")?;
@@ -171,15 +162,7 @@ mod tests {
         context: u64,
         batch: u64,
     ) -> FitQuery<'a> {
-        FitQuery {
-            arch,
-            weights,
-            kv: Dtype::Bf16,
-            context,
-            batch,
-            device: dev,
-            device_count: 1,
-        }
+        FitQuery { arch, weights, kv: Dtype::Bf16, context, batch, device: dev, device_count: 1 }
     }
 
     #[test]
@@ -190,33 +173,13 @@ mod tests {
         assert!(r.fits);
         assert_eq!(r.weights_bytes, 16_060_522_496);
         assert_eq!(r.kv_bytes, 1_073_741_824);
-        assert_eq!(
-            r.total_bytes,
-            r.weights_bytes + r.kv_bytes + r.activation_bytes + r.overhead_bytes
-        );
+        assert_eq!(r.total_bytes, r.weights_bytes + r.kv_bytes + r.activation_bytes + r.overhead_bytes);
         // The largest context is where the next token would not fit.
-        let over = will_it_fit(&query(
-            &m,
-            d,
-            WeightFormat::Float(Dtype::Bf16),
-            r.max_context + 1,
-            1,
-        ))
-        .unwrap();
+        let over = will_it_fit(&query(&m, d, WeightFormat::Float(Dtype::Bf16), r.max_context + 1, 1)).unwrap();
         assert!(!over.fits);
-        let at = will_it_fit(&query(
-            &m,
-            d,
-            WeightFormat::Float(Dtype::Bf16),
-            r.max_context,
-            1,
-        ))
-        .unwrap();
+        let at = will_it_fit(&query(&m, d, WeightFormat::Float(Dtype::Bf16), r.max_context, 1)).unwrap();
         assert!(at.fits);
-        assert_eq!(
-            r.margin_bytes,
-            r.capacity_bytes as i128 - r.total_bytes as i128
-        );
+        assert_eq!(r.margin_bytes, r.capacity_bytes as i128 - r.total_bytes as i128);
     }
 
     #[test]
@@ -227,16 +190,10 @@ mod tests {
         assert!(!r.fits);
         assert!(r.margin_bytes < 0);
         assert_eq!((r.max_context, r.max_batch), (0, 0));
-        let two = will_it_fit(&FitQuery {
-            device_count: 2,
-            ..query(&m, d, WeightFormat::Float(Dtype::Bf16), 8192, 1)
-        })
-        .unwrap();
+        let two = will_it_fit(&FitQuery { device_count: 2, ..query(&m, d, WeightFormat::Float(Dtype::Bf16), 8192, 1) })
+            .unwrap();
         assert!(two.fits);
-        assert!(
-            (two.decode_tokens_per_s - 2.0 * 3.35e12 / (141_107_412_992.0 + 2_684_354_560.0)).abs()
-                < 1e-6
-        );
+        assert!((two.decode_tokens_per_s - 2.0 * 3.35e12 / (141_107_412_992.0 + 2_684_354_560.0)).abs() < 1e-6);
     }
 
     #[test]
@@ -253,10 +210,6 @@ mod tests {
     fn bad_device_count() {
         let m = preset("gpt2").unwrap().arch().unwrap();
         let d = device("h100-sxm").unwrap();
-        assert!(will_it_fit(&FitQuery {
-            device_count: 0,
-            ..query(&m, d, WeightFormat::Int8, 1, 1)
-        })
-        .is_err());
+        assert!(will_it_fit(&FitQuery { device_count: 0, ..query(&m, d, WeightFormat::Int8, 1, 1) }).is_err());
     }
 }

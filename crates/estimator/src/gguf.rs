@@ -100,10 +100,7 @@ pub fn tensor_bytes(ty: GgmlType, rows: u64, ne0: u64) -> Result<(u64, u64)> {
     let ty = ty.fit_row(ne0);
     let blocks = rows.mul_or(ceil_div(ne0, ty.block_elems()), "GGUF blocks")?;
     let (bytes, scales) = ty.block_bytes();
-    Ok((
-        blocks.mul_or(bytes, "GGUF bytes")?,
-        blocks.mul_or(scales, "GGUF bytes")?,
-    ))
+    Ok((blocks.mul_or(bytes, "GGUF bytes")?, blocks.mul_or(scales, "GGUF bytes")?))
 }
 
 /// `use_more_bits` from `llama_tensor_get_type_impl`, integer arithmetic as in C++.
@@ -111,9 +108,7 @@ pub fn use_more_bits(i_layer: u64, n_layers: u64) -> bool {
     let eighth = n_layers / 8;
     // `i_layer < eighth ||` short-circuits before the C++ subtraction could
     // go negative; checked_sub keeps that explicit in unsigned arithmetic.
-    i_layer < eighth
-        || i_layer >= 7 * n_layers / 8
-        || i_layer.checked_sub(eighth).is_some_and(|d| d % 3 == 2)
+    i_layer < eighth || i_layer >= 7 * n_layers / 8 || i_layer.checked_sub(eighth).is_some_and(|d| d % 3 == 2)
 }
 
 /// Everything the Q4_K_M rules need to know about a model.
@@ -133,12 +128,7 @@ pub struct Q4KMPlan {
 impl Q4KMPlan {
     pub fn new(arch: &ModelArch) -> Self {
         let mla = match &arch.attention {
-            Attention::Latent(m) => Some((
-                m.num_heads,
-                m.qk_nope_head_dim,
-                m.v_head_dim,
-                m.kv_lora_rank,
-            )),
+            Attention::Latent(m) => Some((m.num_heads, m.qk_nope_head_dim, m.v_head_dim, m.kv_lora_rank)),
             Attention::Standard(_) => None,
         };
         Self {
@@ -146,10 +136,7 @@ impl Q4KMPlan {
             n_experts: arch.moe.as_ref().map_or(0, |m| m.num_experts),
             tied_embeddings: arch.tie_word_embeddings,
             is_70b: arch.num_layers == 80
-                && matches!(
-                    arch.family,
-                    crate::arch::Family::Llama | crate::arch::Family::Qwen2
-                ),
+                && matches!(arch.family, crate::arch::Family::Llama | crate::arch::Family::Qwen2),
             mla,
         }
     }
@@ -163,11 +150,7 @@ impl Q4KMPlan {
             K::LmHead => GgmlType::Q6K,
             K::TokenEmbedding if self.tied_embeddings => GgmlType::Q6K,
             K::AttnV | K::AttnQkv => {
-                let mut ty = if use_more_bits(layer, self.n_layers) {
-                    GgmlType::Q6K
-                } else {
-                    GgmlType::Q4K
-                };
+                let mut ty = if use_more_bits(layer, self.n_layers) { GgmlType::Q6K } else { GgmlType::Q4K };
                 if self.is_70b && ty == GgmlType::Q4K {
                     ty = GgmlType::Q5K;
                 }
@@ -233,10 +216,7 @@ mod tests {
     #[test]
     fn use_more_bits_32_layers() {
         let more: Vec<u64> = (0..32).filter(|&i| use_more_bits(i, 32)).collect();
-        assert_eq!(
-            more,
-            vec![0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31]
-        );
+        assert_eq!(more, vec![0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31]);
     }
 
     #[test]
@@ -257,11 +237,7 @@ mod tests {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
         let fp = weights_footprint(&m, WeightFormat::GgufQ4KM).unwrap();
         assert_eq!(fp.total_bytes, 4_912_898_048);
-        assert!(
-            (fp.bits_per_param - 4.894).abs() < 0.001,
-            "{}",
-            fp.bits_per_param
-        );
+        assert!((fp.bits_per_param - 4.894).abs() < 0.001, "{}", fp.bits_per_param);
     }
 
     /// Q8_0: every matrix at 8.5 bits, norms F32.
@@ -280,12 +256,7 @@ mod tests {
         let m = preset("mixtral-8x7b").unwrap().arch().unwrap();
         let plan = Q4KMPlan::new(&m);
         let tensors = m.tensors().unwrap();
-        let find = |k| {
-            tensors
-                .iter()
-                .find(|t| t.kind == k && t.layer == Some(5))
-                .unwrap()
-        };
+        let find = |k| tensors.iter().find(|t| t.kind == k && t.layer == Some(5)).unwrap();
         assert_eq!(plan.type_for(find(TensorKind::AttnV)), GgmlType::Q8_0);
         assert_eq!(plan.type_for(find(TensorKind::AttnK)), GgmlType::Q8_0);
         assert_eq!(plan.type_for(find(TensorKind::AttnOut)), GgmlType::Q5K);
@@ -298,12 +269,7 @@ mod tests {
         let m = preset("llama-3.1-70b").unwrap().arch().unwrap();
         let plan = Q4KMPlan::new(&m);
         let tensors = m.tensors().unwrap();
-        let v = |layer| {
-            tensors
-                .iter()
-                .find(|t| t.kind == TensorKind::AttnV && t.layer == Some(layer))
-                .unwrap()
-        };
+        let v = |layer| tensors.iter().find(|t| t.kind == TensorKind::AttnV && t.layer == Some(layer)).unwrap();
         assert_eq!(plan.type_for(v(0)), GgmlType::Q6K);
         assert_eq!(plan.type_for(v(11)), GgmlType::Q5K);
     }
@@ -313,12 +279,7 @@ mod tests {
     fn deepseek_kv_b_split() {
         let m = preset("deepseek-v3").unwrap().arch().unwrap();
         let plan = Q4KMPlan::new(&m);
-        let t = m
-            .tensors()
-            .unwrap()
-            .into_iter()
-            .find(|t| t.kind == TensorKind::AttnKvB)
-            .unwrap();
+        let t = m.tensors().unwrap().into_iter().find(|t| t.kind == TensorKind::AttnKvB).unwrap();
         let (bytes, _) = plan.tensor_bytes(&t).unwrap();
         let k_b = 512 * 128 * (128 / 32) * 22; // Q5_0
         let v_b = 128 * 128 * (512 / 256) * 144; // Q4_K

@@ -223,14 +223,11 @@ pub const DEVICES: &[Device] = &[
 
 /// The device with this id (case-insensitive).
 pub fn device(id: &str) -> crate::Result<&'static Device> {
-    DEVICES
-        .iter()
-        .find(|d| d.id.eq_ignore_ascii_case(id))
-        .ok_or_else(|| crate::EstimateError::UnknownName {
-            kind: "device",
-            name: id.chars().take(64).collect(),
-            known: DEVICES.iter().map(|d| d.id).collect::<Vec<_>>().join(", "),
-        })
+    DEVICES.iter().find(|d| d.id.eq_ignore_ascii_case(id)).ok_or_else(|| crate::EstimateError::UnknownName {
+        kind: "device",
+        name: id.chars().take(64).collect(),
+        known: DEVICES.iter().map(|d| d.id).collect::<Vec<_>>().join(", "),
+    })
 }
 
 /// The default device of the widgets.
@@ -277,8 +274,7 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
             name: "On-chip SRAM",
             capacity_bytes: bytes,
             bandwidth: bw,
-            role:
-                "Shared memory and L1 inside each streaming multiprocessor. Kernels stage tiles of \
+            role: "Shared memory and L1 inside each streaming multiprocessor. Kernels stage tiles of \
                    weights, activations and attention scores here; FlashAttention keeps its whole \
                    working set here so the n×n score matrix never reaches HBM.",
             source: device.source.to_string(),
@@ -291,8 +287,7 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
             name: "On-chip SRAM",
             capacity_bytes: bytes,
             bandwidth: 19e12,
-            role:
-                "Shared memory and L1 inside each streaming multiprocessor. Kernels stage tiles of \
+            role: "Shared memory and L1 inside each streaming multiprocessor. Kernels stage tiles of \
                    weights, activations and attention scores here; FlashAttention keeps its whole \
                    working set here so the n×n score matrix never reaches HBM. Vendors do not \
                    publish its bandwidth; the figure shown is the A100 estimate from the \
@@ -311,8 +306,7 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
         },
         capacity_bytes: device.capacity_bytes,
         bandwidth: device.bandwidth,
-        role:
-            "Holds the weights, the KV cache and activations while the model runs. Every decoded \
+        role: "Holds the weights, the KV cache and activations while the model runs. Every decoded \
                token streams all active weights through here once, so its bandwidth sets the \
                ceiling on tokens per second.",
         source: device.source.to_string(),
@@ -341,8 +335,7 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
         role: "Where checkpoints live, and the last resort for offloading (ZeRO-Infinity, \
                llama.cpp memory-mapping a model larger than RAM). Vast and cheap, but reading a \
                whole model from it takes seconds to minutes.",
-        source: "Samsung 990 PRO specifications: sequential read up to 7,450 MB/s (PCIe 4.0 x4)"
-            .to_string(),
+        source: "Samsung 990 PRO specifications: sequential read up to 7,450 MB/s (PCIe 4.0 x4)".to_string(),
     });
     tiers
 }
@@ -385,16 +378,11 @@ mod tests {
         let t = stream_seconds(16_060_522_496, h100.bandwidth);
         assert!((t - 0.004794).abs() < 1e-5, "{t}");
         let tiers = hierarchy(h100);
-        assert_eq!(
-            tiers.iter().map(|t| t.id).collect::<Vec<_>>(),
-            ["sram", "hbm", "dram", "nvme"]
-        );
+        assert_eq!(tiers.iter().map(|t| t.id).collect::<Vec<_>>(), ["sram", "hbm", "dram", "nvme"]);
         // Bandwidth strictly falls down the hierarchy.
         assert!(tiers.windows(2).all(|w| w[0].bandwidth > w[1].bandwidth));
         // Capacity grows (SRAM < HBM < DRAM < NVMe).
-        assert!(tiers
-            .windows(2)
-            .all(|w| w[0].capacity_bytes < w[1].capacity_bytes));
+        assert!(tiers.windows(2).all(|w| w[0].capacity_bytes < w[1].capacity_bytes));
     }
 
     #[test]

@@ -64,10 +64,7 @@ pub fn check_workload(context: u64, batch: u64) -> Result<()> {
 /// KV bytes per token across all layers for a layout, before window caps.
 pub fn bytes_per_token(num_layers: u64, layout: KvLayout, dtype: Dtype) -> Result<u64> {
     let per_layer = layout.elements_per_token_per_layer()?;
-    bytes_of(
-        per_layer.mul_or(num_layers, "KV elements per token")?,
-        dtype,
-    )
+    bytes_of(per_layer.mul_or(num_layers, "KV elements per token")?, dtype)
 }
 
 /// The model's KV cache at `context` tokens for `batch` sequences.
@@ -149,9 +146,7 @@ impl AttentionVariant {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.id().eq_ignore_ascii_case(s))
+        Self::ALL.into_iter().find(|v| v.id().eq_ignore_ascii_case(s))
     }
 
     /// The KV layout this variant gives a model with the same heads.
@@ -162,11 +157,7 @@ impl AttentionVariant {
             crate::arch::Attention::Latent(m) => (m.num_heads, m.v_head_dim),
         };
         match self {
-            Self::Mha => KvLayout::Heads {
-                kv_heads: heads,
-                k_head_dim: head_dim,
-                v_head_dim: head_dim,
-            },
+            Self::Mha => KvLayout::Heads { kv_heads: heads, k_head_dim: head_dim, v_head_dim: head_dim },
             Self::Gqa => match own {
                 KvLayout::Heads { kv_heads, .. } if kv_heads > 1 && kv_heads < heads => own,
                 _ => KvLayout::Heads {
@@ -175,17 +166,10 @@ impl AttentionVariant {
                     v_head_dim: head_dim,
                 },
             },
-            Self::Mqa => KvLayout::Heads {
-                kv_heads: 1,
-                k_head_dim: head_dim,
-                v_head_dim: head_dim,
-            },
+            Self::Mqa => KvLayout::Heads { kv_heads: 1, k_head_dim: head_dim, v_head_dim: head_dim },
             Self::Mla => match own {
                 KvLayout::Latent { .. } => own,
-                _ => KvLayout::Latent {
-                    latent_dim: 4 * head_dim,
-                    rope_dim: head_dim / 2,
-                },
+                _ => KvLayout::Latent { latent_dim: 4 * head_dim, rope_dim: head_dim / 2 },
             },
         }
     }
@@ -226,14 +210,7 @@ mod tests {
         let kv = kv_cache(&m, Dtype::Fp16, 4096, 1).unwrap();
         assert_eq!(kv.bytes_per_token, 524_288);
         assert_eq!(kv.total_bytes, 2 * crate::units::GIB);
-        let mqa = kv_cache_with_layout(
-            &m,
-            AttentionVariant::Mqa.layout_for(&m),
-            Dtype::Fp16,
-            4096,
-            1,
-        )
-        .unwrap();
+        let mqa = kv_cache_with_layout(&m, AttentionVariant::Mqa.layout_for(&m), Dtype::Fp16, 4096, 1).unwrap();
         assert_eq!(mqa.total_bytes * 32, kv.total_bytes);
     }
 
@@ -293,9 +270,6 @@ mod tests {
         assert_eq!(per(AttentionVariant::Mqa), 16_384);
         // (512 + 64) × 32 × 2 = 36,864: 2.25 groups' worth, as DeepSeek-V2 says.
         assert_eq!(per(AttentionVariant::Mla), 36_864);
-        assert_eq!(
-            per(AttentionVariant::Mla) * 4,
-            per(AttentionVariant::Mqa) * 9
-        );
+        assert_eq!(per(AttentionVariant::Mla) * 4, per(AttentionVariant::Mqa) * 9);
     }
 }

@@ -59,10 +59,7 @@ pub struct Layout {
 impl Layout {
     /// Wasted slots (reserved + internal) as a percentage of capacity.
     pub fn waste_percent(&self) -> f64 {
-        percent(
-            self.reserved_waste + self.internal_waste,
-            self.slots.len() as u64,
-        )
+        percent(self.reserved_waste + self.internal_waste, self.slots.len() as u64)
     }
     /// Free slots as a percentage of capacity.
     pub fn free_percent(&self) -> f64 {
@@ -102,28 +99,18 @@ pub struct PagingScenario {
 
 impl PagingScenario {
     fn validate(&self) -> Result<()> {
-        let bad = |reason: String| {
-            Err(EstimateError::OutOfRange {
-                what: "paging scenario".into(),
-                reason,
-            })
-        };
+        let bad = |reason: String| Err(EstimateError::OutOfRange { what: "paging scenario".into(), reason });
         if self.capacity == 0 || self.capacity > MAX_SLOTS {
             return bad(format!("capacity must be 1 to {MAX_SLOTS} slots"));
         }
         if self.block_size == 0 || self.max_len == 0 || self.new_request_len == 0 {
-            return bad(
-                "block size, maximum length and new request length must be at least 1".into(),
-            );
+            return bad("block size, maximum length and new request length must be at least 1".into());
         }
         if self.requests.len() > 4096 {
             return bad("at most 4096 requests".into());
         }
         if self.requests.iter().any(|&r| r == 0 || r > self.max_len) {
-            return bad(format!(
-                "every request must be 1 to {} tokens (the maximum length)",
-                self.max_len
-            ));
+            return bad(format!("every request must be 1 to {} tokens (the maximum length)", self.max_len));
         }
         Ok(())
     }
@@ -143,22 +130,13 @@ impl PagingScenario {
                 continue;
             }
             for (j, slot) in slots[next..next + reserve].iter_mut().enumerate() {
-                *slot = if (j as u64) < len {
-                    Slot::Used(i as u32)
-                } else {
-                    Slot::Reserved(i as u32)
-                };
+                *slot = if (j as u64) < len { Slot::Used(i as u32) } else { Slot::Reserved(i as u32) };
             }
             next += reserve;
             admitted.push(true);
         }
         let free = (cap - next) as u64;
-        Ok(finish(
-            Allocation::Contiguous,
-            slots,
-            admitted,
-            free / self.max_len,
-        ))
+        Ok(finish(Allocation::Contiguous, slots, admitted, free / self.max_len))
     }
 
     /// Places the requests block by block, round-robin (as sequences grow
@@ -193,11 +171,8 @@ impl PagingScenario {
                     let first_token = given[i] * bs;
                     for k in 0..bs {
                         let token = first_token + k;
-                        slots[start + k as usize] = if token < self.requests[i] {
-                            Slot::Used(i as u32)
-                        } else {
-                            Slot::Internal(i as u32)
-                        };
+                        slots[start + k as usize] =
+                            if token < self.requests[i] { Slot::Used(i as u32) } else { Slot::Internal(i as u32) };
                     }
                     given[i] += 1;
                     next_block += 1;
@@ -217,12 +192,7 @@ impl PagingScenario {
     }
 }
 
-fn finish(
-    allocation: Allocation,
-    slots: Vec<Slot>,
-    admitted: Vec<bool>,
-    room_for_more: u64,
-) -> Layout {
+fn finish(allocation: Allocation, slots: Vec<Slot>, admitted: Vec<bool>, room_for_more: u64) -> Layout {
     let mut l = Layout {
         allocation,
         admitted,
@@ -269,13 +239,7 @@ mod tests {
     use super::*;
 
     fn scenario() -> PagingScenario {
-        PagingScenario {
-            capacity: 128,
-            max_len: 32,
-            block_size: 8,
-            requests: vec![18, 27, 9, 14],
-            new_request_len: 16,
-        }
+        PagingScenario { capacity: 128, max_len: 32, block_size: 8, requests: vec![18, 27, 9, 14], new_request_len: 16 }
     }
 
     /// Contiguous: 4 × 32 slots reserved, 68 used, 60 reserved but empty, none free.
@@ -307,19 +271,13 @@ mod tests {
 
     #[test]
     fn block_size_one_has_no_internal_waste() {
-        let s = PagingScenario {
-            block_size: 1,
-            ..scenario()
-        };
+        let s = PagingScenario { block_size: 1, ..scenario() };
         assert_eq!(s.paged().unwrap().internal_waste, 0);
     }
 
     #[test]
     fn over_capacity_requests_are_turned_away() {
-        let s = PagingScenario {
-            requests: vec![32, 32, 32, 32, 32],
-            ..scenario()
-        };
+        let s = PagingScenario { requests: vec![32, 32, 32, 32, 32], ..scenario() };
         let c = s.contiguous().unwrap();
         assert_eq!(c.admitted, vec![true, true, true, true, false]);
         let p = s.paged().unwrap();
@@ -328,34 +286,16 @@ mod tests {
 
     #[test]
     fn invalid_scenarios_are_errors() {
-        assert!(PagingScenario {
-            block_size: 0,
-            ..scenario()
-        }
-        .paged()
-        .is_err());
-        assert!(PagingScenario {
-            capacity: u64::MAX,
-            ..scenario()
-        }
-        .paged()
-        .is_err());
-        assert!(PagingScenario {
-            requests: vec![33],
-            ..scenario()
-        }
-        .contiguous()
-        .is_err());
+        assert!(PagingScenario { block_size: 0, ..scenario() }.paged().is_err());
+        assert!(PagingScenario { capacity: u64::MAX, ..scenario() }.paged().is_err());
+        assert!(PagingScenario { requests: vec![33], ..scenario() }.contiguous().is_err());
     }
 
     #[test]
     fn fit_in_budget() {
         // 10 GiB at 128 KiB/token = 81,920 tokens; 8K reservations → 10;
         // 1,000-token requests in 16-token blocks (63 blocks) → 81.
-        assert_eq!(
-            requests_that_fit(10 << 30, 128 << 10, 1000, 8192, 16),
-            (10, 81)
-        );
+        assert_eq!(requests_that_fit(10 << 30, 128 << 10, 1000, 8192, 16), (10, 81));
         assert_eq!(requests_that_fit(1, 0, 1, 1, 1), (0, 0));
     }
 }

@@ -31,14 +31,7 @@ pub enum Dtype {
 }
 
 impl Dtype {
-    pub const ALL: [Dtype; 6] = [
-        Dtype::Fp32,
-        Dtype::Fp16,
-        Dtype::Bf16,
-        Dtype::Fp8,
-        Dtype::Int8,
-        Dtype::Int4,
-    ];
+    pub const ALL: [Dtype; 6] = [Dtype::Fp32, Dtype::Fp16, Dtype::Bf16, Dtype::Fp8, Dtype::Int8, Dtype::Int4];
 
     /// Bits per element.
     pub fn bits(self) -> u64 {
@@ -93,11 +86,7 @@ impl Dtype {
                 return Err(EstimateError::UnknownName {
                     kind: "dtype",
                     name: s.chars().take(32).collect(),
-                    known: Dtype::ALL
-                        .iter()
-                        .map(|d| d.id())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    known: Dtype::ALL.iter().map(|d| d.id()).collect::<Vec<_>>().join(", "),
                 })
             }
         };
@@ -226,11 +215,7 @@ impl WeightFormat {
         alias.ok_or_else(|| EstimateError::UnknownName {
             kind: "weights format",
             name: s.chars().take(32).collect(),
-            known: WeightFormat::ALL
-                .iter()
-                .map(|f| f.id())
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: WeightFormat::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(", "),
         })
     }
 
@@ -358,21 +343,13 @@ pub fn weights_footprint(arch: &ModelArch, format: WeightFormat) -> Result<Weigh
         fp.total_bytes = fp.total_bytes.add_or(bytes, "weights bytes")?;
         fp.active_bytes = fp.active_bytes.add_or(active, "weights bytes")?;
     }
-    fp.bits_per_param = if fp.params == 0 {
-        0.0
-    } else {
-        fp.total_bytes as f64 * 8.0 / fp.params as f64
-    };
+    fp.bits_per_param = if fp.params == 0 { 0.0 } else { fp.total_bytes as f64 * 8.0 / fp.params as f64 };
     Ok(fp)
 }
 
 /// Bytes of one copy of a quantized tensor, and how many of them are scales,
 /// zero points or indices.
-fn tensor_bytes(
-    format: WeightFormat,
-    t: &Tensor,
-    gguf_plan: Option<&gguf::Q4KMPlan>,
-) -> Result<(u64, u64)> {
+fn tensor_bytes(format: WeightFormat, t: &Tensor, gguf_plan: Option<&gguf::Q4KMPlan>) -> Result<(u64, u64)> {
     let (rows, cols) = (t.rows, t.cols);
     let n = t.elements()?;
     let groups_128 = ceil_div(cols, 128);
@@ -398,12 +375,8 @@ fn tensor_bytes(
         // int32 = groups × rows / 2 bytes; scales: groups × rows fp16;
         // g_idx: cols int32.
         WeightFormat::GptqInt4 => {
-            let qweight = ceil_div(cols, 8)
-                .mul_or(rows, "qweight")?
-                .mul_or(4, "qweight")?;
-            let qzeros = groups_128
-                .mul_or(ceil_div(rows, 8), "qzeros")?
-                .mul_or(4, "qzeros")?;
+            let qweight = ceil_div(cols, 8).mul_or(rows, "qweight")?.mul_or(4, "qweight")?;
+            let qzeros = groups_128.mul_or(ceil_div(rows, 8), "qzeros")?.mul_or(4, "qzeros")?;
             let scales = groups_128.mul_or(rows, "scales")?.mul_or(2, "scales")?;
             let g_idx = cols.mul_or(4, "g_idx")?;
             let aux = qzeros + scales + g_idx;
@@ -411,12 +384,8 @@ fn tensor_bytes(
         }
         // As GPTQ, without g_idx; AutoAWQ packs along the output dimension.
         WeightFormat::AwqInt4 => {
-            let qweight = ceil_div(rows, 8)
-                .mul_or(cols, "qweight")?
-                .mul_or(4, "qweight")?;
-            let qzeros = groups_128
-                .mul_or(ceil_div(rows, 8), "qzeros")?
-                .mul_or(4, "qzeros")?;
+            let qweight = ceil_div(rows, 8).mul_or(cols, "qweight")?.mul_or(4, "qweight")?;
+            let qzeros = groups_128.mul_or(ceil_div(rows, 8), "qzeros")?.mul_or(4, "qzeros")?;
             let scales = groups_128.mul_or(rows, "scales")?.mul_or(2, "scales")?;
             let aux = qzeros + scales;
             (qweight.add_or(aux, "tensor bytes")?, aux)
@@ -481,14 +450,7 @@ mod tests {
     /// g_idx 4096 × 4 = 16,384 → 8,732,672 bytes = 4.164 bits/weight.
     #[test]
     fn gptq_tensor_layout() {
-        let t = Tensor {
-            kind: TensorKind::AttnQ,
-            layer: Some(0),
-            rows: 4096,
-            cols: 4096,
-            copies: 1,
-            active_copies: 1,
-        };
+        let t = Tensor { kind: TensorKind::AttnQ, layer: Some(0), rows: 4096, cols: 4096, copies: 1, active_copies: 1 };
         let (bytes, aux) = tensor_bytes(WeightFormat::GptqInt4, &t, None).unwrap();
         assert_eq!(bytes, 8_732_672);
         assert_eq!(aux, 65_536 + 262_144 + 16_384);
@@ -500,14 +462,8 @@ mod tests {
     /// per parameter on top of the 4-bit codes.
     #[test]
     fn nf4_overhead_matches_qlora_paper() {
-        let t = Tensor {
-            kind: TensorKind::MlpUp,
-            layer: Some(0),
-            rows: 14336,
-            cols: 4096,
-            copies: 1,
-            active_copies: 1,
-        };
+        let t =
+            Tensor { kind: TensorKind::MlpUp, layer: Some(0), rows: 14336, cols: 4096, copies: 1, active_copies: 1 };
         let (bytes, _) = tensor_bytes(WeightFormat::Nf4, &t, None).unwrap();
         let bits = bytes as f64 * 8.0 / (14336.0 * 4096.0);
         assert!((bits - 4.127).abs() < 0.001, "{bits}");
@@ -538,15 +494,9 @@ mod tests {
     #[test]
     fn parse_names() {
         assert_eq!(Dtype::parse("BF16").unwrap(), Dtype::Bf16);
-        assert_eq!(
-            WeightFormat::parse("q4_k_m").unwrap(),
-            WeightFormat::GgufQ4KM
-        );
+        assert_eq!(WeightFormat::parse("q4_k_m").unwrap(), WeightFormat::GgufQ4KM);
         assert_eq!(WeightFormat::parse("int4").unwrap(), WeightFormat::Int4);
-        assert!(WeightFormat::parse("q3")
-            .unwrap_err()
-            .to_string()
-            .contains("q4_k_m"));
+        assert!(WeightFormat::parse("q3").unwrap_err().to_string().contains("q4_k_m"));
         for f in WeightFormat::ALL {
             assert_eq!(WeightFormat::parse(f.id()).unwrap(), f);
         }

@@ -47,49 +47,104 @@ macro_rules! preset {
 
 /// Every built-in model, smallest family members first.
 pub const PRESETS: &[Preset] = &[
-    preset!("gpt2", "GPT-2 (124M)", "openai-community/gpt2", 124_439_808,
-        "HF model card, safetensors metadata: 124,439,808 params (lm_head tied to wte)"),
-    preset!("llama-3.2-1b", "Llama 3.2 1B", "meta-llama/Llama-3.2-1B", 1_235_814_400,
-        "HF model card, safetensors metadata: 1.24B params (tied embeddings)"),
-    preset!("phi-3-mini-4k", "Phi-3 mini 4K", "microsoft/Phi-3-mini-4k-instruct", 3_821_079_552,
-        "HF model card, safetensors metadata: 3.82B params"),
-    preset!("llama-2-7b", "Llama 2 7B (the articles' 7B-class model)", "meta-llama/Llama-2-7b-hf",
-        6_738_415_616, "HF model card, safetensors metadata: 6.74B params"),
-    preset!("mistral-7b-v0.1", "Mistral 7B v0.1", "mistralai/Mistral-7B-v0.1", 7_241_732_096,
-        "HF model card, safetensors metadata: 7.24B params"),
-    preset!("qwen2.5-7b", "Qwen2.5 7B", "Qwen/Qwen2.5-7B", 7_615_616_512,
-        "Qwen2.5 model card: 7.61B parameters"),
-    preset!("llama-3.1-8b", "Llama 3.1 8B", "meta-llama/Llama-3.1-8B", 8_030_261_248,
-        "HF model card, safetensors metadata: 8.03B params; 8,030,261,248 by model.num_parameters()"),
-    preset!("gemma-2-9b", "Gemma 2 9B", "google/gemma-2-9b", 9_241_705_984,
-        "HF model card, safetensors metadata: 9.24B params"),
-    preset!("gemma-2-27b", "Gemma 2 27B", "google/gemma-2-27b", 27_227_128_320,
-        "HF model card, safetensors metadata: 27.2B params"),
-    preset!("mixtral-8x7b", "Mixtral 8x7B", "mistralai/Mixtral-8x7B-v0.1", 46_702_792_704,
-        "HF model card, safetensors metadata: 46.7B params; Mixtral paper: 47B total, 13B active"),
-    preset!("llama-3.1-70b", "Llama 3.1 70B", "meta-llama/Llama-3.1-70B", 70_553_706_496,
-        "HF model card, safetensors metadata: 70.6B params"),
-    preset!("qwen2.5-72b", "Qwen2.5 72B", "Qwen/Qwen2.5-72B", 72_706_203_648,
-        "Qwen2.5 model card: 72.7B parameters"),
-    preset!("llama-3.1-405b", "Llama 3.1 405B", "meta-llama/Llama-3.1-405B", 405_853_388_800,
-        "HF model card, safetensors metadata: 406B params"),
-    preset!("deepseek-v3", "DeepSeek-V3", "deepseek-ai/DeepSeek-V3", 671_026_404_352,
+    preset!(
+        "gpt2",
+        "GPT-2 (124M)",
+        "openai-community/gpt2",
+        124_439_808,
+        "HF model card, safetensors metadata: 124,439,808 params (lm_head tied to wte)"
+    ),
+    preset!(
+        "llama-3.2-1b",
+        "Llama 3.2 1B",
+        "meta-llama/Llama-3.2-1B",
+        1_235_814_400,
+        "HF model card, safetensors metadata: 1.24B params (tied embeddings)"
+    ),
+    preset!(
+        "phi-3-mini-4k",
+        "Phi-3 mini 4K",
+        "microsoft/Phi-3-mini-4k-instruct",
+        3_821_079_552,
+        "HF model card, safetensors metadata: 3.82B params"
+    ),
+    preset!(
+        "llama-2-7b",
+        "Llama 2 7B (the articles' 7B-class model)",
+        "meta-llama/Llama-2-7b-hf",
+        6_738_415_616,
+        "HF model card, safetensors metadata: 6.74B params"
+    ),
+    preset!(
+        "mistral-7b-v0.1",
+        "Mistral 7B v0.1",
+        "mistralai/Mistral-7B-v0.1",
+        7_241_732_096,
+        "HF model card, safetensors metadata: 7.24B params"
+    ),
+    preset!("qwen2.5-7b", "Qwen2.5 7B", "Qwen/Qwen2.5-7B", 7_615_616_512, "Qwen2.5 model card: 7.61B parameters"),
+    preset!(
+        "llama-3.1-8b",
+        "Llama 3.1 8B",
+        "meta-llama/Llama-3.1-8B",
+        8_030_261_248,
+        "HF model card, safetensors metadata: 8.03B params; 8,030,261,248 by model.num_parameters()"
+    ),
+    preset!(
+        "gemma-2-9b",
+        "Gemma 2 9B",
+        "google/gemma-2-9b",
+        9_241_705_984,
+        "HF model card, safetensors metadata: 9.24B params"
+    ),
+    preset!(
+        "gemma-2-27b",
+        "Gemma 2 27B",
+        "google/gemma-2-27b",
+        27_227_128_320,
+        "HF model card, safetensors metadata: 27.2B params"
+    ),
+    preset!(
+        "mixtral-8x7b",
+        "Mixtral 8x7B",
+        "mistralai/Mixtral-8x7B-v0.1",
+        46_702_792_704,
+        "HF model card, safetensors metadata: 46.7B params; Mixtral paper: 47B total, 13B active"
+    ),
+    preset!(
+        "llama-3.1-70b",
+        "Llama 3.1 70B",
+        "meta-llama/Llama-3.1-70B",
+        70_553_706_496,
+        "HF model card, safetensors metadata: 70.6B params"
+    ),
+    preset!("qwen2.5-72b", "Qwen2.5 72B", "Qwen/Qwen2.5-72B", 72_706_203_648, "Qwen2.5 model card: 72.7B parameters"),
+    preset!(
+        "llama-3.1-405b",
+        "Llama 3.1 405B",
+        "meta-llama/Llama-3.1-405B",
+        405_853_388_800,
+        "HF model card, safetensors metadata: 406B params"
+    ),
+    preset!(
+        "deepseek-v3",
+        "DeepSeek-V3",
+        "deepseek-ai/DeepSeek-V3",
+        671_026_404_352,
         "DeepSeek-V3 technical report (arXiv 2412.19437) §1: 671B total, 37B activated. \
          transformers registers the router's e_score_correction_bias as a buffer (DeepSeek's \
          remote code makes it a parameter: 671,026,419,200) and does not instantiate the \
-         multi-token-prediction layer that brings the HF checkpoint to 685B"),
+         multi-token-prediction layer that brings the HF checkpoint to 685B"
+    ),
 ];
 
 /// The preset with this id (case-insensitive).
 pub fn preset(id: &str) -> Result<&'static Preset> {
-    PRESETS
-        .iter()
-        .find(|p| p.id.eq_ignore_ascii_case(id))
-        .ok_or_else(|| EstimateError::UnknownName {
-            kind: "model preset",
-            name: id.chars().take(64).collect(),
-            known: PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(", "),
-        })
+    PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(id)).ok_or_else(|| EstimateError::UnknownName {
+        kind: "model preset",
+        name: id.chars().take(64).collect(),
+        known: PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(", "),
+    })
 }
 
 /// The default model of the KV, weights and fit widgets.
@@ -114,12 +169,7 @@ mod tests {
     /// "13B active" of Jiang et al. 2024 (arXiv 2401.04088) §2.1.
     #[test]
     fn mixtral_active_params() {
-        let c = preset("mixtral-8x7b")
-            .unwrap()
-            .arch()
-            .unwrap()
-            .param_counts()
-            .unwrap();
+        let c = preset("mixtral-8x7b").unwrap().arch().unwrap().param_counts().unwrap();
         assert_eq!(c.active, 12_879_925_248);
     }
 
@@ -128,24 +178,14 @@ mod tests {
     /// total − 58 MoE layers × 248 idle experts × 44,040,192.
     #[test]
     fn deepseek_v3_active_params() {
-        let c = preset("deepseek-v3")
-            .unwrap()
-            .arch()
-            .unwrap()
-            .param_counts()
-            .unwrap();
+        let c = preset("deepseek-v3").unwrap().arch().unwrap().param_counts().unwrap();
         assert_eq!(c.active, 671_026_404_352 - 58 * 248 * 44_040_192);
         assert_eq!(c.active, 37_552_282_624);
     }
 
     #[test]
     fn dense_models_are_fully_active() {
-        let c = preset("llama-3.1-8b")
-            .unwrap()
-            .arch()
-            .unwrap()
-            .param_counts()
-            .unwrap();
+        let c = preset("llama-3.1-8b").unwrap().arch().unwrap().param_counts().unwrap();
         assert_eq!(c.total, c.active);
         assert_eq!(c.embedding, 128_256 * 4096);
     }

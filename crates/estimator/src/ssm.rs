@@ -41,21 +41,17 @@ impl MambaArch {
     /// Parses a `model_type: "mamba"` config.json.
     pub fn parse(text: &str) -> Result<MambaArch> {
         if text.len() > crate::config::MAX_CONFIG_BYTES {
-            return Err(EstimateError::MalformedConfig {
-                reason: "config is too large".into(),
-            });
+            return Err(EstimateError::MalformedConfig { reason: "config is too large".into() });
         }
-        let v: Value = serde_json::from_str(text).map_err(|e| EstimateError::MalformedConfig {
-            reason: e.to_string(),
-        })?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| EstimateError::MalformedConfig { reason: e.to_string() })?;
         let get = |field: &str| -> Result<u64> {
-            v.get(field)
-                .and_then(Value::as_u64)
-                .filter(|&n| n > 0 && n <= 1 << 24)
-                .ok_or_else(|| EstimateError::InvalidField {
+            v.get(field).and_then(Value::as_u64).filter(|&n| n > 0 && n <= 1 << 24).ok_or_else(|| {
+                EstimateError::InvalidField {
                     field: field.into(),
                     reason: "expected a positive integer up to 2^24".into(),
-                })
+                }
+            })
         };
         if v.get("model_type").and_then(Value::as_str) != Some("mamba") {
             return Err(EstimateError::InvalidField {
@@ -87,31 +83,11 @@ impl MambaArch {
 
     /// Per-sequence state bytes across all layers (conv + SSM state).
     pub fn state_bytes(&self, dtype: Dtype, batch: u64) -> Result<MambaState> {
-        let conv = product(
-            &[
-                self.num_layers,
-                self.intermediate_size,
-                self.conv_kernel,
-                batch,
-            ],
-            "conv state",
-        )?;
-        let ssm = product(
-            &[
-                self.num_layers,
-                self.intermediate_size,
-                self.state_size,
-                batch,
-            ],
-            "SSM state",
-        )?;
+        let conv = product(&[self.num_layers, self.intermediate_size, self.conv_kernel, batch], "conv state")?;
+        let ssm = product(&[self.num_layers, self.intermediate_size, self.state_size, batch], "SSM state")?;
         let conv_bytes = bytes_of(conv, dtype)?;
         let ssm_bytes = bytes_of(ssm, dtype)?;
-        Ok(MambaState {
-            conv_bytes,
-            ssm_bytes,
-            total_bytes: conv_bytes.add_or(ssm_bytes, "state")?,
-        })
+        Ok(MambaState { conv_bytes, ssm_bytes, total_bytes: conv_bytes.add_or(ssm_bytes, "state")? })
     }
 
     /// Parameters `MambaForCausalLM` instantiates: per layer in_proj (d → 2
@@ -120,13 +96,8 @@ impl MambaArch {
     /// (d_inner), out_proj (d_inner → d), RMSNorm (d); plus embeddings,
     /// the final norm and a tied LM head.
     pub fn params(&self) -> Result<u64> {
-        let (d, di, n, k, r) = (
-            self.hidden_size,
-            self.intermediate_size,
-            self.state_size,
-            self.conv_kernel,
-            self.time_step_rank,
-        );
+        let (d, di, n, k, r) =
+            (self.hidden_size, self.intermediate_size, self.state_size, self.conv_kernel, self.time_step_rank);
         let mut layer = product(&[2, d, di], "Mamba params")?;
         if self.use_bias {
             layer += 2 * di + d;
@@ -185,32 +156,18 @@ pub const MAMBA_PRESETS: &[MambaPreset] = &[
 
 /// The Mamba preset with this id.
 pub fn mamba_preset(id: &str) -> Result<&'static MambaPreset> {
-    MAMBA_PRESETS
-        .iter()
-        .find(|p| p.id.eq_ignore_ascii_case(id))
-        .ok_or_else(|| EstimateError::UnknownName {
-            kind: "Mamba preset",
-            name: id.chars().take(64).collect(),
-            known: MAMBA_PRESETS
-                .iter()
-                .map(|p| p.id)
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+    MAMBA_PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(id)).ok_or_else(|| EstimateError::UnknownName {
+        kind: "Mamba preset",
+        name: id.chars().take(64).collect(),
+        known: MAMBA_PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(", "),
+    })
 }
 
 /// The shortest context at which `transformer`'s KV cache exceeds `state_bytes`
 /// (batch and dtype as given), or `None` if it never does up to 2^40 tokens
 /// (a model whose every layer slides can stay below a large state).
-pub fn crossover_context(
-    transformer: &ModelArch,
-    kv: Dtype,
-    batch: u64,
-    state_bytes: u64,
-) -> Result<Option<u64>> {
-    let above = |n: u64| -> Result<bool> {
-        Ok(kv_cache(transformer, kv, n, batch)?.total_bytes > state_bytes)
-    };
+pub fn crossover_context(transformer: &ModelArch, kv: Dtype, batch: u64, state_bytes: u64) -> Result<Option<u64>> {
+    let above = |n: u64| -> Result<bool> { Ok(kv_cache(transformer, kv, n, batch)?.total_bytes > state_bytes) };
     if !above(MAX_CONTEXT)? {
         return Ok(None);
     }
@@ -248,10 +205,7 @@ mod tests {
         let s = m.state_bytes(Dtype::Bf16, 1).unwrap();
         assert_eq!(s.total_bytes, 13_107_200);
         assert_eq!(s.conv_bytes, 64 * 5120 * 4 * 2);
-        assert_eq!(
-            m.state_bytes(Dtype::Fp32, 4).unwrap().total_bytes,
-            13_107_200 * 8
-        );
+        assert_eq!(m.state_bytes(Dtype::Fp32, 4).unwrap().total_bytes, 13_107_200 * 8);
     }
 
     /// Llama-3.1-8B holds 131,072 B/token: it passes 13,107,200 bytes at
@@ -259,16 +213,10 @@ mod tests {
     #[test]
     fn crossover_with_llama() {
         let llama = preset("llama-3.1-8b").unwrap().arch().unwrap();
-        assert_eq!(
-            crossover_context(&llama, Dtype::Bf16, 1, 13_107_200).unwrap(),
-            Some(101)
-        );
+        assert_eq!(crossover_context(&llama, Dtype::Bf16, 1, 13_107_200).unwrap(), Some(101));
         // Mistral v0.1 slides every layer: its cache stops at 4096 tokens' worth.
         let mistral = preset("mistral-7b-v0.1").unwrap().arch().unwrap();
-        assert_eq!(
-            crossover_context(&mistral, Dtype::Bf16, 1, 1 << 40).unwrap(),
-            None
-        );
+        assert_eq!(crossover_context(&mistral, Dtype::Bf16, 1, 1 << 40).unwrap(), None);
     }
 
     #[test]

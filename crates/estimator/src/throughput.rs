@@ -23,14 +23,8 @@ use serde::Serialize;
 /// the embedding (the shared matrix is then multiplied once).
 pub fn matmul_params(arch: &ModelArch) -> Result<u64> {
     let c = arch.param_counts()?;
-    let tied_head = if arch.tie_word_embeddings {
-        arch.vocab_size.mul_or(arch.hidden_size, "LM head")?
-    } else {
-        0
-    };
-    c.active
-        .saturating_sub(c.embedding)
-        .add_or(tied_head, "matmul parameters")
+    let tied_head = if arch.tie_word_embeddings { arch.vocab_size.mul_or(arch.hidden_size, "LM head")? } else { 0 };
+    c.active.saturating_sub(c.embedding).add_or(tied_head, "matmul parameters")
 }
 
 /// d_attn of Kaplan Table 1: the width of the attention's query–key dot
@@ -59,8 +53,7 @@ pub struct RooflinePoint {
 fn point(flops: f64, bytes: f64, device: &Device) -> Result<RooflinePoint> {
     let peak = device.bf16_flops.ok_or_else(|| EstimateError::OutOfRange {
         what: device.name.into(),
-        reason: "the vendor publishes no BF16 throughput figure, so no roofline can be drawn"
-            .into(),
+        reason: "the vendor publishes no BF16 throughput figure, so no roofline can be drawn".into(),
     })?;
     let intensity = if bytes > 0.0 { flops / bytes } else { 0.0 };
     let attainable = (intensity * device.bandwidth).min(peak);
@@ -132,11 +125,7 @@ pub fn phases(
     let decode_bytes = w.active_bytes as f64 + cache.total_bytes as f64;
     let decode = point(decode_flops, decode_bytes, device)?;
 
-    let tps = if decode.seconds > 0.0 {
-        b / decode.seconds
-    } else {
-        0.0
-    };
+    let tps = if decode.seconds > 0.0 { b / decode.seconds } else { 0.0 };
     Ok(PhaseAnalysis {
         prefill,
         decode,
@@ -168,24 +157,12 @@ mod tests {
     fn decode_is_memory_bound() {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
         let h100 = device("h100-sxm").unwrap();
-        let p = phases(
-            &m,
-            WeightFormat::Float(Dtype::Bf16),
-            Dtype::Bf16,
-            1024,
-            1,
-            h100,
-        )
-        .unwrap();
+        let p = phases(&m, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 1024, 1, h100).unwrap();
         assert!(!p.decode.compute_bound);
         assert!(p.prefill.compute_bound);
         let bytes = 16_060_522_496.0 + 131_072.0 * 1024.0;
         assert!((p.decode_tokens_per_s - 3.35e12 / bytes).abs() < 1e-6);
-        assert!(
-            (p.decode_tokens_per_s - 207.0).abs() < 1.0,
-            "{}",
-            p.decode_tokens_per_s
-        );
+        assert!((p.decode_tokens_per_s - 207.0).abs() < 1.0, "{}", p.decode_tokens_per_s);
         assert!((ridge_intensity(h100).unwrap() - 295.4).abs() < 0.1);
     }
 
@@ -203,17 +180,7 @@ mod tests {
     fn batching_raises_intensity() {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
         let h100 = device("h100-sxm").unwrap();
-        let f = |b| {
-            phases(
-                &m,
-                WeightFormat::Float(Dtype::Bf16),
-                Dtype::Bf16,
-                1024,
-                b,
-                h100,
-            )
-            .unwrap()
-        };
+        let f = |b| phases(&m, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 1024, b, h100).unwrap();
         assert!(f(64).decode.intensity > 10.0 * f(1).decode.intensity);
         assert!(f(64).decode_tokens_per_s > f(1).decode_tokens_per_s);
     }
@@ -222,15 +189,7 @@ mod tests {
     fn apple_has_no_roofline_but_has_a_ceiling() {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
         let mac = device("m2-ultra").unwrap();
-        assert!(phases(
-            &m,
-            WeightFormat::Float(Dtype::Bf16),
-            Dtype::Bf16,
-            1024,
-            1,
-            mac
-        )
-        .is_err());
+        assert!(phases(&m, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 1024, 1, mac).is_err());
         let tps = decode_tokens_per_s_memory_bound(16_060_522_496, mac.bandwidth, 1);
         assert!((tps - 49.8).abs() < 0.1);
         assert_eq!(decode_tokens_per_s_memory_bound(0, 1.0, 1), 0.0);

@@ -36,12 +36,8 @@ pub enum Optimizer {
 }
 
 impl Optimizer {
-    pub const ALL: [Optimizer; 4] = [
-        Optimizer::AdamMixed,
-        Optimizer::AdamFp32,
-        Optimizer::SgdMomentum,
-        Optimizer::Adam8bit,
-    ];
+    pub const ALL: [Optimizer; 4] =
+        [Optimizer::AdamMixed, Optimizer::AdamFp32, Optimizer::SgdMomentum, Optimizer::Adam8bit];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -62,18 +58,11 @@ impl Optimizer {
     }
 
     pub fn parse(s: &str) -> Result<Optimizer> {
-        Optimizer::ALL
-            .into_iter()
-            .find(|o| o.id().eq_ignore_ascii_case(s))
-            .ok_or_else(|| EstimateError::UnknownName {
-                kind: "optimizer",
-                name: s.chars().take(32).collect(),
-                known: Optimizer::ALL
-                    .iter()
-                    .map(|o| o.id())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        Optimizer::ALL.into_iter().find(|o| o.id().eq_ignore_ascii_case(s)).ok_or_else(|| EstimateError::UnknownName {
+            kind: "optimizer",
+            name: s.chars().take(32).collect(),
+            known: Optimizer::ALL.iter().map(|o| o.id()).collect::<Vec<_>>().join(", "),
+        })
     }
 
     /// Bytes per parameter of the weights the forward pass uses.
@@ -99,9 +88,7 @@ impl Optimizer {
                 let master = params.mul_or(4, "optimizer state")?;
                 let states = params.mul_or(2, "optimizer state")?;
                 let absmax = ceil_div(params, 256).mul_or(8, "optimizer state")?;
-                master
-                    .add_or(states, "optimizer state")?
-                    .add_or(absmax, "optimizer state")
+                master.add_or(states, "optimizer state")?.add_or(absmax, "optimizer state")
             }
         }
     }
@@ -121,12 +108,7 @@ pub enum ZeroStage {
 }
 
 impl ZeroStage {
-    pub const ALL: [ZeroStage; 4] = [
-        ZeroStage::Zero0,
-        ZeroStage::Zero1,
-        ZeroStage::Zero2,
-        ZeroStage::Zero3,
-    ];
+    pub const ALL: [ZeroStage; 4] = [ZeroStage::Zero0, ZeroStage::Zero1, ZeroStage::Zero2, ZeroStage::Zero3];
 
     pub fn from_u8(n: u8) -> Result<ZeroStage> {
         match n {
@@ -201,21 +183,9 @@ pub fn model_states(
     let params_bytes = shard(p, stage >= ZeroStage::Zero3);
     let grads_bytes = shard(g, stage >= ZeroStage::Zero2);
     let opt_shard = shard(o, stage >= ZeroStage::Zero1);
-    let (optimizer_bytes, offloaded_bytes) = if offload_optimizer {
-        (0, opt_shard)
-    } else {
-        (opt_shard, 0)
-    };
-    let per_gpu_bytes = params_bytes
-        .add_or(grads_bytes, "per-GPU bytes")?
-        .add_or(optimizer_bytes, "per-GPU bytes")?;
-    Ok(ModelStates {
-        params_bytes,
-        grads_bytes,
-        optimizer_bytes,
-        offloaded_bytes,
-        per_gpu_bytes,
-    })
+    let (optimizer_bytes, offloaded_bytes) = if offload_optimizer { (0, opt_shard) } else { (opt_shard, 0) };
+    let per_gpu_bytes = params_bytes.add_or(grads_bytes, "per-GPU bytes")?.add_or(optimizer_bytes, "per-GPU bytes")?;
+    Ok(ModelStates { params_bytes, grads_bytes, optimizer_bytes, offloaded_bytes, per_gpu_bytes })
 }
 
 /// Activation recomputation policy (Korthikanti et al. 2022, §5).
@@ -242,14 +212,11 @@ impl Recompute {
     }
 
     pub fn parse(s: &str) -> Result<Recompute> {
-        Recompute::ALL
-            .into_iter()
-            .find(|r| r.id().eq_ignore_ascii_case(s))
-            .ok_or_else(|| EstimateError::UnknownName {
-                kind: "recompute policy",
-                name: s.chars().take(32).collect(),
-                known: "none, selective, full".into(),
-            })
+        Recompute::ALL.into_iter().find(|r| r.id().eq_ignore_ascii_case(s)).ok_or_else(|| EstimateError::UnknownName {
+            kind: "recompute policy",
+            name: s.chars().take(32).collect(),
+            known: "none, selective, full".into(),
+        })
     }
 }
 
@@ -274,27 +241,17 @@ pub fn activation_bytes(
     micro_batch: u64,
     recompute: Recompute,
 ) -> Result<u64> {
-    for (what, v) in [
-        ("layers", layers),
-        ("hidden", hidden),
-        ("heads", heads),
-        ("seq", seq),
-        ("batch", micro_batch),
-    ] {
+    for (what, v) in [("layers", layers), ("hidden", hidden), ("heads", heads), ("seq", seq), ("batch", micro_batch)] {
         if v == 0 {
-            return Err(EstimateError::OutOfRange {
-                what: what.into(),
-                reason: "must be at least 1".into(),
-            });
+            return Err(EstimateError::OutOfRange { what: what.into(), reason: "must be at least 1".into() });
         }
     }
     let sb = seq.mul_or(micro_batch, "activation size")?;
     let per_layer = match recompute {
         Recompute::None => {
-            let inner = hidden.mul_or(34, "activation size")?.add_or(
-                product(&[5, heads, seq], "activation size")?,
-                "activation size",
-            )?;
+            let inner = hidden
+                .mul_or(34, "activation size")?
+                .add_or(product(&[5, heads, seq], "activation size")?, "activation size")?;
             sb.mul_or(inner, "activation size")?
         }
         Recompute::Selective => product(&[34, sb, hidden], "activation size")?,
@@ -304,20 +261,8 @@ pub fn activation_bytes(
 }
 
 /// Activation memory for a parsed model (hidden size and head count from its config).
-pub fn model_activation_bytes(
-    arch: &ModelArch,
-    seq: u64,
-    micro_batch: u64,
-    recompute: Recompute,
-) -> Result<u64> {
-    activation_bytes(
-        arch.num_layers,
-        arch.hidden_size,
-        arch.num_heads(),
-        seq,
-        micro_batch,
-        recompute,
-    )
+pub fn model_activation_bytes(arch: &ModelArch, seq: u64, micro_batch: u64, recompute: Recompute) -> Result<u64> {
+    activation_bytes(arch.num_layers, arch.hidden_size, arch.num_heads(), seq, micro_batch, recompute)
 }
 
 /// Everything one GPU holds while training.
@@ -365,32 +310,17 @@ impl Default for TrainingSetup {
 /// Per-GPU training memory of `arch` under `setup`.
 pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<TrainingMemory> {
     let params = arch.param_counts()?.total;
-    let states = model_states(
-        params,
-        setup.optimizer,
-        setup.stage,
-        setup.gpus,
-        setup.offload_optimizer,
-    )?;
-    let activation_bytes =
-        model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.recompute)?;
+    let states = model_states(params, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer)?;
+    let activation_bytes = model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.recompute)?;
     let unsharded = model_states(params, setup.optimizer, ZeroStage::Zero0, 1, false)?
         .per_gpu_bytes
-        .add_or(
-            model_activation_bytes(arch, setup.seq, setup.micro_batch, Recompute::None)?,
-            "training memory",
-        )?;
+        .add_or(model_activation_bytes(arch, setup.seq, setup.micro_batch, Recompute::None)?, "training memory")?;
     Ok(TrainingMemory {
         states,
         activation_bytes,
-        per_gpu_bytes: states
-            .per_gpu_bytes
-            .add_or(activation_bytes, "training memory")?,
+        per_gpu_bytes: states.per_gpu_bytes.add_or(activation_bytes, "training memory")?,
         unsharded_bytes: unsharded,
-        global_batch: product(
-            &[setup.micro_batch, setup.grad_accum.max(1), setup.gpus],
-            "global batch",
-        )?,
+        global_batch: product(&[setup.micro_batch, setup.grad_accum.max(1), setup.gpus], "global batch")?,
     })
 }
 
@@ -417,12 +347,7 @@ pub struct LoraMemory {
 }
 
 /// LoRA or QLoRA memory for rank `rank` on `targets` (activations not included).
-pub fn lora_memory(
-    arch: &ModelArch,
-    rank: u64,
-    targets: LoraTargets,
-    qlora: bool,
-) -> Result<LoraMemory> {
+pub fn lora_memory(arch: &ModelArch, rank: u64, targets: LoraTargets, qlora: bool) -> Result<LoraMemory> {
     use TensorKind as K;
     let mut adapter_params = 0u64;
     for t in arch.tensors()? {
@@ -450,15 +375,10 @@ pub fn lora_memory(
         };
         if hit {
             let per = rank.mul_or(t.rows.add_or(t.cols, "LoRA")?, "LoRA parameters")?;
-            adapter_params =
-                adapter_params.add_or(per.mul_or(t.copies, "LoRA")?, "LoRA parameters")?;
+            adapter_params = adapter_params.add_or(per.mul_or(t.copies, "LoRA")?, "LoRA parameters")?;
         }
     }
-    let base_format = if qlora {
-        WeightFormat::Nf4
-    } else {
-        WeightFormat::Float(crate::precision::Dtype::Bf16)
-    };
+    let base_format = if qlora { WeightFormat::Nf4 } else { WeightFormat::Float(crate::precision::Dtype::Bf16) };
     let base_bytes = weights_footprint(arch, base_format)?.total_bytes;
     let adapter_bytes = adapter_params.mul_or(16, "adapter bytes")?;
     Ok(LoraMemory {
@@ -478,21 +398,14 @@ mod tests {
     #[test]
     fn zero_paper_figure_1() {
         let psi = 7_500_000_000;
-        let gb = |stage| {
-            model_states(psi, Optimizer::AdamMixed, stage, 64, false)
-                .unwrap()
-                .per_gpu_bytes as f64
-                / 1e9
-        };
+        let gb = |stage| model_states(psi, Optimizer::AdamMixed, stage, 64, false).unwrap().per_gpu_bytes as f64 / 1e9;
         assert_eq!(gb(ZeroStage::Zero0), 120.0);
         assert_eq!((gb(ZeroStage::Zero1) * 10.0).round() / 10.0, 31.4);
         assert_eq!((gb(ZeroStage::Zero2) * 10.0).round() / 10.0, 16.6);
         assert_eq!((gb(ZeroStage::Zero3) * 10.0).round() / 10.0, 1.9);
         // Exact bytes: 30e9 + 90e9/64 = 31.40625e9.
         assert_eq!(
-            model_states(psi, Optimizer::AdamMixed, ZeroStage::Zero1, 64, false)
-                .unwrap()
-                .per_gpu_bytes,
+            model_states(psi, Optimizer::AdamMixed, ZeroStage::Zero1, 64, false).unwrap().per_gpu_bytes,
             31_406_250_000
         );
     }
@@ -500,10 +413,7 @@ mod tests {
     #[test]
     fn sixteen_bytes_per_param_not_eight() {
         let s = model_states(1_000, Optimizer::AdamMixed, ZeroStage::Zero0, 1, false).unwrap();
-        assert_eq!(
-            (s.params_bytes, s.grads_bytes, s.optimizer_bytes),
-            (2_000, 2_000, 12_000)
-        );
+        assert_eq!((s.params_bytes, s.grads_bytes, s.optimizer_bytes), (2_000, 2_000, 12_000));
         let f = model_states(1_000, Optimizer::AdamFp32, ZeroStage::Zero0, 1, false).unwrap();
         assert_eq!(f.per_gpu_bytes, 16_000);
         let sgd = model_states(1_000, Optimizer::SgdMomentum, ZeroStage::Zero0, 1, false).unwrap();
@@ -515,14 +425,7 @@ mod tests {
 
     #[test]
     fn offload_moves_optimizer_to_host() {
-        let s = model_states(
-            7_500_000_000,
-            Optimizer::AdamMixed,
-            ZeroStage::Zero2,
-            8,
-            true,
-        )
-        .unwrap();
+        let s = model_states(7_500_000_000, Optimizer::AdamMixed, ZeroStage::Zero2, 8, true).unwrap();
         assert_eq!(s.optimizer_bytes, 0);
         assert_eq!(s.offloaded_bytes, 90_000_000_000 / 8);
     }
@@ -534,18 +437,9 @@ mod tests {
     fn korthikanti_gpt3() {
         let (l, h, a, s, b) = (96u64, 12_288u64, 96u64, 2_048u64, 1u64);
         let sbh = s * b * h;
-        assert_eq!(
-            activation_bytes(l, h, a, s, b, Recompute::None).unwrap(),
-            l * sbh * 114
-        );
-        assert_eq!(
-            activation_bytes(l, h, a, s, b, Recompute::Selective).unwrap(),
-            l * sbh * 34
-        );
-        assert_eq!(
-            activation_bytes(l, h, a, s, b, Recompute::Full).unwrap(),
-            l * sbh * 2
-        );
+        assert_eq!(activation_bytes(l, h, a, s, b, Recompute::None).unwrap(), l * sbh * 114);
+        assert_eq!(activation_bytes(l, h, a, s, b, Recompute::Selective).unwrap(), l * sbh * 34);
+        assert_eq!(activation_bytes(l, h, a, s, b, Recompute::Full).unwrap(), l * sbh * 2);
         assert!(activation_bytes(0, h, a, s, b, Recompute::Full).is_err());
         assert!(activation_bytes(u64::MAX, h, a, s, b, Recompute::None).is_err());
     }
@@ -553,11 +447,7 @@ mod tests {
     #[test]
     fn training_memory_llama8b() {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
-        let setup = TrainingSetup {
-            stage: ZeroStage::Zero3,
-            gpus: 8,
-            ..TrainingSetup::default()
-        };
+        let setup = TrainingSetup { stage: ZeroStage::Zero3, gpus: 8, ..TrainingSetup::default() };
         let t = training_memory(&m, &setup).unwrap();
         assert_eq!(t.states.per_gpu_bytes, 8_030_261_248u64 * 16 / 8);
         assert_eq!(t.global_batch, 8);
@@ -569,28 +459,10 @@ mod tests {
     #[test]
     fn lora_params() {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
-        let l = lora_memory(
-            &m,
-            16,
-            LoraTargets {
-                attention: true,
-                mlp: false,
-            },
-            false,
-        )
-        .unwrap();
+        let l = lora_memory(&m, 16, LoraTargets { attention: true, mlp: false }, false).unwrap();
         assert_eq!(l.adapter_params, 13_631_488);
         assert_eq!(l.base_bytes, 8_030_261_248 * 2);
-        let q = lora_memory(
-            &m,
-            16,
-            LoraTargets {
-                attention: true,
-                mlp: false,
-            },
-            true,
-        )
-        .unwrap();
+        let q = lora_memory(&m, 16, LoraTargets { attention: true, mlp: false }, true).unwrap();
         // NF4 base: the embeddings and LM head stay 16-bit, so it is 5.70 GB, not 16 / 4.
         assert_eq!(q.base_bytes, 5_702_540_160);
         assert_eq!(q.adapter_bytes, 13_631_488 * 16);

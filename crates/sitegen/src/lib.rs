@@ -1,1 +1,348 @@
+//! # llmem-sitegen
+//!
+//! Builds the static site at build time: Markdown content with estimator
+//! shortcodes → HTML pages in the shell of `index.html`; widget CSS bundled
+//! from beside each component; `embed.js`, the loader every page with a
+//! widget (and every embedding blog) uses. Runs as trunk's `post_build`
+//! hook, so `trunk serve` and `trunk build` both produce the whole site.
+//!
+//! The build fails — naming file and line — on an unknown shortcode or
+//! widget parameter, a typed figure in prose, a glossary reference to a
+//! missing term, or an internal link or anchor that does not resolve.
 
+pub mod content;
+pub mod pages;
+pub mod render;
+pub mod shortcodes;
+pub mod template;
+
+use content::Content;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use template::{PageParts, Shell};
+
+/// Where the inputs are.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// `site/content`.
+    pub content: PathBuf,
+    /// `assets` (css/, static/).
+    pub assets: PathBuf,
+    /// `crates/widgets/src` (each widget's CSS lives beside its code).
+    pub widgets: PathBuf,
+}
+
+impl Sources {
+    /// The sources of this repository (located from this crate's manifest).
+    pub fn repository() -> Sources {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        Sources {
+            content: root.join("site/content"),
+            assets: root.join("assets"),
+            widgets: root.join("crates/widgets/src"),
+        }
+    }
+}
+
+/// The wasm bundle trunk produced.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// File name of the JS glue, e.g. `llmem-3f2a….js`.
+    pub js: String,
+    /// File name of the wasm, e.g. `llmem-3f2a…_bg.wasm`.
+    pub wasm: String,
+}
+
+/// A built site: output path → file contents.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Site {
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.files.get(path).and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// Writes every file under `dir`.
+    pub fn write(&self, dir: &Path) -> Result<(), String> {
+        for (path, bytes) in &self.files {
+            let full = dir.join(path);
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            std::fs::write(&full, bytes).map_err(|e| format!("{}: {e}", full.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// FNV-1a, 64-bit: a stable content hash for cache-busting file names.
+pub fn content_hash(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")[..12].to_string()
+}
+
+fn read_css_dir(dir: &Path) -> Result<String, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "css"))
+        .collect();
+    files.sort();
+    let mut css = String::new();
+    for f in files {
+        css.push_str(&format!("/* {} */\n", f.file_name().unwrap_or_default().to_string_lossy()));
+        css.push_str(&std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?);
+        css.push('\n');
+    }
+    Ok(css)
+}
+
+/// All widget CSS: `base.css`, then every `<widget>/style.css` in name order.
+pub fn widgets_css(widgets_src: &Path) -> Result<String, String> {
+    let mut css = std::fs::read_to_string(widgets_src.join("base.css"))
+        .map_err(|e| format!("{}: {e}", widgets_src.join("base.css").display()))?;
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(widgets_src)
+        .map_err(|e| format!("{}: {e}", widgets_src.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("style.css").is_file())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let f = d.join("style.css");
+        css.push_str(&format!("\n/* {} */\n", d.file_name().unwrap_or_default().to_string_lossy()));
+        css.push_str(&std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?);
+    }
+    Ok(css)
+}
+
+/// The loader script: CSS, JS glue and wasm, all relative to the script's
+/// own URL, so it works from any page on any origin.
+pub fn embed_js(bundle: &Bundle, widgets_css: &str) -> String {
+    format!(
+        "// llmem widget loader. Include once per page:\n\
+         //   <script type=\"module\" src=\"https://<site>/embed.js\"></script>\n\
+         // then add <div data-llmem-widget=\"kv-cache\"></div> where a widget should appear.\n\
+         // Every asset is resolved against this script's URL, never the host page's.\n\
+         import init from \"./{js}\";\n\
+         const here = import.meta.url;\n\
+         if (!document.querySelector(\"link[data-llmem-css]\")) {{\n\
+         \x20 const link = document.createElement(\"link\");\n\
+         \x20 link.rel = \"stylesheet\";\n\
+         \x20 link.href = new URL(\"./{css}\", here).href;\n\
+         \x20 link.setAttribute(\"data-llmem-css\", \"\");\n\
+         \x20 document.head.append(link);\n\
+         }}\n\
+         await init({{ module_or_path: new URL(\"./{wasm}\", here) }});\n",
+        js = bundle.js,
+        wasm = bundle.wasm,
+        css = widgets_css
+    )
+}
+
+/// Builds every file of the site in memory and checks it.
+pub fn build(sources: &Sources, shell_html: &str, bundle: &Bundle) -> Result<Site, String> {
+    let content = Content::load(&sources.content)?;
+    let shell = Shell::new(shell_html)?;
+    let mut site = Site::default();
+
+    let site_css = read_css_dir(&sources.assets.join("css"))?;
+    let site_css_name = format!("site-{}.css", content_hash(site_css.as_bytes()));
+    let widgets_css = widgets_css(&sources.widgets)?;
+    let widgets_css_name = format!("widgets-{}.css", content_hash(widgets_css.as_bytes()));
+    site.files.insert(site_css_name.clone(), site_css.into_bytes());
+    site.files.insert(widgets_css_name.clone(), widgets_css.into_bytes());
+    site.files.insert("embed.js".into(), embed_js(bundle, &widgets_css_name).into_bytes());
+    let static_dir = sources.assets.join("static");
+    if static_dir.is_dir() {
+        for e in std::fs::read_dir(&static_dir).map_err(|e| e.to_string())?.flatten() {
+            let p = e.path();
+            if p.is_file() {
+                let name = p.file_name().unwrap_or_default().to_string_lossy().to_string();
+                site.files.insert(name, std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?);
+            }
+        }
+    }
+
+    let css_head = format!(
+        "<meta name=\"llmem-page\" content=\"site\">\n<link rel=\"stylesheet\" href=\"/{site_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n"
+    );
+    let wasm_head = format!(
+        "<link rel=\"modulepreload\" href=\"/{}\">\n<script type=\"module\" src=\"/embed.js\"></script>\n",
+        bundle.js
+    );
+    let site_name = content.site.title.clone();
+    let emit = |site: &mut Site, parts: PageParts| {
+        site.files.insert(parts.path.clone(), shell.render(&parts).into_bytes());
+    };
+
+    emit(
+        &mut site,
+        PageParts {
+            path: "index.html".into(),
+            title: format!("{} — {}", site_name, content.site.tagline),
+            description: "How large language models use memory: weights, KV cache, attention, paging, training and hardware, with exact figures for real models.".into(),
+            body_class: "page-home".into(),
+            head: css_head.clone(),
+            main: pages::home(&content)?,
+            nav_current: Some("/".into()),
+        },
+    );
+    for (i, a) in content.articles.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|j| content.articles.get(j));
+        let next = content.articles.get(i + 1);
+        let (main, body) = pages::article(&content, a, prev, next)?;
+        let head = if body.widgets.is_empty() { css_head.clone() } else { format!("{css_head}{wasm_head}") };
+        emit(
+            &mut site,
+            PageParts {
+                path: format!("{}/index.html", a.meta.slug),
+                title: format!("{} — {}", a.meta.title, site_name),
+                description: a.meta.summary.clone(),
+                body_class: "page-article".into(),
+                head,
+                main,
+                nav_current: None,
+            },
+        );
+    }
+    emit(
+        &mut site,
+        PageParts {
+            path: "glossary/index.html".into(),
+            title: format!("Glossary — {site_name}"),
+            description:
+                "Definitions of the terms used across llmem: KV cache, GQA, MLA, HBM, ZeRO, PagedAttention and more."
+                    .into(),
+            body_class: "page-glossary".into(),
+            head: css_head.clone(),
+            main: pages::glossary(&content)?,
+            nav_current: Some("/glossary/".into()),
+        },
+    );
+    emit(
+        &mut site,
+        PageParts {
+            path: "404.html".into(),
+            title: format!("Not found — {site_name}"),
+            description: "Page not found.".into(),
+            body_class: "page-404".into(),
+            head: css_head,
+            main: pages::not_found(),
+            nav_current: None,
+        },
+    );
+    check_links(&site, &[bundle.js.as_str(), bundle.wasm.as_str()])?;
+    Ok(site)
+}
+
+/// Every `href`/`src` that stays inside the site must name a file we built
+/// (or one of `also_present`, written by trunk), and every `#anchor` an `id`
+/// on that page.
+pub fn check_links(site: &Site, also_present: &[&str]) -> Result<(), String> {
+    let mut ids: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (path, bytes) in &site.files {
+        if path.ends_with(".html") {
+            let html = std::str::from_utf8(bytes).unwrap_or("");
+            ids.insert(path.as_str(), attr_values(html, "id=\"").into_iter().collect());
+        }
+    }
+    let mut problems = Vec::new();
+    for (path, bytes) in &site.files {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let html = std::str::from_utf8(bytes).unwrap_or("");
+        let dir = Path::new(path).parent().unwrap_or(Path::new(""));
+        for url in attr_values(html, "href=\"").into_iter().chain(attr_values(html, "src=\"")) {
+            if url.starts_with("http://")
+                || url.starts_with("https://")
+                || url.starts_with("mailto:")
+                || url.starts_with("//")
+            {
+                continue;
+            }
+            let (file, anchor) = match url.split_once('#') {
+                Some((f, a)) => (f.to_string(), Some(a.to_string())),
+                None => (url.clone(), None),
+            };
+            let target = if file.is_empty() {
+                path.clone()
+            } else {
+                let mut joined = normalize(&dir.join(&file));
+                if joined.is_empty() || file.ends_with('/') {
+                    joined = if joined.is_empty() { "index.html".into() } else { format!("{joined}/index.html") };
+                }
+                joined
+            };
+            if !site.files.contains_key(&target) && !also_present.contains(&target.as_str()) {
+                problems.push(format!("{path}: link `{url}` → missing {target}"));
+                continue;
+            }
+            if let Some(a) = anchor {
+                if !ids.get(target.as_str()).is_some_and(|set| set.contains(&a)) {
+                    problems.push(format!("{path}: link `{url}` → no id `{a}` in {target}"));
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("broken internal links:\n  {}", problems.join("\n  ")))
+    }
+}
+
+/// Resolves `..` and `.` in a relative path without touching the disk.
+fn normalize(p: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(s) => parts.push(s.to_string_lossy().to_string()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+/// Values of every `attr="…"` in an HTML string.
+pub fn attr_values(html: &str, attr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(attr) {
+        let before = rest[..i].chars().last();
+        let after = &rest[i + attr.len()..];
+        let end = after.find('"').unwrap_or(after.len());
+        // `data-id="…"` is not `id="…"`.
+        if before.is_none_or(|c| c.is_whitespace()) {
+            out.push(after[..end].to_string());
+        }
+        rest = &after[end.min(after.len())..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_stable() {
+        assert_eq!(content_hash(b""), "cbf29ce48422");
+        assert_ne!(content_hash(b"a"), content_hash(b"b"));
+    }
+
+    #[test]
+    fn attr_values_skip_data_attributes() {
+        let v = attr_values(r#"<a id="x" data-id="y"><b id="z">"#, "id=\"");
+        assert_eq!(v, vec!["x", "z"]);
+    }
+}

@@ -1,1 +1,259 @@
-fn main() {}
+//! The project's commands (`cargo xtask <command>`):
+//!
+//! - `serve` — install what is missing, build, and serve the site at
+//!   http://127.0.0.1:8080, rebuilding on change (trunk serve);
+//! - `test` — install what is missing, then run everything: fmt, clippy,
+//!   native tests, wasm tests in headless Chromium, a release build, the
+//!   end-to-end tests against it, and the size budget;
+//! - `dist` — the release build in `dist/`, ready for any static host;
+//! - `static` — serve `dist/` with the deployment headers (`_headers`);
+//! - `install` — only install the tools.
+
+mod serve;
+mod tools;
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "llmem's build, serve and test commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build and serve the site at http://127.0.0.1:8080, rebuilding on change.
+    Serve,
+    /// Run every check and test (what CI runs).
+    Test,
+    /// Release build into dist/.
+    Dist,
+    /// Serve dist/ as a static host would, with the headers from _headers.
+    Static {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Install the pinned tools only.
+    Install,
+    /// Only the end-to-end suite, against the current dist/ (extra arguments go to Playwright).
+    E2e {
+        /// e.g. `-g kv-cache` or a spec file.
+        args: Vec<String>,
+    },
+    /// Screenshots of pages (default: home and one article) at 1280 and 375 px,
+    /// light and dark, from dist/ → target/screenshots/.
+    Shots {
+        /// URL paths, e.g. / /kv-cache/
+        paths: Vec<String>,
+    },
+}
+
+/// A failed step, with what to do about it.
+#[derive(Debug)]
+pub struct Failure(String);
+
+impl Failure {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Failure(msg.into())
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+/// Runs a command to completion with inherited output; fails on a non-zero exit.
+pub fn run(cmd: &mut Command) -> Result<(), Failure> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| Failure::new(format!("could not start {shown}: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!("{shown} failed ({status})")))
+    }
+}
+
+fn step(name: &str) {
+    eprintln!("\n\x1b[1m==> {name}\x1b[0m");
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root()).env("PATH", tools::path_with_tools());
+    c
+}
+
+fn ensure_all(browser: bool) -> Result<(), Failure> {
+    step("checking tools");
+    tools::ensure_rust_tools()?;
+    tools::ensure_npm_tools()?;
+    if browser {
+        tools::ensure_browser()?;
+    }
+    Ok(())
+}
+
+fn trunk() -> Command {
+    let mut c = Command::new("trunk");
+    c.current_dir(root()).env("PATH", tools::path_with_tools()).env("TRUNK_OFFLINE", "true");
+    c
+}
+
+fn dist() -> Result<(), Failure> {
+    step("release build (trunk build --release → dist/)");
+    run(trunk().args(["build", "--release"]))?;
+    print_dist_sizes();
+    Ok(())
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = enc.write_all(bytes);
+    enc.finish().map(|v| v.len()).unwrap_or(0)
+}
+
+fn print_dist_sizes() {
+    let dir = root().join("dist");
+    let mut rows: Vec<(String, usize, usize)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if [".wasm", ".js", ".css"].iter().any(|x| name.ends_with(x)) {
+                if let Ok(b) = std::fs::read(e.path()) {
+                    rows.push((name, b.len(), gzip_len(&b)));
+                }
+            }
+        }
+    }
+    rows.sort();
+    eprintln!("{:<48} {:>10} {:>10}", "asset", "bytes", "gzip");
+    for (n, raw, gz) in rows {
+        eprintln!("{n:<48} {raw:>10} {gz:>10}");
+    }
+}
+
+/// Per-page load sizes measured by the end-to-end suite.
+fn report_budget() -> Result<(), Failure> {
+    let path = root().join("target/e2e/page-weights.txt");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::new(format!("size report {} missing ({e}); did the e2e suite run?", path.display())))?;
+    step("size budget (everything a page loads, gzip)");
+    eprintln!("{text}");
+    Ok(())
+}
+
+fn test() -> Result<(), Failure> {
+    ensure_all(true)?;
+    step("cargo fmt --check");
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    step("clippy (native and wasm32), warnings are errors");
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "llmem-widgets",
+        "-p",
+        "llmem-site",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("native tests");
+    run(cargo().args(["test", "--workspace"]))?;
+    step("wasm tests in headless Chromium (wasm-bindgen-test)");
+    run(cargo()
+        .args(["test", "-p", "llmem-widgets", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+    dist()?;
+    e2e()?;
+    report_budget()?;
+    eprintln!("\nxtask: all checks passed");
+    Ok(())
+}
+
+/// Serves dist/ and the host-page fixtures on two origins and runs Playwright.
+fn e2e() -> Result<(), Failure> {
+    e2e_with(&[])
+}
+
+fn e2e_with(args: &[String]) -> Result<(), Failure> {
+    step("end-to-end tests in headless Chromium against dist/");
+    let root = root();
+    let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
+    let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
+    // A second origin for the "someone else's blog" fixtures.
+    std::fs::create_dir_all(root.join("tests/fixtures")).ok();
+    let (host_port, _host) = serve::spawn(root.join("tests/fixtures"), 0, Vec::new()).map_err(Failure::new)?;
+    std::fs::create_dir_all(root.join("target/e2e")).ok();
+    run(Command::new(tools::node_bin().join("playwright"))
+        .arg("test")
+        .args(args)
+        .current_dir(root.join("tests"))
+        .env("PATH", tools::path_with_tools())
+        .env("LLMEM_SITE", format!("http://127.0.0.1:{site_port}"))
+        .env("LLMEM_HOST", format!("http://127.0.0.1:{host_port}"))
+        .env("LLMEM_REPORT_DIR", root.join("target/e2e"))
+        .env("CHROMIUM", tools::CHROMIUM))
+}
+
+/// Serves dist/ and runs the screenshot script.
+fn shots(paths: &[String]) -> Result<(), Failure> {
+    let root = root();
+    let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
+    let (port, _server) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
+    run(Command::new("node")
+        .arg("tools/screenshots.js")
+        .args(paths)
+        .current_dir(root.join("tests"))
+        .env("LLMEM_SITE", format!("http://127.0.0.1:{port}"))
+        .env("LLMEM_SHOTS_DIR", root.join("target/screenshots"))
+        .env("CHROMIUM", tools::CHROMIUM))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Install => ensure_all(true),
+        Cmd::E2e { args } => ensure_all(true).and_then(|_| e2e_with(&args)),
+        Cmd::Shots { paths } => ensure_all(true).and_then(|_| shots(&paths)),
+        Cmd::Dist => ensure_all(false).and_then(|_| dist()),
+        Cmd::Test => test(),
+        Cmd::Serve => ensure_all(false).and_then(|_| {
+            step("trunk serve → http://127.0.0.1:8080 (Ctrl-C to stop)");
+            run(trunk().arg("serve"))
+        }),
+        Cmd::Static { port } => {
+            let dir = root().join("dist");
+            if !dir.join("index.html").is_file() {
+                Err(Failure::new("dist/ is empty: run `cargo xtask dist` first"))
+            } else {
+                let rules = serve::parse_headers(&std::fs::read_to_string(dir.join("_headers")).unwrap_or_default());
+                match serve::spawn(dir, port, rules) {
+                    Ok((port, handles)) => {
+                        eprintln!("serving dist/ at http://127.0.0.1:{port} (Ctrl-C to stop)");
+                        for h in handles {
+                            let _ = h.join();
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(Failure::new(e)),
+                }
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(msg)) => {
+            eprintln!("\nxtask: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

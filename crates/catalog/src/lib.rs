@@ -1,0 +1,330 @@
+//! The llmem widget catalogue: every widget's id, title, home article and
+//! parameters, with their defaults and allowed values.
+//!
+//! One list, read by three parties: the site generator (to validate widget
+//! shortcodes and write placeholders), the widgets (to read `data-*`
+//! attributes and URL parameters with the same ranges and fall back to the
+//! same defaults) and the embed documentation. A parameter value that fails
+//! [`ParamSpec::accept`] is replaced by the default — never a panic.
+
+use llmem_estimator::{
+    hardware::DEVICES,
+    precision::{Dtype, WeightFormat},
+    presets::PRESETS,
+    ssm::MAMBA_PRESETS,
+};
+
+/// What values a parameter takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// An integer in `min..=max`.
+    Int { min: u64, max: u64 },
+    /// One of a fixed list.
+    Choice(&'static [&'static str]),
+    /// A transformer preset id.
+    Model,
+    /// A Mamba preset id.
+    Mamba,
+    /// A device id.
+    Device,
+    /// A weights format id.
+    WeightFormat,
+    /// A KV/activation dtype id.
+    Dtype,
+}
+
+/// One parameter of a widget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamSpec {
+    /// Attribute name without `data-` (`context` ↔ `data-context`).
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub default: &'static str,
+    /// One line for the embed documentation.
+    pub doc: &'static str,
+}
+
+/// Longest parameter value we look at; anything longer is rejected unread.
+pub const MAX_VALUE_LEN: usize = 64;
+
+impl ParamSpec {
+    /// The canonical form of `raw` if it is an allowed value, else `None`.
+    /// Integers accept plain digits and a `K` suffix (×1024) for token counts.
+    pub fn accept(&self, raw: &str) -> Option<String> {
+        let v = raw.trim();
+        if v.is_empty() || v.len() > MAX_VALUE_LEN {
+            return None;
+        }
+        match self.kind {
+            ParamKind::Int { min, max } => {
+                let n = parse_int(v)?;
+                (min..=max).contains(&n).then(|| n.to_string())
+            }
+            ParamKind::Choice(list) => list.iter().find(|c| c.eq_ignore_ascii_case(v)).map(|c| c.to_string()),
+            ParamKind::Model => PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
+            ParamKind::Mamba => MAMBA_PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
+            ParamKind::Device => DEVICES.iter().find(|d| d.id.eq_ignore_ascii_case(v)).map(|d| d.id.to_string()),
+            ParamKind::WeightFormat => WeightFormat::parse(v).ok().map(|f| f.id().to_string()),
+            ParamKind::Dtype => Dtype::parse(v).ok().map(|d| d.id().to_string()),
+        }
+    }
+
+    /// Allowed values, for documentation.
+    pub fn describe_values(&self) -> String {
+        match self.kind {
+            ParamKind::Int { min, max } => format!("integer {min}–{max}"),
+            ParamKind::Choice(list) => list.join(" | "),
+            ParamKind::Model => "a model preset id (see the list below)".into(),
+            ParamKind::Mamba => MAMBA_PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(" | "),
+            ParamKind::Device => DEVICES.iter().map(|d| d.id).collect::<Vec<_>>().join(" | "),
+            ParamKind::WeightFormat => WeightFormat::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(" | "),
+            ParamKind::Dtype => Dtype::ALL.iter().map(|d| d.id()).collect::<Vec<_>>().join(" | "),
+        }
+    }
+}
+
+/// `8192`, `8K` (= 8192), `1M` (= 1,048,576); nothing else.
+fn parse_int(v: &str) -> Option<u64> {
+    let (digits, mult) = match v.as_bytes().last()? {
+        b'K' | b'k' => (&v[..v.len() - 1], 1024u64),
+        b'M' | b'm' => (&v[..v.len() - 1], 1 << 20),
+        _ => (v, 1),
+    };
+    if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// A widget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WidgetSpec {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// Slug of the article it belongs to.
+    pub article: &'static str,
+    /// One sentence: what a reader does with it.
+    pub summary: &'static str,
+    pub params: &'static [ParamSpec],
+}
+
+impl WidgetSpec {
+    pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}
+
+const fn p(name: &'static str, kind: ParamKind, default: &'static str, doc: &'static str) -> ParamSpec {
+    ParamSpec { name, kind, default, doc }
+}
+
+const MODEL: ParamKind = ParamKind::Model;
+const DEVICE: ParamKind = ParamKind::Device;
+
+/// Every widget.
+pub const WIDGETS: &[WidgetSpec] = &[
+    WidgetSpec {
+        id: "gpu-map",
+        title: "What's on the GPU",
+        article: "fundamentals",
+        summary: "Switch between inference and training and select a block to see what it holds and how big it is for a real model.",
+        params: &[
+            p("mode", ParamKind::Choice(&["inference", "training"]), "inference", "which workload to show"),
+            p("model", MODEL, "llama-3.1-8b", "the model whose sizes are drawn"),
+            p("block", ParamKind::Choice(&["weights", "activations", "kv", "optimizer"]), "weights", "the block selected at start"),
+        ],
+    },
+    WidgetSpec {
+        id: "store-recompute",
+        title: "Store or recompute",
+        article: "fundamentals",
+        summary: "Slide from storing every layer's activations to recomputing them all, and watch memory fall as compute rises.",
+        params: &[
+            p("recompute", ParamKind::Int { min: 0, max: 100 }, "50", "percentage of layers recomputed in the backward pass"),
+            p("model", MODEL, "llama-3.1-8b", "the model being trained"),
+            p("seq", ParamKind::Int { min: 512, max: 131_072 }, "4096", "sequence length"),
+        ],
+    },
+    WidgetSpec {
+        id: "train-vs-infer",
+        title: "Training versus inference",
+        article: "fundamentals",
+        summary: "Compare the memory one GPU needs to train a model with what it needs to run it.",
+        params: &[
+            p("model", MODEL, "llama-2-7b", "the model compared"),
+            p("precision", ParamKind::Choice(&["fp32", "fp16", "int8", "int4"]), "fp16", "inference weights precision"),
+        ],
+    },
+    WidgetSpec {
+        id: "weights",
+        title: "Weights footprint",
+        article: "weights",
+        summary: "Pick a model and a storage format to see the bytes of its weights and which devices can hold them.",
+        params: &[
+            p("model", MODEL, "llama-3.1-8b", "the model"),
+            p("format", ParamKind::WeightFormat, "bf16", "weights format"),
+        ],
+    },
+    WidgetSpec {
+        id: "kv-cache",
+        title: "KV cache growth",
+        article: "kv-cache",
+        summary: "Grow the context and the batch and watch the KV cache overtake the weights, for four attention designs.",
+        params: &[
+            p("model", MODEL, "llama-3.1-8b", "the model"),
+            p("context", ParamKind::Int { min: 1024, max: 1_048_576 }, "8192", "context length in tokens"),
+            p("batch", ParamKind::Int { min: 1, max: 256 }, "1", "sequences in the batch"),
+            p("attention", ParamKind::Choice(&["own", "mha", "gqa", "mqa", "mla"]), "own", "attention layout: the model's own, or what-if"),
+            p("dtype", ParamKind::Dtype, "bf16", "KV cache element type"),
+        ],
+    },
+    WidgetSpec {
+        id: "attention-matrix",
+        title: "Attention: n² versus FlashAttention",
+        article: "attention",
+        summary: "Grow a toy sequence to see the score matrix square, next to the real memory at real lengths.",
+        params: &[
+            p("seq", ParamKind::Int { min: 4, max: 40 }, "16", "toy sequence length drawn as a grid"),
+            p("model", MODEL, "llama-3.1-8b", "model whose heads size the real figures"),
+            p("context", ParamKind::Int { min: 1024, max: 1_048_576 }, "32768", "real sequence length"),
+        ],
+    },
+    WidgetSpec {
+        id: "paging",
+        title: "PagedAttention",
+        article: "inference",
+        summary: "Compare contiguous KV reservations with paged blocks, add requests and change the block size.",
+        params: &[
+            p("mode", ParamKind::Choice(&["contiguous", "paged"]), "contiguous", "allocation scheme"),
+            p("block", ParamKind::Int { min: 1, max: 32 }, "8", "tokens per block"),
+            p("requests", ParamKind::Int { min: 1, max: 12 }, "4", "requests in flight"),
+        ],
+    },
+    WidgetSpec {
+        id: "prefill-decode",
+        title: "Prefill versus decode",
+        article: "inference",
+        summary: "Place prefill and decode on a device's roofline and see which is compute-bound and which memory-bound.",
+        params: &[
+            p("model", MODEL, "llama-3.1-8b", "the model"),
+            p("device", DEVICE, "h100-sxm", "the device"),
+            p("batch", ParamKind::Int { min: 1, max: 512 }, "1", "sequences decoded together"),
+            p("context", ParamKind::Int { min: 128, max: 131_072 }, "2048", "prompt length"),
+        ],
+    },
+    WidgetSpec {
+        id: "zero",
+        title: "ZeRO and FSDP sharding",
+        article: "training",
+        summary: "Shard optimizer states, gradients and parameters over more GPUs and switch recomputation on.",
+        params: &[
+            p("model", MODEL, "llama-3.1-8b", "the model trained"),
+            p("stage", ParamKind::Int { min: 0, max: 3 }, "0", "ZeRO stage"),
+            p("gpus", ParamKind::Int { min: 1, max: 1024 }, "8", "data-parallel GPUs"),
+            p("checkpointing", ParamKind::Choice(&["off", "on"]), "off", "full activation recomputation"),
+        ],
+    },
+    WidgetSpec {
+        id: "hierarchy",
+        title: "The memory hierarchy",
+        article: "hardware",
+        summary: "Compare on-chip SRAM, device memory, host DRAM and NVMe by bandwidth and capacity.",
+        params: &[
+            p("device", DEVICE, "h100-sxm", "the device"),
+            p("model", MODEL, "llama-3.1-8b", "model whose weights are streamed"),
+            p("tier", ParamKind::Choice(&["sram", "hbm", "dram", "nvme"]), "hbm", "tier selected at start"),
+        ],
+    },
+    WidgetSpec {
+        id: "context-window",
+        title: "The context window as working memory",
+        article: "agent-memory",
+        summary: "Add turns until the window fills, then summarise or watch the oldest turns fall out.",
+        params: &[
+            p("limit", ParamKind::Int { min: 1024, max: 1_048_576 }, "8192", "context limit in tokens"),
+            p("turn", ParamKind::Int { min: 50, max: 8192 }, "800", "tokens per turn"),
+            p("ratio", ParamKind::Int { min: 5, max: 90 }, "25", "summary size as a percentage of what it replaces"),
+        ],
+    },
+    WidgetSpec {
+        id: "ssm-vs-kv",
+        title: "Growing cache versus constant state",
+        article: "advanced",
+        summary: "Stretch the sequence and compare a transformer's KV cache with a Mamba model's fixed state.",
+        params: &[
+            p("seq", ParamKind::Int { min: 1024, max: 262_144 }, "8192", "sequence length in tokens"),
+            p("model", MODEL, "llama-3.1-8b", "the transformer"),
+            p("mamba", ParamKind::Mamba, "mamba-2.8b", "the state-space model"),
+        ],
+    },
+    WidgetSpec {
+        id: "fit",
+        title: "Will it fit?",
+        article: "calculator",
+        summary: "Pick a model, a device and a workload to see whether it fits, with what margin, and how fast it can decode.",
+        params: &[
+            p("model", MODEL, "llama-3.1-8b", "the model (or paste a config.json in the widget)"),
+            p("device", DEVICE, "rtx-4090", "the device"),
+            p("count", ParamKind::Int { min: 1, max: 64 }, "1", "number of devices"),
+            p("weights", ParamKind::WeightFormat, "bf16", "weights format"),
+            p("kv", ParamKind::Dtype, "bf16", "KV cache dtype"),
+            p("context", ParamKind::Int { min: 1, max: 1_048_576 }, "8192", "context length in tokens"),
+            p("batch", ParamKind::Int { min: 1, max: 1024 }, "1", "concurrent sequences"),
+        ],
+    },
+];
+
+/// The widget with this id.
+pub fn widget(id: &str) -> Option<&'static WidgetSpec> {
+    WIDGETS.iter().find(|w| w.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_is_accepted() {
+        for w in WIDGETS {
+            for p in w.params {
+                assert_eq!(p.accept(p.default).as_deref(), Some(p.default), "{}.{}", w.id, p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_values_are_rejected() {
+        let ctx = widget("kv-cache").unwrap().param("context").unwrap();
+        for bad in [
+            "",
+            "-1",
+            "NaN",
+            "1e9",
+            "0x10",
+            "<script>",
+            "9".repeat(100).as_str(),
+            "１２",
+            "100000000000000000000",
+            "99999999999999999999K",
+            "1023",
+        ] {
+            assert_eq!(ctx.accept(bad), None, "{bad}");
+        }
+        assert_eq!(ctx.accept("32K").as_deref(), Some("32768"));
+        assert_eq!(ctx.accept(" 8192 ").as_deref(), Some("8192"));
+        let model = widget("kv-cache").unwrap().param("model").unwrap();
+        assert_eq!(model.accept("LLAMA-3.1-8B").as_deref(), Some("llama-3.1-8b"));
+        assert_eq!(model.accept("\"><img src=x>"), None);
+    }
+
+    #[test]
+    fn ids_are_unique_and_url_safe() {
+        let mut ids: Vec<_> = WIDGETS.iter().map(|w| w.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), WIDGETS.len());
+        for w in WIDGETS {
+            assert!(w.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
+        }
+    }
+}

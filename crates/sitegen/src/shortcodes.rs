@@ -1,0 +1,422 @@
+//! Shortcodes: `{{name key=value …}}` in article Markdown, evaluated by the
+//! estimator when the site is built, so the prose and the widgets can never
+//! disagree.
+//!
+//! Two kinds:
+//! - **figures**, replaced by formatted text: `{{kv model=llama-3.1-8b context=8192}}` → `1.07 GB`;
+//! - **widgets**, on a line of their own: `{{widget kv-cache context=8192}}` →
+//!   the placeholder element the wasm bundle mounts into.
+//!
+//! Unknown shortcodes, unknown parameters and estimator errors fail the
+//! build with the file and line. `CONTENT.md` lists every shortcode.
+
+use llmem_estimator::{
+    attention::attention_memory,
+    hardware::{device, hierarchy, stream_seconds},
+    kv_cache::{kv_cache_with_layout, AttentionVariant},
+    precision::{weights_footprint, Dtype, WeightFormat},
+    presets::preset,
+    ssm::{crossover_context, mamba_preset, MambaArch},
+    throughput::{phases, ridge_intensity},
+    training::{activation_bytes, lora_memory, model_states, LoraTargets, Optimizer, Recompute, ZeroStage},
+    units::{format_bytes, format_params, group_thousands, three_significant, UnitSystem},
+    ModelArch,
+};
+use std::collections::BTreeMap;
+
+/// A parsed shortcode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortcode {
+    pub name: String,
+    pub args: BTreeMap<String, String>,
+    /// For `{{widget kind …}}`, the widget kind.
+    pub positional: Option<String>,
+}
+
+/// Parses the inside of `{{ … }}`.
+pub fn parse(inner: &str) -> Result<Shortcode, String> {
+    let mut parts = inner.split_whitespace();
+    let name = parts.next().ok_or("empty shortcode")?.to_string();
+    let mut args = BTreeMap::new();
+    let mut positional = None;
+    for p in parts {
+        match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                if args.insert(k.to_string(), v.to_string()).is_some() {
+                    return Err(format!("`{k}` is given twice"));
+                }
+            }
+            None if positional.is_none() && name == "widget" => positional = Some(p.to_string()),
+            _ => return Err(format!("`{p}` is not key=value")),
+        }
+    }
+    Ok(Shortcode { name, args, positional })
+}
+
+/// Typed access to arguments, tracking which were used so typos are caught.
+struct Args<'a> {
+    code: &'a Shortcode,
+    used: std::cell::RefCell<Vec<&'static str>>,
+}
+
+impl<'a> Args<'a> {
+    fn new(code: &'a Shortcode) -> Self {
+        Self { code, used: Default::default() }
+    }
+    fn raw(&self, key: &'static str) -> Option<&'a str> {
+        self.used.borrow_mut().push(key);
+        self.code.args.get(key).map(String::as_str)
+    }
+    fn str_or(&self, key: &'static str, default: &'a str) -> &'a str {
+        self.raw(key).unwrap_or(default)
+    }
+    fn req(&self, key: &'static str) -> Result<&'a str, String> {
+        self.raw(key).ok_or_else(|| format!("`{}` needs `{key}=`", self.code.name))
+    }
+    fn u64_or(&self, key: &'static str, default: u64) -> Result<u64, String> {
+        match self.raw(key) {
+            None => Ok(default),
+            Some(v) => parse_count(v).map_err(|e| format!("`{key}`: {e}")),
+        }
+    }
+    fn model(&self) -> Result<ModelArch, String> {
+        let id = self.req("model")?;
+        preset(id).and_then(|p| p.arch()).map_err(|e| e.to_string())
+    }
+    fn dtype(&self, key: &'static str, default: Dtype) -> Result<Dtype, String> {
+        match self.raw(key) {
+            None => Ok(default),
+            Some(v) => Dtype::parse(v).map_err(|e| e.to_string()),
+        }
+    }
+    fn format(&self) -> Result<WeightFormat, String> {
+        WeightFormat::parse(self.str_or("format", "bf16")).map_err(|e| e.to_string())
+    }
+    fn units(&self) -> Result<UnitSystem, String> {
+        match self.str_or("unit", "gb") {
+            "gb" => Ok(UnitSystem::Decimal),
+            "gib" => Ok(UnitSystem::Binary),
+            other => Err(format!("unit `{other}` is not gb or gib")),
+        }
+    }
+    /// Fails on any argument that was never asked for (a typo).
+    fn finish(&self) -> Result<(), String> {
+        let used = self.used.borrow();
+        match self.code.args.keys().find(|k| !used.contains(&k.as_str())) {
+            Some(k) => Err(format!("`{}` does not take `{k}=`", self.code.name)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Parses `8192`, `8K` (×1024 for token counts), `7.5B`, `350M` (×10^n).
+pub fn parse_count(v: &str) -> Result<u64, String> {
+    if let Ok(n) = v.replace('_', "").parse::<u64>() {
+        return Ok(n);
+    }
+    let (num, mult) = match v.chars().last() {
+        Some('K') => (&v[..v.len() - 1], 1024.0),
+        Some('k') => (&v[..v.len() - 1], 1000.0),
+        Some('M') => (&v[..v.len() - 1], 1e6),
+        Some('B') => (&v[..v.len() - 1], 1e9),
+        Some('T') => (&v[..v.len() - 1], 1e12),
+        _ => (v, 1.0),
+    };
+    let x: f64 = num.parse().map_err(|_| format!("`{v}` is not a number"))?;
+    let r = (x * mult).round();
+    if r.is_finite() && (0.0..1e19).contains(&r) {
+        Ok(r as u64)
+    } else {
+        Err(format!("`{v}` is out of range"))
+    }
+}
+
+/// Formats seconds as µs, ms, s or min.
+pub fn format_seconds(s: f64) -> String {
+    if !s.is_finite() || s < 0.0 {
+        "—".into()
+    } else if s < 1e-3 {
+        format!("{} µs", three_significant(s * 1e6))
+    } else if s < 1.0 {
+        format!("{} ms", three_significant(s * 1e3))
+    } else if s < 120.0 {
+        format!("{} s", three_significant(s))
+    } else {
+        format!("{} min", three_significant(s / 60.0))
+    }
+}
+
+/// Formats a bandwidth in bytes/s as `3.35 TB/s` or `31.5 GB/s`.
+pub fn format_rate(bytes_per_s: f64) -> String {
+    if bytes_per_s >= 1e12 {
+        format!("{} TB/s", three_significant(bytes_per_s / 1e12))
+    } else {
+        format!("{} GB/s", three_significant(bytes_per_s / 1e9))
+    }
+}
+
+/// A parameter count in words: `8.03 billion`, `124 million`.
+pub fn params_in_words(n: u64) -> String {
+    let f = n as f64;
+    if f >= 1e12 {
+        format!("{} trillion", three_significant(f / 1e12))
+    } else if f >= 1e9 {
+        format!("{} billion", three_significant(f / 1e9))
+    } else if f >= 1e6 {
+        format!("{} million", three_significant(f / 1e6))
+    } else {
+        group_thousands(n)
+    }
+}
+
+fn count(n: u64, style: &str) -> Result<String, String> {
+    match style {
+        "words" => Ok(params_in_words(n)),
+        "exact" => Ok(group_thousands(n)),
+        "short" => Ok(format_params(n)),
+        other => Err(format!("style `{other}` is not words, exact or short")),
+    }
+}
+
+fn variant(args: &Args) -> Result<Option<AttentionVariant>, String> {
+    match args.raw("attention") {
+        None => Ok(None),
+        Some(v) => {
+            AttentionVariant::parse(v).map(Some).ok_or_else(|| format!("attention `{v}` is not mha, gqa, mqa or mla"))
+        }
+    }
+}
+
+/// The names of every figure shortcode, for error messages and CONTENT.md.
+pub const FIGURES: &[&str] = &[
+    "params",
+    "active",
+    "layers",
+    "weights",
+    "bpw",
+    "kv",
+    "kv_per_token",
+    "kv_percent",
+    "scores",
+    "flash",
+    "zero",
+    "train_states",
+    "activations",
+    "lora",
+    "device_memory",
+    "device_bandwidth",
+    "device_flops",
+    "stream_time",
+    "decode_tps",
+    "prefill_time",
+    "ridge",
+    "mamba_state",
+    "ssm_crossover",
+    "context",
+];
+
+/// Evaluates a figure shortcode to text.
+pub fn evaluate(code: &Shortcode) -> Result<String, String> {
+    let a = Args::new(code);
+    let out = match code.name.as_str() {
+        "params" => {
+            let c = a.model()?.param_counts().map_err(|e| e.to_string())?;
+            count(c.total, a.str_or("style", "words"))?
+        }
+        "active" => {
+            let c = a.model()?.param_counts().map_err(|e| e.to_string())?;
+            count(c.active, a.str_or("style", "words"))?
+        }
+        "layers" => a.model()?.num_layers.to_string(),
+        "context" => {
+            let m = a.model()?;
+            llmem_estimator::units::format_tokens(m.max_position_embeddings)
+        }
+        "weights" => {
+            let (m, f, u) = (a.model()?, a.format()?, a.units()?);
+            format_bytes(weights_footprint(&m, f).map_err(|e| e.to_string())?.total_bytes, u)
+        }
+        "bpw" => {
+            let (m, f) = (a.model()?, a.format()?);
+            format!("{:.2}", weights_footprint(&m, f).map_err(|e| e.to_string())?.bits_per_param)
+        }
+        "kv" | "kv_per_token" | "kv_percent" => {
+            let m = a.model()?;
+            let dtype = a.dtype("dtype", Dtype::Bf16)?;
+            let context = a.u64_or("context", 4096)?;
+            let batch = a.u64_or("batch", 1)?;
+            let layout = variant(&a)?.map(|v| v.layout_for(&m)).unwrap_or_else(|| m.kv_layout());
+            let kv = kv_cache_with_layout(&m, layout, dtype, context, batch).map_err(|e| e.to_string())?;
+            match code.name.as_str() {
+                "kv" => format_bytes(kv.total_bytes, a.units()?),
+                "kv_per_token" => format_bytes(kv.bytes_per_token, a.units()?),
+                _ => {
+                    let w = weights_footprint(&m, a.format()?).map_err(|e| e.to_string())?;
+                    format!("{:.0}%", kv.total_bytes as f64 * 100.0 / w.total_bytes as f64)
+                }
+            }
+        }
+        "scores" | "flash" => {
+            let heads = match a.raw("model") {
+                Some(_) => a.model()?.num_heads(),
+                None => a.u64_or("heads", 32)?,
+            };
+            let seq = parse_count(a.req("seq")?)?;
+            let batch = a.u64_or("batch", 1)?;
+            let dtype = a.dtype("dtype", Dtype::Bf16)?;
+            let mem = attention_memory(batch, heads, seq, dtype).map_err(|e| e.to_string())?;
+            let bytes = if code.name == "scores" { mem.naive_scores_bytes } else { mem.flash_bytes };
+            format_bytes(bytes, a.units()?)
+        }
+        "zero" => {
+            let params = match a.raw("model") {
+                Some(_) => a.model()?.param_counts().map_err(|e| e.to_string())?.total,
+                None => parse_count(a.req("params")?)?,
+            };
+            let gpus = a.u64_or("gpus", 1)?;
+            let stage = ZeroStage::from_u8(a.u64_or("stage", 0)?.min(9) as u8).map_err(|e| e.to_string())?;
+            let opt = Optimizer::parse(a.str_or("optimizer", "adam")).map_err(|e| e.to_string())?;
+            let s = model_states(params, opt, stage, gpus, false).map_err(|e| e.to_string())?;
+            format_bytes(s.per_gpu_bytes, a.units()?)
+        }
+        "train_states" => {
+            let m = a.model()?;
+            let opt = Optimizer::parse(a.str_or("optimizer", "adam")).map_err(|e| e.to_string())?;
+            let p = m.param_counts().map_err(|e| e.to_string())?.total;
+            let s = model_states(p, opt, ZeroStage::Zero0, 1, false).map_err(|e| e.to_string())?;
+            format_bytes(s.per_gpu_bytes, a.units()?)
+        }
+        "activations" => {
+            let m = a.model()?;
+            let seq = a.u64_or("seq", 4096)?;
+            let batch = a.u64_or("batch", 1)?;
+            let r = Recompute::parse(a.str_or("recompute", "none")).map_err(|e| e.to_string())?;
+            let b = activation_bytes(m.num_layers, m.hidden_size, m.num_heads(), seq, batch, r)
+                .map_err(|e| e.to_string())?;
+            format_bytes(b, a.units()?)
+        }
+        "lora" => {
+            let m = a.model()?;
+            let rank = a.u64_or("rank", 16)?;
+            let targets = match a.str_or("targets", "attention") {
+                "attention" => LoraTargets { attention: true, mlp: false },
+                "all" => LoraTargets { attention: true, mlp: true },
+                other => return Err(format!("targets `{other}` is not attention or all")),
+            };
+            let qlora = a.str_or("base", "bf16") == "nf4";
+            let l = lora_memory(&m, rank, targets, qlora).map_err(|e| e.to_string())?;
+            match a.str_or("show", "params") {
+                "params" => count(l.adapter_params, a.str_or("style", "words"))?,
+                "total" => format_bytes(l.total_bytes, a.units()?),
+                other => return Err(format!("show `{other}` is not params or total")),
+            }
+        }
+        "device_memory" => device(a.req("device")?).map_err(|e| e.to_string())?.marketed.to_string(),
+        "device_bandwidth" => format_rate(device(a.req("device")?).map_err(|e| e.to_string())?.bandwidth),
+        "device_flops" => {
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            let f = d.bf16_flops.ok_or_else(|| format!("{} has no published throughput", d.name))?;
+            format!("{} TFLOPS", three_significant(f / 1e12))
+        }
+        "ridge" => {
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            let r = ridge_intensity(d).ok_or_else(|| format!("{} has no published throughput", d.name))?;
+            format!("{:.0}", r)
+        }
+        "stream_time" => {
+            let m = a.model()?;
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            let tier_id = a.str_or("tier", "hbm");
+            let tier = hierarchy(d)
+                .into_iter()
+                .find(|t| t.id == tier_id)
+                .ok_or_else(|| format!("{} has no tier `{tier_id}`", d.name))?;
+            let w = weights_footprint(&m, a.format()?).map_err(|e| e.to_string())?;
+            format_seconds(stream_seconds(w.total_bytes, tier.bandwidth))
+        }
+        "decode_tps" | "prefill_time" => {
+            let m = a.model()?;
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            let context = a.u64_or("context", 1024)?;
+            let batch = a.u64_or("batch", 1)?;
+            let p = phases(&m, a.format()?, a.dtype("dtype", Dtype::Bf16)?, context, batch, d)
+                .map_err(|e| e.to_string())?;
+            if code.name == "decode_tps" {
+                format!("{:.0} tokens/s", p.decode_tokens_per_s)
+            } else {
+                format_seconds(p.prefill_seconds)
+            }
+        }
+        "mamba_state" => {
+            let p = mamba_preset(a.req("model")?).map_err(|e| e.to_string())?;
+            let m = MambaArch::parse(p.config_json).map_err(|e| e.to_string())?;
+            let s = m.state_bytes(a.dtype("dtype", Dtype::Bf16)?, a.u64_or("batch", 1)?).map_err(|e| e.to_string())?;
+            format_bytes(s.total_bytes, a.units()?)
+        }
+        "ssm_crossover" => {
+            let p = mamba_preset(a.req("mamba")?).map_err(|e| e.to_string())?;
+            let mamba = MambaArch::parse(p.config_json).map_err(|e| e.to_string())?;
+            let dtype = a.dtype("dtype", Dtype::Bf16)?;
+            let state = mamba.state_bytes(dtype, 1).map_err(|e| e.to_string())?.total_bytes;
+            let m = a.model()?;
+            match crossover_context(&m, dtype, 1, state).map_err(|e| e.to_string())? {
+                Some(n) => group_thousands(n),
+                None => return Err("the transformer's cache never exceeds the state".into()),
+            }
+        }
+        other => return Err(format!("unknown shortcode `{other}`; known: widget, {}", FIGURES.join(", "))),
+    };
+    a.finish()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(s: &str) -> Result<String, String> {
+        evaluate(&parse(s)?)
+    }
+
+    #[test]
+    fn figures() {
+        assert_eq!(eval("params model=llama-3.1-8b").unwrap(), "8.03 billion");
+        assert_eq!(eval("params model=llama-3.1-8b style=exact").unwrap(), "8,030,261,248");
+        assert_eq!(eval("weights model=llama-3.1-8b").unwrap(), "16.1 GB");
+        assert_eq!(eval("weights model=llama-3.1-8b unit=gib").unwrap(), "15.0 GiB");
+        assert_eq!(eval("kv model=llama-3.1-8b context=8K").unwrap(), "1.07 GB");
+        assert_eq!(eval("kv_per_token model=llama-3.1-8b unit=gib").unwrap(), "128 KiB");
+        assert_eq!(eval("kv model=llama-2-7b context=4K unit=gib").unwrap(), "2.00 GiB");
+        assert_eq!(eval("zero params=7.5B gpus=64 stage=1").unwrap(), "31.4 GB");
+        assert_eq!(eval("bpw model=llama-3.1-8b format=q4_k_m").unwrap(), "4.89");
+        assert_eq!(eval("stream_time model=llama-3.1-8b device=h100-sxm").unwrap(), "4.79 ms");
+        assert_eq!(eval("mamba_state model=mamba-2.8b").unwrap(), "13.1 MB");
+        assert_eq!(eval("ssm_crossover mamba=mamba-2.8b model=llama-3.1-8b").unwrap(), "101");
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        assert!(eval("kv model=llama-3.1-8b contxt=8K").unwrap_err().contains("contxt"));
+        assert!(eval("kv model=nope").unwrap_err().contains("nope"));
+        assert!(eval("frob").unwrap_err().contains("unknown shortcode"));
+        assert!(eval("kv model").unwrap_err().contains("key=value"));
+        assert!(eval("weights model=gpt2 format=int3").unwrap_err().contains("int3"));
+    }
+
+    #[test]
+    fn widget_shortcode_parses() {
+        let s = parse("widget kv-cache context=8192").unwrap();
+        assert_eq!(s.positional.as_deref(), Some("kv-cache"));
+        assert_eq!(s.args["context"], "8192");
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(format_seconds(0.004794), "4.79 ms");
+        assert_eq!(format_seconds(2.5e-5), "25.0 µs");
+        assert_eq!(format_seconds(300.0), "5.00 min");
+        assert_eq!(format_rate(3.35e12), "3.35 TB/s");
+        assert_eq!(parse_count("128K").unwrap(), 131_072);
+        assert_eq!(parse_count("7.5B").unwrap(), 7_500_000_000);
+    }
+}

@@ -1,0 +1,116 @@
+//! Labelled form controls shared by every widget: real `<input>` and
+//! `<select>` elements, so screen readers announce them and the keyboard
+//! operates them natively.
+
+use leptos::prelude::*;
+
+thread_local! {
+    static NEXT_UID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// A page-unique prefix for one widget instance's element ids.
+pub fn next_uid() -> String {
+    NEXT_UID.with(|n| {
+        let v = n.get() + 1;
+        n.set(v);
+        format!("lw{v}")
+    })
+}
+
+/// A range slider with a visible label and value. The value text is also
+/// given to assistive technology as `aria-valuetext` (e.g. "32K tokens").
+#[component]
+pub fn Slider(
+    /// Element id, unique on the page.
+    id: String,
+    /// Visible label.
+    label: &'static str,
+    /// Smallest slider position.
+    min: u32,
+    /// Largest slider position (may change, e.g. with the model).
+    #[prop(into)]
+    max: Signal<u32>,
+    /// The slider position.
+    value: RwSignal<u32>,
+    /// Text for a position, shown beside the label and announced.
+    #[prop(into)]
+    text: Callback<u32, String>,
+) -> impl IntoView {
+    let id2 = id.clone();
+    view! {
+        <div class="lw-field">
+            <div class="lw-label-row">
+                <label class="lw-label" for=id.clone()>{label}</label>
+                <output class="lw-value" for=id.clone() aria-hidden="true">{move || text.run(value.get())}</output>
+            </div>
+            <input class="lw-range" type="range" id=id2 min=min max=move || max.get() step="1"
+                prop:value=move || value.get().to_string()
+                aria-valuetext=move || text.run(value.get())
+                on:input=move |ev| {
+                    if let Ok(v) = event_target_value(&ev).parse::<u32>() {
+                        value.set(v.clamp(min, max.get_untracked().max(min)));
+                    }
+                } />
+        </div>
+    }
+}
+
+/// A drop-down list with a visible label.
+#[component]
+pub fn Select(
+    /// Element id, unique on the page.
+    id: String,
+    /// Visible label.
+    label: &'static str,
+    /// (value, text) pairs.
+    options: Vec<(String, String)>,
+    /// The selected value.
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="lw-field">
+            <label class="lw-label" for=id.clone()>{label}</label>
+            <select class="lw-select" id=id prop:value=move || value.get()
+                on:change=move |ev| value.set(event_target_value(&ev))>
+                {options.into_iter().map(|(v, t)| {
+                    let v2 = v.clone();
+                    view! { <option value=v selected=move || value.get() == v2>{t}</option> }
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// A group of radio buttons shown as a segmented switch. Arrow keys move
+/// between options, as in any native radio group.
+#[component]
+pub fn Choice(
+    /// The radio group's name, unique on the page.
+    name: String,
+    /// The group's visible legend.
+    legend: &'static str,
+    /// (value, text) pairs.
+    options: Vec<(String, String)>,
+    /// The selected value.
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="lw-choice">
+            <legend class="lw-label">{legend}</legend>
+            <div class="lw-segments">
+                {options.into_iter().map(|(v, t)| {
+                    let v_checked = v.clone();
+                    let v_set = v.clone();
+                    view! {
+                        <label class="lw-segment">
+                            <input type="radio" name=name.clone() value=v
+                                prop:checked=move || value.get() == v_checked
+                                on:change=move |_| value.set(v_set.clone()) />
+                            <span>{t}</span>
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+        </fieldset>
+    }
+}

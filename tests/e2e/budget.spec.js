@@ -1,0 +1,47 @@
+// The size budget: everything a page loads (HTML, CSS, JS, wasm, images),
+// gzip-compressed, at most 250 KiB. Measured in the browser, so it counts
+// exactly what the page fetched. Writes target/e2e/page-weights.json.
+import { test, expect } from '@playwright/test';
+import zlib from 'node:zlib';
+import fs from 'node:fs';
+import path from 'node:path';
+import { sitePages, allWidgetsMounted } from './helpers.js';
+
+const BUDGET = 250 * 1024;
+
+test('every page loads at most 250 KiB gzip', async ({ page }) => {
+  test.setTimeout(180_000);
+  const rows = [];
+  for (const p of sitePages()) {
+    const bodies = [];
+    const onResponse = async (res) => {
+      try {
+        bodies.push({ url: res.url(), body: await res.body() });
+      } catch {
+        /* redirects have no body */
+      }
+    };
+    page.on('response', onResponse);
+    await page.goto(p, { waitUntil: 'networkidle' });
+    await allWidgetsMounted(page);
+    await page.waitForLoadState('networkidle');
+    page.off('response', onResponse);
+    let raw = 0;
+    let gz = 0;
+    for (const b of bodies) {
+      raw += b.body.length;
+      gz += zlib.gzipSync(b.body, { level: 9 }).length;
+    }
+    rows.push({ page: p, requests: bodies.length, raw, gzip: gz });
+  }
+  const dir = process.env.LLMEM_REPORT_DIR || path.resolve('../target/e2e');
+  fs.mkdirSync(dir, { recursive: true });
+  const kib = (n) => (n / 1024).toFixed(1).padStart(7);
+  const lines = rows.map((r) => `${r.page.padEnd(22)} ${String(r.requests).padStart(3)} requests ${kib(r.raw)} KiB raw ${kib(r.gzip)} KiB gzip`);
+  const heaviest = Math.max(...rows.map((r) => r.gzip));
+  lines.push(`heaviest page: ${(heaviest / 1024).toFixed(1)} KiB gzip (budget ${BUDGET / 1024} KiB)`);
+  fs.writeFileSync(path.join(dir, 'page-weights.json'), JSON.stringify({ budget: BUDGET, pages: rows }, null, 2));
+  fs.writeFileSync(path.join(dir, 'page-weights.txt'), lines.join('\n') + '\n');
+  console.log(lines.join('\n'));
+  for (const r of rows) expect(r.gzip, `${r.page} loads ${r.gzip} bytes gzip`).toBeLessThanOrEqual(BUDGET);
+});
