@@ -38,13 +38,13 @@ async fn kv_cache_mounts_with_author_defaults_and_reacts() {
     let el = placeholder("kv-cache", &[("context", "32768")]);
     llmem_widgets::mount_all();
     leptos::task::tick().await;
-    let text = text(&el);
+    let shown = text(&el);
     // 32,768 tokens × 131,072 B = 4,294,967,296 B.
-    assert!(text.contains("4.29 GB"), "{text}");
+    assert!(shown.contains("4.29 GB"), "{shown}");
     input(&el, "input[id$='-batch']", "2");
     leptos::task::tick().await;
-    let text = text(&el);
-    assert!(text.contains("8.59 GB"), "{text}");
+    let shown = text(&el);
+    assert!(shown.contains("8.59 GB"), "{shown}");
 }
 
 #[wasm_bindgen_test]
