@@ -28,6 +28,61 @@ const MAX_HEADS: u64 = 1 << 16;
 const MAX_EXPERTS: u64 = 1 << 16;
 const MAX_POSITIONS: u64 = 1 << 40;
 
+/// Every config field the parser reads; anything else in a config.json is
+/// ignored, so [`minimal_config`] keeps only these.
+pub const USED_FIELDS: &[&str] = &[
+    "model_type",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "vocab_size",
+    "intermediate_size",
+    "tie_word_embeddings",
+    "attention_bias",
+    "mlp_bias",
+    "sliding_window",
+    "use_sliding_window",
+    "max_window_layers",
+    "layer_types",
+    "max_position_embeddings",
+    "torch_dtype",
+    "dtype",
+    "num_local_experts",
+    "num_experts_per_tok",
+    "n_routed_experts",
+    "n_shared_experts",
+    "moe_intermediate_size",
+    "first_k_dense_replace",
+    "q_lora_rank",
+    "kv_lora_rank",
+    "qk_nope_head_dim",
+    "qk_rope_head_dim",
+    "v_head_dim",
+    "n_embd",
+    "n_layer",
+    "n_head",
+    "n_positions",
+    "n_inner",
+];
+
+/// The config reduced to the fields the estimator reads, as compact JSON
+/// (for carrying a pasted config in a shareable URL).
+pub fn minimal_config(text: &str) -> Result<String> {
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(EstimateError::MalformedConfig { reason: "config is larger than 1 MiB".into() });
+    }
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| EstimateError::MalformedConfig { reason: e.to_string() })?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| EstimateError::MalformedConfig { reason: "the top level must be a JSON object".to_string() })?;
+    let kept: Map<String, Value> =
+        obj.iter().filter(|(k, _)| USED_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    serde_json::to_string(&Value::Object(kept)).map_err(|e| EstimateError::MalformedConfig { reason: e.to_string() })
+}
+
 /// Parses `config.json` text.
 pub fn parse_config(text: &str) -> Result<ModelArch> {
     if text.len() > MAX_CONFIG_BYTES {
@@ -456,6 +511,15 @@ fn describe(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn minimal_config_keeps_what_we_read() {
+        let full = crate::presets::preset("llama-3.1-8b").unwrap().config_json;
+        let min = minimal_config(full).unwrap();
+        assert!(!min.contains("rope_scaling") && !min.contains("architectures"));
+        assert_eq!(parse_config(&min).unwrap(), parse_config(full).unwrap());
+        assert!(minimal_config("[]").is_err());
+    }
 
     #[test]
     fn missing_field_is_named() {

@@ -52,6 +52,31 @@ pub fn inference_activation_bytes(arch: &ModelArch, context: u64, batch: u64) ->
     hidden.add_or(logits, "activations")
 }
 
+/// Memory of inference on one model replica, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InferenceMemory {
+    pub weights_bytes: u64,
+    pub kv_bytes: u64,
+    /// Estimated peak activations ([`inference_activation_bytes`]).
+    pub activation_bytes: u64,
+    pub total_bytes: u64,
+}
+
+/// Weights + KV cache + activations of serving `batch` sequences of `context` tokens.
+pub fn inference_memory(
+    arch: &ModelArch,
+    weights: WeightFormat,
+    kv: Dtype,
+    context: u64,
+    batch: u64,
+) -> Result<InferenceMemory> {
+    let weights_bytes = weights_footprint(arch, weights)?.total_bytes;
+    let kv_bytes = kv_cache(arch, kv, context, batch)?.total_bytes;
+    let activation_bytes = inference_activation_bytes(arch, context, batch)?;
+    let total_bytes = weights_bytes.add_or(kv_bytes, "total")?.add_or(activation_bytes, "total")?;
+    Ok(InferenceMemory { weights_bytes, kv_bytes, activation_bytes, total_bytes })
+}
+
 /// What the reader asks.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitQuery<'a> {

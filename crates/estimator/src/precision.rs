@@ -293,6 +293,19 @@ pub struct WeightsFootprint {
     pub bits_per_param: f64,
 }
 
+/// Bytes of the weights stored entirely in a float dtype — the same figure
+/// as `weights_footprint(arch, WeightFormat::Float(dtype)).total_bytes`,
+/// without the quantized formats' code (widgets that only need this stay smaller).
+pub fn float_weights_bytes(arch: &ModelArch, dtype: Dtype) -> Result<u64> {
+    let mut total = 0u64;
+    for t in arch.tensors()? {
+        let width = if t.is_buffer() { Dtype::Fp32 } else { dtype };
+        let b = crate::kv_cache::bytes_of(t.elements()?, width)?.mul_or(t.copies, "weights bytes")?;
+        total = total.add_or(b, "weights bytes")?;
+    }
+    Ok(total)
+}
+
 /// Prices every tensor of `arch` in `format`.
 pub fn weights_footprint(arch: &ModelArch, format: WeightFormat) -> Result<WeightsFootprint> {
     let kept = format.kept_dtype();
@@ -481,6 +494,21 @@ mod tests {
         // Codes, block scales and the per-tensor code books and offset
         // (16 + 256 + 1 fp32 = 1,092 bytes × 224 tensors).
         assert_eq!(total(WeightFormat::Nf4), 5_702_540_160);
+    }
+
+    #[test]
+    fn float_shortcut_agrees() {
+        for p in crate::presets::PRESETS {
+            let a = p.arch().unwrap();
+            for d in [Dtype::Fp32, Dtype::Bf16] {
+                assert_eq!(
+                    float_weights_bytes(&a, d).unwrap(),
+                    weights_footprint(&a, WeightFormat::Float(d)).unwrap().total_bytes,
+                    "{}",
+                    p.id
+                );
+            }
+        }
     }
 
     #[test]

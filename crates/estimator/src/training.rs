@@ -260,6 +260,45 @@ pub fn activation_bytes(
     per_layer.mul_or(layers, "activation size")
 }
 
+/// Activation memory when `recomputed` of the `layers` layers are
+/// checkpointed and the rest store everything.
+///
+/// A checkpointed layer keeps only its input (`2·s·b·h`, Korthikanti et al.
+/// §4.1) and is rebuilt during the backward pass; while it is rebuilt, its
+/// full activations exist again, one layer at a time (Chen et al. 2016,
+/// "Training Deep Nets with Sublinear Memory Cost", arXiv 1604.06174, §3).
+/// So: `(L − r)·A_full + r·2sbh + (r > 0 ? A_full : 0)`.
+pub fn partial_recompute_bytes(
+    layers: u64,
+    hidden: u64,
+    heads: u64,
+    seq: u64,
+    micro_batch: u64,
+    recomputed: u64,
+) -> Result<u64> {
+    let r = recomputed.min(layers);
+    let full_layer = activation_bytes(1, hidden, heads, seq, micro_batch, Recompute::None)?;
+    let kept = activation_bytes(1, hidden, heads, seq, micro_batch, Recompute::Full)?;
+    let stored = (layers - r).mul_or(full_layer, "activation size")?;
+    let checkpoints = r.mul_or(kept, "activation size")?;
+    let rebuilt = if r > 0 { full_layer } else { 0 };
+    stored.add_or(checkpoints, "activation size")?.add_or(rebuilt, "activation size")
+}
+
+/// Relative compute of a training step when `recomputed` of `layers` layers
+/// are recomputed: a forward pass costs 1 unit per layer and the backward
+/// pass 2 (Kaplan et al. 2020, §2.1: ≈ 2N FLOPs per token forward, 6N in
+/// all), and each recomputed layer runs its forward pass again:
+/// `(3L + r) / 3L`, from 1 (store everything) to 4/3 (recompute all).
+pub fn recompute_compute_factor(layers: u64, recomputed: u64) -> f64 {
+    if layers == 0 {
+        return 1.0;
+    }
+    let r = recomputed.min(layers) as f64;
+    let l = layers as f64;
+    (3.0 * l + r) / (3.0 * l)
+}
+
 /// Activation memory for a parsed model (hidden size and head count from its config).
 pub fn model_activation_bytes(arch: &ModelArch, seq: u64, micro_batch: u64, recompute: Recompute) -> Result<u64> {
     activation_bytes(arch.num_layers, arch.hidden_size, arch.num_heads(), seq, micro_batch, recompute)
@@ -442,6 +481,21 @@ mod tests {
         assert_eq!(activation_bytes(l, h, a, s, b, Recompute::Full).unwrap(), l * sbh * 2);
         assert!(activation_bytes(0, h, a, s, b, Recompute::Full).is_err());
         assert!(activation_bytes(u64::MAX, h, a, s, b, Recompute::None).is_err());
+    }
+
+    #[test]
+    fn partial_recompute_interpolates() {
+        let (l, h, a, s, b) = (32u64, 4096u64, 32u64, 4096u64, 1u64);
+        let none = activation_bytes(l, h, a, s, b, Recompute::None).unwrap();
+        assert_eq!(partial_recompute_bytes(l, h, a, s, b, 0).unwrap(), none);
+        let per_layer = none / l;
+        let full = partial_recompute_bytes(l, h, a, s, b, l).unwrap();
+        assert_eq!(full, activation_bytes(l, h, a, s, b, Recompute::Full).unwrap() + per_layer);
+        let half = partial_recompute_bytes(l, h, a, s, b, 16).unwrap();
+        assert!(half < none && half > full);
+        assert_eq!(recompute_compute_factor(32, 0), 1.0);
+        assert!((recompute_compute_factor(32, 32) - 4.0 / 3.0).abs() < 1e-12);
+        assert_eq!(recompute_compute_factor(0, 5), 1.0);
     }
 
     #[test]

@@ -61,6 +61,25 @@ pub struct Article {
     pub source: PathBuf,
 }
 
+/// A standalone page's front matter (`site/content/pages/*.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageMeta {
+    pub slug: String,
+    pub title: String,
+    /// For the `<meta name="description">`.
+    pub description: String,
+    pub lead: String,
+}
+
+/// A standalone page: the calculator.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub meta: PageMeta,
+    pub body: String,
+    pub source: PathBuf,
+}
+
 /// A glossary entry.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,6 +108,7 @@ struct GlossaryFile {
 pub struct Content {
     pub site: SiteMeta,
     pub articles: Vec<Article>,
+    pub pages: Vec<Page>,
     pub glossary: Vec<Term>,
 }
 
@@ -133,6 +153,21 @@ impl Content {
             }
             articles.push(Article { meta, body: body.to_string(), source: path });
         }
+        let mut pages = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(dir.join("pages")) {
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "md"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let text = read(&path)?;
+                let (front, body) = split_front_matter(&text)
+                    .ok_or_else(|| format!("{}: must start with +++ front matter +++", path.display()))?;
+                let meta: PageMeta = toml::from_str(front).map_err(|e| format!("{}: {e}", path.display()))?;
+                pages.push(Page { meta, body: body.to_string(), source: path });
+            }
+        }
         let glossary: GlossaryFile =
             toml::from_str(&read(&dir.join("glossary.toml"))?).map_err(|e| format!("glossary.toml: {e}"))?;
         let mut slugs: Vec<&str> = articles.iter().map(|a| a.meta.slug.as_str()).collect();
@@ -140,7 +175,7 @@ impl Content {
         if slugs.windows(2).any(|w| w[0] == w[1]) {
             return Err("two articles share a slug".into());
         }
-        Ok(Content { site, articles, glossary: glossary.term })
+        Ok(Content { site, articles, pages, glossary: glossary.term })
     }
 
     /// The glossary entry a `[[reference]]` names (term or alias, case-insensitive).

@@ -10,12 +10,14 @@
 //! widget parameter, a typed figure in prose, a glossary reference to a
 //! missing term, or an internal link or anchor that does not resolve.
 
+pub mod bundles;
 pub mod content;
 pub mod pages;
 pub mod render;
 pub mod shortcodes;
 pub mod template;
 
+use bundles::BundleMap;
 use content::Content;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -42,15 +44,6 @@ impl Sources {
             widgets: root.join("crates/widgets/src"),
         }
     }
-}
-
-/// The wasm bundle trunk produced.
-#[derive(Debug, Clone)]
-pub struct Bundle {
-    /// File name of the JS glue, e.g. `llmem-3f2a….js`.
-    pub js: String,
-    /// File name of the wasm, e.g. `llmem-3f2a…_bg.wasm`.
-    pub wasm: String,
 }
 
 /// A built site: output path → file contents.
@@ -121,32 +114,73 @@ pub fn widgets_css(widgets_src: &Path) -> Result<String, String> {
     Ok(css)
 }
 
-/// The loader script: CSS, JS glue and wasm, all relative to the script's
-/// own URL, so it works from any page on any origin.
-pub fn embed_js(bundle: &Bundle, widgets_css: &str) -> String {
+/// The loader: injects the widget stylesheet if the page lacks it, then
+/// loads the wasm bundles the page needs — the one a site page names in
+/// `<meta name="llmem-bundle">`, or on anyone else's page the bundle of
+/// each widget it finds. Every URL is resolved against the script's own, so
+/// it works from any page on any origin. `window.llmem.mount()` mounts
+/// placeholders added later.
+pub fn embed_js(bundles: &BundleMap, widgets_css: &str) -> String {
+    let files = bundles
+        .files
+        .iter()
+        .map(|(stem, (js, wasm))| format!("{stem:?}: [{js:?}, {wasm:?}]"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let by_widget = bundles.by_widget.iter().map(|(w, b)| format!("{w:?}: {b:?}")).collect::<Vec<_>>().join(", ");
     format!(
-        "// llmem widget loader. Include once per page:\n\
-         //   <script type=\"module\" src=\"https://<site>/embed.js\"></script>\n\
-         // then add <div data-llmem-widget=\"kv-cache\"></div> where a widget should appear.\n\
-         // Every asset is resolved against this script's URL, never the host page's.\n\
-         import init from \"./{js}\";\n\
-         const here = import.meta.url;\n\
-         if (!document.querySelector(\"link[data-llmem-css]\")) {{\n\
-         \x20 const link = document.createElement(\"link\");\n\
-         \x20 link.rel = \"stylesheet\";\n\
-         \x20 link.href = new URL(\"./{css}\", here).href;\n\
-         \x20 link.setAttribute(\"data-llmem-css\", \"\");\n\
-         \x20 document.head.append(link);\n\
-         }}\n\
-         await init({{ module_or_path: new URL(\"./{wasm}\", here) }});\n",
-        js = bundle.js,
-        wasm = bundle.wasm,
+        r#"// llmem widget loader — https://<site>/embed.js
+// Include once: <script type="module" src="https://<site>/embed.js"></script>
+// then place <div data-llmem-widget="kv-cache"></div> where a widget goes.
+// Every asset is resolved against this script's URL, never the host page's.
+const here = import.meta.url;
+const FILES = {{{files}}};
+const BY_WIDGET = {{{by_widget}}};
+if (!document.querySelector("link[data-llmem-css]")) {{
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = new URL("./{css}", here).href;
+  link.setAttribute("data-llmem-css", "");
+  document.head.append(link);
+}}
+const loaded = new Map();
+function load(stem) {{
+  if (!loaded.has(stem)) {{
+    const [js, wasm] = FILES[stem];
+    loaded.set(stem, import(new URL("./" + js, here).href).then(async (m) => {{
+      await m.default({{ module_or_path: new URL("./" + wasm, here) }});
+      return m;
+    }}));
+  }}
+  return loaded.get(stem);
+}}
+async function mount() {{
+  const meta = document.querySelector('meta[name="llmem-bundle"]');
+  const stems = new Set();
+  if (meta && FILES[meta.content]) stems.add(meta.content);
+  for (const el of document.querySelectorAll("[data-llmem-widget]:not([data-llmem-mounted])")) {{
+    const stem = BY_WIDGET[el.getAttribute("data-llmem-widget")];
+    if (stem && !(meta && stems.has(meta.content) && meta.content === stem)) {{
+      if (!meta || !FILES[meta.content]) stems.add(stem);
+    }} else if (!stem) {{
+      el.textContent = "llmem: there is no widget called “" + String(el.getAttribute("data-llmem-widget")).slice(0, 40) + "”.";
+      el.setAttribute("data-llmem-mounted", "");
+      el.setAttribute("data-llmem-error", "unknown-widget");
+    }}
+  }}
+  for (const m of await Promise.all([...stems].map(load))) m.mount();
+}}
+if (!window.llmem) {{
+  Object.defineProperty(window, "llmem", {{ value: Object.freeze({{ version: 1, mount }}), enumerable: false }});
+}}
+await mount();
+"#,
         css = widgets_css
     )
 }
 
 /// Builds every file of the site in memory and checks it.
-pub fn build(sources: &Sources, shell_html: &str, bundle: &Bundle) -> Result<Site, String> {
+pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result<Site, String> {
     let content = Content::load(&sources.content)?;
     let shell = Shell::new(shell_html)?;
     let mut site = Site::default();
@@ -157,7 +191,11 @@ pub fn build(sources: &Sources, shell_html: &str, bundle: &Bundle) -> Result<Sit
     let widgets_css_name = format!("widgets-{}.css", content_hash(widgets_css.as_bytes()));
     site.files.insert(site_css_name.clone(), site_css.into_bytes());
     site.files.insert(widgets_css_name.clone(), widgets_css.into_bytes());
-    site.files.insert("embed.js".into(), embed_js(bundle, &widgets_css_name).into_bytes());
+    site.files.insert("embed.js".into(), embed_js(bundles, &widgets_css_name).into_bytes());
+    let frame_css =
+        std::fs::read_to_string(sources.assets.join("frame.css")).map_err(|e| format!("assets/frame.css: {e}"))?;
+    let frame_css_name = format!("frame-{}.css", content_hash(frame_css.as_bytes()));
+    site.files.insert(frame_css_name.clone(), frame_css.into_bytes());
     let static_dir = sources.assets.join("static");
     if static_dir.is_dir() {
         for e in std::fs::read_dir(&static_dir).map_err(|e| e.to_string())?.flatten() {
@@ -172,10 +210,13 @@ pub fn build(sources: &Sources, shell_html: &str, bundle: &Bundle) -> Result<Sit
     let css_head = format!(
         "<meta name=\"llmem-page\" content=\"site\">\n<link rel=\"stylesheet\" href=\"/{site_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n"
     );
-    let wasm_head = format!(
-        "<link rel=\"modulepreload\" href=\"/{}\">\n<script type=\"module\" src=\"/embed.js\"></script>\n",
-        bundle.js
-    );
+    let wasm_head = |widgets: &[String]| -> Result<String, String> {
+        let stem = bundles.for_set(widgets).ok_or_else(|| format!("no bundle carries {widgets:?}"))?;
+        let (js, _) = &bundles.files[stem];
+        Ok(format!(
+            "<meta name=\"llmem-bundle\" content=\"{stem}\">\n<link rel=\"modulepreload\" href=\"/{js}\">\n<script type=\"module\" src=\"/embed.js\"></script>\n"
+        ))
+    };
     let site_name = content.site.title.clone();
     let emit = |site: &mut Site, parts: PageParts| {
         site.files.insert(parts.path.clone(), shell.render(&parts).into_bytes());
@@ -197,7 +238,8 @@ pub fn build(sources: &Sources, shell_html: &str, bundle: &Bundle) -> Result<Sit
         let prev = i.checked_sub(1).and_then(|j| content.articles.get(j));
         let next = content.articles.get(i + 1);
         let (main, body) = pages::article(&content, a, prev, next)?;
-        let head = if body.widgets.is_empty() { css_head.clone() } else { format!("{css_head}{wasm_head}") };
+        let head =
+            if body.widgets.is_empty() { css_head.clone() } else { format!("{css_head}{}", wasm_head(&body.widgets)?) };
         emit(
             &mut site,
             PageParts {
@@ -208,6 +250,23 @@ pub fn build(sources: &Sources, shell_html: &str, bundle: &Bundle) -> Result<Sit
                 head,
                 main,
                 nav_current: None,
+            },
+        );
+    }
+    for p in &content.pages {
+        let (main, body) = pages::standalone(&content, p)?;
+        let head =
+            if body.widgets.is_empty() { css_head.clone() } else { format!("{css_head}{}", wasm_head(&body.widgets)?) };
+        emit(
+            &mut site,
+            PageParts {
+                path: format!("{}/index.html", p.meta.slug),
+                title: format!("{} — {}", p.meta.title, site_name),
+                description: p.meta.description.clone(),
+                body_class: "page-standalone".into(),
+                head,
+                main,
+                nav_current: Some(format!("/{}/", p.meta.slug)),
             },
         );
     }
@@ -237,8 +296,66 @@ pub fn build(sources: &Sources, shell_html: &str, bundle: &Bundle) -> Result<Sit
             nav_current: None,
         },
     );
-    check_links(&site, &[bundle.js.as_str(), bundle.wasm.as_str()])?;
+    for spec in llmem_catalog::WIDGETS {
+        let (js, _) =
+            &bundles.files[bundles.for_set(&[spec.id.to_string()]).ok_or(format!("no bundle for {}", spec.id))?];
+        let stem = bundles.for_set(&[spec.id.to_string()]).unwrap_or_default();
+        let article = content
+            .articles
+            .iter()
+            .find(|a| a.meta.slug == spec.article)
+            .map(|a| (format!("/{}/", a.meta.slug), a.meta.title.clone()));
+        let credit = match article {
+            Some((href, title)) => format!(
+                "<p class=\"frame-credit\"><a href=\"{href}\" target=\"_blank\" rel=\"noopener\">{} — explained in “{}” on llmem ↗</a></p>",
+                render::escape(spec.title),
+                render::escape(&title)
+            ),
+            None => format!(
+                "<p class=\"frame-credit\"><a href=\"/\" target=\"_blank\" rel=\"noopener\">{} — llmem ↗</a></p>",
+                render::escape(spec.title)
+            ),
+        };
+        let html = format!(
+            "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta name=\"color-scheme\" content=\"light dark\">\n<title>{title} — llmem</title>\n<meta name=\"robots\" content=\"noindex\">\n\
+             <meta name=\"llmem-page\" content=\"frame\">\n<meta name=\"llmem-bundle\" content=\"{stem}\">\n\
+             <link rel=\"stylesheet\" href=\"/{frame_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n\
+             <link rel=\"modulepreload\" href=\"/{js}\">\n<script type=\"module\" src=\"/embed.js\"></script>\n</head>\n\
+             <body class=\"frame\">\n<main>\n<h1 class=\"frame-title\">{title}</h1>\n{slot}\n{credit}\n</main>\n</body>\n</html>\n",
+            title = render::escape(spec.title),
+            slot = render::placeholder(spec, &[]),
+        );
+        let path = format!("embed/{}/index.html", spec.id);
+        let html = template::relativize(&html, template::depth(&path));
+        site.files.insert(path, html.into_bytes());
+    }
+    let bundle_files: Vec<&str> = bundles.files.values().flat_map(|(j, w)| [j.as_str(), w.as_str()]).collect();
+    check_links(&site, &bundle_files)?;
     Ok(site)
+}
+
+/// Every distinct set of widgets a page shows, labelled with the page (for
+/// bundle names), and every widget alone (for its embed).
+pub fn widget_sets(sources: &Sources) -> Result<Vec<(Vec<String>, String)>, String> {
+    let content = Content::load(&sources.content)?;
+    let mut sets = Vec::new();
+    for a in &content.articles {
+        let r = render::render(&a.body, &content, &a.source.display().to_string())?;
+        if !r.widgets.is_empty() {
+            sets.push((r.widgets, a.meta.slug.clone()));
+        }
+    }
+    for p in &content.pages {
+        let r = render::render(&p.body, &content, &p.source.display().to_string())?;
+        if !r.widgets.is_empty() {
+            sets.push((r.widgets, p.meta.slug.clone()));
+        }
+    }
+    for w in llmem_catalog::WIDGETS {
+        sets.push((vec![w.id.to_string()], w.id.to_string()));
+    }
+    Ok(sets)
 }
 
 /// Every `href`/`src` that stays inside the site must name a file we built

@@ -6,7 +6,11 @@
 //! - `llmem-sitegen check` — renders everything in memory and reports
 //!   content errors, without writing.
 
-use llmem_sitegen::{build, Bundle, Sources};
+use llmem_sitegen::{
+    build,
+    bundles::{build_bundles, prune_cache, BundleMap},
+    widget_sets, Sources,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -30,7 +34,7 @@ fn main() -> ExitCode {
 }
 
 /// Finds trunk's `<name>-<hash>.js` and `<name>-<hash>_bg.wasm` in `dir`.
-fn find_bundle(dir: &Path) -> Result<Bundle, String> {
+fn find_bundle(dir: &Path) -> Result<(String, String), String> {
     let mut js = None;
     let mut wasm = None;
     for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten() {
@@ -41,10 +45,10 @@ fn find_bundle(dir: &Path) -> Result<Bundle, String> {
             js = Some(name);
         }
     }
-    Ok(Bundle {
-        js: js.ok_or("no llmem-site-*.js in the trunk output")?,
-        wasm: wasm.ok_or("no llmem-site-*_bg.wasm in the trunk output")?,
-    })
+    Ok((
+        js.ok_or("no llmem-site-*.js in the trunk output")?,
+        wasm.ok_or("no llmem-site-*_bg.wasm in the trunk output")?,
+    ))
 }
 
 fn post_build() -> Result<String, String> {
@@ -52,16 +56,29 @@ fn post_build() -> Result<String, String> {
         std::env::var("TRUNK_STAGING_DIR").map_err(|_| "TRUNK_STAGING_DIR is not set (run me from trunk)")?,
     );
     let shell = std::fs::read_to_string(staging.join("index.html")).map_err(|e| format!("trunk's index.html: {e}"))?;
-    let bundle = find_bundle(&staging)?;
-    let site = build(&Sources::repository(), &shell, &bundle)?;
+    let (js, wasm) = find_bundle(&staging)?;
+    let sources = Sources::repository();
+    let release = std::env::var("TRUNK_PROFILE").as_deref() == Ok("release");
+    let bundles = if release {
+        // Per-page and per-widget bundles replace trunk's all-widget bundle.
+        let root = sources.content.join("../..");
+        let map = build_bundles(&root, &staging, &widget_sets(&sources)?)?;
+        prune_cache(&root, &map);
+        for f in [&js, &wasm] {
+            let _ = std::fs::remove_file(staging.join(f));
+        }
+        map
+    } else {
+        BundleMap::single(&js, &wasm)
+    };
+    let site = build(&sources, &shell, &bundles)?;
     site.write(&staging)?;
-    Ok(format!("llmem-sitegen: wrote {} files", site.files.len()))
+    Ok(format!("llmem-sitegen: wrote {} files and {} wasm bundles", site.files.len(), bundles.files.len()))
 }
 
 fn check() -> Result<String, String> {
     let sources = Sources::repository();
     let shell = std::fs::read_to_string(sources.content.join("../../index.html")).map_err(|e| e.to_string())?;
-    let bundle = Bundle { js: "llmem-check.js".into(), wasm: "llmem-check_bg.wasm".into() };
-    let site = build(&sources, &shell, &bundle)?;
+    let site = build(&sources, &shell, &BundleMap::single("llmem-check.js", "llmem-check_bg.wasm"))?;
     Ok(format!("llmem-sitegen: content OK ({} files)", site.files.len()))
 }

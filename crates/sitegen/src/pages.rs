@@ -107,6 +107,20 @@ pub fn article(
     Ok((s, body))
 }
 
+/// A standalone page (the calculator).
+pub fn standalone(content: &Content, p: &crate::content::Page) -> Result<(String, Rendered), String> {
+    let body = render(&p.body, content, &p.source.display().to_string())?;
+    let s = format!(
+        "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"/\">← All topics</a></nav>\
+         <article class=\"article\" aria-labelledby=\"page-title\"><header class=\"article-head\"><h1 id=\"page-title\">{}</h1>\
+         <p class=\"lead\">{}</p></header><div class=\"prose\">{}</div></article>",
+        escape(&p.meta.title),
+        escape(&p.meta.lead),
+        body.html
+    );
+    Ok((s, body))
+}
+
 /// The glossary page.
 pub fn glossary(content: &Content) -> Result<String, String> {
     let mut terms: Vec<_> = content.glossary.iter().collect();

@@ -228,6 +228,31 @@ pub fn evaluate(code: &Shortcode) -> Result<String, String> {
             count(c.active, a.str_or("style", "words"))?
         }
         "layers" => a.model()?.num_layers.to_string(),
+        "heads" => a.model()?.num_heads().to_string(),
+        "kv_heads" => match a.model()?.kv_layout() {
+            llmem_estimator::KvLayout::Heads { kv_heads, .. } => kv_heads.to_string(),
+            llmem_estimator::KvLayout::Latent { .. } => return Err("an MLA model caches a latent, not KV heads".into()),
+        },
+        "head_dim" => match a.model()?.attention {
+            llmem_estimator::Attention::Standard(s) => s.head_dim.to_string(),
+            llmem_estimator::Attention::Latent(m) => (m.qk_nope_head_dim + m.qk_rope_head_dim).to_string(),
+        },
+        "hidden" => group_thousands(a.model()?.hidden_size),
+        "vocab" => group_thousands(a.model()?.vocab_size),
+        "experts" => a.model()?.moe.map(|m| m.num_experts.to_string()).ok_or("not a mixture-of-experts model")?,
+        "experts_active" => {
+            a.model()?.moe.map(|m| m.experts_per_token.to_string()).ok_or("not a mixture-of-experts model")?
+        }
+        "window" => {
+            a.model()?.sliding_window.map(|w| group_thousands(w.window)).ok_or("this model has no sliding window")?
+        }
+        "embed_share" => {
+            let m = a.model()?;
+            let c = m.param_counts().map_err(|e| e.to_string())?;
+            let head = if m.tie_word_embeddings { 0 } else { m.vocab_size * m.hidden_size };
+            format!("{:.0}%", (c.embedding + head) as f64 * 100.0 / c.total as f64)
+        }
+        "overhead" => format_bytes(llmem_estimator::fit::RUNTIME_OVERHEAD_PER_DEVICE, a.units()?),
         "context" => {
             let m = a.model()?;
             llmem_estimator::units::format_tokens(m.max_position_embeddings)
@@ -318,6 +343,66 @@ pub fn evaluate(code: &Shortcode) -> Result<String, String> {
             let f = d.bf16_flops.ok_or_else(|| format!("{} has no published throughput", d.name))?;
             format!("{} TFLOPS", three_significant(f / 1e12))
         }
+        "device_sram" => {
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            format_bytes(d.sram_bytes.ok_or_else(|| format!("{} has no published SRAM figure", d.name))?, a.units()?)
+        }
+        "tier_bandwidth" | "tier_capacity" => {
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            let tier_id = a.req("tier")?;
+            let t = hierarchy(d)
+                .into_iter()
+                .find(|t| t.id == tier_id)
+                .ok_or_else(|| format!("{} has no tier `{tier_id}`", d.name))?;
+            if code.name == "tier_bandwidth" {
+                format_rate(t.bandwidth)
+            } else {
+                format_bytes(t.capacity_bytes, a.units()?)
+            }
+        }
+        "host_link" => {
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            format_rate(d.host_link.bandwidth().ok_or_else(|| format!("{} has unified memory", d.name))?)
+        }
+        "decode_ceiling" => {
+            let m = a.model()?;
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            let batch = a.u64_or("batch", 1)?;
+            let w = weights_footprint(&m, a.format()?).map_err(|e| e.to_string())?;
+            let kv = kv_cache_with_layout(
+                &m,
+                m.kv_layout(),
+                a.dtype("dtype", Dtype::Bf16)?,
+                a.u64_or("context", 1024)?,
+                batch,
+            )
+            .map_err(|e| e.to_string())?;
+            let tps = llmem_estimator::throughput::decode_tokens_per_s_memory_bound(
+                w.active_bytes + kv.total_bytes,
+                d.bandwidth * a.u64_or("count", 1)? as f64,
+                batch,
+            );
+            format!("{tps:.0} tokens/s")
+        }
+        "max_context" | "max_batch" => {
+            let m = a.model()?;
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            let r = llmem_estimator::fit::will_it_fit(&llmem_estimator::fit::FitQuery {
+                arch: &m,
+                weights: a.format()?,
+                kv: a.dtype("dtype", Dtype::Bf16)?,
+                context: a.u64_or("context", 4096)?,
+                batch: a.u64_or("batch", 1)?,
+                device: d,
+                device_count: a.u64_or("count", 1)?,
+            })
+            .map_err(|e| e.to_string())?;
+            let n = if code.name == "max_context" { r.max_context } else { r.max_batch };
+            if n == 0 {
+                return Err("the model does not fit at all on this device".into());
+            }
+            group_thousands(n)
+        }
         "ridge" => {
             let d = device(a.req("device")?).map_err(|e| e.to_string())?;
             let r = ridge_intensity(d).ok_or_else(|| format!("{} has no published throughput", d.name))?;
@@ -392,6 +477,24 @@ mod tests {
         assert_eq!(eval("stream_time model=llama-3.1-8b device=h100-sxm").unwrap(), "4.79 ms");
         assert_eq!(eval("mamba_state model=mamba-2.8b").unwrap(), "13.1 MB");
         assert_eq!(eval("ssm_crossover mamba=mamba-2.8b model=llama-3.1-8b").unwrap(), "101");
+    }
+
+    #[test]
+    fn model_geometry_and_devices() {
+        assert_eq!(eval("heads model=llama-3.1-8b").unwrap(), "32");
+        assert_eq!(eval("kv_heads model=llama-3.1-8b").unwrap(), "8");
+        assert_eq!(eval("head_dim model=gemma-2-27b").unwrap(), "128");
+        assert_eq!(eval("window model=mistral-7b-v0.1").unwrap(), "4,096");
+        assert!(eval("window model=llama-3.1-8b").is_err());
+        assert_eq!(eval("experts model=mixtral-8x7b").unwrap(), "8");
+        assert_eq!(eval("experts_active model=mixtral-8x7b").unwrap(), "2");
+        // Embedding + LM head: 2 × 128,256 × 4,096 / 8,030,261,248 = 13.1%.
+        assert_eq!(eval("embed_share model=llama-3.1-8b").unwrap(), "13%");
+        assert_eq!(eval("overhead unit=gib").unwrap(), "512 MiB");
+        assert_eq!(eval("host_link device=h100-sxm").unwrap(), "63.0 GB/s");
+        // 800 GB/s over 16,060,522,496 + 134,217,728 bytes.
+        assert_eq!(eval("decode_ceiling model=llama-3.1-8b device=m2-ultra").unwrap(), "49 tokens/s");
+        assert!(eval("max_batch model=llama-3.1-70b device=rtx-4090").is_err());
     }
 
     #[test]

@@ -2,13 +2,13 @@
 //! no placeholder text ships, and the examples in CONTENT.md are what the
 //! shortcodes really produce.
 
-use llmem_sitegen::{build, shortcodes, Bundle, Sources};
+use llmem_sitegen::{build, bundles::BundleMap, shortcodes, Sources};
 
 fn site() -> llmem_sitegen::Site {
     let sources = Sources::repository();
     let shell = std::fs::read_to_string(sources.content.join("../../index.html")).unwrap();
-    let bundle = Bundle { js: "llmem-site-test.js".into(), wasm: "llmem-site-test_bg.wasm".into() };
-    build(&sources, &shell, &bundle).unwrap_or_else(|e| panic!("{e}"))
+    build(&sources, &shell, &BundleMap::single("llmem-site-test.js", "llmem-site-test_bg.wasm"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

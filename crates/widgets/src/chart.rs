@@ -114,3 +114,263 @@ mod tests {
         assert_eq!(parse_color("red"), None);
     }
 }
+
+/// One axis of a [`Plot`]: a range, linear or logarithmic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Axis {
+    pub min: f64,
+    pub max: f64,
+    pub log: bool,
+}
+
+impl Axis {
+    pub fn linear(min: f64, max: f64) -> Axis {
+        Axis { min, max: if max > min { max } else { min + 1.0 }, log: false }
+    }
+
+    pub fn log(min: f64, max: f64) -> Axis {
+        let min = min.max(f64::MIN_POSITIVE);
+        Axis { min, max: if max > min { max } else { min * 10.0 }, log: true }
+    }
+
+    /// Position of `v` along the axis, 0 to 1 (clamped).
+    pub fn frac(&self, v: f64) -> f64 {
+        let f = if self.log {
+            (v.max(f64::MIN_POSITIVE).ln() - self.min.ln()) / (self.max.ln() - self.min.ln())
+        } else {
+            (v - self.min) / (self.max - self.min)
+        };
+        if f.is_finite() {
+            f.clamp(-0.05, 1.05)
+        } else {
+            0.0
+        }
+    }
+
+    /// Round tick values: powers of ten on a log axis, 1-2-5 steps on a linear
+    /// one (found by multiplying, which keeps `powf`/`log10` out of the wasm).
+    pub fn ticks(&self, target: usize) -> Vec<f64> {
+        if self.log {
+            let mut p = 1.0;
+            while p > self.min && p > 1e-12 {
+                p /= 10.0;
+            }
+            while p < self.min {
+                p *= 10.0;
+            }
+            let mut out = Vec::new();
+            while p <= self.max * (1.0 + 1e-9) && out.len() < 40 {
+                out.push(p);
+                p *= 10.0;
+            }
+            return out;
+        }
+        let span = self.max - self.min;
+        let raw = span / target.max(1) as f64;
+        let mut mag = 1.0;
+        while mag > raw && mag > 1e-12 {
+            mag /= 10.0;
+        }
+        while mag * 10.0 <= raw {
+            mag *= 10.0;
+        }
+        let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+        let mut t = (self.min / step).ceil() * step;
+        let mut out = Vec::new();
+        while t <= self.max + step * 1e-9 && out.len() < 50 {
+            out.push(t);
+            t += step;
+        }
+        out
+    }
+}
+
+/// A chart drawn with plotters' primitives (paths, text, circles) rather
+/// than its `ChartBuilder`, which costs far more wasm for the same picture.
+pub struct Plot {
+    area: plotters::drawing::DrawingArea<CanvasBackend, plotters::coord::Shift>,
+    /// Labels are drawn with the canvas's own `fillText`: plotters' text
+    /// layout costs more wasm than all the lines and shapes together.
+    ctx: web_sys::CanvasRenderingContext2d,
+    pub x: Axis,
+    pub y: Axis,
+    pub pal: Palette,
+    pub dpr: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+/// Text anchor for [`Plot::label`].
+#[derive(Debug, Clone, Copy)]
+pub enum Anchor {
+    Left,
+    Right,
+    Center,
+}
+
+impl Plot {
+    /// A plot filling `canvas` (`css_height` tall), with room for axis labels.
+    pub fn new(canvas: &web_sys::HtmlCanvasElement, css_height: f64, x: Axis, y: Axis) -> Option<Plot> {
+        use plotters::prelude::*;
+        let (backend, dpr) = backend(canvas, css_height)?;
+        let ctx = canvas.get_context("2d").ok()??.dyn_into::<web_sys::CanvasRenderingContext2d>().ok()?;
+        let pal = palette(canvas);
+        let area = backend.into_drawing_area();
+        area.fill(&pal.bg).ok()?;
+        let (w, h) = area.dim_in_pixel();
+        Some(Plot {
+            area,
+            ctx,
+            x,
+            y,
+            pal,
+            dpr,
+            left: 64.0 * dpr,
+            right: f64::from(w) - 14.0 * dpr,
+            top: 12.0 * dpr,
+            bottom: f64::from(h) - 34.0 * dpr,
+        })
+    }
+
+    /// Pixel position of a data point.
+    pub fn at(&self, x: f64, y: f64) -> (i32, i32) {
+        let px = self.left + self.x.frac(x) * (self.right - self.left);
+        let py = self.bottom - self.y.frac(y) * (self.bottom - self.top);
+        (px.round() as i32, py.round() as i32)
+    }
+
+    /// Text at a pixel position; `pos` is the canvas (textAlign, textBaseline).
+    fn text(&self, text: &str, px: f64, py: f64, size: f64, color: RGBColor, pos: (&str, &str)) {
+        let (align, baseline) = pos;
+        self.ctx.set_font(&format!("{}px sans-serif", (size * self.dpr).round()));
+        self.ctx.set_fill_style_str(&format!("rgb({},{},{})", color.0, color.1, color.2));
+        self.ctx.set_text_align(align);
+        self.ctx.set_text_baseline(baseline);
+        let _ = self.ctx.fill_text(text, px, py);
+    }
+
+    /// Text at a data point.
+    pub fn label(&self, text: &str, x: f64, y: f64, color: RGBColor, anchor: Anchor) {
+        let align = match anchor {
+            Anchor::Left => "left",
+            Anchor::Right => "right",
+            Anchor::Center => "center",
+        };
+        let (px, py) = self.at(x, y);
+        self.text(text, f64::from(px), f64::from(py) - 3.0 * self.dpr, 12.0, color, (align, "bottom"));
+    }
+
+    /// Grid lines and labels at round ticks, and axis titles.
+    pub fn axes(&self, x_fmt: &dyn Fn(f64) -> String, y_fmt: &dyn Fn(f64) -> String, x_title: &str, y_title: &str) {
+        use plotters::prelude::*;
+        let grid = self.pal.grid.stroke_width(self.dpr.max(1.0) as u32);
+        let (l, r, t, b) = (self.left as i32, self.right as i32, self.top as i32, self.bottom as i32);
+        for v in self.y.ticks(5) {
+            let (_, py) = self.at(self.x.min, v);
+            let _ = self.area.draw(&PathElement::new(vec![(l, py), (r, py)], grid));
+            self.text(&y_fmt(v), self.left - 6.0 * self.dpr, f64::from(py), 11.0, self.pal.muted, ("right", "middle"));
+        }
+        for v in self.x.ticks(6) {
+            let (px, _) = self.at(v, self.y.min);
+            let _ = self.area.draw(&PathElement::new(vec![(px, t), (px, b)], grid));
+            self.text(&x_fmt(v), f64::from(px), self.bottom + 5.0 * self.dpr, 11.0, self.pal.muted, ("center", "top"));
+        }
+        let axis = self.pal.muted.stroke_width(self.dpr.max(1.0) as u32);
+        let _ = self.area.draw(&PathElement::new(vec![(l, t), (l, b), (r, b)], axis));
+        let (_, h) = self.area.dim_in_pixel();
+        self.text(
+            x_title,
+            (self.left + self.right) / 2.0,
+            f64::from(h) - 2.0 * self.dpr,
+            11.0,
+            self.pal.muted,
+            ("center", "bottom"),
+        );
+        self.text(y_title, 4.0 * self.dpr, 2.0 * self.dpr, 11.0, self.pal.muted, ("left", "top"));
+    }
+
+    /// A polyline through data points.
+    pub fn line(&self, pts: &[(f64, f64)], color: RGBColor, width: f64) {
+        use plotters::prelude::*;
+        let path: Vec<(i32, i32)> = pts.iter().map(|(x, y)| self.at(*x, *y)).collect();
+        let _ = self.area.draw(&PathElement::new(path, color.stroke_width((width * self.dpr).max(1.0) as u32)));
+    }
+
+    /// A dashed straight segment between two data points.
+    pub fn dashed(&self, from: (f64, f64), to: (f64, f64), color: RGBColor) {
+        use plotters::prelude::*;
+        let (a, b) = (self.at(from.0, from.1), self.at(to.0, to.1));
+        let (dx, dy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
+        let len = (dx * dx + dy * dy).sqrt();
+        let (dash, gap) = (6.0 * self.dpr, 4.0 * self.dpr);
+        let style = color.stroke_width(self.dpr.max(1.0) as u32);
+        let mut s = 0.0;
+        while s < len {
+            let e = (s + dash).min(len);
+            let p = |t: f64| ((f64::from(a.0) + dx * t / len) as i32, (f64::from(a.1) + dy * t / len) as i32);
+            let _ = self.area.draw(&PathElement::new(vec![p(s), p(e)], style));
+            s = e + gap;
+        }
+    }
+
+    /// A filled dot at a data point.
+    pub fn dot(&self, x: f64, y: f64, radius: f64, color: RGBColor) {
+        use plotters::prelude::*;
+        let _ = self.area.draw(&Circle::new(self.at(x, y), (radius * self.dpr) as i32, color.filled()));
+    }
+
+    pub fn present(self) {
+        let _ = self.area.present();
+    }
+}
+
+/// `c` mixed towards `bg` (alpha 1 = `c`), so faded lines stay opaque colours.
+pub fn blend(c: RGBColor, bg: RGBColor, alpha: f64) -> RGBColor {
+    let m = |a: u8, b: u8| (f64::from(a) * alpha + f64::from(b) * (1.0 - alpha)).round().clamp(0.0, 255.0) as u8;
+    RGBColor(m(c.0, bg.0), m(c.1, bg.1), m(c.2, bg.2))
+}
+
+/// Short labels for log-axis ticks: 0.1, 1, 10, 100, 1k, 10k…
+pub fn short_number(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{}M", (v / 1e6).round())
+    } else if v >= 1e3 {
+        format!("{}k", (v / 1e3).round())
+    } else if v >= 1.0 {
+        format!("{}", v.round())
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Fills a `<table>` with a header row and body rows, as text only, through
+/// the DOM — a data table for a chart's text alternative at a fraction of
+/// the wasm that the same table costs as view code.
+pub fn fill_table(table: &web_sys::HtmlTableElement, head: &[String], rows: &[Vec<String>]) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    table.set_inner_html("");
+    let add_row = |parent: &web_sys::Element, cells: &[String], header: bool| {
+        let Ok(tr) = doc.create_element("tr") else { return };
+        for (i, c) in cells.iter().enumerate() {
+            let tag = if header || i == 0 { "th" } else { "td" };
+            if let Ok(cell) = doc.create_element(tag) {
+                cell.set_text_content(Some(c));
+                if tag == "th" {
+                    let _ = cell.set_attribute("scope", if header { "col" } else { "row" });
+                }
+                let _ = tr.append_child(&cell);
+            }
+        }
+        let _ = parent.append_child(&tr);
+    };
+    if let (Ok(thead), Ok(tbody)) = (doc.create_element("thead"), doc.create_element("tbody")) {
+        add_row(&thead, head, true);
+        for r in rows {
+            add_row(&tbody, r, false);
+        }
+        let _ = table.append_child(&thead);
+        let _ = table.append_child(&tbody);
+    }
+}

@@ -114,3 +114,67 @@ pub fn Choice(
         </fieldset>
     }
 }
+
+/// A slider over a fixed list of round values (1K, 2K, 4K… or 1, 2, 4, 8 GPUs).
+/// The value is kept exactly as given (an author may start at 10000); the
+/// slider moves to the nearest step and writes step values from then on.
+#[component]
+pub fn StepSlider(
+    /// Element id, unique on the page.
+    id: String,
+    /// Visible label.
+    label: &'static str,
+    /// The values, ascending.
+    steps: &'static [u64],
+    /// How many of the steps are offered (may depend on the model).
+    #[prop(into)]
+    count: Signal<usize>,
+    /// The value.
+    value: RwSignal<u64>,
+    /// Text for a value, shown and announced.
+    #[prop(into)]
+    text: Callback<u64, String>,
+) -> impl IntoView {
+    let index = RwSignal::new(nearest_step(steps, value.get_untracked()));
+    // Keep the slider in step when the value changes elsewhere (a reset, a clamp).
+    Effect::new(move |_| {
+        let v = value.get();
+        if steps.get(index.get_untracked() as usize) != Some(&v) {
+            index.set(nearest_step(steps, v));
+        }
+    });
+    // Slider → value: only when the reader moves it.
+    Effect::new(move |prev: Option<u32>| {
+        let i = index.get();
+        if prev.is_some_and(|p| p != i) {
+            if let Some(v) = steps.get(i as usize) {
+                value.set(*v);
+            }
+        }
+        i
+    });
+    let max = Signal::derive(move || count.get().saturating_sub(1) as u32);
+    view! {
+        <Slider id=id label=label min=0 max=max value=index
+            text=Callback::new(move |_: u32| text.run(value.get())) />
+    }
+}
+
+/// The position in `steps` nearest to `v`.
+pub fn nearest_step(steps: &[u64], v: u64) -> u32 {
+    steps.iter().enumerate().min_by_key(|(_, s)| s.abs_diff(v)).map_or(0, |(i, _)| i as u32)
+}
+
+/// (id, name) pairs of every transformer preset, for a model picker.
+pub fn model_options() -> Vec<(String, String)> {
+    llmem_estimator::presets::PRESETS.iter().map(|p| (p.id.to_string(), p.name.to_string())).collect()
+}
+
+/// (id, name) pairs of every device.
+pub fn device_options(only_with_flops: bool) -> Vec<(String, String)> {
+    llmem_estimator::hardware::DEVICES
+        .iter()
+        .filter(|d| !only_with_flops || d.bf16_flops.is_some())
+        .map(|d| (d.id.to_string(), d.name.to_string()))
+        .collect()
+}

@@ -30,8 +30,9 @@ pub fn WidgetFrame(
             </p>
         }
     });
+    let theme = crate::params::frame_theme(params.mode);
     view! {
-        <section class=format!("llmem-widget {class}") aria-labelledby=labelled_by data-widget=params.spec.id>
+        <section class=format!("llmem-widget {class}") aria-labelledby=labelled_by data-widget=params.spec.id data-theme=theme>
             <header class="lw-head">
                 <h3 class="lw-title" id=title_id>{params.spec.title}</h3>
                 <p class="lw-sub">{subtitle}</p>

@@ -13,19 +13,47 @@
 //! own folder with its CSS beside it; every number it shows comes from
 //! `llmem-estimator`.
 
+#[cfg(feature = "attention-matrix")]
+pub mod attention_matrix;
+pub mod b64;
+pub mod bars;
 pub mod chart;
+#[cfg(feature = "context-window")]
+pub mod context_window;
 pub mod controls;
+#[cfg(feature = "fit")]
+pub mod fit;
 pub mod frame;
+pub mod frame_page;
+#[cfg(feature = "gpu-map")]
+pub mod gpu_map;
+#[cfg(feature = "hierarchy")]
+pub mod hierarchy;
+#[cfg(feature = "kv-cache")]
 pub mod kv_cache;
+#[cfg(feature = "paging")]
+pub mod paging;
 pub mod params;
+#[cfg(feature = "prefill-decode")]
+pub mod prefill_decode;
+#[cfg(feature = "ssm-vs-kv")]
+pub mod ssm_vs_kv;
+#[cfg(feature = "store-recompute")]
+pub mod store_recompute;
+#[cfg(feature = "train-vs-infer")]
+pub mod train_vs_infer;
 pub mod units;
+#[cfg(feature = "weights")]
+pub mod weights;
+#[cfg(feature = "zero")]
+pub mod zero;
 
 use leptos::prelude::*;
 use params::{PageMode, Params};
 use wasm_bindgen::JsCast;
 
-/// Mounts every `[data-llmem-widget]` element that is not mounted yet.
-/// Safe to call again after adding placeholders to the page.
+/// Mounts every `[data-llmem-widget]` element that is not mounted yet and
+/// that this bundle carries. Safe to call again after adding placeholders.
 pub fn mount_all() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let Ok(list) = document.query_selector_all("[data-llmem-widget]") else { return };
@@ -34,33 +62,88 @@ pub fn mount_all() {
     // a page that mounts something — start it first so nothing can run early.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     chart::install_redraw_listeners();
+    if mode == PageMode::Frame {
+        frame_page::install();
+    }
     for i in 0..list.length() {
         let Some(el) = list.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else { continue };
         if el.has_attribute("data-llmem-mounted") {
             continue;
         }
+        let id = el.get_attribute("data-llmem-widget").unwrap_or_default();
+        let Some(spec) = llmem_catalog::widget(&id) else {
+            // Text, never HTML: the id comes from someone else's page.
+            let shown: String = id.chars().take(40).collect();
+            el.set_text_content(Some(&format!("llmem: there is no widget called “{shown}”.")));
+            let _ = el.set_attribute("data-llmem-mounted", "");
+            let _ = el.set_attribute("data-llmem-error", "unknown-widget");
+            continue;
+        };
+        // A widget another bundle carries is left for that bundle.
+        let Some(mount) = mounter(spec.id) else { continue };
         let _ = el.set_attribute("data-llmem-mounted", "");
-        mount_one(el, mode);
+        let params = Params::read(&el, spec, mode);
+        if let Some(container) = shadow_container(&el) {
+            mount(container, params);
+        }
     }
 }
 
-/// Mounts the widget a placeholder names, replacing its fallback text.
-fn mount_one(el: web_sys::HtmlElement, mode: PageMode) {
-    let id = el.get_attribute("data-llmem-widget").unwrap_or_default();
-    let Some(spec) = llmem_catalog::widget(&id) else {
-        // Text, never HTML: the id comes from someone else's page.
-        let shown: String = id.chars().take(40).collect();
-        el.set_text_content(Some(&format!("llmem: there is no widget called “{shown}”.")));
-        let _ = el.set_attribute("data-llmem-error", "unknown-widget");
-        return;
-    };
-    let params = Params::read(&el, spec, mode);
-    let Some(container) = shadow_container(&el) else { return };
-    match spec.id {
-        "kv-cache" => leptos::mount::mount_to(container, move || view! { <kv_cache::KvCache params /> }).forget(),
-        _ => {
-            container.set_text_content(Some(&format!("{} — this figure is coming soon.", spec.title)));
+/// The ids of the widgets compiled into this bundle.
+pub fn carried() -> Vec<&'static str> {
+    llmem_catalog::WIDGETS.iter().map(|w| w.id).filter(|id| mounter(id).is_some()).collect()
+}
+
+/// How to mount a widget, if this bundle carries it.
+fn mounter(id: &str) -> Option<fn(web_sys::HtmlElement, Params)> {
+    match id {
+        #[cfg(feature = "kv-cache")]
+        "kv-cache" => {
+            Some(|c, params| leptos::mount::mount_to(c, move || view! { <kv_cache::KvCache params /> }).forget())
         }
+        #[cfg(feature = "gpu-map")]
+        "gpu-map" => {
+            Some(|c, params| leptos::mount::mount_to(c, move || view! { <gpu_map::GpuMap params /> }).forget())
+        }
+        #[cfg(feature = "store-recompute")]
+        "store-recompute" => Some(|c, params| {
+            leptos::mount::mount_to(c, move || view! { <store_recompute::StoreRecompute params /> }).forget()
+        }),
+        #[cfg(feature = "train-vs-infer")]
+        "train-vs-infer" => Some(|c, params| {
+            leptos::mount::mount_to(c, move || view! { <train_vs_infer::TrainVsInfer params /> }).forget()
+        }),
+        #[cfg(feature = "weights")]
+        "weights" => {
+            Some(|c, params| leptos::mount::mount_to(c, move || view! { <weights::Weights params /> }).forget())
+        }
+        #[cfg(feature = "attention-matrix")]
+        "attention-matrix" => Some(|c, params| {
+            leptos::mount::mount_to(c, move || view! { <attention_matrix::AttentionMatrix params /> }).forget()
+        }),
+        #[cfg(feature = "paging")]
+        "paging" => Some(|c, params| leptos::mount::mount_to(c, move || view! { <paging::Paging params /> }).forget()),
+        #[cfg(feature = "prefill-decode")]
+        "prefill-decode" => Some(|c, params| {
+            leptos::mount::mount_to(c, move || view! { <prefill_decode::PrefillDecode params /> }).forget()
+        }),
+        #[cfg(feature = "zero")]
+        "zero" => Some(|c, params| leptos::mount::mount_to(c, move || view! { <zero::Zero params /> }).forget()),
+        #[cfg(feature = "hierarchy")]
+        "hierarchy" => {
+            Some(|c, params| leptos::mount::mount_to(c, move || view! { <hierarchy::Hierarchy params /> }).forget())
+        }
+        #[cfg(feature = "context-window")]
+        "context-window" => Some(|c, params| {
+            leptos::mount::mount_to(c, move || view! { <context_window::ContextWindowWidget params /> }).forget()
+        }),
+        #[cfg(feature = "ssm-vs-kv")]
+        "ssm-vs-kv" => {
+            Some(|c, params| leptos::mount::mount_to(c, move || view! { <ssm_vs_kv::SsmVsKv params /> }).forget())
+        }
+        #[cfg(feature = "fit")]
+        "fit" => Some(|c, params| leptos::mount::mount_to(c, move || view! { <fit::Fit params /> }).forget()),
+        _ => None,
     }
 }
 

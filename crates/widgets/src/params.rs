@@ -39,6 +39,20 @@ impl PageMode {
     }
 }
 
+/// The `theme` an iframe embed was asked for (`light` or `dark`); `None`
+/// for `auto`, anything else, or outside an iframe embed.
+pub fn frame_theme(mode: PageMode) -> Option<&'static str> {
+    if mode != PageMode::Frame {
+        return None;
+    }
+    let search = web_sys::window()?.location().search().ok()?;
+    match web_sys::UrlSearchParams::new_with_str(&search).ok()?.get("theme").as_deref() {
+        Some("light") => Some("light"),
+        Some("dark") => Some("dark"),
+        _ => None,
+    }
+}
+
 /// A parameter value that was given but not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
@@ -156,6 +170,28 @@ pub fn write_url(spec: &'static WidgetSpec, mode: PageMode, state: &[(&str, Stri
         } else {
             search.set(&key, value);
         }
+    }
+    let new = url.href();
+    if new != href {
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&new));
+        }
+    }
+}
+
+/// Sets or removes one URL key outside the catalogue (the fit widget's
+/// encoded config), on site pages only.
+pub fn write_extra(spec: &'static WidgetSpec, mode: PageMode, name: &str, value: Option<String>) {
+    if mode != PageMode::Site {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    let Ok(href) = window.location().href() else { return };
+    let Ok(url) = web_sys::Url::new(&href) else { return };
+    let key = format!("{}.{}", spec.id, name);
+    match value {
+        Some(v) => url.search_params().set(&key, &v),
+        None => url.search_params().delete(&key),
     }
     let new = url.href();
     if new != href {

@@ -3,20 +3,19 @@
 //! context for MHA, GQA, MQA and MLA. All figures come from
 //! [`llmem_estimator::kv_cache`].
 
-use crate::chart::{backend, palette, redraw_epoch};
+use crate::chart::{blend, redraw_epoch, Anchor, Axis, Plot};
 use crate::controls::{next_uid, Choice, Select, Slider};
 use crate::frame::WidgetFrame;
 use crate::params::{write_url, Params};
-use crate::units::{show, Bytes};
+use crate::units::{show, show_f64, Bytes};
 use leptos::{html, prelude::*};
 use llmem_estimator::{
     kv_cache::{kv_cache_with_layout, AttentionVariant},
-    precision::{weights_footprint, Dtype, WeightFormat},
+    precision::{float_weights_bytes, Dtype},
     presets::{preset, PRESETS},
     units::format_tokens,
     ModelArch,
 };
-use plotters::prelude::*;
 
 /// Context lengths the slider steps through (round numbers on a roughly
 /// logarithmic scale; 1K = 1024 tokens).
@@ -76,7 +75,7 @@ pub fn readout(
 ) -> Option<KvReadout> {
     let layout = variant.map_or_else(|| arch.kv_layout(), |v| v.layout_for(arch));
     let kv = kv_cache_with_layout(arch, layout, dtype, context, batch).ok()?;
-    let weights = weights_footprint(arch, WeightFormat::Float(Dtype::Bf16)).ok()?.total_bytes;
+    let weights = float_weights_bytes(arch, Dtype::Bf16).ok()?;
     let layout_label = match layout {
         llmem_estimator::KvLayout::Heads { kv_heads, k_head_dim, .. } => {
             format!("{kv_heads} KV head{} × {k_head_dim}", if kv_heads == 1 { "" } else { "s" })
@@ -182,7 +181,16 @@ pub fn KvCache(
         ),
         None => "These settings are out of range.".to_string(),
     };
-    let table = move || data_table(arch.get(), dtype_v.get(), u64::from(batch.get()), limit.get());
+    let table = NodeRef::<html::Table>::new();
+    Effect::new(move |_| {
+        let _ = crate::units::units().get();
+        if let (Some(t), Some(a)) = (table.get(), arch.get()) {
+            let head: Vec<String> = std::iter::once("Context".to_string())
+                .chain(AttentionVariant::ALL.iter().map(|v| v.label().to_string()))
+                .collect();
+            crate::chart::fill_table(&t, &head, &table_rows(&a, dtype_v.get(), u64::from(batch.get()), limit.get()));
+        }
+    });
 
     view! {
         <WidgetFrame params=params.clone() uid=uid.clone() class="lw-kv"
@@ -225,40 +233,28 @@ pub fn KvCache(
                 </figcaption>
                 <details class="lw-data">
                     <summary>"Chart data"</summary>
-                    {table}
+                    <table class="lw-table" node_ref=table></table>
                 </details>
             </figure>
         </WidgetFrame>
     }
 }
 
-fn data_table(arch: Option<ModelArch>, dtype: Dtype, batch: u64, limit: u64) -> impl IntoView {
-    let Some(a) = arch else { return view! { <p>"No data."</p> }.into_any() };
-    let contexts: Vec<u64> = [4u64 << 10, 8 << 10, 32 << 10, 128 << 10, limit]
+/// The chart's data as text: KV cache at a few contexts for each design.
+fn table_rows(arch: &ModelArch, dtype: Dtype, batch: u64, limit: u64) -> Vec<Vec<String>> {
+    let contexts: std::collections::BTreeSet<u64> =
+        [4u64 << 10, 8 << 10, 32 << 10, 128 << 10, limit].into_iter().filter(|c| *c <= limit).collect();
+    contexts
         .into_iter()
-        .filter(|c| *c <= limit)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    view! {
-        <table class="lw-table">
-            <thead><tr><th scope="col">"Context"</th>
-                {AttentionVariant::ALL.iter().map(|v| view! { <th scope="col">{v.label()}</th> }).collect_view()}
-            </tr></thead>
-            <tbody>
-                {contexts.into_iter().map(|c| {
-                    let a = a.clone();
-                    view! { <tr><th scope="row">{format_tokens(c)}</th>
-                        {AttentionVariant::ALL.iter().map(move |v| {
-                            let b = kv_cache_with_layout(&a, v.layout_for(&a), dtype, c, batch).map(|k| k.total_bytes).unwrap_or(0);
-                            view! { <td>{show(b)}</td> }
-                        }).collect_view()}
-                    </tr> }
-                }).collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+        .map(|c| {
+            let mut row = vec![format_tokens(c)];
+            for v in AttentionVariant::ALL {
+                let b = kv_cache_with_layout(arch, v.layout_for(arch), dtype, c, batch).map_or(0, |k| k.total_bytes);
+                row.push(show(b));
+            }
+            row
+        })
+        .collect()
 }
 
 fn draw(
@@ -270,13 +266,9 @@ fn draw(
     batch: u64,
     limit: u64,
 ) {
-    let Some((backend, dpr)) = backend(canvas, 260.0) else { return };
-    let pal = palette(canvas);
-    let root = backend.into_drawing_area();
-    let _ = root.fill(&pal.bg);
-    let own = AttentionVariant::of(arch);
-    let current = chosen.unwrap_or(own);
+    let current = chosen.unwrap_or_else(|| AttentionVariant::of(arch));
     // x is plotted in K-tokens (1K = 1024) so the axis ticks land on round numbers.
+    let limit_k = limit as f64 / 1024.0;
     let xs: Vec<u64> = (0..=48).map(|i| 1024 + (limit - 1024) * i / 48).collect();
     let series: Vec<(AttentionVariant, Vec<(f64, f64)>)> = AttentionVariant::ALL
         .iter()
@@ -287,79 +279,30 @@ fn draw(
                 .filter_map(|&x| {
                     kv_cache_with_layout(arch, layout, dtype, x, batch)
                         .ok()
-                        .map(|k| (x as f64 / 1024.0, k.total_bytes as f64 / 1e9))
+                        .map(|k| (x as f64 / 1024.0, k.total_bytes as f64))
                 })
                 .collect();
             (*v, pts)
         })
         .collect();
-    let weights_gb =
-        weights_footprint(arch, WeightFormat::Float(Dtype::Bf16)).map(|w| w.total_bytes as f64 / 1e9).unwrap_or(0.0);
-    let y_max = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).fold(weights_gb, f64::max).max(1e-6) * 1.08;
-    let font = (12.0 * dpr) as u32;
-    let Ok(mut chart) = ChartBuilder::on(&root)
-        .margin((10.0 * dpr) as u32)
-        .x_label_area_size((34.0 * dpr) as u32)
-        .y_label_area_size((58.0 * dpr) as u32)
-        .build_cartesian_2d(1f64..limit as f64 / 1024.0, 0f64..y_max)
-    else {
-        return;
-    };
-    let _ = chart
-        .configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(pal.grid)
-        .axis_style(pal.muted)
-        .label_style(("sans-serif", font).into_font().color(&pal.muted))
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&|x| format!("{}K", x.round() as u64))
-        .y_label_formatter(&|y| crate::units::show_f64(*y * 1e9))
-        .x_desc("context (tokens)")
-        .draw();
-    let _ = chart.draw_series(DashedLineSeries::new(
-        [(1.0, weights_gb), (limit as f64 / 1024.0, weights_gb)],
-        (6.0 * dpr) as u32,
-        (4.0 * dpr) as u32,
-        pal.muted.stroke_width((1.5 * dpr) as u32),
-    ));
-    let _ = chart.draw_series(std::iter::once(Text::new(
-        "weights (bf16)".to_string(),
-        (limit as f64 / 1024.0 * 0.02 + 1.0, weights_gb),
-        ("sans-serif", font).into_font().color(&pal.muted).pos(plotters::style::text_anchor::Pos::new(
-            plotters::style::text_anchor::HPos::Left,
-            plotters::style::text_anchor::VPos::Bottom,
-        )),
-    )));
+    let weights = float_weights_bytes(arch, Dtype::Bf16).map_or(0.0, |w| w as f64);
+    let y_max = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).fold(weights, f64::max).max(1.0) * 1.08;
+    let Some(plot) = Plot::new(canvas, 260.0, Axis::linear(1.0, limit_k), Axis::linear(0.0, y_max)) else { return };
+    plot.axes(&|x| format!("{}K", x.round() as u64), &show_f64, "context (tokens)", "KV cache");
+    plot.dashed((1.0, weights), (limit_k, weights), plot.pal.muted);
+    plot.label("weights (bf16)", 1.0 + limit_k * 0.02, weights, plot.pal.muted, Anchor::Left);
     for (i, (v, pts)) in series.iter().enumerate() {
-        let color = pal.series[i];
-        let width = if *v == current { 3.0 } else { 1.5 };
-        let style = if *v == current {
-            color.stroke_width((width * dpr) as u32)
-        } else {
-            color.mix(0.55).stroke_width((width * dpr) as u32)
-        };
-        let _ = chart.draw_series(LineSeries::new(pts.iter().copied(), style));
+        let base = plot.pal.series[i];
+        let (color, width) = if *v == current { (base, 3.0) } else { (blend(base, plot.pal.bg, 0.55), 1.5) };
+        plot.line(pts, color, width);
         if let Some(last) = pts.last() {
-            let _ = chart.draw_series(std::iter::once(Text::new(
-                v.label().to_string(),
-                (last.0, last.1),
-                ("sans-serif", font).into_font().color(&color).pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Right,
-                    plotters::style::text_anchor::VPos::Bottom,
-                )),
-            )));
+            plot.label(v.label(), last.0, last.1, base, Anchor::Right);
         }
     }
     if let Ok(k) = kv_cache_with_layout(arch, current.layout_for(arch), dtype, context, batch) {
-        let y = k.total_bytes as f64 / 1e9;
-        let _ = chart.draw_series(std::iter::once(Circle::new(
-            (context as f64 / 1024.0, y),
-            (5.0 * dpr) as u32,
-            pal.text.filled(),
-        )));
+        plot.dot(context as f64 / 1024.0, k.total_bytes as f64, 5.0, plot.pal.text);
     }
-    let _ = root.present();
+    plot.present();
 }
 
 #[cfg(test)]

@@ -1,0 +1,293 @@
+//! "Will it fit?": a preset or a pasted/uploaded `config.json`, a device and
+//! a workload → weights, KV cache, activations and overhead against the
+//! device's memory, the verdict and margin, the largest context and batch
+//! that fit, and the decode ceiling ([`llmem_estimator::fit::will_it_fit`]).
+//!
+//! A pasted config is never inserted as HTML: it is parsed by the
+//! estimator, its error message is shown as text, and only the fields the
+//! estimator reads are carried in the shareable URL.
+
+use crate::b64;
+use crate::bars::{Segment, StackedBar};
+use crate::controls::{device_options, model_options, next_uid, Choice, Select, StepSlider};
+use crate::frame::WidgetFrame;
+use crate::params::{write_url, PageMode, Params};
+use crate::units::show;
+use leptos::prelude::*;
+use llmem_estimator::{
+    config::{minimal_config, parse_config, MAX_CONFIG_BYTES},
+    fit::{will_it_fit, FitQuery, FitReport},
+    hardware::device,
+    precision::{Dtype, WeightFormat},
+    presets::preset,
+    units::{format_tokens, group_thousands},
+    ModelArch,
+};
+use wasm_bindgen::JsCast;
+
+pub const COUNT_STEPS: [u64; 7] = [1, 2, 4, 8, 16, 32, 64];
+pub const CONTEXT_STEPS: [u64; 12] =
+    [1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20, 1];
+pub const BATCH_STEPS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+/// Longest config we put in a URL (base64url characters).
+pub const MAX_URL_CONFIG: usize = 3000;
+
+/// Parses pasted text into the compact config we keep, with a message for the reader on failure.
+pub fn accept_config(text: &str) -> Result<(String, ModelArch), String> {
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(format!(
+            "That is {} of text; a config.json is at most {} — is this the right file?",
+            show(text.len() as u64),
+            show(MAX_CONFIG_BYTES as u64)
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err("Paste the contents of a Hugging Face config.json first.".into());
+    }
+    let arch = parse_config(text).map_err(|e| format!("This config cannot be used: {e}."))?;
+    let min = minimal_config(text).map_err(|e| format!("This config cannot be used: {e}."))?;
+    Ok((min, arch))
+}
+
+/// The report for the current inputs.
+pub fn report(
+    arch: &ModelArch,
+    dev: &str,
+    count: u64,
+    weights: &str,
+    kv: &str,
+    context: u64,
+    batch: u64,
+) -> Option<FitReport> {
+    will_it_fit(&FitQuery {
+        arch,
+        weights: WeightFormat::parse(weights).ok()?,
+        kv: Dtype::parse(kv).ok()?,
+        context,
+        batch,
+        device: device(dev).ok()?,
+        device_count: count,
+    })
+    .ok()
+}
+
+fn url_config(mode: PageMode) -> Option<String> {
+    let key = match mode {
+        PageMode::Site => "fit.config",
+        PageMode::Frame => "config",
+        PageMode::Guest => return None,
+    };
+    let search = web_sys::window()?.location().search().ok()?;
+    let v = web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(key)?;
+    (v.len() <= MAX_URL_CONFIG).then_some(v)
+}
+
+/// The "Will it fit?" calculator.
+#[component]
+pub fn Fit(
+    /// Resolved parameters (defaults, `data-*` attributes, URL).
+    params: Params,
+) -> impl IntoView {
+    let uid = next_uid();
+    let model = RwSignal::new(params.get("model").to_string());
+    let dev = RwSignal::new(params.get("device").to_string());
+    let count = RwSignal::new(params.u64("count"));
+    let weights = RwSignal::new(params.get("weights").to_string());
+    let kv = RwSignal::new(params.get("kv").to_string());
+    let context = RwSignal::new(params.u64("context"));
+    let batch = RwSignal::new(params.u64("batch"));
+    let source = RwSignal::new("preset".to_string());
+    // The reader's own config, reduced to the fields we read.
+    let custom = RwSignal::new(None::<String>);
+    let paste = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    if let Some(encoded) = url_config(params.mode) {
+        match b64::decode(&encoded).and_then(|b| String::from_utf8(b).ok()).map(|t| accept_config(&t)) {
+            Some(Ok((min, _))) => {
+                paste.set(min.clone());
+                custom.set(Some(min));
+                source.set("custom".into());
+            }
+            Some(Err(e)) => problem.set(Some(format!("The config in this link could not be used. {e}"))),
+            None => problem.set(Some("The config in this link is damaged; the preset is shown instead.".into())),
+        }
+    }
+    let arch = Memo::new(move |_| {
+        if source.get() == "custom" {
+            custom.get().and_then(|c| parse_config(&c).ok())
+        } else {
+            preset(&model.get()).and_then(|p| p.arch()).ok()
+        }
+    });
+    let result = Memo::new(move |_| {
+        arch.get()
+            .and_then(|a| report(&a, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get()))
+    });
+    let url_too_long =
+        Memo::new(move |_| custom.get().is_some_and(|c| b64::encode(c.as_bytes()).len() > MAX_URL_CONFIG));
+    let (spec, pmode) = (params.spec, params.mode);
+    Effect::new(move |_| {
+        write_url(
+            spec,
+            pmode,
+            &[
+                ("model", model.get()),
+                ("device", dev.get()),
+                ("count", count.get().to_string()),
+                ("weights", weights.get()),
+                ("kv", kv.get()),
+                ("context", context.get().to_string()),
+                ("batch", batch.get().to_string()),
+            ],
+        );
+        crate::params::write_extra(
+            spec,
+            pmode,
+            "config",
+            custom.get().filter(|_| source.get() == "custom" && !url_too_long.get()).map(|c| b64::encode(c.as_bytes())),
+        );
+    });
+    let use_text = move |text: String| match accept_config(&text) {
+        Ok((min, _)) => {
+            custom.set(Some(min));
+            source.set("custom".into());
+            problem.set(None);
+        }
+        // The previous result stays; only the message changes.
+        Err(e) => problem.set(Some(e)),
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        if file.size() > MAX_CONFIG_BYTES as f64 {
+            problem.set(Some(format!(
+                "“{}” is {}; a config.json is at most {}.",
+                file.name().chars().take(60).collect::<String>(),
+                show(file.size() as u64),
+                show(MAX_CONFIG_BYTES as u64)
+            )));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) {
+                Some(text) => {
+                    paste.set(text.chars().take(MAX_CONFIG_BYTES).collect());
+                    use_text(text);
+                }
+                None => problem.set(Some("That file could not be read as text.".into())),
+            }
+        });
+    };
+    let weight_options: Vec<(String, String)> =
+        WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
+    let kv_options: Vec<(String, String)> =
+        [Dtype::Bf16, Dtype::Fp16, Dtype::Fp8, Dtype::Int8, Dtype::Int4, Dtype::Fp32]
+            .iter()
+            .map(|d| (d.id().to_string(), d.label().to_string()))
+            .collect();
+    let segments = Signal::derive(move || {
+        result.get().map_or_else(Vec::new, |r| {
+            vec![
+                Segment { label: "Weights", bytes: r.weights_bytes, class: "lw-c-weights" },
+                Segment { label: "KV cache", bytes: r.kv_bytes, class: "lw-c-kv" },
+                Segment { label: "Activations (estimate)", bytes: r.activation_bytes, class: "lw-c-act" },
+                Segment { label: "Runtime overhead", bytes: r.overhead_bytes, class: "lw-c-muted" },
+            ]
+        })
+    });
+    let scale = Signal::derive(move || result.get().map_or(1, |r| r.total_bytes.max(r.capacity_bytes)));
+    // Ids used inside <Show> (whose children may render more than once).
+    let model_id = format!("{uid}-model");
+    let paste_id = format!("{uid}-paste");
+    let capacity_label = move || {
+        let d = device(&dev.get()).ok();
+        d.map(|d| format!("{} × {} ({} each)", count.get(), d.name, d.marketed)).unwrap_or_default()
+    };
+    view! {
+        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-fit"
+            subtitle="Pick a model — or paste your own config.json — a device and a workload.".into()>
+            <div class="lw-controls">
+                <Choice name=format!("{uid}-source") legend="Model"
+                    options=vec![("preset".into(), "A built-in model".into()), ("custom".into(), "My config.json".into())] value=source />
+                <Show when=move || source.get() == "preset">
+                    <Select id=model_id.clone() label="Built-in model" options=model_options() value=model />
+                </Show>
+            </div>
+            <Show when=move || source.get() == "custom">
+                <div class="lw-field lw-paste">
+                    <label class="lw-label" for=paste_id.clone()>"Paste a Hugging Face config.json"</label>
+                    <textarea class="lw-textarea" id=paste_id.clone() rows="6" spellcheck="false"
+                        prop:value=move || paste.get()
+                        on:input=move |ev| paste.set(event_target_value(&ev).chars().take(MAX_CONFIG_BYTES + 1).collect())></textarea>
+                    <div class="lw-buttons">
+                        <button type="button" class="lw-button lw-primary" on:click=move |_| use_text(paste.get_untracked())>"Use this config"</button>
+                        <label class="lw-button lw-file">"Upload a file…"
+                            <input type="file" accept=".json,application/json" on:change=on_file /></label>
+                    </div>
+                    <p class="lw-detail">{move || arch.get().filter(|_| source.get() == "custom").map(|a| format!(
+                        "Using your config: {} ({} layers), {} parameters, {}.",
+                        a.family.model_type(), a.num_layers,
+                        group_thousands(a.param_counts().map(|c| c.total).unwrap_or(0)), a.attention_label()))}</p>
+                    <p class="lw-detail lw-warn">{move || url_too_long.get().then(||
+                        "This config is too large to carry in a shareable link; the link keeps every other setting.".to_string())}</p>
+                </div>
+            </Show>
+            <p class="lw-error" role="alert">{move || problem.get()}</p>
+            <div class="lw-controls">
+                <Select id=format!("{uid}-device") label="Device" options=device_options(false) value=dev />
+                <StepSlider id=format!("{uid}-count") label="Devices" steps=&COUNT_STEPS count=Signal::stored(COUNT_STEPS.len())
+                    value=count text=Callback::new(|c: u64| c.to_string()) />
+                <Select id=format!("{uid}-weights") label="Weights format" options=weight_options value=weights />
+                <Select id=format!("{uid}-kv") label="KV cache dtype" options=kv_options value=kv />
+                <StepSlider id=format!("{uid}-context") label="Context length" steps=&CONTEXT_STEPS[..11] count=Signal::stored(11)
+                    value=context text=Callback::new(|c: u64| format!("{} tokens", format_tokens(c))) />
+                <StepSlider id=format!("{uid}-batch") label="Concurrent sequences" steps=&BATCH_STEPS count=Signal::stored(BATCH_STEPS.len())
+                    value=batch text=Callback::new(|b: u64| b.to_string()) />
+            </div>
+            <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale />
+            <div class="lw-result" aria-live="polite">
+                {move || result.get().map(|r| {
+                    let verdict = if r.fits {
+                        format!("✓ Fits, with {} to spare", show(r.margin_bytes as u64))
+                    } else {
+                        format!("✗ Does not fit: {} short", show(r.margin_bytes.unsigned_abs() as u64))
+                    };
+                    view! {
+                        <p class="lw-big" class:lw-yes=r.fits class:lw-no=!r.fits>{verdict}</p>
+                        <p class="lw-detail">{format!("{} needed of {}.", show(r.total_bytes), show(r.capacity_bytes))}</p>
+                        <p class="lw-detail">{if r.max_context == 0 { "Even one token of context does not fit at this batch.".to_string() } else {
+                            format!("Largest context at this batch: {} tokens. Largest batch at this context: {}.",
+                                group_thousands(r.max_context), group_thousands(r.max_batch)) }}</p>
+                        <p class="lw-detail">{format!("Decoding runs at most {:.0} tokens/s in all ({:.0} per sequence), the memory-bandwidth ceiling.",
+                            r.decode_tokens_per_s, r.decode_tokens_per_s / batch.get().max(1) as f64)}</p>
+                    }
+                })}
+                <p class="lw-detail">"Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve."</p>
+            </div>
+        </WidgetFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs() {
+        let full = preset("llama-3.1-8b").unwrap().config_json;
+        let (min, arch) = accept_config(full).unwrap();
+        assert!(min.len() < full.len());
+        assert_eq!(arch.param_counts().unwrap().total, 8_030_261_248);
+        assert!(accept_config("").unwrap_err().contains("Paste"));
+        assert!(accept_config("{\"model_type\":\"bert\"}").unwrap_err().contains("bert"));
+        assert!(accept_config(&"x".repeat(MAX_CONFIG_BYTES + 1)).unwrap_err().contains("at most"));
+    }
+
+    #[test]
+    fn a_report() {
+        let a = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let r = report(&a, "rtx-4090", 1, "bf16", "bf16", 8192, 1).unwrap();
+        assert!(r.fits);
+        assert_eq!(r.weights_bytes, 16_060_522_496);
+    }
+}

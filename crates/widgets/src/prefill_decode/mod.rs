@@ -1,0 +1,137 @@
+//! 05 · Prefill versus decode on a roofline: where each phase of one
+//! request shape lands on a real device's roof, which is compute-bound and
+//! which memory-bound, and the decode ceiling
+//! ([`llmem_estimator::throughput::phases`]).
+
+use crate::chart::{redraw_epoch, short_number, Anchor, Axis, Plot};
+use crate::controls::{device_options, model_options, next_uid, Select, StepSlider};
+use crate::frame::WidgetFrame;
+use crate::params::{write_url, Params};
+use leptos::{html, prelude::*};
+use llmem_estimator::{
+    hardware::{device, Device},
+    precision::{Dtype, WeightFormat},
+    presets::preset,
+    throughput::{phases, PhaseAnalysis},
+    units::format_tokens,
+};
+
+pub const BATCH_STEPS: [u64; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+pub const CONTEXT_STEPS: [u64; 11] = [128, 256, 512, 1024, 2048, 4096, 8192, 16_384, 32_768, 65_536, 131_072];
+
+fn seconds(s: f64) -> String {
+    if s < 1e-3 {
+        format!("{:.0} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+/// The prefill-versus-decode widget.
+#[component]
+pub fn PrefillDecode(
+    /// Resolved parameters (defaults, `data-*` attributes, URL).
+    params: Params,
+) -> impl IntoView {
+    let uid = next_uid();
+    let model = RwSignal::new(params.get("model").to_string());
+    let dev = RwSignal::new(params.get("device").to_string());
+    let batch = RwSignal::new(params.u64("batch"));
+    let context = RwSignal::new(params.u64("context"));
+    let d = Memo::new(move |_| device(&dev.get()).ok().filter(|d| d.bf16_flops.is_some()).copied());
+    let analysis = Memo::new(move |_| {
+        let a = preset(&model.get()).and_then(|p| p.arch()).ok()?;
+        phases(&a, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, context.get(), batch.get(), &d.get()?).ok()
+    });
+    let (spec, pmode) = (params.spec, params.mode);
+    Effect::new(move |_| {
+        write_url(
+            spec,
+            pmode,
+            &[
+                ("model", model.get()),
+                ("device", dev.get()),
+                ("batch", batch.get().to_string()),
+                ("context", context.get().to_string()),
+            ],
+        )
+    });
+    let canvas = NodeRef::<html::Canvas>::new();
+    let epoch = redraw_epoch();
+    Effect::new(move |_| {
+        let _ = epoch.get();
+        if let (Some(c), Some(a), Some(d)) = (canvas.get(), analysis.get(), d.get()) {
+            draw(&c, &a, &d);
+        }
+    });
+    let bound = |cb: bool| if cb { "compute-bound" } else { "memory-bound" };
+    let summary = move || {
+        match (analysis.get(), d.get()) {
+        (Some(a), Some(d)) => format!(
+            "On a roofline for the {}: prefill runs at {:.0} FLOPs per byte ({}), decode at {:.1} ({}); the ridge is at {:.0}.",
+            d.name,
+            a.prefill.intensity,
+            bound(a.prefill.compute_bound),
+            a.decode.intensity,
+            bound(a.decode.compute_bound),
+            d.bf16_flops.unwrap_or(0.0) / d.bandwidth
+        ),
+        _ => "No roofline for this device.".into(),
+    }
+    };
+    view! {
+        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-roof"
+            subtitle="Prefill reads the weights once for the whole prompt; decode reads them again for every token. Batch the decode to climb the roof.".into()>
+            <div class="lw-controls">
+                <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
+                <Select id=format!("{uid}-device") label="Device" options=device_options(true) value=dev />
+                <StepSlider id=format!("{uid}-batch") label="Batch (sequences decoded together)" steps=&BATCH_STEPS
+                    count=Signal::stored(BATCH_STEPS.len()) value=batch text=Callback::new(|b: u64| b.to_string()) />
+                <StepSlider id=format!("{uid}-context") label="Prompt length" steps=&CONTEXT_STEPS
+                    count=Signal::stored(CONTEXT_STEPS.len()) value=context
+                    text=Callback::new(|c: u64| format!("{} tokens", format_tokens(c))) />
+            </div>
+            <figure class="lw-figure">
+                <canvas node_ref=canvas class="lw-canvas" role="img" aria-label=summary></canvas>
+                <figcaption class="lw-caption">"Roofline (log–log): attainable throughput against arithmetic intensity. Left of the ridge the device waits on memory; right of it, on arithmetic. P = prefill, D = decode."</figcaption>
+            </figure>
+            <div class="lw-result" aria-live="polite">
+                {move || analysis.get().map(|a| view! {
+                    <p class="lw-big">{format!("{:.0}", a.decode_tokens_per_s)}<span class="lw-big-label">" tokens/s at most while decoding"</span></p>
+                    <p class="lw-detail">{format!(
+                        "Decode is {} at {:.1} FLOPs per byte; each step takes at least {}. Prefill is {} at {:.0} FLOPs per byte; the first token takes at least {}.",
+                        bound(a.decode.compute_bound), a.decode.intensity, seconds(a.decode.seconds),
+                        bound(a.prefill.compute_bound), a.prefill.intensity, seconds(a.prefill_seconds))}</p>
+                    <p class="lw-detail">"Upper bounds at peak datasheet throughput and bandwidth; real kernels reach a fraction of both."</p>
+                })}
+            </div>
+        </WidgetFrame>
+    }
+}
+
+fn draw(canvas: &web_sys::HtmlCanvasElement, a: &PhaseAnalysis, d: &Device) {
+    let peak = d.bf16_flops.unwrap_or(1e12) / 1e12;
+    let bw = d.bandwidth / 1e12;
+    let Some(plot) = Plot::new(canvas, 280.0, Axis::log(0.1, 1e5), Axis::log(peak / 1e4, peak * 2.0)) else { return };
+    plot.axes(&short_number, &short_number, "FLOPs per byte (arithmetic intensity)", "TFLOP/s");
+    let roof: Vec<(f64, f64)> = (0..=80)
+        .map(|i| {
+            let x = 10f64.powf(-1.0 + 6.0 * f64::from(i) / 80.0);
+            (x, (x * bw).min(peak))
+        })
+        .collect();
+    plot.line(&roof, plot.pal.text, 2.0);
+    let ridge = peak / bw;
+    plot.dashed((ridge, peak / 1e4), (ridge, peak), plot.pal.muted);
+    plot.label("ridge", ridge, peak / 1e3, plot.pal.muted, Anchor::Left);
+    for (label, p, color) in [("P prefill", a.prefill, plot.pal.series[2]), ("D decode", a.decode, plot.pal.series[1])]
+    {
+        let x = p.intensity.clamp(0.11, 9e4);
+        let y = (p.attainable_flops / 1e12).clamp(peak / 9e3, peak * 1.9);
+        plot.dot(x, y, 6.0, color);
+        plot.label(label, x, y, plot.pal.text, if x > 1e3 { Anchor::Right } else { Anchor::Left });
+    }
+    plot.present();
+}

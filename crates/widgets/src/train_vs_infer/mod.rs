@@ -1,0 +1,116 @@
+//! 01 · Training versus inference: stacked bars of what one GPU holds to
+//! train a model and to run it, and the ratio between them.
+
+use crate::bars::{Segment, StackedBar};
+use crate::controls::{model_options, next_uid, Choice, Select};
+use crate::frame::WidgetFrame;
+use crate::params::{write_url, Params};
+use leptos::prelude::*;
+use llmem_estimator::{
+    fit::inference_memory,
+    precision::{Dtype, WeightFormat},
+    presets::preset,
+    training::{model_activation_bytes, model_states, Optimizer, Recompute, ZeroStage},
+    ModelArch,
+};
+
+/// Context (inference) and sequence (training) the bars assume.
+pub const CONTEXT: u64 = 8192;
+pub const SEQ: u64 = 4096;
+
+/// The weights format for an inference precision choice.
+pub fn format_for(precision: &str) -> WeightFormat {
+    match precision {
+        "fp32" => WeightFormat::Float(Dtype::Fp32),
+        "int8" => WeightFormat::Int8,
+        "int4" => WeightFormat::Int4,
+        _ => WeightFormat::Float(Dtype::Fp16),
+    }
+}
+
+/// (training segments, inference segments).
+pub fn breakdown(arch: &ModelArch, precision: &str) -> Option<(Vec<Segment>, Vec<Segment>)> {
+    let params = arch.param_counts().ok()?.total;
+    let s = model_states(params, Optimizer::AdamMixed, ZeroStage::Zero0, 1, false).ok()?;
+    let act = model_activation_bytes(arch, SEQ, 1, Recompute::None).ok()?;
+    let training = vec![
+        Segment { label: "Weights (fp16)", bytes: s.params_bytes, class: "lw-c-weights" },
+        Segment { label: "Gradients", bytes: s.grads_bytes, class: "lw-c-grad" },
+        Segment { label: "Optimizer state", bytes: s.optimizer_bytes, class: "lw-c-opt" },
+        Segment { label: "Activations", bytes: act, class: "lw-c-act" },
+    ];
+    let kv_dtype = if precision == "fp32" { Dtype::Fp32 } else { Dtype::Fp16 };
+    let m = inference_memory(arch, format_for(precision), kv_dtype, CONTEXT, 1).ok()?;
+    let inference = vec![
+        Segment { label: "Weights", bytes: m.weights_bytes, class: "lw-c-weights" },
+        Segment { label: "KV cache", bytes: m.kv_bytes, class: "lw-c-kv" },
+        Segment { label: "Activations", bytes: m.activation_bytes, class: "lw-c-act" },
+    ];
+    Some((training, inference))
+}
+
+/// The "Training versus inference" widget.
+#[component]
+pub fn TrainVsInfer(
+    /// Resolved parameters (defaults, `data-*` attributes, URL).
+    params: Params,
+) -> impl IntoView {
+    let uid = next_uid();
+    let model = RwSignal::new(params.get("model").to_string());
+    let precision = RwSignal::new(params.get("precision").to_string());
+    let bars = Memo::new(move |_| {
+        preset(&model.get()).and_then(|p| p.arch()).ok().and_then(|a| breakdown(&a, &precision.get()))
+    });
+    let (spec, pmode) = (params.spec, params.mode);
+    Effect::new(move |_| write_url(spec, pmode, &[("model", model.get()), ("precision", precision.get())]));
+    let training = Signal::derive(move || bars.get().map(|b| b.0).unwrap_or_default());
+    let inference = Signal::derive(move || bars.get().map(|b| b.1).unwrap_or_default());
+    let sum = |v: Vec<Segment>| v.iter().map(|s| s.bytes).sum::<u64>();
+    let scale = Signal::derive(move || sum(training.get()).max(sum(inference.get())));
+    let ratio = move || {
+        let (t, i) = (sum(training.get()), sum(inference.get()));
+        if i == 0 {
+            "—".to_string()
+        } else {
+            format!("{:.1}×", t as f64 / i as f64)
+        }
+    };
+    view! {
+        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-tvi"
+            subtitle="The same model, trained and served, on one GPU. Change the model and the precision it is served in.".into()>
+            <div class="lw-controls">
+                <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
+                <Choice name=format!("{uid}-precision") legend="Inference precision"
+                    options=vec![("fp32".into(), "FP32".into()), ("fp16".into(), "FP16".into()),
+                                 ("int8".into(), "INT8".into()), ("int4".into(), "INT4".into())]
+                    value=precision />
+            </div>
+            <StackedBar label=Signal::stored("Training".to_string()) segments=training scale=scale />
+            <StackedBar label=Signal::stored("Inference".to_string()) segments=inference scale=scale />
+            <div class="lw-result" aria-live="polite">
+                <p class="lw-big">{ratio}<span class="lw-big-label">" — training needs about this many times the memory of inference here"</span></p>
+                <p class="lw-detail">{format!(
+                    "Training: mixed-precision Adam, {SEQ}-token sequences, micro-batch 1, no recomputation or sharding. \
+                     Inference: an {CONTEXT}-token context, one sequence, cache in fp16 (fp32 with fp32 weights); int8 and int4 include their scales.")}</p>
+            </div>
+        </WidgetFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn llama2_7b_fp16() {
+        let a = preset("llama-2-7b").unwrap().arch().unwrap();
+        let (t, i) = breakdown(&a, "fp16").unwrap();
+        assert_eq!(t[0].bytes, 6_738_415_616 * 2);
+        assert_eq!(t[2].bytes, 6_738_415_616 * 12);
+        assert_eq!(i[0].bytes, 6_738_415_616 * 2);
+        // 32 layers × 32 heads × 128 × 2 × 2 B × 8192 tokens.
+        assert_eq!(i[1].bytes, 4 * (1 << 30));
+        let (_, i4) = breakdown(&a, "int4").unwrap();
+        assert!(i4[0].bytes < i[0].bytes / 3);
+    }
+}
