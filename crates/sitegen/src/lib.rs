@@ -318,7 +318,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
         };
         let html = format!(
             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-             <meta name=\"color-scheme\" content=\"light dark\">\n<title>{title} — llmem</title>\n<meta name=\"robots\" content=\"noindex\">\n\
+             <meta name=\"color-scheme\" content=\"light dark\">\n<title>{title} — llmem</title>\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n<meta name=\"robots\" content=\"noindex\">\n\
              <meta name=\"llmem-page\" content=\"frame\">\n<meta name=\"llmem-bundle\" content=\"{stem}\">\n\
              <link rel=\"stylesheet\" href=\"/{frame_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n\
              <link rel=\"modulepreload\" href=\"/{js}\">\n<script type=\"module\" src=\"/embed.js\"></script>\n</head>\n\

@@ -42,7 +42,7 @@ pub fn StackedBar(
             <div class="lw-stack-head"><span class="lw-stack-label">{move || label.get()}</span>
                 <span class="lw-stack-total">{move || show(total.get())}</span></div>
             <div class="lw-stack" aria-hidden="true">
-                <For each=move || segments.get().into_iter().enumerate().filter(|(_, s)| s.bytes > 0)
+                <For each={move || segments.get().into_iter().enumerate().filter(|(_, s)| s.bytes > 0)}
                     key=|(i, s)| (*i, s.label) let:item>
                     <span class=format!("lw-seg {}", item.1.class)
                         style:width=move || {

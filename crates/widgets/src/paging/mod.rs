@@ -89,9 +89,9 @@ pub fn Paging(
                     text=Callback::new(|b: u64| format!("{b} token{}", if b == 1 { "" } else { "s" })) />
             </div>
             <div class="lw-buttons">
-                <button type="button" class="lw-button lw-primary" prop:disabled=move || requests.get() >= REQUEST_LENGTHS.len()
+                <button type="button" class="lw-button lw-primary" prop:disabled={move || requests.get() >= REQUEST_LENGTHS.len()}
                     on:click=move |_| requests.update(|r| *r = (*r + 1).min(REQUEST_LENGTHS.len()))>"Add a request"</button>
-                <button type="button" class="lw-button" prop:disabled=move || requests.get() <= 1
+                <button type="button" class="lw-button" prop:disabled={move || requests.get() <= 1}
                     on:click=move |_| requests.update(|r| *r = r.saturating_sub(1).max(1))>"Remove one"</button>
             </div>
             <figure class="lw-figure">

@@ -1,0 +1,326 @@
+// Every widget driven through its real controls on the built site, with
+// the estimator's exact figures (formatted as the widgets format them; the
+// values were produced by the estimator crate, and the hand checks are in
+// the comments). Each widget also has a test that loads a URL with
+// parameters and sees them applied.
+import { test, expect } from '@playwright/test';
+import { watch, widget, result } from './helpers.js';
+
+test.describe('01 · gpu-map', () => {
+  test('inference and training blocks for Llama 3.1 8B', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/fundamentals/');
+    const g = widget(page, 'gpu-map');
+    // bf16 weights 16,060,522,496 B; KV 8K × 131,072 B; activations 2,048 × 36,864 × 2 + 128,256 × 4.
+    await expect(g.getByRole('button', { name: /Weights/ })).toContainText('16.1 GB');
+    await expect(g.getByRole('button', { name: /KV cache/ })).toContainText('1.07 GB');
+    await expect(g.getByRole('button', { name: /Activations/ })).toContainText('152 MB');
+    await expect(g).toContainText('Total: 17.3 GB');
+    await g.getByRole('radio', { name: 'Training' }).check();
+    // 14 B/param of optimizer state + gradients = 112,423,657,472 B; activations 32 × 4096 × 4096 × 194.
+    await g.getByRole('button', { name: /Optimizer state/ }).click();
+    await expect(result(g)).toContainText('112 GB here');
+    await expect(g.getByRole('button', { name: /Activations/ })).toContainText('104 GB');
+    await expect(g).toContainText('Total: 233 GB');
+    await g.getByRole('button', { name: /KV cache/ }).press('Enter');
+    await expect(result(g)).toContainText('Not present in this mode');
+    w.assertClean();
+  });
+
+  test('mode, model and block from the URL', async ({ page }) => {
+    await page.goto('/fundamentals/?gpu-map.mode=training&gpu-map.block=optimizer&gpu-map.model=llama-2-7b');
+    const g = widget(page, 'gpu-map');
+    // 6,738,415,616 × 14 = 94,337,818,624 B.
+    await expect(result(g)).toContainText('94.3 GB here');
+    await expect(g.getByRole('radio', { name: 'Training' })).toBeChecked();
+  });
+});
+
+test.describe('01 · store-recompute', () => {
+  test('from storing everything to recomputing everything', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/fundamentals/');
+    const s = widget(page, 'store-recompute');
+    // 16 of 32 layers recomputed: 16 full layers + 16 layer inputs + one layer rebuilt = 55,868,129,280 B.
+    await expect(s).toContainText('55.9 GB');
+    await expect(s).toContainText('1.17×');
+    const slider = s.getByLabel('Layers recomputed in the backward pass');
+    await slider.focus();
+    await page.keyboard.press('End');
+    await expect(s).toContainText('4.33 GB');
+    await expect(s).toContainText('1.33×');
+    await expect(slider).toHaveAttribute('aria-valuetext', '100% (32 of 32 layers)');
+    await page.keyboard.press('Home');
+    await expect(s).toContainText('104 GB');
+    await expect(s).toContainText('1.00×');
+    await expect(result(s)).toContainText('Store almost everything');
+    w.assertClean();
+  });
+
+  test('share from the URL', async ({ page }) => {
+    await page.goto('/fundamentals/?store-recompute.recompute=25');
+    const s = widget(page, 'store-recompute');
+    await expect(s).toContainText('81.6 GB');
+    await expect(s).toContainText('1.08×');
+  });
+});
+
+test.describe('01 · train-vs-infer', () => {
+  test('training needs N× the memory of inference', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/fundamentals/');
+    const t = widget(page, 'train-vs-infer');
+    // Llama 2 7B: 16 × 6,738,415,616 + activations = 212 GB; fp16 inference 17.9 GB.
+    await expect(t).toContainText('212 GB');
+    await expect(t).toContainText('17.9 GB');
+    await expect(result(t)).toContainText('11.8×');
+    await t.getByRole('radio', { name: 'INT4' }).check();
+    await expect(t).toContainText('8.28 GB');
+    await expect(result(t)).toContainText('25.6×');
+    w.assertClean();
+  });
+
+  test('model and precision from the URL', async ({ page }) => {
+    await page.goto('/fundamentals/?train-vs-infer.model=llama-3.1-8b&train-vs-infer.precision=int8');
+    const t = widget(page, 'train-vs-infer');
+    await expect(result(t)).toContainText('22.6×');
+    await expect(t).toContainText('10.3 GB');
+  });
+});
+
+test.describe('02 · weights', () => {
+  test('formats, bits per parameter and fitting devices', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/weights/');
+    const x = widget(page, 'weights');
+    await expect(result(x)).toContainText('16.1 GB');
+    await expect(result(x)).toContainText('16.000 bits per parameter');
+    await x.getByLabel('Storage format').selectOption('q4_k_m');
+    // llama.cpp's Q4_K_M rules, tensor by tensor: 4,912,898,048 B.
+    await expect(result(x)).toContainText('4.91 GB');
+    await expect(result(x)).toContainText('4.894 bits per parameter');
+    await expect(x.locator('.lw-fits li', { hasText: 'RTX 4090' })).toContainText('Fits');
+    await expect(x.locator('.lw-bar-row.lw-current')).toContainText('GGUF Q4_K_M');
+    w.assertClean();
+  });
+
+  test('model and format from the URL', async ({ page }) => {
+    await page.goto('/weights/?weights.model=llama-3.1-70b&weights.format=int4');
+    const x = widget(page, 'weights');
+    await expect(result(x)).toContainText('39.5 GB');
+    await expect(result(x)).toContainText('4.479 bits per parameter');
+    await expect(x.locator('.lw-fits li', { hasText: 'RTX 4090' })).toContainText('Too big');
+  });
+});
+
+test.describe('04 · attention-matrix', () => {
+  test('toy grid and real memory', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/attention/');
+    const a = widget(page, 'attention-matrix');
+    await expect(a).toContainText('256 scores');
+    const toy = a.getByLabel('Toy sequence length');
+    await toy.focus();
+    await page.keyboard.press('End');
+    await expect(a).toContainText('1600 scores');
+    await expect(toy).toHaveAttribute('aria-valuetext', '40 tokens');
+    // 32 heads × 32,768² × 2 B = 68,719,476,736 B; FlashAttention 32 × 32,768 × 4 B.
+    await expect(result(a)).toContainText('68.7 GB');
+    await expect(result(a)).toContainText('4.19 MB');
+    const real = a.getByLabel('Real sequence length');
+    await real.focus();
+    await page.keyboard.press('ArrowRight'); // 64K: 274,877,906,944 B — more than an H100 holds.
+    await expect(result(a)).toContainText('275 GB');
+    await expect(result(a)).toContainText('exceed an NVIDIA H100 SXM 80GB');
+    w.assertClean();
+  });
+
+  test('lengths from the embed URL', async ({ page }) => {
+    await page.goto('/embed/attention-matrix/?seq=8&context=8192');
+    const a = widget(page, 'attention-matrix');
+    await expect(a).toContainText('64 scores');
+    await expect(result(a)).toContainText('4.29 GB');
+  });
+});
+
+test.describe('05 · paging', () => {
+  test('contiguous against paged, add a request', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/inference/');
+    const p = widget(page, 'paging');
+    await expect(result(p)).toContainText('47% wasted');
+    await expect(result(p)).toContainText('room for 0 more');
+    await p.getByRole('radio', { name: 'PagedAttention' }).check();
+    // 11 blocks of 8 for 68 tokens: 20 slots of tail waste, 40 free.
+    await expect(result(p)).toContainText('16% wasted');
+    await expect(result(p)).toContainText('31% free');
+    await expect(result(p)).toContainText('room for 2 more');
+    await p.getByRole('button', { name: 'Add a request' }).click();
+    await expect(result(p)).toContainText('17% wasted');
+    await expect(result(p)).toContainText('12% free');
+    await expect(result(p)).toContainText('room for 1 more');
+    w.assertClean();
+  });
+
+  test('mode, block size and requests from the URL', async ({ page }) => {
+    await page.goto('/inference/?paging.mode=paged&paging.block=16&paging.requests=2');
+    const p = widget(page, 'paging');
+    await expect(result(p)).toContainText('15% wasted');
+    await expect(result(p)).toContainText('50% free');
+    await expect(result(p)).toContainText('room for 4 more');
+  });
+});
+
+test.describe('05 · prefill-decode', () => {
+  test('decode is memory-bound; batching raises the ceiling', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/inference/');
+    const r = widget(page, 'prefill-decode');
+    // 3.35 TB/s ÷ (16,060,522,496 + 2,048 × 131,072 B) = 205 tokens/s.
+    await expect(result(r)).toContainText('205 tokens/s');
+    await expect(result(r)).toContainText('Decode is memory-bound');
+    await expect(result(r)).toContainText('Prefill is compute-bound');
+    const batch = r.getByLabel('Batch (sequences decoded together)');
+    await batch.focus();
+    await page.keyboard.press('End');
+    await expect(result(r)).toContainText('11174 tokens/s');
+    w.assertClean();
+  });
+
+  test('device and batch from the URL', async ({ page }) => {
+    await page.goto('/inference/?prefill-decode.device=a100-80gb&prefill-decode.batch=8');
+    await expect(result(widget(page, 'prefill-decode'))).toContainText('896 tokens/s');
+  });
+});
+
+test.describe('06 · zero', () => {
+  test('sharding and checkpointing shrink per-GPU memory', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/training/');
+    const z = widget(page, 'zero');
+    await expect(result(z)).toContainText('233 GB per GPU, against 233 GB unsharded');
+    await z.getByRole('radio', { name: '3 · + parameters' }).check();
+    // 16 B × 8,030,261,248 / 8 GPUs + 104 GB of activations.
+    await expect(result(z)).toContainText('120 GB per GPU');
+    await z.getByRole('radio', { name: 'On', exact: true }).check();
+    await expect(result(z)).toContainText('17.1 GB per GPU');
+    await expect(result(z)).toContainText('Fits an NVIDIA H100 SXM 80GB');
+    w.assertClean();
+  });
+
+  test('stage and GPUs from the URL', async ({ page }) => {
+    await page.goto('/training/?zero.stage=2&zero.gpus=64');
+    await expect(result(widget(page, 'zero'))).toContainText('122 GB per GPU');
+  });
+});
+
+test.describe('07 · hierarchy', () => {
+  test('tiers and the time to read the weights', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/hardware/');
+    const h = widget(page, 'hierarchy');
+    // The article starts the widget on Llama 3.1 70B: 141,107,412,992 B at 3.35 TB/s.
+    await expect(result(h)).toContainText('42.12 ms');
+    await expect(result(h)).toContainText('do not fit in device memory');
+    await h.getByRole('button', { name: /NVMe SSD/ }).click();
+    // At 7.45 GB/s: 18.94 s.
+    await expect(result(h)).toContainText('18.9 s');
+    await expect(h.getByRole('button', { name: /NVMe SSD/ })).toHaveAttribute('aria-pressed', 'true');
+    w.assertClean();
+  });
+
+  test('device and tier from the URL', async ({ page }) => {
+    await page.goto('/hardware/?hierarchy.device=a100-80gb&hierarchy.tier=dram&hierarchy.model=llama-3.1-8b');
+    // PCIe 4.0 x16: 31.5 GB/s per direction.
+    await expect(result(widget(page, 'hierarchy'))).toContainText('509.73 ms');
+  });
+});
+
+test.describe('08 · context-window', () => {
+  test('fill, summarise, evict', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/agent-memory/');
+    const c = widget(page, 'context-window');
+    const add = c.getByRole('button', { name: '+ Add a turn' });
+    for (let i = 0; i < 3; i++) await add.click();
+    await expect(c).toContainText('2,400 / 8,192 tokens');
+    await c.getByRole('button', { name: 'Summarise old turns' }).click();
+    await expect(result(c)).toContainText('Turns 1–2 (1,600 tokens) were replaced by a 400-token summary');
+    await expect(c).toContainText('1,200 / 8,192 tokens');
+    await c.getByRole('button', { name: 'Reset' }).click();
+    for (let i = 0; i < 10; i++) await add.click();
+    await expect(c.locator('.lw-ctx-meter')).toHaveAttribute('data-state', 'near');
+    await add.click();
+    await expect(result(c)).toContainText('Turn 11 did not fit, so turn 1 (800 tokens) fell out of the window');
+    w.assertClean();
+  });
+
+  test('limit and turn size from the URL', async ({ page }) => {
+    await page.goto('/agent-memory/?context-window.limit=4096&context-window.turn=1000');
+    const c = widget(page, 'context-window');
+    for (let i = 0; i < 4; i++) await c.getByRole('button', { name: '+ Add a turn' }).click();
+    await expect(c).toContainText('4,000 / 4,096 tokens');
+    await c.getByRole('button', { name: '+ Add a turn' }).click();
+    await expect(result(c)).toContainText('so turn 1 (1,000 tokens) fell out');
+  });
+});
+
+test.describe('09 · ssm-vs-kv', () => {
+  test('growing cache against constant state', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/advanced/');
+    const s = widget(page, 'ssm-vs-kv');
+    // 1,073,741,824 B of KV against 64 × 5,120 × 20 × 2 = 13,107,200 B of state.
+    await expect(result(s)).toContainText('82×');
+    await expect(result(s)).toContainText('state 13.1 MB');
+    await expect(result(s)).toContainText('equal at 101 tokens');
+    w.assertClean();
+  });
+
+  test('sliding-window transformer from the URL', async ({ page }) => {
+    await page.goto('/advanced/?ssm-vs-kv.seq=32768&ssm-vs-kv.model=mistral-7b-v0.1');
+    await expect(result(widget(page, 'ssm-vs-kv'))).toContainText('41×');
+  });
+});
+
+test.describe('calculator · fit', () => {
+  test('verdict, margin and limits', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
+    await expect(result(f)).toContainText('Largest context at this batch: 68,728 tokens');
+    await expect(result(f)).toContainText('59 tokens/s');
+    await f.getByLabel('Weights format').selectOption('fp32');
+    await expect(result(f)).toContainText('Does not fit: 8.13 GB short');
+    w.assertClean();
+  });
+
+  test('a pasted config, and a broken one keeps the previous result', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await f.getByRole('radio', { name: 'My config.json' }).check();
+    const box = f.getByLabel('Paste a Hugging Face config.json');
+    await box.fill(JSON.stringify({
+      model_type: 'llama', hidden_size: 2048, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8,
+      head_dim: 64, vocab_size: 128256, intermediate_size: 8192, tie_word_embeddings: true, max_position_embeddings: 131072,
+    }));
+    await f.getByRole('button', { name: 'Use this config' }).click();
+    await expect(f).toContainText('1,235,814,400 parameters');
+    await expect(result(f)).toContainText('Fits, with 22.4 GB to spare');
+    await expect(page).toHaveURL(/fit\.config=/);
+    await box.fill('{"model_type": "llama", "hidden_size": "big"');
+    await f.getByRole('button', { name: 'Use this config' }).click();
+    await expect(f.locator('.lw-error')).toContainText('not valid JSON');
+    await expect(result(f)).toContainText('Fits, with 22.4 GB to spare');
+    w.assertClean();
+  });
+
+  test('settings from the URL', async ({ page }) => {
+    await page.goto('/calculator/?fit.model=llama-3.1-70b&fit.device=h100-sxm&fit.count=2');
+    const f = widget(page, 'fit');
+    await expect(result(f)).toContainText('Fits, with 25.9 GB to spare');
+    await expect(result(f)).toContainText('47 tokens/s');
+  });
+});
