@@ -209,7 +209,7 @@ pub const WIDGETS: &[WidgetSpec] = &[
             p("model", MODEL, "llama-3.1-8b", "the model"),
             p("device", DEVICE, "h100-sxm", "the device"),
             p("batch", ParamKind::Int { min: 1, max: 512 }, "1", "sequences decoded together"),
-            p("context", ParamKind::Int { min: 128, max: 131_072 }, "2048", "prompt length"),
+            p("context", ParamKind::Int { min: 128, max: 131_072 }, "1024", "prompt length"),
         ],
     },
     WidgetSpec {
@@ -219,7 +219,7 @@ pub const WIDGETS: &[WidgetSpec] = &[
         summary: "Shard optimizer states, gradients and parameters over more GPUs and switch recomputation on.",
         params: &[
             p("model", MODEL, "llama-3.1-8b", "the model trained"),
-            p("stage", ParamKind::Int { min: 0, max: 3 }, "0", "ZeRO stage"),
+            p("stage", ParamKind::Int { min: 0, max: 3 }, "3", "ZeRO stage"),
             p("gpus", ParamKind::Int { min: 1, max: 1024 }, "8", "data-parallel GPUs"),
             p("checkpointing", ParamKind::Choice(&["off", "on"]), "off", "full activation recomputation"),
         ],
@@ -239,7 +239,7 @@ pub const WIDGETS: &[WidgetSpec] = &[
         id: "context-window",
         title: "The context window as working memory",
         article: "agent-memory",
-        summary: "Add turns until the window fills, then summarise or watch the oldest turns fall out.",
+        summary: "Add turns until the window fills, then summarize or watch the oldest turns fall out.",
         params: &[
             p("limit", ParamKind::Int { min: 1024, max: 1_048_576 }, "8192", "context limit in tokens"),
             p("turn", ParamKind::Int { min: 50, max: 8192 }, "800", "tokens per turn"),

@@ -93,6 +93,30 @@ pub fn group_thousands(n: u64) -> String {
     out
 }
 
+/// Seconds with three significant digits in µs, ms, s or min (`—` when not finite).
+pub fn format_seconds(s: f64) -> String {
+    if !s.is_finite() || s < 0.0 {
+        "—".into()
+    } else if s < 1e-3 {
+        format!("{} µs", three_significant(s * 1e6))
+    } else if s < 1.0 {
+        format!("{} ms", three_significant(s * 1e3))
+    } else if s < 120.0 {
+        format!("{} s", three_significant(s))
+    } else {
+        format!("{} min", three_significant(s / 60.0))
+    }
+}
+
+/// A float rounded to a whole number with thousands separators: `11,174`.
+pub fn format_count(v: f64) -> String {
+    if v.is_finite() && v >= 0.0 {
+        group_thousands(v.round() as u64)
+    } else {
+        "—".into()
+    }
+}
+
 /// Short human form of a token count: `512`, `8K`, `128K`, `1M` (K = 1024, as
 /// context windows are quoted in powers of two).
 pub fn format_tokens(tokens: u64) -> String {
@@ -145,6 +169,16 @@ mod tests {
         assert_eq!(format_tokens(1000), "1,000");
         assert_eq!(format_params(8_030_261_248), "8.03B");
         assert_eq!(format_params(124_439_808), "124M");
+    }
+
+    #[test]
+    fn seconds_and_counts() {
+        assert_eq!(format_seconds(0.004794), "4.79 ms");
+        assert_eq!(format_seconds(0.042121), "42.1 ms");
+        assert_eq!(format_seconds(18.94), "18.9 s");
+        assert_eq!(format_seconds(300.0), "5.00 min");
+        assert_eq!(format_count(11_174.4), "11,174");
+        assert_eq!(format_count(f64::NAN), "—");
     }
 
     #[test]

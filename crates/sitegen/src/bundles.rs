@@ -114,6 +114,8 @@ pub fn build_bundles(root: &Path, out: &Path, sets: &[(Vec<String>, String)]) ->
                 .arg("-o")
                 .arg(tmp.join(format!("{wasm}.opt"))))?;
             std::fs::rename(tmp.join(format!("{wasm}.opt")), tmp.join(&wasm)).map_err(|e| e.to_string())?;
+            let glue = std::fs::read_to_string(tmp.join(&js)).map_err(|e| e.to_string())?;
+            std::fs::write(tmp.join(&js), crate::minify_js(&glue)).map_err(|e| e.to_string())?;
             let _ = std::fs::remove_dir_all(&cached);
             std::fs::rename(&tmp, &cached).map_err(|e| e.to_string())?;
         }

@@ -96,6 +96,54 @@ fn read_css_dir(dir: &Path) -> Result<String, String> {
     Ok(css)
 }
 
+/// Minifies CSS conservatively: drops comments and collapses whitespace
+/// (never inside strings, which our stylesheets quote only in attribute
+/// selectors and `content`).
+pub fn minify_css(css: &str) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut chars = css.chars().peekable();
+    let mut quote: Option<char> = None;
+    let mut pending_space = false;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c == '/' && chars.peek() == Some(&'*') {
+            chars.next();
+            let mut prev = ' ';
+            for d in chars.by_ref() {
+                if prev == '*' && d == '/' {
+                    break;
+                }
+                prev = d;
+            }
+            pending_space = true;
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = true;
+            continue;
+        }
+        if pending_space && !out.is_empty() {
+            let last = out.chars().last().unwrap_or(' ');
+            // A space before `:` may be a descendant combinator (`.x :where(…)`): keep it.
+            if !"{};:,>".contains(last) && !"{};,>)".contains(c) {
+                out.push(' ');
+            }
+        }
+        pending_space = false;
+        if c == '"' || c == '\'' {
+            quote = Some(c);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// All widget CSS: `base.css`, then every `<widget>/style.css` in name order.
 pub fn widgets_css(widgets_src: &Path) -> Result<String, String> {
     let mut css = std::fs::read_to_string(widgets_src.join("base.css"))
@@ -128,7 +176,7 @@ pub fn embed_js(bundles: &BundleMap, widgets_css: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let by_widget = bundles.by_widget.iter().map(|(w, b)| format!("{w:?}: {b:?}")).collect::<Vec<_>>().join(", ");
-    format!(
+    minify_js(&format!(
         r#"// llmem widget loader — https://<site>/embed.js
 // Include once: <script type="module" src="https://<site>/embed.js"></script>
 // then place <div data-llmem-widget="kv-cache"></div> where a widget goes.
@@ -169,14 +217,99 @@ async function mount() {{
     }}
   }}
   for (const m of await Promise.all([...stems].map(load))) m.mount();
+  for (const host of document.querySelectorAll("[data-llmem-mounted]")) {{
+    if (host.shadowRoot && !host.hasAttribute("data-llmem-embed")) {{
+      host.setAttribute("data-llmem-embed", "");
+      host.shadowRoot.addEventListener("click", (e) => fillEmbedPanel(e, host));
+    }}
+  }}
+}}
+// The "Embed" panel under each widget: both snippets for its current state.
+// Listens on the widget's own shadow root, never on the host document.
+function fillEmbedPanel(event, host) {{
+  const button = event.target.closest && event.target.closest(".lw-embed-btn");
+  if (!button) return;
+  const panel = host.shadowRoot.getElementById(button.getAttribute("aria-controls"));
+  if (!panel || panel.hidden) return;
+  const base = new URL("./", here).href;
+  const id = panel.dataset.widget;
+  const state = new URLSearchParams(panel.dataset.state || "");
+  const attrs = [...state].map(([k, v]) => ` data-${{k}}="${{v.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}}"`).join("");
+  const query = state.toString();
+  const height = Math.round(host.getBoundingClientRect().height) + 40;
+  const snippets = [
+    ["Script (the widget lives in your page)", `<div data-llmem-widget="${{id}}"${{attrs}}></div>\n<script type="module" src="${{base}}embed.js"></script>`],
+    ["Iframe (isolated, any site)", `<iframe src="${{base}}embed/${{id}}/${{query ? "?" + query : ""}}" title="${{panel.dataset.title}} — llmem" width="100%" height="${{height}}" style="border:0" loading="lazy"></iframe>`],
+  ];
+  panel.textContent = "";
+  const el = (tag, cls, text) => {{ const e = document.createElement(tag); if (cls) e.className = cls; if (text) e.textContent = text; return e; }};
+  panel.append(el("p", "lw-embed-title", "Embed this figure, as it is set now"));
+  snippets.forEach(([label, text], i) => {{
+    const area = el("textarea", "lw-textarea lw-snippet");
+    area.id = `${{panel.id}}-s${{i}}`;
+    area.readOnly = true;
+    area.rows = 3;
+    area.spellcheck = false;
+    area.value = text;
+    const l = el("label", "lw-label", label);
+    l.htmlFor = area.id;
+    const copy = el("button", "lw-button", "Copy");
+    copy.type = "button";
+    copy.addEventListener("click", () => {{
+      area.select();
+      (navigator.clipboard ? navigator.clipboard.writeText(text) : Promise.reject()).then(
+        () => {{ copy.textContent = "Copied"; }},
+        () => {{ copy.textContent = "Selected: press Ctrl+C"; }},
+      );
+    }});
+    panel.append(l, area, copy);
+  }});
+  const note = el("p", "lw-detail", "To size the iframe to its content, listen for its height message: see ");
+  const guide = el("a", "", "the embed guide");
+  guide.href = base + "embed/";
+  guide.target = "_blank";
+  guide.rel = "noopener";
+  note.append(guide, ".");
+  panel.append(note);
 }}
 if (!window.llmem) {{
   Object.defineProperty(window, "llmem", {{ value: Object.freeze({{ version: 1, mount }}), enumerable: false }});
 }}
-await mount();
+// Not awaited: the host page's load event never waits for our wasm.
+mount().catch((e) => console.error("llmem: could not load a widget bundle", e));
 "#,
         css = widgets_css
-    )
+    ))
+}
+
+/// Conservative JS minification for our loader and wasm-bindgen's glue:
+/// drops `/** … */` and `/* … */` comment blocks that start a line, whole-line
+/// `//` comments, and indentation. Neither file has multi-line strings, so
+/// no string content is touched.
+pub fn minify_js(js: &str) -> String {
+    let mut out = String::with_capacity(js.len());
+    let mut in_block = false;
+    for line in js.lines() {
+        let t = line.trim();
+        if in_block {
+            if t.contains("*/") {
+                in_block = false;
+            }
+            continue;
+        }
+        if t.starts_with("/*") {
+            if !t.contains("*/") {
+                in_block = true;
+            }
+            continue;
+        }
+        if t.is_empty() || t.starts_with("//") {
+            continue;
+        }
+        out.push_str(t);
+        out.push('\n');
+    }
+    out
 }
 
 /// Builds every file of the site in memory and checks it.
@@ -185,9 +318,9 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
     let shell = Shell::new(shell_html)?;
     let mut site = Site::default();
 
-    let site_css = read_css_dir(&sources.assets.join("css"))?;
+    let site_css = minify_css(&read_css_dir(&sources.assets.join("css"))?);
     let site_css_name = format!("site-{}.css", content_hash(site_css.as_bytes()));
-    let widgets_css = widgets_css(&sources.widgets)?;
+    let widgets_css = minify_css(&widgets_css(&sources.widgets)?);
     let widgets_css_name = format!("widgets-{}.css", content_hash(widgets_css.as_bytes()));
     site.files.insert(site_css_name.clone(), site_css.into_bytes());
     site.files.insert(widgets_css_name.clone(), widgets_css.into_bytes());
@@ -330,9 +463,35 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
         let html = template::relativize(&html, template::depth(&path));
         site.files.insert(path, html.into_bytes());
     }
+    site.files.insert("embed/widgets.json".into(), catalog_json().into_bytes());
     let bundle_files: Vec<&str> = bundles.files.values().flat_map(|(j, w)| [j.as_str(), w.as_str()]).collect();
     check_links(&site, &bundle_files)?;
     Ok(site)
+}
+
+/// The widget catalogue as JSON, published at `/embed/widgets.json` for
+/// embedders and tools: ids, titles, articles and parameters with defaults
+/// and allowed values.
+pub fn catalog_json() -> String {
+    let widgets: Vec<serde_json::Value> = llmem_catalog::WIDGETS
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "id": w.id,
+                "title": w.title,
+                "article": w.article,
+                "summary": w.summary,
+                "params": w.params.iter().map(|p| serde_json::json!({
+                    "name": p.name,
+                    "attribute": format!("data-{}", p.name),
+                    "default": p.default,
+                    "values": p.describe_values(),
+                    "doc": p.doc,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({ "version": 1, "widgets": widgets })).unwrap_or_default()
 }
 
 /// Every distinct set of widgets a page shows, labelled with the page (for
@@ -450,6 +609,22 @@ pub fn attr_values(html: &str, attr: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn css_minifies_safely() {
+        let css = "/* c */\n.a  >  .b , .c {\n  color : red;  /* x */\n  content: \"a  b\";\n}\n@media (max-width: 30rem) {\n  .d { margin: 0 auto }\n}\n";
+        assert_eq!(
+            minify_css(css),
+            ".a>.b,.c{color :red;content:\"a  b\";}@media (max-width:30rem){.d{margin:0 auto}}"
+        );
+        assert_eq!(minify_css(".x :where(a, b)"), ".x :where(a,b)");
+    }
+
+    #[test]
+    fn js_minifies_safely() {
+        let js = "/**\n * doc\n */\nexport function f(a) {\n    // note\n    return \"http://x\" + a; // tail\n}\n/* one */\n";
+        assert_eq!(minify_js(js), "export function f(a) {\nreturn \"http://x\" + a; // tail\n}\n");
+    }
 
     #[test]
     fn hashes_are_stable() {

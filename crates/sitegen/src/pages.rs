@@ -29,7 +29,13 @@ pub fn home(content: &Content) -> Result<String, String> {
             desc = escape(&p.description)
         ));
     }
-    s.push_str("</ul></section>");
+    s.push_str("</ul>");
+    s.push_str(
+        "<p class=\"callout\"><strong>Sizing a real deployment?</strong> The <a href=\"/calculator/\">Will it fit? calculator</a> \
+         takes a model (or your own config.json), a GPU and a workload, and shows the weights, KV cache and overhead against its memory. \
+         Writing about this? Every figure here can be <a href=\"/embed/\">embedded in your own post</a>.</p>",
+    );
+    s.push_str("</section>");
     for d in &site.domains {
         s.push_str(&format!(
             "<section class=\"domain\" aria-labelledby=\"domain-{id}\"><h2 id=\"domain-{id}\">{title}</h2><p class=\"domain-desc\">{desc}</p><ul class=\"cards\">",

@@ -88,6 +88,36 @@ fn widget_html(code: &shortcodes::Shortcode) -> Result<(String, String), String>
     Ok((id.to_string(), placeholder(spec, &attrs)))
 }
 
+/// The embed reference: every widget with its attributes, from the catalogue.
+pub fn embed_reference() -> String {
+    let mut s = String::new();
+    for w in llmem_catalog::WIDGETS {
+        s.push_str(&format!(
+            "<h3 id=\"widget-{id}\"><code>{id}</code> — {title}</h3>\n<p>{summary} Preview: <a href=\"/embed/{id}/\">/embed/{id}/</a>.</p>\n\
+             <table><thead><tr><th scope=\"col\">Attribute</th><th scope=\"col\">Values</th><th scope=\"col\">Default</th><th scope=\"col\">What it sets</th></tr></thead><tbody>",
+            id = w.id,
+            title = escape(w.title),
+            summary = escape(w.summary)
+        ));
+        for p in w.params {
+            s.push_str(&format!(
+                "<tr><td><code>data-{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                p.name,
+                escape(&p.describe_values()),
+                escape(p.default),
+                escape(p.doc)
+            ));
+        }
+        s.push_str("</tbody></table>\n");
+    }
+    let models: Vec<String> = llmem_estimator::presets::PRESETS
+        .iter()
+        .map(|p| format!("<code>{}</code> ({})", p.id, escape(p.name)))
+        .collect();
+    s.push_str(&format!("<p id=\"model-ids\">Model ids: {}.</p>\n", models.join(", ")));
+    s
+}
+
 /// Units that mark a typed, computable figure.
 const FIGURE_UNITS: &[&str] =
     &["GiB", "MiB", "KiB", "TiB", "GB/s", "TB/s", "GB", "MB", "kB", "KB", "TB", "PB", "TFLOPS", "PFLOPS", "tokens/s"];
@@ -124,6 +154,9 @@ pub fn typed_figures(line: &str) -> Vec<String> {
 /// Replaces shortcodes and glossary references in one source line.
 fn expand_line(line: &str, content: &Content, widgets: &mut Vec<String>) -> Result<String, String> {
     let trimmed = line.trim();
+    if trimmed == "{{embed_reference}}" {
+        return Ok(format!("\n{}\n", embed_reference()));
+    }
     if trimmed.starts_with("{{widget") && trimmed.ends_with("}}") && trimmed.matches("{{").count() == 1 {
         let code = shortcodes::parse(&trimmed[2..trimmed.len() - 2])?;
         let (id, html) = widget_html(&code)?;
@@ -142,7 +175,13 @@ fn expand_line(line: &str, content: &Content, widgets: &mut Vec<String>) -> Resu
         if code.name == "widget" {
             return Err("a {{widget …}} shortcode must be on a line of its own".into());
         }
-        out.push_str(&escape(&shortcodes::evaluate(&code)?));
+        let (text, alt) = shortcodes::evaluate_with_alt(&code)?;
+        match alt {
+            Some(alt) => {
+                out.push_str(&format!("<span class=\"fig\" title=\"{}\">{}</span>", escape(&alt), escape(&text)))
+            }
+            None => out.push_str(&escape(&text)),
+        }
         rest = &rest[end + 2..];
     }
     out.push_str(rest);

@@ -131,20 +131,7 @@ pub fn parse_count(v: &str) -> Result<u64, String> {
     }
 }
 
-/// Formats seconds as µs, ms, s or min.
-pub fn format_seconds(s: f64) -> String {
-    if !s.is_finite() || s < 0.0 {
-        "—".into()
-    } else if s < 1e-3 {
-        format!("{} µs", three_significant(s * 1e6))
-    } else if s < 1.0 {
-        format!("{} ms", three_significant(s * 1e3))
-    } else if s < 120.0 {
-        format!("{} s", three_significant(s))
-    } else {
-        format!("{} min", three_significant(s / 60.0))
-    }
-}
+pub use llmem_estimator::units::format_seconds;
 
 /// Formats a bandwidth in bytes/s as `3.35 TB/s` or `31.5 GB/s`.
 pub fn format_rate(bytes_per_s: f64) -> String {
@@ -217,6 +204,38 @@ pub const FIGURES: &[&str] = &[
 
 /// Evaluates a figure shortcode to text.
 pub fn evaluate(code: &Shortcode) -> Result<String, String> {
+    evaluate_with_alt(code).map(|(text, _)| text)
+}
+
+/// The same byte figure in the other unit system, for a tooltip: the site
+/// shows decimal GB in prose and widgets alike, with GiB one hover away.
+fn alt_bytes(text: &str) -> Option<String> {
+    let (num, unit) = text.split_once(' ')?;
+    let factor = match unit {
+        "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "TiB" => 1024f64.powi(4),
+        _ => return None,
+    };
+    let bytes = num.parse::<f64>().ok()? * factor;
+    let system = if unit.contains('i') { UnitSystem::Decimal } else { UnitSystem::Binary };
+    Some(format!("≈ {}", llmem_estimator::units::format_bytes_f64(bytes, system)))
+}
+
+/// Evaluates a figure shortcode to its text and, for byte figures, the
+/// same amount in the other unit system.
+pub fn evaluate_with_alt(code: &Shortcode) -> Result<(String, Option<String>), String> {
+    let text = evaluate_inner(code)?;
+    let alt = alt_bytes(&text);
+    Ok((text, alt))
+}
+
+fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
     let a = Args::new(code);
     let out = match code.name.as_str() {
         "params" => {

@@ -1,5 +1,5 @@
 //! Horizontal bars drawn in HTML: each has a text label and value beside it,
-//! so they read without colour and without sight; widths are set through the
+//! so they read without color and without sight; widths are set through the
 //! CSS object model (`style.width`), which a strict CSP allows.
 
 use crate::units::show;
@@ -10,7 +10,7 @@ use leptos::prelude::*;
 pub struct Segment {
     pub label: &'static str,
     pub bytes: u64,
-    /// CSS class carrying the colour and pattern, e.g. `lw-c-weights`.
+    /// CSS class carrying the color and pattern, e.g. `lw-c-weights`.
     pub class: &'static str,
 }
 
@@ -75,7 +75,7 @@ pub fn Bar(
     /// Highlight as the current choice.
     #[prop(into)]
     current: Signal<bool>,
-    /// Colour class of the fill.
+    /// Color class of the fill.
     class: &'static str,
 ) -> impl IntoView {
     view! {

@@ -1,5 +1,5 @@
 //! Charts drawn with plotters on a `<canvas>` sized for the device pixel
-//! ratio, in colours read from the widget's CSS (so light and dark themes,
+//! ratio, in colors read from the widget's CSS (so light and dark themes,
 //! and a host page's overrides, apply to charts too).
 
 use leptos::prelude::*;
@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
 
-/// Colours for a chart, from CSS custom properties on the widget.
+/// Colors for a chart, from CSS custom properties on the widget.
 #[derive(Debug, Clone, Copy)]
 pub struct Palette {
     pub text: RGBColor,
@@ -77,12 +77,12 @@ thread_local! {
 }
 
 /// A signal that changes when charts must be redrawn for reasons outside a
-/// widget's own state: the colour scheme switched, or the window resized.
+/// widget's own state: the color scheme switched, or the window resized.
 pub fn redraw_epoch() -> ArcRwSignal<u32> {
     REDRAW.with(|r| r.clone())
 }
 
-/// Installs the colour-scheme and resize listeners once per page.
+/// Installs the color-scheme and resize listeners once per page.
 pub fn install_redraw_listeners() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -262,6 +262,30 @@ impl Plot {
         self.text(text, f64::from(px), f64::from(py) - 3.0 * self.dpr, 12.0, color, (align, "bottom"));
     }
 
+    /// Labels at data points, nudged apart vertically so none overlap
+    /// (series ending close together, e.g. MQA and MLA).
+    pub fn labels_spaced(&self, items: &[(&str, f64, f64, RGBColor)], anchor: Anchor) {
+        let gap = 13.0 * self.dpr;
+        let mut placed: Vec<(f64, usize)> =
+            items.iter().enumerate().map(|(i, (_, x, y, _))| (f64::from(self.at(*x, *y).1), i)).collect();
+        placed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for k in 1..placed.len() {
+            if placed[k].0 - placed[k - 1].0 < gap {
+                placed[k].0 = placed[k - 1].0 + gap;
+            }
+        }
+        let align = match anchor {
+            Anchor::Left => "left",
+            Anchor::Right => "right",
+            Anchor::Center => "center",
+        };
+        for (py, i) in placed {
+            let (text, x, _, color) = items[i];
+            let px = f64::from(self.at(x, self.y.min).0);
+            self.text(text, px, py - 3.0 * self.dpr, 12.0, color, (align, "bottom"));
+        }
+    }
+
     /// Grid lines and labels at round ticks, and axis titles.
     pub fn axes(&self, x_fmt: &dyn Fn(f64) -> String, y_fmt: &dyn Fn(f64) -> String, x_title: &str, y_title: &str) {
         use plotters::prelude::*;
@@ -326,7 +350,7 @@ impl Plot {
     }
 }
 
-/// `c` mixed towards `bg` (alpha 1 = `c`), so faded lines stay opaque colours.
+/// `c` mixed towards `bg` (alpha 1 = `c`), so faded lines stay opaque colors.
 pub fn blend(c: RGBColor, bg: RGBColor, alpha: f64) -> RGBColor {
     let m = |a: u8, b: u8| (f64::from(a) * alpha + f64::from(b) * (1.0 - alpha)).round().clamp(0.0, 255.0) as u8;
     RGBColor(m(c.0, bg.0), m(c.1, bg.1), m(c.2, bg.2))

@@ -35,6 +35,9 @@ pub fn Slider(
     /// Text for a position, shown beside the label and announced.
     #[prop(into)]
     text: Callback<u32, String>,
+    /// Greyed out and inert (the setting does not apply right now).
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
 ) -> impl IntoView {
     let id2 = id.clone();
     view! {
@@ -43,7 +46,7 @@ pub fn Slider(
                 <label class="lw-label" for=id.clone()>{label}</label>
                 <output class="lw-value" for=id.clone() aria-hidden="true">{move || text.run(value.get())}</output>
             </div>
-            <input class="lw-range" type="range" id=id2 min=min max=move || max.get() step="1"
+            <input class="lw-range" type="range" id=id2 min=min max=move || max.get() step="1" prop:disabled=disabled
                 prop:value=move || value.get().to_string()
                 aria-valuetext=move || text.run(value.get())
                 on:input=move |ev| {
@@ -134,6 +137,9 @@ pub fn StepSlider(
     /// Text for a value, shown and announced.
     #[prop(into)]
     text: Callback<u64, String>,
+    /// Greyed out and inert (the setting does not apply right now).
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
 ) -> impl IntoView {
     let index = RwSignal::new(nearest_step(steps, value.get_untracked()));
     // Keep the slider in step when the value changes elsewhere (a reset, a clamp).
@@ -155,7 +161,7 @@ pub fn StepSlider(
     });
     let max = Signal::derive(move || count.get().saturating_sub(1) as u32);
     view! {
-        <Slider id=id label=label min=0 max=max value=index
+        <Slider id=id label=label min=0 max=max value=index disabled=disabled
             text=Callback::new(move |_: u32| text.run(value.get())) />
     }
 }

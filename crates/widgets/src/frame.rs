@@ -1,9 +1,14 @@
 //! The frame every widget sits in: its heading, a note about ignored
-//! parameters, the content, and a footer with the unit switch.
+//! parameters, the content, and a footer with the unit switch and the
+//! "Embed" button. The frame also owns the widget's URL state: each widget
+//! hands it the current values of its parameters.
 
-use crate::params::Params;
+use crate::params::{query_for, write_url, Params};
 use crate::units::UnitToggle;
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
+
+/// A widget's current parameter values, in catalogue names.
+pub type State = Vec<(&'static str, String)>;
 
 /// A widget's outer frame.
 #[component]
@@ -16,11 +21,20 @@ pub fn WidgetFrame(
     subtitle: String,
     /// Extra class on the root, e.g. `lw-kv`.
     class: &'static str,
+    /// The widget's current state: written to the page URL (on the site's own
+    /// pages) and used for the embed snippets.
+    #[prop(into)]
+    state: Signal<State>,
+    /// Offer the GB / GiB switch (only widgets that show byte counts do).
+    #[prop(default = true)]
+    units: bool,
     /// The widget body.
     children: Children,
 ) -> impl IntoView {
     let title_id = format!("{uid}-title");
     let labelled_by = title_id.clone();
+    let (spec, mode) = (params.spec, params.mode);
+    Effect::new(move |_| write_url(spec, mode, &state.get()));
     let rejected = params.rejected.clone();
     let note = (!rejected.is_empty()).then(|| {
         let list = rejected.iter().map(|r| format!("{} = “{}”", r.name, r.shown)).collect::<Vec<_>>().join(", ");
@@ -31,17 +45,32 @@ pub fn WidgetFrame(
         }
     });
     let theme = crate::params::frame_theme(params.mode);
+    let panel = NodeRef::<html::Div>::new();
+    let open = RwSignal::new(false);
+    let panel_id = format!("{uid}-embed");
     view! {
-        <section class=format!("llmem-widget {class}") aria-labelledby=labelled_by data-widget=params.spec.id data-theme=theme>
+        <section class=format!("llmem-widget {class}") aria-labelledby=labelled_by data-widget=spec.id data-theme=theme>
             <header class="lw-head">
-                <h3 class="lw-title" id=title_id>{params.spec.title}</h3>
+                <h3 class="lw-title" id=title_id>{spec.title}</h3>
                 <p class="lw-sub">{subtitle}</p>
             </header>
             {note}
             {children()}
             <footer class="lw-foot">
-                <UnitToggle uid=uid.clone() />
+                {units.then(|| view! { <UnitToggle uid=uid.clone() /> })}
+                <button type="button" class="lw-button lw-embed-btn" aria-expanded=move || open.get().to_string()
+                    aria-controls=panel_id.clone()
+                    on:click=move |_| {
+                        // embed.js fills the panel from `data-state` (shared JS rather than
+                        // the same DOM-building code in every wasm bundle).
+                        if let Some(p) = panel.get_untracked() {
+                            let _ = p.set_attribute("data-state", &query_for(spec, &state.get_untracked(), false));
+                        }
+                        open.update(|o| *o = !*o);
+                    }>"Embed"</button>
             </footer>
+            <div node_ref=panel id=panel_id class="lw-embed" data-widget=spec.id data-title=spec.title
+                hidden=move || !open.get()></div>
         </section>
     }
 }

@@ -191,7 +191,10 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
     let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
     // A second origin for the "someone else's blog" fixtures.
     std::fs::create_dir_all(root.join("tests/fixtures")).ok();
-    let (host_port, _host) = serve::spawn(root.join("tests/fixtures"), 0, Vec::new()).map_err(Failure::new)?;
+    let site = format!("http://127.0.0.1:{site_port}");
+    let (host_port, _host) =
+        serve::spawn_with(root.join("tests/fixtures"), 0, Vec::new(), Some(("__LLMEM_SITE__".into(), site)))
+            .map_err(Failure::new)?;
     std::fs::create_dir_all(root.join("target/e2e")).ok();
     run(Command::new(tools::node_bin().join("playwright"))
         .arg("test")

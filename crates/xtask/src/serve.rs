@@ -100,21 +100,36 @@ pub fn resolve(root: &Path, url_path: &str) -> Resolved {
     }
 }
 
+/// A text substitution applied to served HTML (test fixtures name the site's
+/// origin as `__LLMEM_SITE__`, which is only known once its server is up).
+pub type Substitution = Option<(String, String)>;
+
 /// Serves `root` on 127.0.0.1:`port` (0 = any free port) from a few threads
 /// until the process exits; returns the port.
 pub fn spawn(root: PathBuf, port: u16, rules: Vec<HeaderRule>) -> Result<(u16, Vec<JoinHandle<()>>), String> {
+    spawn_with(root, port, rules, None)
+}
+
+/// As [`spawn`], substituting text in HTML responses.
+pub fn spawn_with(
+    root: PathBuf,
+    port: u16,
+    rules: Vec<HeaderRule>,
+    substitution: Substitution,
+) -> Result<(u16, Vec<JoinHandle<()>>), String> {
     let server =
         tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = server.server_addr().to_ip().map_or(port, |a| a.port());
     let server = Arc::new(server);
     let rules = Arc::new(rules);
     let root = Arc::new(root);
-    let handles = (0..4)
+    let substitution = Arc::new(substitution);
+    let handles = (0..8)
         .map(|_| {
-            let (server, rules, root) = (server.clone(), rules.clone(), root.clone());
+            let (server, rules, root, sub) = (server.clone(), rules.clone(), root.clone(), substitution.clone());
             std::thread::spawn(move || {
                 while let Ok(request) = server.recv() {
-                    handle(request, &root, &rules);
+                    handle(request, &root, &rules, &sub);
                 }
             })
         })
@@ -126,7 +141,7 @@ fn header(k: &str, v: &str) -> Option<tiny_http::Header> {
     tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok()
 }
 
-fn handle(request: tiny_http::Request, root: &Path, rules: &[HeaderRule]) {
+fn handle(request: tiny_http::Request, root: &Path, rules: &[HeaderRule], substitution: &Substitution) {
     let url = request.url().to_string();
     let method = request.method().clone();
     if !matches!(method, tiny_http::Method::Get | tiny_http::Method::Head) {
@@ -145,7 +160,12 @@ fn handle(request: tiny_http::Request, root: &Path, rules: &[HeaderRule]) {
         }
         Resolved::NotFound => (404, Some(root.join("404.html")).filter(|p| p.is_file())),
     };
-    let body = file.as_ref().and_then(|f| std::fs::read(f).ok()).unwrap_or_default();
+    let mut body = file.as_ref().and_then(|f| std::fs::read(f).ok()).unwrap_or_default();
+    if let (Some((from, to)), Some(f)) = (substitution, &file) {
+        if f.extension().is_some_and(|e| e == "html") {
+            body = String::from_utf8_lossy(&body).replace(from.as_str(), to).into_bytes();
+        }
+    }
     let mut response =
         tiny_http::Response::from_data(if method == tiny_http::Method::Head { Vec::new() } else { body })
             .with_status_code(status);

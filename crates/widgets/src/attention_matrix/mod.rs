@@ -7,7 +7,7 @@ use crate::bars::Bar;
 use crate::chart::{backend, palette, redraw_epoch};
 use crate::controls::{model_options, next_uid, Select, Slider, StepSlider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use crate::units::show;
 use leptos::{html, prelude::*};
 use llmem_estimator::{
@@ -31,13 +31,8 @@ pub fn AttentionMatrix(
     let context = RwSignal::new(params.u64("context"));
     let heads = Memo::new(move |_| preset(&model.get()).and_then(|p| p.arch()).map_or(32, |a| a.num_heads()));
     let real = Memo::new(move |_| attention_memory(1, heads.get(), context.get(), Dtype::Bf16).ok());
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(
-            spec,
-            pmode,
-            &[("seq", n.get().to_string()), ("model", model.get()), ("context", context.get().to_string())],
-        )
+    let state = Signal::derive(move || {
+        vec![("seq", n.get().to_string()), ("model", model.get()), ("context", context.get().to_string())]
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
@@ -50,7 +45,7 @@ pub fn AttentionMatrix(
     let h100 = device("h100-sxm").ok();
     let squares = move || u64::from(n.get()) * u64::from(n.get());
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-attn"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-attn"
             subtitle="Every token scores every earlier token. Grow the toy sequence and watch the grid square while FlashAttention's memory only lengthens.".into()>
             <Slider id=format!("{uid}-seq") label="Toy sequence length" min=4 max=Signal::stored(40u32) value=n
                 text=Callback::new(|v: u32| format!("{v} tokens")) />
@@ -84,9 +79,9 @@ pub fn AttentionMatrix(
                 {move || real.get().map(|m| view! {
                     <p class="lw-big">{show(m.naive_scores_bytes)}<span class="lw-big-label">" of scores in one layer, against "{show(m.flash_bytes)}" for FlashAttention"</span></p>
                     <p class="lw-detail">{format!(
-                        "{} heads × {} × {} scores in bf16, batch 1; a naive implementation also keeps the softmax output, {} in all. FlashAttention keeps one fp32 log-sum-exp per row and head: {:.0}× less.",
+                        "{} heads × {} × {} scores in bf16, batch 1; a naive implementation also keeps the softmax output, {} in all. FlashAttention keeps one fp32 log-sum-exp per row and head: {}× less.",
                         heads.get(), format_tokens(context.get()), format_tokens(context.get()),
-                        show(m.naive_scores_and_probs_bytes), m.naive_scores_bytes as f64 / m.flash_bytes.max(1) as f64)}</p>
+                        show(m.naive_scores_and_probs_bytes), llmem_estimator::units::format_count(m.naive_scores_bytes as f64 / m.flash_bytes.max(1) as f64))}</p>
                     <p class="lw-detail lw-warn">{h100.and_then(|d| (m.naive_scores_bytes > d.capacity_bytes).then(|| format!(
                         "One layer's scores alone exceed an {}'s {} of memory.", d.name, d.marketed)))}</p>
                 })}

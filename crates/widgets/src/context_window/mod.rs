@@ -1,10 +1,10 @@
 //! 08 · The context window as working memory: add turns until the window
-//! fills, summarise the old ones, and watch the oldest fall out — the
+//! fills, summarize the old ones, and watch the oldest fall out — the
 //! simulation is [`llmem_estimator::context_window::ContextWindow`].
 
 use crate::controls::{next_uid, Select, Slider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use leptos::prelude::*;
 use llmem_estimator::{
     context_window::{ContextWindow, Event, CONTEXT_LIMITS},
@@ -21,7 +21,7 @@ pub fn describe(e: &Event, w: &ContextWindow) -> String {
             let state = if w.fill() >= 1.0 {
                 " The window is now full."
             } else if w.fill() >= NEAR_FULL {
-                " The window is nearly full: summarise, or the next turns will push the oldest out."
+                " The window is nearly full: summarize, or the next turns will push the oldest out."
             } else {
                 ""
             };
@@ -44,7 +44,7 @@ pub fn describe(e: &Event, w: &ContextWindow) -> String {
             group_thousands(*before),
             group_thousands(*after)
         ),
-        Event::NothingToSummarize => "There is nothing old enough to summarise yet: add a few turns first.".into(),
+        Event::NothingToSummarize => "There is nothing old enough to summarize yet: add a few turns first.".into(),
         Event::Reset => "The conversation was cleared.".into(),
     }
 }
@@ -60,11 +60,19 @@ pub fn ContextWindowWidget(
     let turn = RwSignal::new(params.u64("turn") as u32);
     let ratio = RwSignal::new(params.u64("ratio") as u32);
     let limit_n = Memo::new(move |_| limit.get().parse::<u64>().unwrap_or(8192));
-    let window = RwSignal::new(ContextWindow::new(limit_n.get_untracked()));
+    // Start mid-conversation, so the bar already tells the story: up to six
+    // turns, as many as fill at most 60% of the window.
+    let (limit0, turn0) = (limit_n.get_untracked(), u64::from(turn.get_untracked()));
+    let head_start = (limit0 * 3 / 5 / turn0.max(1)).min(6);
+    let mut start = ContextWindow::new(limit0);
+    for _ in 0..head_start {
+        start.add_turn(turn0);
+    }
+    let window = RwSignal::new(start);
     let message = RwSignal::new(format!(
-        "Empty. Each turn adds about {} tokens to an {}-token window.",
-        turn.get_untracked(),
-        group_thousands(limit_n.get_untracked())
+        "{head_start} turns in. Each adds about {} tokens to the {}-token window.",
+        group_thousands(turn0),
+        group_thousands(limit0)
     ));
     // A new limit starts a new conversation.
     Effect::new(move |prev: Option<u64>| {
@@ -75,13 +83,8 @@ pub fn ContextWindowWidget(
         }
         l
     });
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(
-            spec,
-            pmode,
-            &[("limit", limit.get()), ("turn", turn.get().to_string()), ("ratio", ratio.get().to_string())],
-        )
+    let frame_state = Signal::derive(move || {
+        vec![("limit", limit.get()), ("turn", turn.get().to_string()), ("ratio", ratio.get().to_string())]
     });
     let act = move |f: &dyn Fn(&mut ContextWindow) -> Event| {
         let mut w = window.get_untracked();
@@ -107,20 +110,20 @@ pub fn ContextWindowWidget(
         limit_options.insert(0, (current.clone(), format!("{} tokens", group_thousands(current.parse().unwrap_or(0)))));
     }
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-ctx"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=frame_state units=false class="lw-ctx"
             subtitle="A chat keeps the conversation in the prompt. Add turns until the window fills, then decide what to forget.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-limit") label="Context limit" options=limit_options value=limit />
                 <Slider id=format!("{uid}-turn") label="Tokens per turn" min=50 max=Signal::stored(8192u32) value=turn
                     text=Callback::new(|t: u32| format!("{} tokens", group_thousands(u64::from(t)))) />
-                <Slider id=format!("{uid}-ratio") label="Summary size" min=5 max=Signal::stored(90u32) value=ratio
-                    text=Callback::new(|r: u32| format!("{r}% of what it replaces")) />
+                <Slider id=format!("{uid}-ratio") label="Summary size (share of the turns it replaces)" min=5
+                    max=Signal::stored(90u32) value=ratio text=Callback::new(|r: u32| format!("{r}%")) />
             </div>
             <div class="lw-buttons">
                 <button type="button" class="lw-button lw-primary"
                     on:click=move |_| act(&|w| w.add_turn(u64::from(turn.get_untracked())))>"+ Add a turn"</button>
                 <button type="button" class="lw-button"
-                    on:click=move |_| act(&|w| w.summarize(f64::from(ratio.get_untracked()) / 100.0))>"Summarise old turns"</button>
+                    on:click=move |_| act(&|w| w.summarize(f64::from(ratio.get_untracked()) / 100.0))>"Summarize old turns"</button>
                 <button type="button" class="lw-button" on:click=move |_| act(&|w| w.reset())>"Reset"</button>
             </div>
             <div class="lw-ctx-meter" data-state=state>

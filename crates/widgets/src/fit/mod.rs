@@ -11,7 +11,7 @@ use crate::b64;
 use crate::bars::{Segment, StackedBar};
 use crate::controls::{device_options, model_options, next_uid, Choice, Select, StepSlider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, PageMode, Params};
+use crate::params::{PageMode, Params};
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -26,8 +26,8 @@ use llmem_estimator::{
 use wasm_bindgen::JsCast;
 
 pub const COUNT_STEPS: [u64; 7] = [1, 2, 4, 8, 16, 32, 64];
-pub const CONTEXT_STEPS: [u64; 12] =
-    [1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20, 1];
+pub const CONTEXT_STEPS: [u64; 11] =
+    [1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20];
 pub const BATCH_STEPS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /// Longest config we put in a URL (base64url characters).
 pub const MAX_URL_CONFIG: usize = 3000;
@@ -45,8 +45,30 @@ pub fn accept_config(text: &str) -> Result<(String, ModelArch), String> {
         return Err("Paste the contents of a Hugging Face config.json first.".into());
     }
     let arch = parse_config(text).map_err(|e| format!("This config cannot be used: {e}."))?;
-    let min = minimal_config(text).map_err(|e| format!("This config cannot be used: {e}."))?;
+    let min = minimal(text).ok_or("This config cannot be used: it could not be re-encoded.")?;
     Ok((min, arch))
+}
+
+/// The config reduced to the fields the estimator reads. In the browser the
+/// built-in JSON object does it (keeping serde_json's serializer out of the
+/// wasm); natively, the estimator's [`minimal_config`].
+#[cfg(target_arch = "wasm32")]
+fn minimal(text: &str) -> Option<String> {
+    let _ = minimal_config;
+    let full = js_sys::JSON::parse(text).ok()?;
+    let kept = js_sys::Object::new();
+    for field in llmem_estimator::config::USED_FIELDS {
+        let v = js_sys::Reflect::get(&full, &(*field).into()).ok()?;
+        if !v.is_undefined() {
+            js_sys::Reflect::set(&kept, &(*field).into(), &v).ok()?;
+        }
+    }
+    js_sys::JSON::stringify(&kept).ok()?.as_string()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn minimal(text: &str) -> Option<String> {
+    minimal_config(text).ok()
 }
 
 /// The report for the current inputs.
@@ -126,20 +148,19 @@ pub fn Fit(
     let url_too_long =
         Memo::new(move |_| custom.get().is_some_and(|c| b64::encode(c.as_bytes()).len() > MAX_URL_CONFIG));
     let (spec, pmode) = (params.spec, params.mode);
+    let state = Signal::derive(move || {
+        vec![
+            ("model", model.get()),
+            ("device", dev.get()),
+            ("count", count.get().to_string()),
+            ("weights", weights.get()),
+            ("kv", kv.get()),
+            ("context", context.get().to_string()),
+            ("batch", batch.get().to_string()),
+        ]
+    });
+    // The pasted config rides in the URL beside the catalogue parameters.
     Effect::new(move |_| {
-        write_url(
-            spec,
-            pmode,
-            &[
-                ("model", model.get()),
-                ("device", dev.get()),
-                ("count", count.get().to_string()),
-                ("weights", weights.get()),
-                ("kv", kv.get()),
-                ("context", context.get().to_string()),
-                ("batch", batch.get().to_string()),
-            ],
-        );
         crate::params::write_extra(
             spec,
             pmode,
@@ -196,27 +217,26 @@ pub fn Fit(
         })
     });
     let scale = Signal::derive(move || result.get().map_or(1, |r| r.total_bytes.max(r.capacity_bytes)));
-    // Ids used inside <Show> (whose children may render more than once).
     let model_id = format!("{uid}-model");
     let paste_id = format!("{uid}-paste");
     let capacity_label = move || {
         let d = device(&dev.get()).ok();
-        d.map(|d| format!("{} × {} ({} each)", count.get(), d.name, d.marketed)).unwrap_or_default()
+        d.map(|d| format!("{} × {} ({} each, sold as {})", count.get(), d.name, show(d.capacity_bytes), d.marketed))
+            .unwrap_or_default()
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-fit"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-fit"
             subtitle="Pick a model — or paste your own config.json — a device and a workload.".into()>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-source") legend="Model"
                     options=vec![("preset".into(), "A built-in model".into()), ("custom".into(), "My config.json".into())] value=source />
-                <Show when=move || source.get() == "preset">
-                    <Select id=model_id.clone() label="Built-in model" options=model_options() value=model />
-                </Show>
+                <div hidden=move || source.get() != "preset">
+                    <Select id=model_id label="Built-in model" options=model_options() value=model />
+                </div>
             </div>
-            <Show when=move || source.get() == "custom">
-                <div class="lw-field lw-paste">
+            <div class="lw-field lw-paste" hidden=move || source.get() != "custom">
                     <label class="lw-label" for=paste_id.clone()>"Paste a Hugging Face config.json"</label>
-                    <textarea class="lw-textarea" id=paste_id.clone() rows="6" spellcheck="false"
+                    <textarea class="lw-textarea" id=paste_id rows="6" spellcheck="false"
                         prop:value=move || paste.get()
                         on:input=move |ev| paste.set(event_target_value(&ev).chars().take(MAX_CONFIG_BYTES + 1).collect())></textarea>
                     <div class="lw-buttons">
@@ -230,8 +250,7 @@ pub fn Fit(
                         group_thousands(a.param_counts().map(|c| c.total).unwrap_or(0)), a.attention_label()))}</p>
                     <p class="lw-detail lw-warn">{move || url_too_long.get().then(||
                         "This config is too large to carry in a shareable link; the link keeps every other setting.".to_string())}</p>
-                </div>
-            </Show>
+            </div>
             <p class="lw-error" role="alert">{move || problem.get()}</p>
             <div class="lw-controls">
                 <Select id=format!("{uid}-device") label="Device" options=device_options(false) value=dev />
@@ -239,7 +258,7 @@ pub fn Fit(
                     value=count text=Callback::new(|c: u64| c.to_string()) />
                 <Select id=format!("{uid}-weights") label="Weights format" options=weight_options value=weights />
                 <Select id=format!("{uid}-kv") label="KV cache dtype" options=kv_options value=kv />
-                <StepSlider id=format!("{uid}-context") label="Context length" steps=&CONTEXT_STEPS[..11] count=Signal::stored(11)
+                <StepSlider id=format!("{uid}-context") label="Context length" steps=&CONTEXT_STEPS count=Signal::stored(CONTEXT_STEPS.len())
                     value=context text=Callback::new(|c: u64| format!("{} tokens", format_tokens(c))) />
                 <StepSlider id=format!("{uid}-batch") label="Concurrent sequences" steps=&BATCH_STEPS count=Signal::stored(BATCH_STEPS.len())
                     value=batch text=Callback::new(|b: u64| b.to_string()) />

@@ -5,7 +5,7 @@
 
 use crate::controls::{model_options, next_uid, Choice, Select};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -16,7 +16,7 @@ use llmem_estimator::{
     ModelArch,
 };
 
-/// The four blocks, in display order: (id, name, CSS colour class).
+/// The four blocks, in display order: (id, name, CSS color class).
 pub const BLOCKS: [(&str, &str, &str); 4] = [
     ("weights", "Weights", "lw-c-weights"),
     ("activations", "Activations", "lw-c-act"),
@@ -67,10 +67,7 @@ pub fn GpuMap(
     let arch = Memo::new(move |_| preset(&model.get()).and_then(|p| p.arch()).ok());
     let training = Memo::new(move |_| mode.get() == "training");
     let sizes = Memo::new(move |_| arch.get().and_then(|a| block_sizes(&a, training.get())));
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(spec, pmode, &[("mode", mode.get()), ("model", model.get()), ("block", block.get())])
-    });
+    let state = Signal::derive(move || vec![("mode", mode.get()), ("model", model.get()), ("block", block.get())]);
 
     let total = move || sizes.get().map_or(0, |s| s.iter().sum::<u64>());
     let assumption = move || {
@@ -91,7 +88,7 @@ pub fn GpuMap(
         (BLOCKS[idx].1, size, describe(&b, training.get()))
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-gpu"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-gpu"
             subtitle="Switch between running and training the model, then pick a block to see what it holds.".into()>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-mode") legend="Workload"

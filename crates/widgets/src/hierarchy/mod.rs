@@ -5,13 +5,14 @@
 
 use crate::controls::{device_options, model_options, next_uid, Select};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
     hardware::{device, hierarchy, stream_seconds},
     precision::{weights_footprint, Dtype, WeightFormat},
     presets::preset,
+    units::format_seconds,
 };
 
 fn rate(bps: f64) -> String {
@@ -19,16 +20,6 @@ fn rate(bps: f64) -> String {
         format!("{:.2} TB/s", bps / 1e12)
     } else {
         format!("{:.1} GB/s", bps / 1e9)
-    }
-}
-
-fn duration(s: f64) -> String {
-    if s < 1.0 {
-        format!("{:.2} ms", s * 1e3)
-    } else if s < 120.0 {
-        format!("{s:.1} s")
-    } else {
-        format!("{:.1} min", s / 60.0)
     }
 }
 
@@ -54,17 +45,14 @@ pub fn Hierarchy(
         let t = tiers.get();
         t.iter().position(|x| x.id == tier.get()).or_else(|| t.iter().position(|x| x.id == "hbm")).unwrap_or(0)
     });
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(spec, pmode, &[("device", dev.get()), ("model", model.get()), ("tier", tier.get())])
-    });
+    let state = Signal::derive(move || vec![("device", dev.get()), ("model", model.get()), ("tier", tier.get())]);
     let log_width = move |bw: f64| {
         let lo = 1e9f64.log10();
         let hi = 2e13f64.log10();
         ((bw.max(1e9).log10() - lo) / (hi - lo) * 100.0).clamp(4.0, 100.0)
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-hier"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-hier"
             subtitle="Faster memory is smaller. Bars show bandwidth on a log scale; pick a tier to see its role and how long reading the weights from it takes.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-device") label="Device" options=device_options(false) value=dev />
@@ -86,10 +74,10 @@ pub fn Hierarchy(
             </div>
             <div class="lw-result" aria-live="polite">
                 {move || tiers.get().get(selected.get()).cloned().map(|t| view! {
-                    <p class="lw-big">{duration(stream_seconds(weights.get(), t.bandwidth))}
-                        <span class="lw-big-label">{format!(" to read {} of weights once from {}", show(weights.get()), t.name.to_lowercase())}</span></p>
+                    <p class="lw-big">{format_seconds(stream_seconds(weights.get(), t.bandwidth))}
+                        <span class="lw-big-label">{format!(" to read the model's {} of weights once from this tier: {}", show(weights.get()), t.name)}</span></p>
                     <p class="lw-detail">{t.role}</p>
-                    <p class="lw-detail lw-warn">{(weights.get() > t.capacity_bytes).then(|| format!("The weights do not fit in {}.", t.name.to_lowercase()))}</p>
+                    <p class="lw-detail lw-warn">{(weights.get() > t.capacity_bytes).then(|| format!("The weights do not fit in this tier ({}).", show(t.capacity_bytes)))}</p>
                     <p class="lw-source">"Source: "{t.source}</p>
                 })}
             </div>

@@ -6,7 +6,7 @@
 use crate::chart::{blend, redraw_epoch, Anchor, Axis, Plot};
 use crate::controls::{next_uid, Choice, Select, Slider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use crate::units::{show, show_f64, Bytes};
 use leptos::{html, prelude::*};
 use llmem_estimator::{
@@ -139,20 +139,14 @@ pub fn KvCache(
         readout(&a, variant_of(&attention.get()), dtype_v.get(), context.get(), u64::from(batch.get()))
     });
 
-    let spec = params.spec;
-    let mode = params.mode;
-    Effect::new(move |_| {
-        write_url(
-            spec,
-            mode,
-            &[
-                ("model", model.get()),
-                ("context", context.get().to_string()),
-                ("batch", batch.get().to_string()),
-                ("attention", attention.get()),
-                ("dtype", dtype.get()),
-            ],
-        );
+    let state = Signal::derive(move || {
+        vec![
+            ("model", model.get()),
+            ("context", context.get().to_string()),
+            ("batch", batch.get().to_string()),
+            ("attention", attention.get()),
+            ("dtype", dtype.get()),
+        ]
     });
 
     let model_options: Vec<(String, String)> = PRESETS.iter().map(|p| (p.id.to_string(), p.name.to_string())).collect();
@@ -193,7 +187,7 @@ pub fn KvCache(
     });
 
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-kv"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-kv"
             subtitle="Every token keeps a key and a value per KV head in every layer. Grow the context and batch, or change how heads share them.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options value=model />
@@ -291,14 +285,16 @@ fn draw(
     plot.axes(&|x| format!("{}K", x.round() as u64), &show_f64, "context (tokens)", "KV cache");
     plot.dashed((1.0, weights), (limit_k, weights), plot.pal.muted);
     plot.label("weights (bf16)", 1.0 + limit_k * 0.02, weights, plot.pal.muted, Anchor::Left);
+    let mut ends = Vec::new();
     for (i, (v, pts)) in series.iter().enumerate() {
         let base = plot.pal.series[i];
-        let (color, width) = if *v == current { (base, 3.0) } else { (blend(base, plot.pal.bg, 0.55), 1.5) };
+        let (color, width) = if *v == current { (base, 3.0) } else { (blend(base, plot.pal.bg, 0.8), 2.0) };
         plot.line(pts, color, width);
         if let Some(last) = pts.last() {
-            plot.label(v.label(), last.0, last.1, base, Anchor::Right);
+            ends.push((v.label(), last.0, last.1, base));
         }
     }
+    plot.labels_spaced(&ends, Anchor::Right);
     if let Ok(k) = kv_cache_with_layout(arch, current.layout_for(arch), dtype, context, batch) {
         plot.dot(context as f64 / 1024.0, k.total_bytes as f64, 5.0, plot.pal.text);
     }

@@ -5,7 +5,7 @@
 use crate::chart::{backend, palette, redraw_epoch};
 use crate::controls::{next_uid, Choice, StepSlider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use leptos::{html, prelude::*};
 use llmem_estimator::paging::{Layout, PagingScenario, Slot};
 use plotters::prelude::*;
@@ -45,13 +45,8 @@ pub fn Paging(
     let block = RwSignal::new(params.u64("block"));
     let requests = RwSignal::new(params.u64("requests") as usize);
     let result = Memo::new(move |_| layout(mode.get() == "paged", block.get(), requests.get()));
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(
-            spec,
-            pmode,
-            &[("mode", mode.get()), ("block", block.get().to_string()), ("requests", requests.get().to_string())],
-        )
+    let state = Signal::derive(move || {
+        vec![("mode", mode.get()), ("block", block.get().to_string()), ("requests", requests.get().to_string())]
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
@@ -79,13 +74,13 @@ pub fn Paging(
         })
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-paging"
-            subtitle="Each colour is one request's KV cache. Reserve every request's maximum length up front, or hand out small blocks as it grows.".into()>
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state units=false class="lw-paging"
+            subtitle="Each color is one request's KV cache. Reserve every request's maximum length up front, or hand out small blocks as it grows.".into()>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-mode") legend="Allocation"
                     options=vec![("contiguous".into(), "No paging".into()), ("paged".into(), "PagedAttention".into())] value=mode />
                 <StepSlider id=format!("{uid}-block") label="Block size (paged)" steps=&BLOCK_STEPS
-                    count=Signal::stored(BLOCK_STEPS.len()) value=block
+                    count=Signal::stored(BLOCK_STEPS.len()) value=block disabled=Signal::derive(move || mode.get() != "paged")
                     text=Callback::new(|b: u64| format!("{b} token{}", if b == 1 { "" } else { "s" })) />
             </div>
             <div class="lw-buttons">
@@ -152,7 +147,7 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, l: &Layout, paged: bool, block: u64
                 let c = pal.series[*r as usize % 5];
                 let _ = root.draw(&Rectangle::new(rect, c.mix(0.18).filled()));
                 let _ = root.draw(&Rectangle::new(rect, c.stroke_width(dpr as u32)));
-                // Hatching: waste is marked by pattern as well as by colour.
+                // Hatching: waste is marked by pattern as well as by color.
                 // 45° strokes from the left or bottom edge to the top or right edge.
                 let size = x1 - x0;
                 let step = (size / 3.0).max(3.0);

@@ -6,28 +6,18 @@
 use crate::chart::{redraw_epoch, short_number, Anchor, Axis, Plot};
 use crate::controls::{device_options, model_options, next_uid, Select, StepSlider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use leptos::{html, prelude::*};
 use llmem_estimator::{
     hardware::{device, Device},
     precision::{Dtype, WeightFormat},
     presets::preset,
     throughput::{phases, PhaseAnalysis},
-    units::format_tokens,
+    units::{format_count, format_seconds, format_tokens},
 };
 
 pub const BATCH_STEPS: [u64; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 pub const CONTEXT_STEPS: [u64; 11] = [128, 256, 512, 1024, 2048, 4096, 8192, 16_384, 32_768, 65_536, 131_072];
-
-fn seconds(s: f64) -> String {
-    if s < 1e-3 {
-        format!("{:.0} µs", s * 1e6)
-    } else if s < 1.0 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{s:.2} s")
-    }
-}
 
 /// The prefill-versus-decode widget.
 #[component]
@@ -45,18 +35,13 @@ pub fn PrefillDecode(
         let a = preset(&model.get()).and_then(|p| p.arch()).ok()?;
         phases(&a, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, context.get(), batch.get(), &d.get()?).ok()
     });
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(
-            spec,
-            pmode,
-            &[
-                ("model", model.get()),
-                ("device", dev.get()),
-                ("batch", batch.get().to_string()),
-                ("context", context.get().to_string()),
-            ],
-        )
+    let state = Signal::derive(move || {
+        vec![
+            ("model", model.get()),
+            ("device", dev.get()),
+            ("batch", batch.get().to_string()),
+            ("context", context.get().to_string()),
+        ]
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
@@ -82,7 +67,7 @@ pub fn PrefillDecode(
     }
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-roof"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state units=false class="lw-roof"
             subtitle="Prefill reads the weights once for the whole prompt; decode reads them again for every token. Batch the decode to climb the roof.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
@@ -95,15 +80,15 @@ pub fn PrefillDecode(
             </div>
             <figure class="lw-figure">
                 <canvas node_ref=canvas class="lw-canvas" role="img" aria-label=summary></canvas>
-                <figcaption class="lw-caption">"Roofline (log–log): attainable throughput against arithmetic intensity. Left of the ridge the device waits on memory; right of it, on arithmetic. P = prefill, D = decode."</figcaption>
+                <figcaption class="lw-caption">"Roofline (log–log): attainable throughput against arithmetic intensity. Left of the ridge the device waits on memory; right of it, on arithmetic. "</figcaption>
             </figure>
             <div class="lw-result" aria-live="polite">
                 {move || analysis.get().map(|a| view! {
-                    <p class="lw-big">{format!("{:.0}", a.decode_tokens_per_s)}<span class="lw-big-label">" tokens/s at most while decoding"</span></p>
+                    <p class="lw-big">{format_count(a.decode_tokens_per_s)}<span class="lw-big-label">" tokens/s at most while decoding"</span></p>
                     <p class="lw-detail">{format!(
-                        "Decode is {} at {:.1} FLOPs per byte; each step takes at least {}. Prefill is {} at {:.0} FLOPs per byte; the first token takes at least {}.",
-                        bound(a.decode.compute_bound), a.decode.intensity, seconds(a.decode.seconds),
-                        bound(a.prefill.compute_bound), a.prefill.intensity, seconds(a.prefill_seconds))}</p>
+                        "Decode is {} at {:.1} FLOPs per byte; each step takes at least {}. Prefill is {} at {} FLOPs per byte; the first token takes at least {}.",
+                        bound(a.decode.compute_bound), a.decode.intensity, format_seconds(a.decode.seconds),
+                        bound(a.prefill.compute_bound), format_count(a.prefill.intensity), format_seconds(a.prefill_seconds))}</p>
                     <p class="lw-detail">"Upper bounds at peak datasheet throughput and bandwidth; real kernels reach a fraction of both."</p>
                 })}
             </div>

@@ -6,7 +6,7 @@
 use crate::chart::{redraw_epoch, short_number, Anchor, Axis, Plot};
 use crate::controls::{model_options, next_uid, Select, StepSlider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use crate::units::{show, show_f64};
 use leptos::{html, prelude::*};
 use llmem_estimator::{
@@ -60,10 +60,8 @@ pub fn SsmVsKv(
     let model = RwSignal::new(params.get("model").to_string());
     let mamba = RwSignal::new(params.get("mamba").to_string());
     let data = Memo::new(move |_| compare(&model.get(), &mamba.get(), seq.get()).map(|(_, kv, st, x)| (kv, st, x)));
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(spec, pmode, &[("seq", seq.get().to_string()), ("model", model.get()), ("mamba", mamba.get())])
-    });
+    let state =
+        Signal::derive(move || vec![("seq", seq.get().to_string()), ("model", model.get()), ("mamba", mamba.get())]);
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
     Effect::new(move |_| {
@@ -90,7 +88,7 @@ pub fn SsmVsKv(
         })
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-ssm"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-ssm"
             subtitle="A transformer keeps every token's keys and values; a state-space model folds them into a state of fixed size.".into()>
             <div class="lw-controls">
                 <StepSlider id=format!("{uid}-seq") label="Sequence length" steps=&SEQ_STEPS count=Signal::stored(SEQ_STEPS.len())
@@ -127,8 +125,11 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, arch: &ModelArch, state: u64, cross
     plot.axes(&short_number, &show_f64, "sequence length (tokens)", "memory per sequence");
     plot.line(&kv, plot.pal.series[1], 2.5);
     plot.line(&[(64.0, state as f64), (262_144.0, state as f64)], plot.pal.series[3], 2.5);
-    plot.label("transformer KV cache", 80.0, kv.first().map_or(1.0, |p| p.1), plot.pal.series[1], Anchor::Left);
-    plot.label("state-space state", 150_000.0, state as f64, plot.pal.series[3], Anchor::Right);
+    // Labels where no line crosses them: the cache's near its top end, the
+    // state's at the left, above its flat line.
+    let near_end = kv.iter().rev().nth(6).copied().unwrap_or((1.0, 1.0));
+    plot.label("transformer KV cache", near_end.0, near_end.1 * 1.6, plot.pal.series[1], Anchor::Right);
+    plot.label("state-space state (flat)", 80.0, state as f64 * 1.3, plot.pal.series[3], Anchor::Left);
     if let Some(n) = cross {
         if (64..=262_144).contains(&n) {
             plot.dot(n as f64, state as f64, 6.0, plot.pal.text);

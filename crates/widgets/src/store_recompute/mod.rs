@@ -5,7 +5,7 @@
 
 use crate::controls::{model_options, next_uid, Select, Slider, StepSlider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use crate::units::{show, Bytes};
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -47,19 +47,14 @@ pub fn StoreRecompute(
         Some((m(recomputed.get())?, m(0)?, m(a.num_layers)?))
     });
     let compute = Memo::new(move |_| recompute_compute_factor(layers.get(), recomputed.get()));
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(
-            spec,
-            pmode,
-            &[("recompute", percent.get().to_string()), ("model", model.get()), ("seq", seq.get().to_string())],
-        )
+    let state = Signal::derive(move || {
+        vec![("recompute", percent.get().to_string()), ("model", model.get()), ("seq", seq.get().to_string())]
     });
     let mem_now = Signal::derive(move || memory.get().map_or(0, |m| m.0));
     let mem_fraction = move || memory.get().map_or(0.0, |(now, all, _)| now as f64 / all.max(1) as f64);
     let compute_fraction = move || (compute.get() - 1.0) / (4.0 / 3.0 - 1.0);
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-recompute"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-recompute"
             subtitle="Activation checkpointing trades memory for compute. Slide from keeping everything to rebuilding everything.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
@@ -78,12 +73,14 @@ pub fn StoreRecompute(
                     <div class="lw-meter-head"><span>"Activation memory"</span><Bytes bytes=mem_now /></div>
                     <span class="lw-bar-track" aria-hidden="true"><span class="lw-bar-fill lw-c-act"
                         style:width=move || format!("{:.2}%", mem_fraction() * 100.0)></span></span>
+                    <div class="lw-ends" aria-hidden="true"><span>"0"</span><span>"storing every layer"</span></div>
                 </div>
                 <div class="lw-meter">
                     <div class="lw-meter-head"><span>"Compute per training step"</span>
                         <span class="lw-num">{move || format!("{:.2}×", compute.get())}</span></div>
                     <span class="lw-bar-track" aria-hidden="true"><span class="lw-bar-fill lw-c-opt"
                         style:width=move || format!("{:.2}%", 4.0 + compute_fraction() * 96.0)></span></span>
+                    <div class="lw-ends" aria-hidden="true"><span>"1.00× (no recomputation)"</span><span>"1.33× (every layer)"</span></div>
                 </div>
             </div>
             <div class="lw-result" aria-live="polite">

@@ -4,7 +4,7 @@
 use crate::bars::{Segment, StackedBar};
 use crate::controls::{model_options, next_uid, Choice, Select};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use leptos::prelude::*;
 use llmem_estimator::{
     fit::inference_memory,
@@ -61,8 +61,7 @@ pub fn TrainVsInfer(
     let bars = Memo::new(move |_| {
         preset(&model.get()).and_then(|p| p.arch()).ok().and_then(|a| breakdown(&a, &precision.get()))
     });
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| write_url(spec, pmode, &[("model", model.get()), ("precision", precision.get())]));
+    let state = Signal::derive(move || vec![("model", model.get()), ("precision", precision.get())]);
     let training = Signal::derive(move || bars.get().map(|b| b.0).unwrap_or_default());
     let inference = Signal::derive(move || bars.get().map(|b| b.1).unwrap_or_default());
     let sum = |v: Vec<Segment>| v.iter().map(|s| s.bytes).sum::<u64>();
@@ -76,7 +75,7 @@ pub fn TrainVsInfer(
         }
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-tvi"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-tvi"
             subtitle="The same model, trained and served, on one GPU. Change the model and the precision it is served in.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

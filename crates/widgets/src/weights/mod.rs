@@ -5,7 +5,7 @@
 use crate::bars::Bar;
 use crate::controls::{model_options, next_uid, Select};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use crate::units::{show, Bytes};
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -36,14 +36,13 @@ pub fn Weights(
         let i = WeightFormat::ALL.iter().position(|x| *x == f)?;
         footprints.get().and_then(|v| v.get(i).cloned())
     });
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| write_url(spec, pmode, &[("model", model.get()), ("format", format.get())]));
+    let state = Signal::derive(move || vec![("model", model.get()), ("format", format.get())]);
     let format_options: Vec<(String, String)> =
         WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
     let total = Signal::derive(move || current.get().map_or(0, |c| c.total_bytes));
     let largest = move || footprints.get().and_then(|v| v.iter().map(|f| f.total_bytes).max()).unwrap_or(1).max(1);
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-weights"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-weights"
             subtitle="Parameters times bytes per parameter — plus the scales and zero points a real quantized format stores.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
@@ -69,7 +68,8 @@ pub fn Weights(
                             <span class="visually-hidden">{move || if fits() { "Fits: " } else { "Too big: " }}</span>
                             {d.name}
                             <span class="lw-num">{move || format!(
-                                " — {:.0}% of {}", total.get() as f64 * 100.0 / d.capacity_bytes as f64, d.marketed)}</span>
+                                " — {:.0}% of its {} (sold as {})", total.get() as f64 * 100.0 / d.capacity_bytes as f64,
+                                show(d.capacity_bytes), d.marketed)}</span>
                         </li>
                     }
                 }).collect_view()}

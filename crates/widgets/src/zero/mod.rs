@@ -6,7 +6,7 @@
 use crate::bars::{Segment, StackedBar};
 use crate::controls::{model_options, next_uid, Choice, Select, StepSlider};
 use crate::frame::WidgetFrame;
-use crate::params::{write_url, Params};
+use crate::params::Params;
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -46,18 +46,13 @@ pub fn Zero(
     let ckpt = RwSignal::new(params.get("checkpointing").to_string());
     let mem =
         Memo::new(move |_| memory(&model.get(), stage.get().parse().unwrap_or(0), gpus.get(), ckpt.get() == "on"));
-    let (spec, pmode) = (params.spec, params.mode);
-    Effect::new(move |_| {
-        write_url(
-            spec,
-            pmode,
-            &[
-                ("model", model.get()),
-                ("stage", stage.get()),
-                ("gpus", gpus.get().to_string()),
-                ("checkpointing", ckpt.get()),
-            ],
-        )
+    let state = Signal::derive(move || {
+        vec![
+            ("model", model.get()),
+            ("stage", stage.get()),
+            ("gpus", gpus.get().to_string()),
+            ("checkpointing", ckpt.get()),
+        ]
     });
     let per_gpu = Signal::derive(move || {
         mem.get().map_or_else(Vec::new, |m| {
@@ -87,7 +82,7 @@ pub fn Zero(
         .map(|(i, l)| (i.to_string(), l.to_string()))
         .collect();
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() class="lw-zero"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-zero"
             subtitle="Data parallelism copies everything to every GPU. ZeRO (and PyTorch FSDP) shard it instead; checkpointing shrinks the activations.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
@@ -107,7 +102,7 @@ pub fn Zero(
                     <p class="lw-detail">{format!(
                         "Mixed-precision Adam: 16 bytes per parameter (2 weights + 2 gradients + 12 optimizer). Activations for {SEQ}-token sequences at micro-batch 1{}. {}",
                         if ckpt.get() == "on" { ", with full recomputation" } else { "" },
-                        h100.map(|d| if m.per_gpu_bytes <= d.capacity_bytes { format!("Fits an {} ({}).", d.name, d.marketed) } else { format!("Too big for an {} ({}).", d.name, d.marketed) }).unwrap_or_default())}</p>
+                        h100.map(|d| if m.per_gpu_bytes <= d.capacity_bytes { format!("Fits an {} ({}).", d.name, show(d.capacity_bytes)) } else { format!("Too big for an {} ({}).", d.name, show(d.capacity_bytes)) }).unwrap_or_default())}</p>
                 })}
             </div>
         </WidgetFrame>
