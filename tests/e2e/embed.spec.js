@@ -59,7 +59,8 @@ test('script embeds work, stay independent and leave the host alone', async ({ p
     document.body.append(probe);
     const clean = new Set(Object.getOwnPropertyNames(probe.contentWindow));
     probe.remove();
-    return Object.getOwnPropertyNames(window).filter((k) => !clean.has(k));
+    // Numeric keys are the page's own iframes (window[0], window[1]), not globals.
+    return Object.getOwnPropertyNames(window).filter((k) => !clean.has(k) && !/^\d+$/.test(k));
   });
   expect(globals).toEqual(['llmem']);
   expect(await page.evaluate(() => Object.isFrozen(window.llmem) && typeof window.llmem.mount)).toBe('function');

@@ -331,3 +331,46 @@ test.describe('calculator · fit', () => {
     await expect(result(f)).toContainText('47 tokens/s');
   });
 });
+
+test.describe('embed panel', () => {
+  test('Embed shows both snippets for the current state, and they work', async ({ page, context }) => {
+    const w = watch(page);
+    await page.goto('/kv-cache/');
+    const kv = widget(page, 'kv-cache');
+    const ctx = kv.getByLabel('Context length');
+    await ctx.focus();
+    await page.keyboard.press('End'); // 128K
+    await kv.getByRole('button', { name: 'Embed' }).click();
+    await expect(kv.getByRole('button', { name: 'Embed' })).toHaveAttribute('aria-expanded', 'true');
+    const script = kv.getByLabel('Script (the widget lives in your page)');
+    const iframe = kv.getByLabel('Iframe (isolated, any site)');
+    const origin = new URL(page.url()).origin;
+    await expect(script).toHaveValue(`<div data-llmem-widget="kv-cache" data-context="131072"></div>\n<script type="module" src="${origin}/embed.js"></script>`);
+    await expect(iframe).toHaveValue(new RegExp(`^<iframe src="${origin}/embed/kv-cache/\\?context=131072" title="KV cache growth — llmem"`));
+    // The iframe snippet's address shows the same state.
+    const src = (await iframe.inputValue()).match(/src="([^"]+)"/)[1];
+    const frame = await context.newPage();
+    await frame.goto(src);
+    await expect(frame.locator('.lw-result')).toContainText('17.2 GB');
+    await frame.close();
+    w.assertClean();
+  });
+});
+
+test.describe('calculator · uploads', () => {
+  test('a config.json file is read; an oversized one is refused with a message', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await f.getByRole('radio', { name: 'My config.json' }).check();
+    const gpt2 = JSON.stringify({ model_type: 'gpt2', n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024, vocab_size: 50257 });
+    await f.locator('input[type=file]').setInputFiles({ name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(gpt2) });
+    await expect(f).toContainText('124,439,808 parameters');
+    const big = Buffer.alloc(2 * 1024 * 1024, 0x20);
+    await f.locator('input[type=file]').setInputFiles({ name: 'huge.json', mimeType: 'application/json', buffer: big });
+    await expect(f.locator('.lw-error')).toContainText('“huge.json” is 2.10 MB; a config.json is at most 1.05 MB');
+    // The previous (GPT-2) result stays.
+    await expect(f).toContainText('124,439,808 parameters');
+    w.assertClean();
+  });
+});
