@@ -49,6 +49,13 @@ test('keyboard: skip link, then tab through the topic cards', async ({ page }) =
   await expect(page.locator('.skip-link')).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.locator('main')).toBeFocused();
+  // The first Tab stops inside main (the intro's links, then the cards),
+  // never back in the header.
   await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.querySelector('main').contains(document.activeElement))).toBe(true);
+  for (let i = 0; i < 10; i++) {
+    if (await page.evaluate(() => document.activeElement.classList.contains('card-link'))) break;
+    await page.keyboard.press('Tab');
+  }
   await expect(page.locator('.card-link').first()).toBeFocused();
 });

@@ -223,7 +223,7 @@ test.describe('07 · hierarchy', () => {
     const h = widget(page, 'hierarchy');
     // The article starts the widget on Llama 3.1 70B: 141,107,412,992 B at 3.35 TB/s.
     await expect(result(h)).toContainText('42.1 ms');
-    await expect(result(h)).toContainText('do not fit in device memory');
+    await expect(result(h)).toContainText('do not fit in this tier');
     await h.getByRole('button', { name: /NVMe SSD/ }).click();
     // At 7.45 GB/s: 18.94 s.
     await expect(result(h)).toContainText('18.9 s');

@@ -23,7 +23,7 @@ fn estimates(c: &mut Criterion) {
     let deepseek = preset("deepseek-v3").unwrap().arch().unwrap();
     let h100 = device("h100-sxm").unwrap();
 
-    c.bench_function("parse_config llama-3.1-8b", |b| b.iter(|| parse_config(black_box(llama.config_json))));
+    c.bench_function("parse_config llama-3.1-8b", |b| b.iter(|| parse_config(black_box(llama.config_json()))));
     c.bench_function("param_counts deepseek-v3 (inventory)", |b| b.iter(|| black_box(&deepseek).param_counts()));
     c.bench_function("kv_cache llama-3.1-8b 128K", |b| {
         b.iter(|| kv_cache(black_box(&arch), Dtype::Bf16, black_box(131_072), 1))

@@ -514,7 +514,7 @@ mod tests {
 
     #[test]
     fn minimal_config_keeps_what_we_read() {
-        let full = crate::presets::preset("llama-3.1-8b").unwrap().config_json;
+        let full = crate::presets::preset("llama-3.1-8b").unwrap().config_json();
         let min = minimal_config(full).unwrap();
         assert!(!min.contains("rope_scaling") && !min.contains("architectures"));
         assert_eq!(parse_config(&min).unwrap(), parse_config(full).unwrap());

@@ -1,10 +1,59 @@
 //! Built-in models: each one's real `config.json` (the fields that matter,
-//! verbatim from its Hugging Face repository), parsed by the same code as a
+//! verbatim from its Hugging Face repository), read by the same code as a
 //! user's paste.
+//!
+//! `build.rs` compiles `presets/*.json` into static data ([`Lit`]), so the
+//! browser reads a preset without a JSON parser; the text stays available
+//! through [`Preset::config_json`].
 
 use crate::arch::ModelArch;
-use crate::config::parse_config;
+use crate::config::parse_config_value;
 use crate::error::{EstimateError, Result};
+use serde_json::{Map, Value};
+
+include!(concat!(env!("OUT_DIR"), "/preset_data.rs"));
+
+/// A JSON value compiled into the binary (see `build.rs`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Lit {
+    Null,
+    Bool(bool),
+    UInt(u64),
+    /// A negative integer; no preset has one today.
+    #[allow(dead_code)]
+    Int(i64),
+    Float(f64),
+    Str(&'static str),
+    List(&'static [Lit]),
+    Object(&'static [(&'static str, Lit)]),
+}
+
+impl Lit {
+    /// The same value as serde_json would have parsed it.
+    pub(crate) fn to_value(self) -> Value {
+        match self {
+            Lit::Null => Value::Null,
+            Lit::Bool(b) => Value::Bool(b),
+            Lit::UInt(u) => Value::from(u),
+            Lit::Int(i) => Value::from(i),
+            Lit::Float(f) => Value::from(f),
+            Lit::Str(s) => Value::from(s),
+            Lit::List(items) => Value::Array(items.iter().map(|v| v.to_value()).collect()),
+            Lit::Object(fields) => Value::Object(object(fields)),
+        }
+    }
+}
+
+fn object(fields: &[(&'static str, Lit)]) -> Map<String, Value> {
+    fields.iter().map(|(k, v)| ((*k).to_string(), v.to_value())).collect()
+}
+
+/// A built-in config as the JSON object serde_json would have parsed from
+/// its text (an empty object for an id without a file, which every reader
+/// reports as missing fields).
+pub(crate) fn preset_value(id: &str) -> Value {
+    Value::Object(preset_fields(id).map(object).unwrap_or_default())
+}
 
 /// A built-in model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,8 +64,6 @@ pub struct Preset {
     pub name: &'static str,
     /// Hugging Face repository the config comes from.
     pub repo: &'static str,
-    /// The config.json text.
-    pub config_json: &'static str,
     /// Parameter count that Hugging Face transformers instantiates for this
     /// config (`model.num_parameters()`), which our inventory must equal.
     pub expected_params: u64,
@@ -25,23 +72,27 @@ pub struct Preset {
 }
 
 impl Preset {
-    /// Parses the preset's config. Presets are tested to parse, so this only
+    /// Reads the preset's config. Presets are tested to parse, so this only
     /// fails if the crate itself is broken.
     pub fn arch(&self) -> Result<ModelArch> {
-        parse_config(self.config_json)
+        // A bundle that links the JSON parser anyway (for a pasted config)
+        // is smaller reading the text than carrying the compiled tables too.
+        if cfg!(feature = "parse-presets") {
+            crate::config::parse_config(self.config_json())
+        } else {
+            parse_config_value(&preset_value(self.id))
+        }
+    }
+
+    /// The config.json text, verbatim.
+    pub fn config_json(&self) -> &'static str {
+        preset_json(self.id).unwrap_or("{}")
     }
 }
 
 macro_rules! preset {
     ($id:literal, $name:literal, $repo:literal, $params:expr, $source:literal) => {
-        Preset {
-            id: $id,
-            name: $name,
-            repo: $repo,
-            config_json: include_str!(concat!("../presets/", $id, ".json")),
-            expected_params: $params,
-            params_source: $source,
-        }
+        Preset { id: $id, name: $name, repo: $repo, expected_params: $params, params_source: $source }
     };
 }
 
@@ -188,6 +239,21 @@ mod tests {
         let c = preset("llama-3.1-8b").unwrap().arch().unwrap().param_counts().unwrap();
         assert_eq!(c.total, c.active);
         assert_eq!(c.embedding, 128_256 * 4096);
+    }
+
+    /// The compiled data reads exactly as the JSON text does.
+    #[test]
+    fn compiled_presets_equal_their_text() {
+        for p in PRESETS {
+            let parsed: Value = serde_json::from_str(p.config_json()).unwrap();
+            assert_eq!(preset_value(p.id), parsed, "{}", p.id);
+            assert_eq!(p.arch().unwrap(), crate::config::parse_config(p.config_json()).unwrap(), "{}", p.id);
+        }
+        for p in crate::ssm::MAMBA_PRESETS {
+            let parsed: Value = serde_json::from_str(p.config_json()).unwrap();
+            assert_eq!(preset_value(p.id), parsed, "{}", p.id);
+        }
+        assert_eq!(preset_value("no-such-model"), Value::Object(Map::new()));
     }
 
     #[test]

@@ -45,6 +45,11 @@ impl MambaArch {
         }
         let v: Value =
             serde_json::from_str(text).map_err(|e| EstimateError::MalformedConfig { reason: e.to_string() })?;
+        Self::from_value(&v)
+    }
+
+    /// Reads an already-decoded `model_type: "mamba"` config.
+    pub fn from_value(v: &Value) -> Result<MambaArch> {
         let get = |field: &str| -> Result<u64> {
             v.get(field).and_then(Value::as_u64).filter(|&n| n > 0 && n <= 1 << 24).ok_or_else(|| {
                 EstimateError::InvalidField {
@@ -130,18 +135,28 @@ pub struct MambaState {
 pub struct MambaPreset {
     pub id: &'static str,
     pub name: &'static str,
-    pub config_json: &'static str,
     pub expected_params: u64,
+}
+
+impl MambaPreset {
+    /// Reads the preset's config (compiled in; see `presets.rs`).
+    pub fn arch(&self) -> Result<MambaArch> {
+        if cfg!(feature = "parse-presets") {
+            MambaArch::parse(self.config_json())
+        } else {
+            MambaArch::from_value(&crate::presets::preset_value(self.id))
+        }
+    }
+
+    /// The config.json text, verbatim.
+    pub fn config_json(&self) -> &'static str {
+        crate::presets::preset_json(self.id).unwrap_or("{}")
+    }
 }
 
 macro_rules! mamba {
     ($id:literal, $name:literal, $params:expr) => {
-        MambaPreset {
-            id: $id,
-            name: $name,
-            config_json: include_str!(concat!("../presets/", $id, ".json")),
-            expected_params: $params,
-        }
+        MambaPreset { id: $id, name: $name, expected_params: $params }
     };
 }
 
@@ -192,7 +207,8 @@ mod tests {
     #[test]
     fn presets_match_published_counts() {
         for p in MAMBA_PRESETS {
-            let m = MambaArch::parse(p.config_json).unwrap();
+            let m = p.arch().unwrap();
+            assert_eq!(m, MambaArch::parse(p.config_json()).unwrap());
             assert_eq!(m.params().unwrap(), p.expected_params, "{}", p.id);
         }
     }
@@ -201,7 +217,7 @@ mod tests {
     /// sequence: 13,107,200 bytes in bf16, whatever the length.
     #[test]
     fn mamba_2_8b_state() {
-        let m = MambaArch::parse(mamba_preset("mamba-2.8b").unwrap().config_json).unwrap();
+        let m = mamba_preset("mamba-2.8b").unwrap().arch().unwrap();
         let s = m.state_bytes(Dtype::Bf16, 1).unwrap();
         assert_eq!(s.total_bytes, 13_107_200);
         assert_eq!(s.conv_bytes, 64 * 5120 * 4 * 2);

@@ -62,12 +62,79 @@ pub fn three_significant(value: f64) -> String {
     }
     let a = value.abs();
     if a >= 100.0 {
-        format!("{:.0}", value)
+        fixed(value, 0)
     } else if a >= 10.0 {
-        format!("{:.1}", value)
+        fixed(value, 1)
     } else {
-        format!("{:.2}", value)
+        fixed(value, 2)
     }
+}
+
+/// `value` with exactly `decimals` digits after the point (at most 6),
+/// rounded as `format!("{value:.decimals$}")` rounds (the exact binary value,
+/// ties to even); `—` when not finite or 1.8 × 10^19 or more once scaled.
+///
+/// Why not `format!`: core's float formatting (Grisu with a Dragon4 fallback
+/// and their tables) is the largest single item in every widget's wasm
+/// (about 10 KiB gzip); an exact integer rounding is all a display needs.
+/// `tests/properties.rs` checks the two agree.
+pub fn fixed(value: f64, decimals: u32) -> String {
+    const SCALE: [f64; 7] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6];
+    let decimals = decimals.min(6) as usize;
+    let a = value.abs();
+    if !a.is_finite() || a * SCALE[decimals] >= u64::MAX as f64 {
+        return "—".to_string();
+    }
+    let (product, error) = two_product(a, SCALE[decimals]);
+    let n = if product >= 4_503_599_627_370_496.0 {
+        // Past 2^52 the product is a whole number and the error holds the
+        // fraction: round that, ties to even on the total.
+        let (whole, frac) = (error.floor(), error - error.floor());
+        let base = (product as u64).wrapping_add_signed(whole as i64);
+        base + u64::from(frac > 0.5 || (frac == 0.5 && base % 2 == 1))
+    } else {
+        // `product` is the float nearest the exact a × 10^d; only when it
+        // lands exactly on a half does the rounding error decide.
+        let floor = product.floor();
+        (match product - floor {
+            f if f < 0.5 => floor,
+            f if f > 0.5 => floor + 1.0,
+            _ if error > 0.0 => floor + 1.0,
+            _ if error < 0.0 => floor,
+            _ => product.round_ties_even(),
+        }) as u64
+    };
+    let digits = n.to_string();
+    // Left-pad so there is at least one digit before the point.
+    let digits = format!("{}{digits}", "0".repeat((decimals + 1).saturating_sub(digits.len())));
+    let (whole, frac) = digits.split_at(digits.len() - decimals);
+    let sign = if value.is_sign_negative() { "-" } else { "" };
+    if decimals == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{frac}")
+    }
+}
+
+/// `a × b` as the rounded product and its exact rounding error (Dekker,
+/// "A floating-point technique for extending the available precision",
+/// Numer. Math. 18, 1971, §5: `mul12`), without a fused multiply-add, which
+/// wasm lacks.
+fn two_product(a: f64, b: f64) -> (f64, f64) {
+    fn split(x: f64) -> (f64, f64) {
+        let c = 134_217_729.0 * x; // 2^27 + 1
+        let hi = c - (c - x);
+        (hi, x - hi)
+    }
+    let p = a * b;
+    let (ah, al) = split(a);
+    let (bh, bl) = split(b);
+    (p, ((ah * bh - p) + ah * bl + al * bh) + al * bl)
+}
+
+/// A percentage with no decimals and its sign: `42%`.
+pub fn percent(fraction_times_100: f64) -> String {
+    format!("{}%", fixed(fraction_times_100, 0))
 }
 
 /// Gigabytes as a float (decimal).
@@ -148,6 +215,43 @@ pub fn format_params(params: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_matches_core_formatting() {
+        let values = [
+            0.0,
+            0.4,
+            0.5,
+            0.6,
+            1.5,
+            2.5,
+            9.995,
+            12.345,
+            99.95,
+            100.0,
+            123.456,
+            1e6 + 0.5,
+            8.03,
+            42.0 / 7.0,
+            1.0 / 3.0,
+            0.001,
+            65.999,
+            3.35e12 / 1e12,
+            1e15,
+        ];
+        for v in values {
+            for d in 0..=3u32 {
+                let core = format!("{v:.prec$}", prec = d as usize);
+                assert_eq!(fixed(v, d), core, "{v} with {d} decimals");
+                let core = format!("{:.prec$}", -v, prec = d as usize);
+                assert_eq!(fixed(-v, d), core, "-{v} with {d} decimals");
+            }
+        }
+        assert_eq!(fixed(f64::NAN, 1), "—");
+        assert_eq!(fixed(f64::INFINITY, 0), "—");
+        assert_eq!(fixed(1e30, 0), "—");
+        assert_eq!(percent(41.6), "42%");
+    }
 
     #[test]
     fn decimal_and_binary() {

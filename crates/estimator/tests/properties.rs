@@ -14,6 +14,7 @@ use llmem_estimator::{
     presets::PRESETS,
     throughput::phases,
     training::{activation_bytes, model_states, Optimizer, Recompute, ZeroStage},
+    units::fixed,
     ModelArch,
 };
 use proptest::prelude::*;
@@ -183,6 +184,19 @@ proptest! {
             }
             prop_assert!(w.used() <= limit);
             prop_assert!(w.fill().is_finite());
+        }
+    }
+
+    /// The display rounding the widgets use agrees with core's `{:.N}`
+    /// everywhere below its documented ceiling (integers, halves and
+    /// arbitrary bit patterns alike).
+    #[test]
+    fn fixed_agrees_with_core(bits in any::<u64>(), small in -1e7f64..1e7, halves in -2_000_000i64..2_000_000, d in 0u32..=6) {
+        let scale = 10f64.powi(d as i32);
+        for v in [f64::from_bits(bits), small, halves as f64 / 2.0 / scale] {
+            if v.is_finite() && v.abs() * scale < 1.8e19 {
+                prop_assert_eq!(fixed(v, d), format!("{v:.prec$}", prec = d as usize));
+            }
         }
     }
 }

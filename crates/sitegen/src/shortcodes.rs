@@ -16,7 +16,7 @@ use llmem_estimator::{
     kv_cache::{kv_cache_with_layout, AttentionVariant},
     precision::{weights_footprint, Dtype, WeightFormat},
     presets::preset,
-    ssm::{crossover_context, mamba_preset, MambaArch},
+    ssm::{crossover_context, mamba_preset},
     throughput::{phases, ridge_intensity},
     training::{activation_bytes, lora_memory, model_states, LoraTargets, Optimizer, Recompute, ZeroStage},
     units::{format_bytes, format_params, group_thousands, three_significant, UnitSystem},
@@ -453,13 +453,13 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
         }
         "mamba_state" => {
             let p = mamba_preset(a.req("model")?).map_err(|e| e.to_string())?;
-            let m = MambaArch::parse(p.config_json).map_err(|e| e.to_string())?;
+            let m = p.arch().map_err(|e| e.to_string())?;
             let s = m.state_bytes(a.dtype("dtype", Dtype::Bf16)?, a.u64_or("batch", 1)?).map_err(|e| e.to_string())?;
             format_bytes(s.total_bytes, a.units()?)
         }
         "ssm_crossover" => {
             let p = mamba_preset(a.req("mamba")?).map_err(|e| e.to_string())?;
-            let mamba = MambaArch::parse(p.config_json).map_err(|e| e.to_string())?;
+            let mamba = p.arch().map_err(|e| e.to_string())?;
             let dtype = a.dtype("dtype", Dtype::Bf16)?;
             let state = mamba.state_bytes(dtype, 1).map_err(|e| e.to_string())?.total_bytes;
             let m = a.model()?;

@@ -4,6 +4,7 @@
 
 use crate::units::show;
 use leptos::prelude::*;
+use llmem_estimator::units::fixed;
 
 /// One segment of a stacked bar.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +19,7 @@ fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         "0%".into()
     } else {
-        format!("{:.3}%", (part as f64 * 100.0 / whole as f64).min(100.0))
+        format!("{}%", fixed((part as f64 * 100.0 / whole as f64).min(100.0), 3))
     }
 }
 
@@ -83,7 +84,7 @@ pub fn Bar(
             <span class="lw-bar-label">{label}</span>
             <span class="lw-bar-track" aria-hidden="true">
                 <span class=format!("lw-bar-fill {class}")
-                    style:width=move || format!("{:.3}%", (fraction.get().clamp(0.0, 1.0) * 100.0).max(0.4))></span>
+                    style:width=move || format!("{}%", fixed((fraction.get().clamp(0.0, 1.0) * 100.0).max(0.4), 3))></span>
             </span>
             <span class="lw-bar-value">{move || value.get()}</span>
         </li>

@@ -3,6 +3,7 @@
 //! and a host page's overrides, apply to charts too).
 
 use leptos::prelude::*;
+use llmem_estimator::units::fixed;
 use plotters::style::RGBColor;
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
@@ -29,7 +30,9 @@ fn parse_color(s: &str) -> Option<RGBColor> {
     }
     let inner = s.strip_prefix("rgb(").or_else(|| s.strip_prefix("rgba("))?.trim_end_matches(')');
     let mut it = inner.split([',', ' ']).filter(|p| !p.is_empty());
-    let mut c = || it.next().and_then(|p| p.trim().parse::<f32>().ok()).map(|v| v.clamp(0.0, 255.0) as u8);
+    // Whole-number channels only: parsing floats would pull core's float
+    // parser into every bundle for a theme nobody writes as `rgb(12.5 …)`.
+    let mut c = || it.next().and_then(|p| p.trim().parse::<u16>().ok()).map(|v| v.min(255) as u8);
     Some(RGBColor(c()?, c()?, c()?))
 }
 
@@ -244,7 +247,7 @@ impl Plot {
     /// Text at a pixel position; `pos` is the canvas (textAlign, textBaseline).
     fn text(&self, text: &str, px: f64, py: f64, size: f64, color: RGBColor, pos: (&str, &str)) {
         let (align, baseline) = pos;
-        self.ctx.set_font(&format!("{}px sans-serif", (size * self.dpr).round()));
+        self.ctx.set_font(&format!("{}px sans-serif", fixed(size * self.dpr, 0)));
         self.ctx.set_fill_style_str(&format!("rgb({},{},{})", color.0, color.1, color.2));
         self.ctx.set_text_align(align);
         self.ctx.set_text_baseline(baseline);
@@ -268,7 +271,7 @@ impl Plot {
         let gap = 13.0 * self.dpr;
         let mut placed: Vec<(f64, usize)> =
             items.iter().enumerate().map(|(i, (_, x, y, _))| (f64::from(self.at(*x, *y).1), i)).collect();
-        placed.sort_by(|a, b| a.0.total_cmp(&b.0));
+        placed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         for k in 1..placed.len() {
             if placed[k].0 - placed[k - 1].0 < gap {
                 placed[k].0 = placed[k - 1].0 + gap;
@@ -359,13 +362,20 @@ pub fn blend(c: RGBColor, bg: RGBColor, alpha: f64) -> RGBColor {
 /// Short labels for log-axis ticks: 0.1, 1, 10, 100, 1k, 10k…
 pub fn short_number(v: f64) -> String {
     if v >= 1e6 {
-        format!("{}M", (v / 1e6).round())
+        format!("{}M", fixed(v / 1e6, 0))
     } else if v >= 1e3 {
-        format!("{}k", (v / 1e3).round())
+        format!("{}k", fixed(v / 1e3, 0))
     } else if v >= 1.0 {
-        format!("{}", v.round())
+        fixed(v, 0)
     } else {
-        format!("{v}")
+        // 0.1, 0.01, 0.25: up to four decimals, trailing zeros dropped.
+        let s = fixed(v, 4);
+        let t = s.trim_end_matches('0').trim_end_matches('.');
+        if t.is_empty() {
+            "0".to_string()
+        } else {
+            t.to_string()
+        }
     }
 }
 

@@ -38,6 +38,11 @@ pub fn Slider(
     /// Greyed out and inert (the setting does not apply right now).
     #[prop(optional, into)]
     disabled: Signal<bool>,
+    /// Called with the new position when the reader moves the slider (not
+    /// when `value` changes elsewhere). Runs inside the input handler, so a
+    /// key press is never lost to a not-yet-run effect.
+    #[prop(optional, into)]
+    on_input: Option<Callback<u32>>,
 ) -> impl IntoView {
     let id2 = id.clone();
     view! {
@@ -51,7 +56,11 @@ pub fn Slider(
                 aria-valuetext=move || text.run(value.get())
                 on:input=move |ev| {
                     if let Ok(v) = event_target_value(&ev).parse::<u32>() {
-                        value.set(v.clamp(min, max.get_untracked().max(min)));
+                        let v = v.clamp(min, max.get_untracked().max(min));
+                        value.set(v);
+                        if let Some(f) = on_input {
+                            f.run(v);
+                        }
                     }
                 } />
         </div>
@@ -149,19 +158,15 @@ pub fn StepSlider(
             index.set(nearest_step(steps, v));
         }
     });
-    // Slider → value: only when the reader moves it.
-    Effect::new(move |prev: Option<u32>| {
-        let i = index.get();
-        if prev.is_some_and(|p| p != i) {
-            if let Some(v) = steps.get(i as usize) {
-                value.set(*v);
-            }
-        }
-        i
-    });
     let max = Signal::derive(move || count.get().saturating_sub(1) as u32);
+    // Slider → value: only when the reader moves it.
+    let on_input = Callback::new(move |i: u32| {
+        if let Some(v) = steps.get(i as usize) {
+            value.set(*v);
+        }
+    });
     view! {
-        <Slider id=id label=label min=0 max=max value=index disabled=disabled
+        <Slider id=id label=label min=0 max=max value=index disabled=disabled on_input=on_input
             text=Callback::new(move |_: u32| text.run(value.get())) />
     }
 }

@@ -6,6 +6,7 @@ use crate::controls::{next_uid, Select, Slider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
 use leptos::prelude::*;
+use llmem_estimator::units::{fixed, percent};
 use llmem_estimator::{
     context_window::{ContextWindow, Event, CONTEXT_LIMITS},
     units::group_thousands,
@@ -132,11 +133,11 @@ pub fn ContextWindowWidget(
                     <span class="lw-num">{move || window.with(|w| format!("{} turns held · {} added", w.turns.len(), w.turn_count))}</span>
                 </div>
                 <div class="lw-ctx-track" role="img"
-                    aria-label=move || window.with(|w| format!("Context window {:.0}% full", w.fill() * 100.0))>
+                    aria-label=move || window.with(|w| format!("Context window {} full", percent(w.fill() * 100.0)))>
                     {move || window.with(|w| w.turns.iter().map(|t| {
                         let pct = t.tokens as f64 * 100.0 / w.limit as f64;
                         let label = if t.summary { format!("summary of turns {}–{}", t.first, t.last) } else { format!("turn {}", t.first) };
-                        view! { <span class="lw-turn" class:lw-summary=t.summary title=label style:width=format!("{pct:.3}%")></span> }
+                        view! { <span class="lw-turn" class:lw-summary=t.summary title=label style:width=format!("{}%", fixed(pct, 3))></span> }
                     }).collect_view())}
                 </div>
                 <p class="lw-ctx-state">{move || match state() {

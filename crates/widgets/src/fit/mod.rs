@@ -14,6 +14,7 @@ use crate::frame::WidgetFrame;
 use crate::params::{PageMode, Params};
 use crate::units::show;
 use leptos::prelude::*;
+use llmem_estimator::units::fixed;
 use llmem_estimator::{
     config::{minimal_config, parse_config, MAX_CONFIG_BYTES},
     fit::{will_it_fit, FitQuery, FitReport},
@@ -277,8 +278,8 @@ pub fn Fit(
                         <p class="lw-detail">{if r.max_context == 0 { "Even one token of context does not fit at this batch.".to_string() } else {
                             format!("Largest context at this batch: {} tokens. Largest batch at this context: {}.",
                                 group_thousands(r.max_context), group_thousands(r.max_batch)) }}</p>
-                        <p class="lw-detail">{format!("Decoding runs at most {:.0} tokens/s in all ({:.0} per sequence), the memory-bandwidth ceiling.",
-                            r.decode_tokens_per_s, r.decode_tokens_per_s / batch.get().max(1) as f64)}</p>
+                        <p class="lw-detail">{format!("Decoding runs at most {} tokens/s in all ({} per sequence), the memory-bandwidth ceiling.",
+                            fixed(r.decode_tokens_per_s, 0), fixed(r.decode_tokens_per_s / batch.get().max(1) as f64, 0))}</p>
                     }
                 })}
                 <p class="lw-detail">"Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve."</p>
@@ -293,7 +294,7 @@ mod tests {
 
     #[test]
     fn configs() {
-        let full = preset("llama-3.1-8b").unwrap().config_json;
+        let full = preset("llama-3.1-8b").unwrap().config_json();
         let (min, arch) = accept_config(full).unwrap();
         assert!(min.len() < full.len());
         assert_eq!(arch.param_counts().unwrap().total, 8_030_261_248);

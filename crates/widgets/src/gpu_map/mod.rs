@@ -8,6 +8,7 @@ use crate::frame::WidgetFrame;
 use crate::params::Params;
 use crate::units::show;
 use leptos::prelude::*;
+use llmem_estimator::units::fixed;
 use llmem_estimator::{
     fit::inference_memory,
     precision::{Dtype, WeightFormat},
@@ -108,7 +109,7 @@ pub fn GpuMap(
                             <span class="lw-block-name">{*name}</span>
                             <span class="lw-bar-track" aria-hidden="true">
                                 <span class=format!("lw-bar-fill {class}")
-                                    style:width=move || format!("{:.2}%", bytes() as f64 * 100.0 / max() as f64)></span>
+                                    style:width=move || format!("{}%", fixed(bytes() as f64 * 100.0 / max() as f64, 2))></span>
                             </span>
                             <span class="lw-block-size">{move || if bytes() == 0 { "—".to_string() } else { show(bytes()) }}</span>
                         </button>

@@ -8,6 +8,7 @@ use crate::frame::WidgetFrame;
 use crate::params::Params;
 use crate::units::show;
 use leptos::prelude::*;
+use llmem_estimator::units::fixed;
 use llmem_estimator::{
     hardware::{device, hierarchy, stream_seconds},
     precision::{weights_footprint, Dtype, WeightFormat},
@@ -17,9 +18,9 @@ use llmem_estimator::{
 
 fn rate(bps: f64) -> String {
     if bps >= 1e12 {
-        format!("{:.2} TB/s", bps / 1e12)
+        format!("{} TB/s", fixed(bps / 1e12, 2))
     } else {
-        format!("{:.1} GB/s", bps / 1e9)
+        format!("{} GB/s", fixed(bps / 1e9, 1))
     }
 }
 
@@ -67,7 +68,7 @@ pub fn Hierarchy(
                             <span class="lw-tier-name">{t.name}</span>
                             <span class="lw-tier-meta">{format!("{} · {}", show(t.capacity_bytes), rate(t.bandwidth))}</span>
                             <span class="lw-bar-track" aria-hidden="true"><span class="lw-bar-fill lw-c-weights"
-                                style:width=format!("{:.1}%", log_width(t.bandwidth))></span></span>
+                                style:width=format!("{}%", fixed(log_width(t.bandwidth), 1))></span></span>
                         </button>
                     }
                 }).collect_view()}

@@ -13,7 +13,7 @@ use llmem_estimator::{
     kv_cache::{kv_cache_with_layout, AttentionVariant},
     precision::{float_weights_bytes, Dtype},
     presets::{preset, PRESETS},
-    units::format_tokens,
+    units::{format_tokens, percent},
     ModelArch,
 };
 
@@ -120,12 +120,10 @@ pub fn KvCache(
     // Slider position ↔ context: the slider moves in round steps, but an
     // author's exact value (e.g. 10000) is kept until the reader moves it.
     let step = RwSignal::new(step_index(context.get_untracked()));
-    Effect::new(move |prev: Option<u32>| {
-        let s = step.get();
-        if prev.is_some_and(|p| p != s) {
-            context.set(CONTEXT_STEPS[s as usize]);
+    let on_step = Callback::new(move |s: u32| {
+        if let Some(c) = CONTEXT_STEPS.get(s as usize) {
+            context.set(*c);
         }
-        s
     });
     Effect::new(move |_| {
         if context.get() > limit.get() {
@@ -166,11 +164,11 @@ pub fn KvCache(
 
     let summary = move || match result.get() {
         Some(r) => format!(
-            "{} of KV cache at {} tokens × batch {} — {:.0}% of the model's {} of bf16 weights.",
+            "{} of KV cache at {} tokens × batch {} — {} of the model's {} of bf16 weights.",
             show(r.total),
             format_tokens(context.get()),
             batch.get(),
-            r.percent_of_weights,
+            percent(r.percent_of_weights),
             show(r.weights)
         ),
         None => "These settings are out of range.".to_string(),
@@ -191,7 +189,7 @@ pub fn KvCache(
             subtitle="Every token keeps a key and a value per KV head in every layer. Grow the context and batch, or change how heads share them.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options value=model />
-                <Slider id=format!("{uid}-context") label="Context length" min=0 max=max_step value=step
+                <Slider id=format!("{uid}-context") label="Context length" min=0 max=max_step value=step on_input=on_step
                     text=Callback::new(move |_: u32| format!("{} tokens", format_tokens(context.get()))) />
                 <Slider id=format!("{uid}-batch") label="Batch size" min=1 max=Signal::stored(32u32) value=batch
                     text=Callback::new(move |b: u32| format!("{b} sequence{}", if b == 1 { "" } else { "s" })) />
@@ -212,8 +210,8 @@ pub fn KvCache(
                     <span class="lw-big-label">" KV cache"</span>
                 </p>
                 <p class="lw-detail">{move || result.get().map(|r| format!(
-                    "{:.0}% of the weights ({} in bf16) · {} per token · {}",
-                    r.percent_of_weights, show(r.weights), show(r.per_token), r.layout_label))}</p>
+                    "{} of the weights ({} in bf16) · {} per token · {}",
+                    percent(r.percent_of_weights), show(r.weights), show(r.per_token), r.layout_label))}</p>
                 <p class="lw-detail lw-warn">{move || result.get().and_then(|r| (r.capped_layers > 0).then(|| format!(
                     "{} layers use a sliding window and stop growing at its size.", r.capped_layers)))}</p>
                 <p class="lw-detail lw-warn">{move || result.get().and_then(|r| r.beyond_trained.then(||

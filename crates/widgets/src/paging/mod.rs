@@ -8,6 +8,7 @@ use crate::frame::WidgetFrame;
 use crate::params::Params;
 use leptos::{html, prelude::*};
 use llmem_estimator::paging::{Layout, PagingScenario, Slot};
+use llmem_estimator::units::percent;
 use plotters::prelude::*;
 
 /// KV memory of the toy GPU, in token slots (16 × 8 grid).
@@ -60,12 +61,12 @@ pub fn Paging(
         result.get().map_or(String::new(), |l| {
             let turned = l.admitted.iter().filter(|a| !**a).count();
             format!(
-                "{}: {} of {} requests placed; {:.0}% of memory wasted, {:.0}% free, room for {} more {}-token request{}{}.",
+                "{}: {} of {} requests placed; {} of memory wasted, {} free, room for {} more {}-token request{}{}.",
                 if mode.get() == "paged" { "Paged" } else { "Contiguous" },
                 l.admitted_count(),
                 l.admitted.len(),
-                l.waste_percent(),
-                l.free_percent(),
+                percent(l.waste_percent()),
+                percent(l.free_percent()),
                 l.room_for_more,
                 NEW_REQUEST,
                 if l.room_for_more == 1 { "" } else { "s" },
@@ -100,8 +101,8 @@ pub fn Paging(
             <div class="lw-result" aria-live="polite">
                 {move || result.get().map(|l| view! {
                     <p class="lw-stats">
-                        <span><strong>{format!("{:.0}%", l.waste_percent())}</strong>" wasted"</span>
-                        <span><strong>{format!("{:.0}%", l.free_percent())}</strong>" free"</span>
+                        <span><strong>{percent(l.waste_percent())}</strong>" wasted"</span>
+                        <span><strong>{percent(l.free_percent())}</strong>" free"</span>
                         <span>"room for "<strong>{l.room_for_more}</strong>{format!(" more {NEW_REQUEST}-token requests")}</span>
                     </p>
                 })}

@@ -13,7 +13,7 @@ use llmem_estimator::{
     precision::{Dtype, WeightFormat},
     presets::preset,
     throughput::{phases, PhaseAnalysis},
-    units::{format_count, format_seconds, format_tokens},
+    units::{fixed, format_count, format_seconds, format_tokens},
 };
 
 pub const BATCH_STEPS: [u64; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
@@ -52,19 +52,17 @@ pub fn PrefillDecode(
         }
     });
     let bound = |cb: bool| if cb { "compute-bound" } else { "memory-bound" };
-    let summary = move || {
-        match (analysis.get(), d.get()) {
+    let summary = move || match (analysis.get(), d.get()) {
         (Some(a), Some(d)) => format!(
-            "On a roofline for the {}: prefill runs at {:.0} FLOPs per byte ({}), decode at {:.1} ({}); the ridge is at {:.0}.",
+            "On a roofline for the {}: prefill runs at {} FLOPs per byte ({}), decode at {} ({}); the ridge is at {}.",
             d.name,
-            a.prefill.intensity,
+            fixed(a.prefill.intensity, 0),
             bound(a.prefill.compute_bound),
-            a.decode.intensity,
+            fixed(a.decode.intensity, 1),
             bound(a.decode.compute_bound),
-            d.bf16_flops.unwrap_or(0.0) / d.bandwidth
+            fixed(d.bf16_flops.unwrap_or(0.0) / d.bandwidth, 0)
         ),
         _ => "No roofline for this device.".into(),
-    }
     };
     view! {
         <WidgetFrame params=params.clone() uid=uid.clone() state=state units=false class="lw-roof"
@@ -86,8 +84,8 @@ pub fn PrefillDecode(
                 {move || analysis.get().map(|a| view! {
                     <p class="lw-big">{format_count(a.decode_tokens_per_s)}<span class="lw-big-label">" tokens/s at most while decoding"</span></p>
                     <p class="lw-detail">{format!(
-                        "Decode is {} at {:.1} FLOPs per byte; each step takes at least {}. Prefill is {} at {} FLOPs per byte; the first token takes at least {}.",
-                        bound(a.decode.compute_bound), a.decode.intensity, format_seconds(a.decode.seconds),
+                        "Decode is {} at {} FLOPs per byte; each step takes at least {}. Prefill is {} at {} FLOPs per byte; the first token takes at least {}.",
+                        bound(a.decode.compute_bound), fixed(a.decode.intensity, 1), format_seconds(a.decode.seconds),
                         bound(a.prefill.compute_bound), format_count(a.prefill.intensity), format_seconds(a.prefill_seconds))}</p>
                     <p class="lw-detail">"Upper bounds at peak datasheet throughput and bandwidth; real kernels reach a fraction of both."</p>
                 })}

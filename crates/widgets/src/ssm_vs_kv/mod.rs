@@ -13,8 +13,8 @@ use llmem_estimator::{
     kv_cache::kv_cache,
     precision::Dtype,
     presets::preset,
-    ssm::{crossover_context, mamba_preset, MambaArch, MAMBA_PRESETS},
-    units::format_tokens,
+    ssm::{crossover_context, mamba_preset, MAMBA_PRESETS},
+    units::{fixed, format_tokens},
     ModelArch,
 };
 
@@ -42,7 +42,7 @@ pub const SEQ_STEPS: [u64; 17] = [
 /// (transformer KV bytes, Mamba state bytes, crossover tokens) at `seq`, bf16, one sequence.
 pub fn compare(model: &str, mamba: &str, seq: u64) -> Option<(ModelArch, u64, u64, Option<u64>)> {
     let t = preset(model).and_then(|p| p.arch()).ok()?;
-    let m = MambaArch::parse(mamba_preset(mamba).ok()?.config_json).ok()?;
+    let m = mamba_preset(mamba).ok()?.arch().ok()?;
     let state = m.state_bytes(Dtype::Bf16, 1).ok()?.total_bytes;
     let kv = kv_cache(&t, Dtype::Bf16, seq, 1).ok()?.total_bytes;
     let cross = crossover_context(&t, Dtype::Bf16, 1, state).ok()?;
@@ -102,7 +102,7 @@ pub fn SsmVsKv(
             </figure>
             <div class="lw-result" aria-live="polite">
                 {move || data.get().map(|(kv, st, x)| view! {
-                    <p class="lw-big">{format!("{:.0}×", kv as f64 / st.max(1) as f64)}<span class="lw-big-label">" — the transformer's cache over the state at this length"</span></p>
+                    <p class="lw-big">{format!("{}×", fixed(kv as f64 / st.max(1) as f64, 0))}<span class="lw-big-label">" — the transformer's cache over the state at this length"</span></p>
                     <p class="lw-detail">{format!("KV cache {} · state {} (flat at any length){}", show(kv), show(st),
                         x.map(|n| format!(" · equal at {} tokens", format_tokens(n))).unwrap_or_default())}</p>
                 })}

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use llmem_estimator::{
     presets::preset,
     training::{partial_recompute_bytes, recompute_compute_factor},
-    units::format_tokens,
+    units::{self, fixed, format_tokens},
 };
 
 /// Sequence lengths offered.
@@ -72,22 +72,22 @@ pub fn StoreRecompute(
                 <div class="lw-meter">
                     <div class="lw-meter-head"><span>"Activation memory"</span><Bytes bytes=mem_now /></div>
                     <span class="lw-bar-track" aria-hidden="true"><span class="lw-bar-fill lw-c-act"
-                        style:width=move || format!("{:.2}%", mem_fraction() * 100.0)></span></span>
+                        style:width=move || format!("{}%", fixed(mem_fraction() * 100.0, 2))></span></span>
                     <div class="lw-ends" aria-hidden="true"><span>"0"</span><span>"storing every layer"</span></div>
                 </div>
                 <div class="lw-meter">
                     <div class="lw-meter-head"><span>"Compute per training step"</span>
-                        <span class="lw-num">{move || format!("{:.2}×", compute.get())}</span></div>
+                        <span class="lw-num">{move || format!("{}×", fixed(compute.get(), 2))}</span></div>
                     <span class="lw-bar-track" aria-hidden="true"><span class="lw-bar-fill lw-c-opt"
-                        style:width=move || format!("{:.2}%", 4.0 + compute_fraction() * 96.0)></span></span>
+                        style:width=move || format!("{}%", fixed(4.0 + compute_fraction() * 96.0, 2))></span></span>
                     <div class="lw-ends" aria-hidden="true"><span>"1.00× (no recomputation)"</span><span>"1.33× (every layer)"</span></div>
                 </div>
             </div>
             <div class="lw-result" aria-live="polite">
                 <p class="lw-detail"><strong>{move || regime(percent.get())}</strong></p>
                 <p class="lw-detail">{move || memory.get().map(|(now, all, none)| format!(
-                    "{} of activations at micro-batch 1: {:.0}% of the {} that storing every layer takes, against {} if every layer is recomputed.",
-                    show(now), now as f64 * 100.0 / all.max(1) as f64, show(all), show(none)))}</p>
+                    "{} of activations at micro-batch 1: {} of the {} that storing every layer takes, against {} if every layer is recomputed.",
+                    show(now), units::percent(now as f64 * 100.0 / all.max(1) as f64), show(all), show(none)))}</p>
             </div>
         </WidgetFrame>
     }

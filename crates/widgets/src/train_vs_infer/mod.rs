@@ -6,6 +6,7 @@ use crate::controls::{model_options, next_uid, Choice, Select};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
 use leptos::prelude::*;
+use llmem_estimator::units::fixed;
 use llmem_estimator::{
     fit::inference_memory,
     precision::{Dtype, WeightFormat},
@@ -71,7 +72,7 @@ pub fn TrainVsInfer(
         if i == 0 {
             "—".to_string()
         } else {
-            format!("{:.1}×", t as f64 / i as f64)
+            format!("{}×", fixed(t as f64 / i as f64, 1))
         }
     };
     view! {

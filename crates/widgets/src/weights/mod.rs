@@ -8,6 +8,7 @@ use crate::frame::WidgetFrame;
 use crate::params::Params;
 use crate::units::{show, Bytes};
 use leptos::prelude::*;
+use llmem_estimator::units::{fixed, percent};
 use llmem_estimator::{
     hardware::DEVICES,
     precision::{weights_footprint, WeightFormat, WeightsFootprint},
@@ -51,8 +52,8 @@ pub fn Weights(
             <div class="lw-result" aria-live="polite">
                 <p class="lw-big"><Bytes bytes=total /><span class="lw-big-label">" of weights"</span></p>
                 <p class="lw-detail">{move || current.get().map(|c| format!(
-                    "{:.3} bits per parameter · {} · {} parameters",
-                    c.bits_per_param, c.format.description(), group_thousands(c.params)))}</p>
+                    "{} bits per parameter · {} · {} parameters",
+                    fixed(c.bits_per_param, 3), c.format.description(), group_thousands(c.params)))}</p>
                 <p class="lw-detail">{move || current.get().filter(|c| c.quantized_params > 0).map(|c| format!(
                     "Quantized: {} parameters in {} (of which {} are scales, zero points and indices). Kept in {}: {} parameters in {}.",
                     group_thousands(c.quantized_params), show(c.quantized_bytes), show(c.scale_bytes),
@@ -68,7 +69,7 @@ pub fn Weights(
                             <span class="visually-hidden">{move || if fits() { "Fits: " } else { "Too big: " }}</span>
                             {d.name}
                             <span class="lw-num">{move || format!(
-                                " — {:.0}% of its {} (sold as {})", total.get() as f64 * 100.0 / d.capacity_bytes as f64,
+                                " — {} of its {} (sold as {})", percent(total.get() as f64 * 100.0 / d.capacity_bytes as f64),
                                 show(d.capacity_bytes), d.marketed)}</span>
                         </li>
                     }
