@@ -75,13 +75,7 @@ impl Preset {
     /// Reads the preset's config. Presets are tested to parse, so this only
     /// fails if the crate itself is broken.
     pub fn arch(&self) -> Result<ModelArch> {
-        // A bundle that links the JSON parser anyway (for a pasted config)
-        // is smaller reading the text than carrying the compiled tables too.
-        if cfg!(feature = "parse-presets") {
-            crate::config::parse_config(self.config_json())
-        } else {
-            parse_config_value(&preset_value(self.id))
-        }
+        parse_config_value(&preset_value(self.id))
     }
 
     /// The config.json text, verbatim.

@@ -141,11 +141,7 @@ pub struct MambaPreset {
 impl MambaPreset {
     /// Reads the preset's config (compiled in; see `presets.rs`).
     pub fn arch(&self) -> Result<MambaArch> {
-        if cfg!(feature = "parse-presets") {
-            MambaArch::parse(self.config_json())
-        } else {
-            MambaArch::from_value(&crate::presets::preset_value(self.id))
-        }
+        MambaArch::from_value(&crate::presets::preset_value(self.id))
     }
 
     /// The config.json text, verbatim.

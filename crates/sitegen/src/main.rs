@@ -5,6 +5,9 @@
 //!   page there (trunk then moves it to `dist/`).
 //! - `llmem-sitegen check` — renders everything in memory and reports
 //!   content errors, without writing.
+//! - `llmem-sitegen test-bundle <dir>` — builds the end-to-end tests' bundle
+//!   (the KV cache widget and the deliberately panicking test widget) into
+//!   `<dir>/panic-bundle.js` and its wasm.
 
 use llmem_sitegen::{
     build,
@@ -19,7 +22,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("post-build") => post_build(),
         Some("check") => check(),
-        _ => Err("usage: llmem-sitegen post-build | check".to_string()),
+        Some("test-bundle") => match args.get(1) {
+            Some(dir) => test_bundle(Path::new(dir)),
+            None => Err("usage: llmem-sitegen test-bundle <dir>".to_string()),
+        },
+        _ => Err("usage: llmem-sitegen post-build | check | test-bundle <dir>".to_string()),
     };
     match result {
         Ok(msg) => {
@@ -81,4 +88,18 @@ fn check() -> Result<String, String> {
     let shell = std::fs::read_to_string(sources.content.join("../../index.html")).map_err(|e| e.to_string())?;
     let site = build(&sources, &shell, &BundleMap::single("llmem-check.js", "llmem-check_bg.wasm"))?;
     Ok(format!("llmem-sitegen: content OK ({} files)", site.files.len()))
+}
+
+/// The panic-containment fixture's bundle: never part of `dist/`.
+fn test_bundle(dir: &Path) -> Result<String, String> {
+    let root = Sources::repository().content.join("../..");
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let set = vec!["kv-cache".to_string(), "panic-test".to_string()];
+    let map = build_bundles(&root, dir, &[(set, "test-panic".to_string())])?;
+    let (js, wasm) = map.files.values().next().ok_or("no bundle was built")?;
+    // A fixed name for the fixture to import; the glue finds its wasm by the
+    // name it was built with, which stays beside it.
+    std::fs::rename(dir.join(js), dir.join("panic-bundle.js")).map_err(|e| e.to_string())?;
+    Ok(format!("llmem-sitegen: test bundle panic-bundle.js + {wasm} in {}", dir.display()))
 }

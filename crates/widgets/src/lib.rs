@@ -18,6 +18,7 @@ pub mod attention_matrix;
 pub mod b64;
 pub mod bars;
 pub mod chart;
+pub mod config_text;
 #[cfg(feature = "context-window")]
 pub mod context_window;
 pub mod controls;
@@ -33,6 +34,9 @@ pub mod hierarchy;
 pub mod kv_cache;
 #[cfg(feature = "paging")]
 pub mod paging;
+pub mod panic_guard;
+#[cfg(feature = "panic-test")]
+pub mod panic_test;
 pub mod params;
 #[cfg(feature = "prefill-decode")]
 pub mod prefill_decode;
@@ -54,10 +58,15 @@ use wasm_bindgen::JsCast;
 
 /// Mounts every `[data-llmem-widget]` element that is not mounted yet and
 /// that this bundle carries. Safe to call again after adding placeholders.
+///
+/// Each widget mounts in a task of its own: the page stays responsive while
+/// several widgets start, and a widget that panics while mounting is
+/// contained ([`panic_guard`]) without stopping the ones after it.
 pub fn mount_all() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let Ok(list) = document.query_selector_all("[data-llmem-widget]") else { return };
     let mode = PageMode::detect();
+    panic_guard::install();
     // Leptos's executor drives effects; mount_to would start it, but only for
     // a page that mounts something — start it first so nothing can run early.
     let _ = any_spawner::Executor::init_wasm_bindgen();
@@ -65,12 +74,19 @@ pub fn mount_all() {
     if mode == PageMode::Frame {
         frame_page::install();
     }
+    let mut jobs: Vec<(web_sys::HtmlElement, Job)> = Vec::new();
     for i in 0..list.length() {
         let Some(el) = list.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else { continue };
         if el.has_attribute("data-llmem-mounted") {
             continue;
         }
         let id = el.get_attribute("data-llmem-widget").unwrap_or_default();
+        #[cfg(feature = "panic-test")]
+        if id == panic_test::ID {
+            let _ = el.set_attribute("data-llmem-mounted", "");
+            jobs.push((el, Job::PanicTest));
+            continue;
+        }
         let Some(spec) = llmem_catalog::widget(&id) else {
             // Text, never HTML: the id comes from someone else's page.
             let shown: String = id.chars().take(40).collect();
@@ -81,12 +97,47 @@ pub fn mount_all() {
         };
         // A widget another bundle carries is left for that bundle.
         let Some(mount) = mounter(spec.id) else { continue };
+        // Marked now, so a second call does not queue it again.
         let _ = el.set_attribute("data-llmem-mounted", "");
-        let params = Params::read(&el, spec, mode);
-        if let Some(container) = shadow_container(&el) {
-            mount(container, params);
+        jobs.push((el, Job::Widget(spec, mode, mount)));
+    }
+    jobs.reverse();
+    mount_in_turn(jobs);
+}
+
+/// What to mount into one placeholder.
+enum Job {
+    Widget(&'static llmem_catalog::WidgetSpec, PageMode, fn(web_sys::HtmlElement, Params)),
+    #[cfg(feature = "panic-test")]
+    PanicTest,
+}
+
+/// Mounts the last job now and queues the rest as a new task. The next task
+/// is queued first, so a panic in this one cannot stop it.
+fn mount_in_turn(mut jobs: Vec<(web_sys::HtmlElement, Job)>) {
+    let Some((el, job)) = jobs.pop() else { return };
+    if !jobs.is_empty() {
+        let rest = wasm_bindgen::closure::Closure::once_into_js(move || mount_in_turn(jobs));
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback(rest.unchecked_ref());
         }
     }
+    panic_guard::run_as(&el, || match job {
+        Job::Widget(spec, mode, mount) => {
+            let params = Params::read(&el, spec, mode);
+            if let Some(container) = shadow_container(&el) {
+                mount(container, params);
+            }
+        }
+        #[cfg(feature = "panic-test")]
+        Job::PanicTest => {
+            if let Some(container) = shadow_container(&el) {
+                panic_test::mount(container, &el);
+            }
+        }
+    });
+    // On an iframe embed page, tell the host the new height.
+    frame_page::report_soon();
 }
 
 /// The ids of the widgets compiled into this bundle.
@@ -182,5 +233,6 @@ fn shadow_container(el: &web_sys::HtmlElement) -> Option<web_sys::HtmlElement> {
         root.append_child(&link).ok()?;
     }
     root.append_child(&container).ok()?;
+    panic_guard::watch(el, &root);
     Some(container)
 }

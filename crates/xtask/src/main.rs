@@ -187,14 +187,24 @@ fn e2e() -> Result<(), Failure> {
 fn e2e_with(args: &[String]) -> Result<(), Failure> {
     step("end-to-end tests in headless Chromium against dist/");
     let root = root();
+    // The panic-containment fixture's bundle (a widget that panics on
+    // purpose), built beside the fixtures and never into dist/.
+    run(cargo()
+        .args(["run", "--quiet", "-p", "llmem-sitegen", "--", "test-bundle"])
+        .arg(root.join("tests/fixtures/generated")))?;
     let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
     let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
     // A second origin for the "someone else's blog" fixtures.
-    std::fs::create_dir_all(root.join("tests/fixtures")).ok();
     let site = format!("http://127.0.0.1:{site_port}");
+    let widgets_css = std::fs::read_dir(root.join("dist"))
+        .map_err(|e| Failure::new(format!("dist/: {e}")))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .find(|n| n.starts_with("widgets-") && n.ends_with(".css"))
+        .ok_or_else(|| Failure::new("dist/ has no widgets-*.css: run `cargo xtask dist`"))?;
+    let substitutions = vec![("__LLMEM_SITE__".to_string(), site), ("__LLMEM_WIDGETS_CSS__".to_string(), widgets_css)];
     let (host_port, _host) =
-        serve::spawn_with(root.join("tests/fixtures"), 0, Vec::new(), Some(("__LLMEM_SITE__".into(), site)))
-            .map_err(Failure::new)?;
+        serve::spawn_with(root.join("tests/fixtures"), 0, Vec::new(), substitutions).map_err(Failure::new)?;
     std::fs::create_dir_all(root.join("target/e2e")).ok();
     run(Command::new(tools::node_bin().join("playwright"))
         .arg("test")

@@ -2,9 +2,12 @@
 //! does, plus the response headers of `_headers` (the same file Netlify and
 //! Cloudflare Pages read), so tests run under the deployment's CSP.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// One `_headers` rule: a path pattern and the headers it adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,88 +103,133 @@ pub fn resolve(root: &Path, url_path: &str) -> Resolved {
     }
 }
 
-/// A text substitution applied to served HTML (test fixtures name the site's
+/// Text substitutions applied to served HTML (test fixtures name the site's
 /// origin as `__LLMEM_SITE__`, which is only known once its server is up).
-pub type Substitution = Option<(String, String)>;
+pub type Substitution = Vec<(String, String)>;
 
-/// Serves `root` on 127.0.0.1:`port` (0 = any free port) from a few threads
-/// until the process exits; returns the port.
+/// Serves `root` on 127.0.0.1:`port` (0 = any free port) until the process
+/// exits; returns the port.
 pub fn spawn(root: PathBuf, port: u16, rules: Vec<HeaderRule>) -> Result<(u16, Vec<JoinHandle<()>>), String> {
-    spawn_with(root, port, rules, None)
+    spawn_with(root, port, rules, Vec::new())
 }
 
 /// As [`spawn`], substituting text in HTML responses.
+///
+/// One thread per connection, on the standard library alone. Why not a
+/// server crate: tiny_http 0.12 queues a new connection behind busy
+/// keep-alive connections when its thread pool miscounts idle threads, and
+/// Chromium's six kept-alive connections per host then stall page loads for
+/// good (seen in the end-to-end suite); a static test server needs nothing a
+/// few dozen lines of HTTP/1.1 cannot do.
 pub fn spawn_with(
     root: PathBuf,
     port: u16,
     rules: Vec<HeaderRule>,
     substitution: Substitution,
 ) -> Result<(u16, Vec<JoinHandle<()>>), String> {
-    let server =
-        tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-    let port = server.server_addr().to_ip().map_or(port, |a| a.port());
-    let server = Arc::new(server);
-    let rules = Arc::new(rules);
-    let root = Arc::new(root);
-    let substitution = Arc::new(substitution);
-    let handles = (0..8)
-        .map(|_| {
-            let (server, rules, root, sub) = (server.clone(), rules.clone(), root.clone(), substitution.clone());
+    let listener =
+        TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let port = listener.local_addr().map_or(port, |a| a.port());
+    let site = Arc::new(Site { root, rules, substitution });
+    let acceptor = std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let site = site.clone();
             std::thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    handle(request, &root, &rules, &sub);
-                }
-            })
-        })
-        .collect();
-    Ok((port, handles))
-}
-
-fn header(k: &str, v: &str) -> Option<tiny_http::Header> {
-    tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok()
-}
-
-fn handle(request: tiny_http::Request, root: &Path, rules: &[HeaderRule], substitution: &Substitution) {
-    let url = request.url().to_string();
-    let method = request.method().clone();
-    if !matches!(method, tiny_http::Method::Get | tiny_http::Method::Head) {
-        let _ = request.respond(tiny_http::Response::empty(405));
-        return;
-    }
-    let (status, file) = match resolve(root, &url) {
-        Resolved::File(f) => (200, Some(f)),
-        Resolved::Redirect(to) => {
-            let mut r = tiny_http::Response::empty(301);
-            if let Some(h) = header("Location", &to) {
-                r.add_header(h);
-            }
-            let _ = request.respond(r);
-            return;
+                let _ = serve_connection(stream, &site);
+            });
         }
-        Resolved::NotFound => (404, Some(root.join("404.html")).filter(|p| p.is_file())),
+    });
+    Ok((port, vec![acceptor]))
+}
+
+struct Site {
+    root: PathBuf,
+    rules: Vec<HeaderRule>,
+    substitution: Substitution,
+}
+
+/// Answers requests on one connection until the client closes it, asks to,
+/// or stays silent for a minute.
+fn serve_connection(stream: TcpStream, site: &Site) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut writer = stream;
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line)? == 0 {
+            return Ok(());
+        }
+        let mut parts = request_line.split_whitespace();
+        let (method, target, version) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"), parts.next());
+        let mut close = version != Some("HTTP/1.1");
+        let mut body_len = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line)? == 0 {
+                return Ok(());
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
+                if k == "connection" {
+                    close = v.contains("close");
+                } else if k == "content-length" {
+                    body_len = v.parse().unwrap_or(0);
+                }
+            }
+        }
+        // A body (there should be none) is read and dropped.
+        std::io::copy(&mut (&mut reader).take(body_len as u64), &mut std::io::sink())?;
+        let (status, headers, body) = respond(site, method, target);
+        let head_only = method == "HEAD";
+        let mut out = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+        for (k, v) in &headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str(if close { "Connection: close\r\n\r\n" } else { "Connection: keep-alive\r\n\r\n" });
+        writer.write_all(out.as_bytes())?;
+        if !head_only {
+            writer.write_all(&body)?;
+        }
+        writer.flush()?;
+        if close {
+            return Ok(());
+        }
+    }
+}
+
+/// Status line, headers and body for one request.
+fn respond(site: &Site, method: &str, target: &str) -> (&'static str, Vec<(String, String)>, Vec<u8>) {
+    if !matches!(method, "GET" | "HEAD") {
+        return ("405 Method Not Allowed", vec![("Allow".into(), "GET, HEAD".into())], Vec::new());
+    }
+    let (status, file) = match resolve(&site.root, target) {
+        Resolved::File(f) => ("200 OK", Some(f)),
+        Resolved::Redirect(to) => return ("301 Moved Permanently", vec![("Location".into(), to)], Vec::new()),
+        Resolved::NotFound => ("404 Not Found", Some(site.root.join("404.html")).filter(|p| p.is_file())),
     };
     let mut body = file.as_ref().and_then(|f| std::fs::read(f).ok()).unwrap_or_default();
-    if let (Some((from, to)), Some(f)) = (substitution, &file) {
-        if f.extension().is_some_and(|e| e == "html") {
-            body = String::from_utf8_lossy(&body).replace(from.as_str(), to).into_bytes();
+    if !site.substitution.is_empty() && file.as_ref().is_some_and(|f| f.extension().is_some_and(|e| e == "html")) {
+        let mut text = String::from_utf8_lossy(&body).into_owned();
+        for (from, to) in &site.substitution {
+            text = text.replace(from.as_str(), to);
         }
+        body = text.into_bytes();
     }
-    let mut response =
-        tiny_http::Response::from_data(if method == tiny_http::Method::Head { Vec::new() } else { body })
-            .with_status_code(status);
     let ctype = file.as_deref().map_or("text/plain; charset=utf-8", content_type);
-    let path_only = url.split(['?', '#']).next().unwrap_or("/");
-    let mut extra: Vec<(String, String)> =
+    let path_only = target.split(['?', '#']).next().unwrap_or("/");
+    let mut headers: Vec<(String, String)> =
         vec![("Content-Type".into(), ctype.into()), ("Cache-Control".into(), "no-store".into())];
-    for rule in rules.iter().filter(|r| matches(&r.pattern, path_only)) {
-        extra.extend(rule.headers.iter().cloned());
+    for rule in site.rules.iter().filter(|r| matches(&r.pattern, path_only)) {
+        headers.extend(rule.headers.iter().cloned());
     }
-    for (k, v) in extra {
-        if let Some(h) = header(&k, &v) {
-            response.add_header(h);
-        }
+    if std::env::var_os("LLMEM_SERVE_LOG").is_some() {
+        eprintln!("serve: {method} {target} {status}");
     }
-    let _ = request.respond(response);
+    (status, headers, body)
 }
 
 #[cfg(test)]

@@ -70,7 +70,7 @@ pub fn ensure_npm_tools() -> Result<(), Failure> {
         (Ok(m), Ok(l)) => m.modified().ok() >= l.modified().ok(),
         _ => false,
     };
-    if fresh && node_bin().join("wasm-opt").exists() {
+    if fresh && ["wasm-opt", "terser", "playwright"].iter().all(|t| node_bin().join(t).exists()) {
         return Ok(());
     }
     if output_of("npm", &["--version"]).is_none() {

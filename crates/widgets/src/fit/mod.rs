@@ -9,6 +9,7 @@
 
 use crate::b64;
 use crate::bars::{Segment, StackedBar};
+use crate::config_text::{minimal_config_text, parse_config_text};
 use crate::controls::{device_options, model_options, next_uid, Choice, Select, StepSlider};
 use crate::frame::WidgetFrame;
 use crate::params::{PageMode, Params};
@@ -16,7 +17,7 @@ use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::units::fixed;
 use llmem_estimator::{
-    config::{minimal_config, parse_config, MAX_CONFIG_BYTES},
+    config::MAX_CONFIG_BYTES,
     fit::{will_it_fit, FitQuery, FitReport},
     hardware::device,
     precision::{Dtype, WeightFormat},
@@ -45,31 +46,9 @@ pub fn accept_config(text: &str) -> Result<(String, ModelArch), String> {
     if text.trim().is_empty() {
         return Err("Paste the contents of a Hugging Face config.json first.".into());
     }
-    let arch = parse_config(text).map_err(|e| format!("This config cannot be used: {e}."))?;
-    let min = minimal(text).ok_or("This config cannot be used: it could not be re-encoded.")?;
+    let arch = parse_config_text(text).map_err(|e| format!("This config cannot be used: {e}."))?;
+    let min = minimal_config_text(text).ok_or("This config cannot be used: it could not be re-encoded.")?;
     Ok((min, arch))
-}
-
-/// The config reduced to the fields the estimator reads. In the browser the
-/// built-in JSON object does it (keeping serde_json's serializer out of the
-/// wasm); natively, the estimator's [`minimal_config`].
-#[cfg(target_arch = "wasm32")]
-fn minimal(text: &str) -> Option<String> {
-    let _ = minimal_config;
-    let full = js_sys::JSON::parse(text).ok()?;
-    let kept = js_sys::Object::new();
-    for field in llmem_estimator::config::USED_FIELDS {
-        let v = js_sys::Reflect::get(&full, &(*field).into()).ok()?;
-        if !v.is_undefined() {
-            js_sys::Reflect::set(&kept, &(*field).into(), &v).ok()?;
-        }
-    }
-    js_sys::JSON::stringify(&kept).ok()?.as_string()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn minimal(text: &str) -> Option<String> {
-    minimal_config(text).ok()
 }
 
 /// The report for the current inputs.
@@ -122,7 +101,11 @@ pub fn Fit(
     let source = RwSignal::new("preset".to_string());
     // The reader's own config, reduced to the fields we read.
     let custom = RwSignal::new(None::<String>);
+    // What we put in the paste box (a config from the link or a file). The
+    // box is otherwise the reader's: typing is not copied into wasm, and
+    // "Use this config" reads it once, checking its length before its text.
     let paste = RwSignal::new(String::new());
+    let paste_box = NodeRef::<leptos::html::Textarea>::new();
     let problem = RwSignal::new(None::<String>);
     if let Some(encoded) = url_config(params.mode) {
         match b64::decode(&encoded).and_then(|b| String::from_utf8(b).ok()).map(|t| accept_config(&t)) {
@@ -137,7 +120,7 @@ pub fn Fit(
     }
     let arch = Memo::new(move |_| {
         if source.get() == "custom" {
-            custom.get().and_then(|c| parse_config(&c).ok())
+            custom.get().and_then(|c| parse_config_text(&c).ok())
         } else {
             preset(&model.get()).and_then(|p| p.arch()).ok()
         }
@@ -178,6 +161,21 @@ pub fn Fit(
         // The previous result stays; only the message changes.
         Err(e) => problem.set(Some(e)),
     };
+    let use_box = move || {
+        let Some(b) = paste_box.get_untracked() else { return };
+        // UTF-16 units never outnumber UTF-8 bytes: a box this long is too
+        // big whatever it holds, and is refused without copying it.
+        let units = u64::from(b.text_length());
+        if units > MAX_CONFIG_BYTES as u64 {
+            problem.set(Some(format!(
+                "That is {} of text; a config.json is at most {} — is this the right file?",
+                show(units),
+                show(MAX_CONFIG_BYTES as u64)
+            )));
+        } else {
+            use_text(b.value());
+        }
+    };
     let on_file = move |ev: leptos::ev::Event| {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
@@ -193,7 +191,7 @@ pub fn Fit(
         leptos::task::spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) {
                 Some(text) => {
-                    paste.set(text.chars().take(MAX_CONFIG_BYTES).collect());
+                    paste.set(text.clone());
                     use_text(text);
                 }
                 None => problem.set(Some("That file could not be read as text.".into())),
@@ -237,11 +235,10 @@ pub fn Fit(
             </div>
             <div class="lw-field lw-paste" hidden=move || source.get() != "custom">
                     <label class="lw-label" for=paste_id.clone()>"Paste a Hugging Face config.json"</label>
-                    <textarea class="lw-textarea" id=paste_id rows="6" spellcheck="false"
-                        prop:value=move || paste.get()
-                        on:input=move |ev| paste.set(event_target_value(&ev).chars().take(MAX_CONFIG_BYTES + 1).collect())></textarea>
+                    <textarea class="lw-textarea" id=paste_id rows="6" spellcheck="false" node_ref=paste_box
+                        prop:value=move || paste.get()></textarea>
                     <div class="lw-buttons">
-                        <button type="button" class="lw-button lw-primary" on:click=move |_| use_text(paste.get_untracked())>"Use this config"</button>
+                        <button type="button" class="lw-button lw-primary" on:click=move |_| use_box()>"Use this config"</button>
                         <label class="lw-button lw-file">"Upload a file…"
                             <input type="file" accept=".json,application/json" on:change=on_file /></label>
                     </div>
