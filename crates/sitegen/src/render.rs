@@ -292,6 +292,9 @@ pub fn render(markdown: &str, content: &Content, source: &str) -> Result<Rendere
     }
     let mut html_out = String::with_capacity(expanded.len() * 2);
     html::push_html(&mut html_out, out_events.into_iter());
+    // A code block wider than the column scrolls sideways; keyboard users
+    // need to be able to focus it to scroll it (WCAG 2.1.1).
+    let html_out = html_out.replace("<pre>", "<pre tabindex=\"0\">");
     Ok(Rendered { html: html_out, headings, widgets })
 }
 

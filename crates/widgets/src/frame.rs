@@ -48,10 +48,17 @@ pub fn WidgetFrame(
     let panel = NodeRef::<html::Div>::new();
     let open = RwSignal::new(false);
     let panel_id = format!("{uid}-embed");
+    // In an iframe embed the widget is the page's only section (under the
+    // page's hidden h1); in an article it sits under an h2 section.
+    let title = if mode == crate::params::PageMode::Frame {
+        view! { <h2 class="lw-title" id=title_id>{spec.title}</h2> }.into_any()
+    } else {
+        view! { <h3 class="lw-title" id=title_id>{spec.title}</h3> }.into_any()
+    };
     view! {
         <section class=format!("llmem-widget {class}") aria-labelledby=labelled_by data-widget=spec.id data-theme=theme>
             <header class="lw-head">
-                <h3 class="lw-title" id=title_id>{spec.title}</h3>
+                {title}
                 <p class="lw-sub">{subtitle}</p>
             </header>
             {note}

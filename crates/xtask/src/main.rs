@@ -7,6 +7,7 @@
 //!   end-to-end tests against it, and the size budget;
 //! - `dist` — the release build in `dist/`, ready for any static host;
 //! - `static` — serve `dist/` with the deployment headers (`_headers`);
+//! - `fuzz` — fuzz the estimator for a while (`test` does 20 s per target);
 //! - `install` — only install the tools.
 
 mod serve;
@@ -38,6 +39,12 @@ enum Cmd {
     },
     /// Install the pinned tools only.
     Install,
+    /// Fuzz the estimator (config parser and every estimate) for a while.
+    Fuzz {
+        /// Seconds per fuzz target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u32,
+    },
     /// Only the end-to-end suite, against the current dist/ (extra arguments go to Playwright).
     E2e {
         /// e.g. `-g kv-cache` or a spec file.
@@ -167,6 +174,7 @@ fn test() -> Result<(), Failure> {
     ]))?;
     step("native tests");
     run(cargo().args(["test", "--workspace"]))?;
+    fuzz(20)?;
     step("wasm tests in headless Chromium (wasm-bindgen-test)");
     run(cargo()
         .args(["test", "-p", "llmem-widgets", "--target", "wasm32-unknown-unknown", "--test", "browser"])
@@ -176,6 +184,27 @@ fn test() -> Result<(), Failure> {
     e2e()?;
     report_budget()?;
     eprintln!("\nxtask: all checks passed");
+    Ok(())
+}
+
+/// Runs each estimator fuzz target for `seconds` (libFuzzer via cargo-fuzz,
+/// no sanitizer, so stable Rust will do), starting from the committed corpus
+/// in `crates/estimator/fuzz/corpus/`. New inputs go to `target/fuzz/`, so
+/// the repository stays clean; a crash fails the step and leaves its input
+/// in `crates/estimator/fuzz/artifacts/`.
+fn fuzz(seconds: u32) -> Result<(), Failure> {
+    let fuzz_dir = root().join("crates/estimator");
+    for target in ["config", "estimates"] {
+        step(&format!("fuzz {target} ({seconds} s)"));
+        let scratch = root().join("target/fuzz").join(target);
+        std::fs::create_dir_all(&scratch).map_err(|e| Failure::new(format!("{}: {e}", scratch.display())))?;
+        run(cargo()
+            .current_dir(&fuzz_dir)
+            .args(["fuzz", "run", "--sanitizer", "none", target])
+            .arg(&scratch)
+            .arg(fuzz_dir.join("fuzz/corpus").join(target))
+            .args(["--", &format!("-max_total_time={seconds}"), "-max_len=4096", "-print_final_stats=1"]))?;
+    }
     Ok(())
 }
 
@@ -235,6 +264,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Install => ensure_all(true),
+        Cmd::Fuzz { seconds } => ensure_all(false).and_then(|_| fuzz(seconds)),
         Cmd::E2e { args } => ensure_all(true).and_then(|_| e2e_with(&args)),
         Cmd::Shots { paths } => ensure_all(true).and_then(|_| shots(&paths)),
         Cmd::Dist => ensure_all(false).and_then(|_| dist()),

@@ -10,6 +10,8 @@ use std::process::Command;
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` crate version pinned in Cargo.toml.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// cargo-fuzz, run with `--sanitizer none` so it works on stable Rust.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 fn output_of(cmd: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(cmd).args(args).output().ok()?;
@@ -37,7 +39,7 @@ fn have_version(cmd: &str, expected: &str) -> bool {
     output_of(cmd, &["--version"]).is_some_and(|v| v.split_whitespace().nth(1) == Some(expected))
 }
 
-/// The Rust side: the wasm target, rustfmt and clippy, trunk, wasm-bindgen-cli.
+/// The Rust side: the wasm target, rustfmt and clippy, trunk, cargo-fuzz, wasm-bindgen-cli.
 pub fn ensure_rust_tools() -> Result<(), Failure> {
     let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
@@ -52,6 +54,10 @@ pub fn ensure_rust_tools() -> Result<(), Failure> {
     if !have_version("trunk", TRUNK_VERSION) {
         eprintln!("xtask: installing trunk {TRUNK_VERSION} (about ten minutes, once)");
         run(Command::new("cargo").args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))?;
+    }
+    if !have_version("cargo-fuzz", CARGO_FUZZ_VERSION) {
+        eprintln!("xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION} (about a minute, once)");
+        run(Command::new("cargo").args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION, "--locked"]))?;
     }
     if !have_version("wasm-bindgen", WASM_BINDGEN_VERSION) {
         eprintln!("xtask: installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (a few minutes, once)");
