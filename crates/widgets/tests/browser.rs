@@ -33,16 +33,29 @@ fn input(el: &HtmlElement, selector: &str, value: &str) {
     input.dispatch_event(&Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
 }
 
+/// Lets every queued task run: `mount_all` mounts one widget per task (so a
+/// panic in one cannot stop the rest), and reactive updates settle in
+/// microtasks. A few turns of the event loop cover both.
+async fn settle() {
+    for _ in 0..8 {
+        let wait = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = web_sys::window().unwrap().set_timeout_with_callback(&resolve);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(wait).await;
+    }
+    leptos::task::tick().await;
+}
+
 #[wasm_bindgen_test]
 async fn kv_cache_mounts_with_author_defaults_and_reacts() {
     let el = placeholder("kv-cache", &[("context", "32768")]);
     llmem_widgets::mount_all();
-    leptos::task::tick().await;
+    settle().await;
     let shown = text(&el);
     // 32,768 tokens × 131,072 B = 4,294,967,296 B.
     assert!(shown.contains("4.29 GB"), "{shown}");
     input(&el, "input[id$='-batch']", "2");
-    leptos::task::tick().await;
+    settle().await;
     let shown = text(&el);
     assert!(shown.contains("8.59 GB"), "{shown}");
 }
@@ -53,20 +66,20 @@ async fn mounting_twice_is_harmless_and_widgets_are_independent() {
     let b = placeholder("kv-cache", &[("batch", "3")]);
     llmem_widgets::mount_all();
     llmem_widgets::mount_all();
-    leptos::task::tick().await;
+    settle().await;
     assert_eq!(a.shadow_root().unwrap().query_selector_all(".llmem-widget").unwrap().length(), 1);
     input(&a, "input[id$='-batch']", "2");
-    leptos::task::tick().await;
+    settle().await;
     // 8K × 131,072 × 2 and × 3.
-    assert!(text(&a).contains("2.15 GB"));
-    assert!(text(&b).contains("3.22 GB"));
+    assert!(text(&a).contains("2.15 GB"), "{}", text(&a));
+    assert!(text(&b).contains("3.22 GB"), "{}", text(&b));
 }
 
 #[wasm_bindgen_test]
 async fn unknown_widget_gets_a_text_message() {
     let el = placeholder("<b>nope</b>", &[]);
     llmem_widgets::mount_all();
-    leptos::task::tick().await;
+    settle().await;
     assert!(text(&el).contains("no widget called"));
     assert!(el.query_selector("b").unwrap().is_none());
 }
