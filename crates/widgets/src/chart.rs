@@ -37,7 +37,24 @@ fn parse_color(s: &str) -> Option<RGBColor> {
 }
 
 /// Reads the palette from `el`'s computed style, with fallbacks.
-pub fn palette(el: &web_sys::Element) -> Palette {
+///
+/// Cached per canvas until the redraw epoch changes: `getComputedStyle`
+/// right after a slider changed the widget's text forces a style
+/// recalculation, which cost more than drawing the chart. Everything that
+/// can change the colors (color scheme, the stylesheet arriving, a resize)
+/// bumps the epoch.
+pub fn palette(el: &web_sys::HtmlCanvasElement) -> Palette {
+    let epoch = REDRAW.with(|r| r.get_untracked());
+    let cached = with_surface(el, |s| s.palette.filter(|(e, _)| *e == epoch).map(|(_, p)| p));
+    if let Some(p) = cached.flatten() {
+        return p;
+    }
+    let p = read_palette(el);
+    with_surface(el, |s| s.palette = Some((epoch, p)));
+    p
+}
+
+fn read_palette(el: &web_sys::Element) -> Palette {
     let style = web_sys::window().and_then(|w| w.get_computed_style(el).ok().flatten());
     let var = |name: &str, fallback: RGBColor| {
         style.as_ref().and_then(|s| s.get_property_value(name).ok()).and_then(|v| parse_color(&v)).unwrap_or(fallback)
@@ -58,12 +75,73 @@ pub fn palette(el: &web_sys::Element) -> Palette {
     }
 }
 
+/// What is remembered about one canvas between redraws.
+struct Surface {
+    canvas: web_sys::HtmlCanvasElement,
+    /// CSS width, kept current by a `ResizeObserver`.
+    width: f64,
+    /// The palette and the epoch it was read in.
+    palette: Option<(u32, Palette)>,
+}
+
+thread_local! {
+    static SURFACES: std::cell::RefCell<Vec<Surface>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on `canvas`'s entry, creating it (one layout read, and a
+/// `ResizeObserver`) the first time. A page holds a handful of charts, so a
+/// linear scan is the cheapest lookup.
+fn with_surface<R>(canvas: &web_sys::HtmlCanvasElement, f: impl FnOnce(&mut Surface) -> R) -> Option<R> {
+    let known = SURFACES.with(|all| all.borrow().iter().any(|s| s.canvas == *canvas));
+    if !known {
+        let width = f64::from(canvas.client_width());
+        SURFACES.with(|all| all.borrow_mut().push(Surface { canvas: canvas.clone(), width, palette: None }));
+        observe_size(canvas);
+    }
+    SURFACES.with(|all| all.borrow_mut().iter_mut().find(|s| s.canvas == *canvas).map(f))
+}
+
+/// Keeps a canvas's cached width current; a real change redraws the charts.
+/// The observer runs after layout, so reading the width there costs nothing,
+/// where reading it in a redraw forces a layout of the whole page.
+fn observe_size(canvas: &web_sys::HtmlCanvasElement) {
+    let on_resize = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(|entries: js_sys::Array| {
+        let mut changed = false;
+        for entry in entries.iter() {
+            let Ok(entry) = entry.dyn_into::<web_sys::ResizeObserverEntry>() else { continue };
+            let Ok(canvas) = entry.target().dyn_into::<web_sys::HtmlCanvasElement>() else { continue };
+            let width = f64::from(canvas.client_width());
+            SURFACES.with(|all| {
+                if let Some(s) = all.borrow_mut().iter_mut().find(|s| s.canvas == canvas) {
+                    if s.width != width {
+                        s.width = width;
+                        changed = true;
+                    }
+                }
+            });
+        }
+        if changed {
+            bump_redraw_epoch();
+        }
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+        observer.observe(canvas);
+    }
+    // Lives as long as the page, like the canvas it watches.
+    on_resize.forget();
+}
+
+/// The canvas's CSS width in pixels, without forcing a layout.
+pub fn css_width(canvas: &web_sys::HtmlCanvasElement) -> f64 {
+    with_surface(canvas, |s| s.width).unwrap_or(0.0)
+}
+
 /// Sizes `canvas` to its CSS width × `css_height` at the device pixel ratio
 /// and returns a plotters backend and the ratio (fonts and strokes scale by it).
 pub fn backend(canvas: &web_sys::HtmlCanvasElement, css_height: f64) -> Option<(CanvasBackend, f64)> {
     let dpr =
         web_sys::window().map(|w| w.device_pixel_ratio()).filter(|d| d.is_finite() && *d > 0.0).unwrap_or(1.0).min(4.0);
-    let css_width = f64::from(canvas.client_width()).max(200.0);
+    let css_width = css_width(canvas).max(200.0);
     let w = (css_width * dpr).round() as u32;
     let h = (css_height * dpr).round() as u32;
     if canvas.width() != w {
@@ -85,6 +163,11 @@ pub fn redraw_epoch() -> ArcRwSignal<u32> {
     REDRAW.with(|r| r.clone())
 }
 
+/// Asks every chart on the page to redraw (and to read its colors again).
+pub fn bump_redraw_epoch() {
+    REDRAW.with(|r| r.update(|n| *n = n.wrapping_add(1)));
+}
+
 /// Installs the color-scheme and resize listeners once per page.
 pub fn install_redraw_listeners() {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,10 +176,7 @@ pub fn install_redraw_listeners() {
         return;
     }
     let Some(window) = web_sys::window() else { return };
-    let bump = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {
-        let r = redraw_epoch();
-        r.update(|n| *n = n.wrapping_add(1));
-    });
+    let bump = wasm_bindgen::closure::Closure::<dyn Fn()>::new(bump_redraw_epoch);
     if let Ok(Some(mq)) = window.match_media("(prefers-color-scheme: dark)") {
         let _ = mq.add_event_listener_with_callback("change", bump.as_ref().unchecked_ref());
     }
@@ -203,6 +283,18 @@ pub struct Plot {
     right: f64,
     top: f64,
     bottom: f64,
+    /// The canvas text state last set by [`Plot::text`]; forgotten when a
+    /// filled shape (which sets its own fill style) is drawn.
+    text_style: std::cell::Cell<Option<TextStyle>>,
+}
+
+/// The canvas state a label needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct TextStyle {
+    px: u32,
+    color: RGBColor,
+    align: &'static str,
+    baseline: &'static str,
 }
 
 /// Text anchor for [`Plot::label`].
@@ -234,6 +326,7 @@ impl Plot {
             right: f64::from(w) - 14.0 * dpr,
             top: 12.0 * dpr,
             bottom: f64::from(h) - 34.0 * dpr,
+            text_style: std::cell::Cell::new(None),
         })
     }
 
@@ -245,12 +338,25 @@ impl Plot {
     }
 
     /// Text at a pixel position; `pos` is the canvas (textAlign, textBaseline).
-    fn text(&self, text: &str, px: f64, py: f64, size: f64, color: RGBColor, pos: (&str, &str)) {
-        let (align, baseline) = pos;
-        self.ctx.set_font(&format!("{}px sans-serif", fixed(size * self.dpr, 0)));
-        self.ctx.set_fill_style_str(&format!("rgb({},{},{})", color.0, color.1, color.2));
-        self.ctx.set_text_align(align);
-        self.ctx.set_text_baseline(baseline);
+    ///
+    /// Canvas state is set only when it differs from the last label's: each
+    /// setter is a string handed from wasm to JavaScript, and a chart's
+    /// twenty labels share two or three styles.
+    fn text(&self, text: &str, px: f64, py: f64, size: f64, color: RGBColor, pos: (&'static str, &'static str)) {
+        let style = TextStyle { px: (size * self.dpr).round() as u32, color, align: pos.0, baseline: pos.1 };
+        let last = self.text_style.replace(Some(style));
+        if last.map(|l| l.px) != Some(style.px) {
+            self.ctx.set_font(&format!("{}px sans-serif", style.px));
+        }
+        if last.map(|l| l.color) != Some(color) {
+            self.ctx.set_fill_style_str(&format!("rgb({},{},{})", color.0, color.1, color.2));
+        }
+        if last.map(|l| l.align) != Some(style.align) {
+            self.ctx.set_text_align(style.align);
+        }
+        if last.map(|l| l.baseline) != Some(style.baseline) {
+            self.ctx.set_text_baseline(style.baseline);
+        }
         let _ = self.ctx.fill_text(text, px, py);
     }
 
@@ -325,26 +431,22 @@ impl Plot {
         let _ = self.area.draw(&PathElement::new(path, color.stroke_width((width * self.dpr).max(1.0) as u32)));
     }
 
-    /// A dashed straight segment between two data points.
+    /// A dashed straight segment between two data points: plotters strokes
+    /// one path, with the canvas's own dash pattern (one path rather than a
+    /// hundred dash-long ones keeps a redraw cheap).
     pub fn dashed(&self, from: (f64, f64), to: (f64, f64), color: RGBColor) {
         use plotters::prelude::*;
-        let (a, b) = (self.at(from.0, from.1), self.at(to.0, to.1));
-        let (dx, dy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
-        let len = (dx * dx + dy * dy).sqrt();
-        let (dash, gap) = (6.0 * self.dpr, 4.0 * self.dpr);
+        let pattern = js_sys::Array::of2(&(6.0 * self.dpr).into(), &(4.0 * self.dpr).into());
+        let _ = self.ctx.set_line_dash(&pattern);
         let style = color.stroke_width(self.dpr.max(1.0) as u32);
-        let mut s = 0.0;
-        while s < len {
-            let e = (s + dash).min(len);
-            let p = |t: f64| ((f64::from(a.0) + dx * t / len) as i32, (f64::from(a.1) + dy * t / len) as i32);
-            let _ = self.area.draw(&PathElement::new(vec![p(s), p(e)], style));
-            s = e + gap;
-        }
+        let _ = self.area.draw(&PathElement::new(vec![self.at(from.0, from.1), self.at(to.0, to.1)], style));
+        let _ = self.ctx.set_line_dash(&js_sys::Array::new());
     }
 
     /// A filled dot at a data point.
     pub fn dot(&self, x: f64, y: f64, radius: f64, color: RGBColor) {
         use plotters::prelude::*;
+        self.text_style.set(None);
         let _ = self.area.draw(&Circle::new(self.at(x, y), (radius * self.dpr) as i32, color.filled()));
     }
 

@@ -45,15 +45,17 @@ pub fn Slider(
     on_input: Option<Callback<u32>>,
 ) -> impl IntoView {
     let id2 = id.clone();
+    // Shown and announced: formatted once per move.
+    let value_text = Memo::new(move |_| text.run(value.get()));
     view! {
         <div class="lw-field">
             <div class="lw-label-row">
                 <label class="lw-label" for=id.clone()>{label}</label>
-                <output class="lw-value" for=id.clone() aria-hidden="true">{move || text.run(value.get())}</output>
+                <output class="lw-value" for=id.clone() aria-hidden="true">{move || value_text.get()}</output>
             </div>
             <input class="lw-range" type="range" id=id2 min=min max=move || max.get() step="1" prop:disabled=disabled
                 prop:value=move || value.get().to_string()
-                aria-valuetext=move || text.run(value.get())
+                aria-valuetext=move || value_text.get()
                 on:input=move |ev| {
                     if let Ok(v) = event_target_value(&ev).parse::<u32>() {
                         let v = v.clamp(min, max.get_untracked().max(min));

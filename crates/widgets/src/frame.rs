@@ -34,7 +34,11 @@ pub fn WidgetFrame(
     let title_id = format!("{uid}-title");
     let labelled_by = title_id.clone();
     let (spec, mode) = (params.spec, params.mode);
-    Effect::new(move |_| write_url(spec, mode, &state.get()));
+    // Only the site's own pages keep state in the URL; elsewhere the state
+    // is read once, when the Embed panel opens, so a drag builds no strings.
+    if mode == crate::params::PageMode::Site {
+        Effect::new(move |_| write_url(spec, mode, &state.get()));
+    }
     let rejected = params.rejected.clone();
     let note = (!rejected.is_empty()).then(|| {
         let list = rejected.iter().map(|r| format!("{} = “{}”", r.name, r.shown)).collect::<Vec<_>>().join(", ");

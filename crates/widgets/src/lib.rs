@@ -227,6 +227,8 @@ fn shadow_container(el: &web_sys::HtmlElement) -> Option<web_sys::HtmlElement> {
         let shown = container.clone();
         let reveal = wasm_bindgen::closure::Closure::once_into_js(move || {
             let _ = shown.style().remove_property("visibility");
+            // Charts drawn before the stylesheet arrived used fallback colors.
+            chart::bump_redraw_epoch();
         });
         link.set_onload(Some(reveal.unchecked_ref()));
         link.set_onerror(Some(reveal.unchecked_ref()));

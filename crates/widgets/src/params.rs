@@ -158,24 +158,10 @@ pub fn write_url(spec: &'static WidgetSpec, mode: PageMode, state: &[(&str, Stri
     if mode != PageMode::Site {
         return;
     }
-    let Some(window) = web_sys::window() else { return };
-    let Ok(href) = window.location().href() else { return };
-    let Ok(url) = web_sys::Url::new(&href) else { return };
-    let search = url.search_params();
     for (name, value) in state {
-        let key = format!("{}.{}", spec.id, name);
         let default = spec.param(name).map(|p| p.default);
-        if default == Some(value.as_str()) {
-            search.delete(&key);
-        } else {
-            search.set(&key, value);
-        }
-    }
-    let new = url.href();
-    if new != href {
-        if let Ok(history) = window.history() {
-            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&new));
-        }
+        let value = (default != Some(value.as_str())).then(|| value.clone());
+        queue_url_key(format!("{}.{}", spec.id, name), value);
     }
 }
 
@@ -185,13 +171,56 @@ pub fn write_extra(spec: &'static WidgetSpec, mode: PageMode, name: &str, value:
     if mode != PageMode::Site {
         return;
     }
+    queue_url_key(format!("{}.{}", spec.id, name), value);
+}
+
+/// How long URL writes wait for the reader to stop moving a control.
+///
+/// `replaceState` is not free (the browser process is told about every
+/// call, and Chromium ignores them, with a console warning, once a page
+/// makes too many in a few seconds), and a drag fires an `input` event per
+/// frame.
+/// The link only has to be right once the reader stops, so writes are
+/// coalesced into one `replaceState` after a quiet spell.
+const URL_WRITE_DELAY_MS: i32 = 250;
+
+thread_local! {
+    /// URL keys waiting to be written: `Some(value)` sets, `None` deletes.
+    static PENDING_URL: std::cell::RefCell<BTreeMap<String, Option<String>>> = const { std::cell::RefCell::new(BTreeMap::new()) };
+    /// The timer of the pending flush, so a newer change can push it back.
+    static URL_TIMER: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
+}
+
+fn queue_url_key(key: String, value: Option<String>) {
+    PENDING_URL.with(|p| p.borrow_mut().insert(key, value));
+    let Some(window) = web_sys::window() else { return };
+    if let Some(old) = URL_TIMER.with(|t| t.take()) {
+        window.clear_timeout_with_handle(old);
+    }
+    let flush = wasm_bindgen::closure::Closure::once_into_js(flush_url);
+    if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+        wasm_bindgen::JsCast::unchecked_ref(&flush),
+        URL_WRITE_DELAY_MS,
+    ) {
+        URL_TIMER.with(|t| t.set(Some(id)));
+    }
+}
+
+/// Applies every pending key to the current URL with one `replaceState`.
+/// The current URL is read at flush time, so a hash or another key changed
+/// meanwhile survives.
+fn flush_url() {
+    URL_TIMER.with(|t| t.set(None));
+    let pending = PENDING_URL.with(|p| std::mem::take(&mut *p.borrow_mut()));
     let Some(window) = web_sys::window() else { return };
     let Ok(href) = window.location().href() else { return };
     let Ok(url) = web_sys::Url::new(&href) else { return };
-    let key = format!("{}.{}", spec.id, name);
-    match value {
-        Some(v) => url.search_params().set(&key, &v),
-        None => url.search_params().delete(&key),
+    let search = url.search_params();
+    for (key, value) in &pending {
+        match value {
+            Some(v) => search.set(key, v),
+            None => search.delete(key),
+        }
     }
     let new = url.href();
     if new != href {

@@ -7,6 +7,7 @@
 //!   end-to-end tests against it, and the size budget;
 //! - `dist` — the release build in `dist/`, ready for any static host;
 //! - `static` — serve `dist/` with the deployment headers (`_headers`);
+//! - `bench` — benchmarks (`--quick`: the short run `test` does);
 //! - `fuzz` — fuzz the estimator for a while (`test` does 20 s per target);
 //! - `install` — only install the tools.
 
@@ -39,6 +40,14 @@ enum Cmd {
     },
     /// Install the pinned tools only.
     Install,
+    /// Benchmarks: page sizes, load, slider latency against a plain-JS
+    /// baseline, long tasks while dragging, and the estimator (criterion);
+    /// the full run rewrites the results in BENCHMARKS.md.
+    Bench {
+        /// A short run that only proves the harness works (what CI does).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Fuzz the estimator (config parser and every estimate) for a while.
     Fuzz {
         /// Seconds per fuzz target.
@@ -183,6 +192,8 @@ fn test() -> Result<(), Failure> {
     dist()?;
     e2e()?;
     report_budget()?;
+    // The release build above is the one to measure.
+    bench(true, false)?;
     eprintln!("\nxtask: all checks passed");
     Ok(())
 }
@@ -206,6 +217,83 @@ fn fuzz(seconds: u32) -> Result<(), Failure> {
             .args(["--", &format!("-max_total_time={seconds}"), "-max_len=4096", "-print_final_stats=1"]))?;
     }
     Ok(())
+}
+
+/// The benchmarks (see `tests/bench/bench.js` and BENCHMARKS.md). The quick
+/// run reuses dist/ and takes few samples; the full run rebuilds dist/ and
+/// rewrites the results section of BENCHMARKS.md.
+/// `build`: make a fresh release build first (the test command has just made one).
+fn bench(quick: bool, build: bool) -> Result<(), Failure> {
+    let root = root();
+    if build || !root.join("dist/index.html").is_file() {
+        dist()?;
+    }
+    step(if quick { "estimator benchmarks (criterion, one pass each)" } else { "estimator benchmarks (criterion)" });
+    let mut criterion = cargo();
+    criterion.args(["bench", "-p", "llmem-estimator", "--bench", "estimates"]);
+    if quick {
+        criterion.args(["--", "--test"]);
+    }
+    run(&mut criterion)?;
+    step(if quick { "browser benchmarks (quick)" } else { "browser benchmarks (a few minutes)" });
+    let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
+    let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
+    let site = format!("http://127.0.0.1:{site_port}");
+    let (host_port, _host) =
+        serve::spawn_with(root.join("tests"), 0, Vec::new(), vec![("__LLMEM_SITE__".to_string(), site.clone())])
+            .map_err(Failure::new)?;
+    let out = root.join("target/bench");
+    run(Command::new("node")
+        .arg("bench/bench.js")
+        .current_dir(root.join("tests"))
+        .env("PATH", tools::path_with_tools())
+        .env("LLMEM_SITE", &site)
+        .env("LLMEM_HOST", format!("http://127.0.0.1:{host_port}"))
+        .env("LLMEM_BENCH_QUICK", if quick { "1" } else { "0" })
+        .env("LLMEM_REPORT_DIR", &out)
+        .env("CHROMIUM", tools::CHROMIUM))?;
+    if !quick {
+        let browser = std::fs::read_to_string(out.join("results.md")).map_err(|e| Failure::new(e.to_string()))?;
+        let section = format!("{browser}\n### Estimator (criterion, mean per call)\n\n{}", criterion_table(&root));
+        let doc_path = root.join("BENCHMARKS.md");
+        let doc = std::fs::read_to_string(&doc_path).map_err(|e| Failure::new(format!("BENCHMARKS.md: {e}")))?;
+        let (begin, end) = ("<!-- results:begin -->", "<!-- results:end -->");
+        let (Some(a), Some(b)) = (doc.find(begin), doc.find(end)) else {
+            return Err(Failure::new("BENCHMARKS.md lacks the results markers"));
+        };
+        let updated = format!("{}{begin}\n{section}{}", &doc[..a], &doc[b..]);
+        std::fs::write(&doc_path, updated).map_err(|e| Failure::new(e.to_string()))?;
+        eprintln!("xtask: BENCHMARKS.md updated");
+    }
+    Ok(())
+}
+
+/// criterion's results (`target/criterion/*/new/`) as a markdown table.
+fn criterion_table(root: &Path) -> String {
+    let mut rows = Vec::new();
+    for e in std::fs::read_dir(root.join("target/criterion")).into_iter().flatten().flatten() {
+        let new = e.path().join("new");
+        let read = |f: &str| -> Option<serde_json::Value> {
+            serde_json::from_str(&std::fs::read_to_string(new.join(f)).ok()?).ok()
+        };
+        let (Some(b), Some(est)) = (read("benchmark.json"), read("estimates.json")) else { continue };
+        let name = b["full_id"].as_str().unwrap_or("?").to_string();
+        let mean = est["mean"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+        rows.push((name, mean));
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut t = String::from("| benchmark | mean |\n|---|---:|\n");
+    for (name, ns) in rows {
+        let shown = if ns >= 1e6 {
+            format!("{:.2} ms", ns / 1e6)
+        } else if ns >= 1e3 {
+            format!("{:.2} µs", ns / 1e3)
+        } else {
+            format!("{ns:.0} ns")
+        };
+        t.push_str(&format!("| {name} | {shown} |\n"));
+    }
+    t
 }
 
 /// Serves dist/ and the host-page fixtures on two origins and runs Playwright.
@@ -264,6 +352,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Install => ensure_all(true),
+        Cmd::Bench { quick } => ensure_all(true).and_then(|_| bench(quick, true)),
         Cmd::Fuzz { seconds } => ensure_all(false).and_then(|_| fuzz(seconds)),
         Cmd::E2e { args } => ensure_all(true).and_then(|_| e2e_with(&args)),
         Cmd::Shots { paths } => ensure_all(true).and_then(|_| shots(&paths)),

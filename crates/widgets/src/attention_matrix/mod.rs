@@ -91,7 +91,7 @@ pub fn AttentionMatrix(
 }
 
 fn draw_grid(canvas: &web_sys::HtmlCanvasElement, n: u32) {
-    let side = f64::from(canvas.client_width()).clamp(120.0, 360.0);
+    let side = crate::chart::css_width(canvas).clamp(120.0, 360.0);
     let Some((backend, _)) = backend(canvas, side) else { return };
     let pal = palette(canvas);
     let root = backend.into_drawing_area();

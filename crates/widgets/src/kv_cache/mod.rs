@@ -156,10 +156,19 @@ pub fn KvCache(
 
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
+    let curves =
+        Memo::new(move |_| arch.get().map(|a| chart_data(&a, dtype_v.get(), u64::from(batch.get()), limit.get())));
     Effect::new(move |_| {
         let _ = epoch.get();
-        let (Some(c), Some(a)) = (canvas.get(), arch.get()) else { return };
-        draw(&c, &a, variant_of(&attention.get()), dtype_v.get(), context.get(), u64::from(batch.get()), limit.get());
+        let Some(c) = canvas.get() else { return };
+        let Some(own) = arch.with(|a| a.as_ref().map(AttentionVariant::of)) else { return };
+        let current = variant_of(&attention.get()).unwrap_or(own);
+        // The dot is the readout's own total, so chart and text always agree.
+        curves.with(|d| {
+            if let Some(d) = d {
+                draw(&c, d, current, context.get(), result.get().map(|r| r.total));
+            }
+        });
     });
 
     let summary = move || match result.get() {
@@ -249,20 +258,22 @@ fn table_rows(arch: &ModelArch, dtype: Dtype, batch: u64, limit: u64) -> Vec<Vec
         .collect()
 }
 
-fn draw(
-    canvas: &web_sys::HtmlCanvasElement,
-    arch: &ModelArch,
-    chosen: Option<AttentionVariant>,
-    dtype: Dtype,
-    context: u64,
-    batch: u64,
+/// The chart's curves: cache size against context for every attention
+/// design, and the weights line. They depend on the model, dtype, batch and
+/// context limit but not on the context itself, so a context drag reuses
+/// them (a [`Memo`]) and only moves the dot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartData {
+    /// x in K-tokens (1K = 1024, so the axis ticks land on round numbers), y in bytes.
+    series: Vec<(AttentionVariant, Vec<(f64, f64)>)>,
+    weights: f64,
     limit: u64,
-) {
-    let current = chosen.unwrap_or_else(|| AttentionVariant::of(arch));
-    // x is plotted in K-tokens (1K = 1024) so the axis ticks land on round numbers.
-    let limit_k = limit as f64 / 1024.0;
-    let xs: Vec<u64> = (0..=48).map(|i| 1024 + (limit - 1024) * i / 48).collect();
-    let series: Vec<(AttentionVariant, Vec<(f64, f64)>)> = AttentionVariant::ALL
+}
+
+/// 49 points per design, evenly spaced from 1K to the context limit.
+pub fn chart_data(arch: &ModelArch, dtype: Dtype, batch: u64, limit: u64) -> ChartData {
+    let xs: Vec<u64> = (0..=48).map(|i| 1024 + limit.saturating_sub(1024) * i / 48).collect();
+    let series = AttentionVariant::ALL
         .iter()
         .map(|v| {
             let layout = v.layout_for(arch);
@@ -278,13 +289,26 @@ fn draw(
         })
         .collect();
     let weights = float_weights_bytes(arch, Dtype::Bf16).map_or(0.0, |w| w as f64);
-    let y_max = series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).fold(weights, f64::max).max(1.0) * 1.08;
+    ChartData { series, weights, limit }
+}
+
+/// Draws `data` with `current` highlighted and a dot at (`context`, `dot_bytes`).
+fn draw(
+    canvas: &web_sys::HtmlCanvasElement,
+    data: &ChartData,
+    current: AttentionVariant,
+    context: u64,
+    dot_bytes: Option<u64>,
+) {
+    let limit_k = data.limit as f64 / 1024.0;
+    let weights = data.weights;
+    let y_max = data.series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).fold(weights, f64::max).max(1.0) * 1.08;
     let Some(plot) = Plot::new(canvas, 260.0, Axis::linear(1.0, limit_k), Axis::linear(0.0, y_max)) else { return };
     plot.axes(&|x| format!("{}K", x.round() as u64), &show_f64, "context (tokens)", "KV cache");
     plot.dashed((1.0, weights), (limit_k, weights), plot.pal.muted);
     plot.label("weights (bf16)", 1.0 + limit_k * 0.02, weights, plot.pal.muted, Anchor::Left);
     let mut ends = Vec::new();
-    for (i, (v, pts)) in series.iter().enumerate() {
+    for (i, (v, pts)) in data.series.iter().enumerate() {
         let base = plot.pal.series[i];
         let (color, width) = if *v == current { (base, 3.0) } else { (blend(base, plot.pal.bg, 0.8), 2.0) };
         plot.line(pts, color, width);
@@ -293,8 +317,8 @@ fn draw(
         }
     }
     plot.labels_spaced(&ends, Anchor::Right);
-    if let Ok(k) = kv_cache_with_layout(arch, current.layout_for(arch), dtype, context, batch) {
-        plot.dot(context as f64 / 1024.0, k.total_bytes as f64, 5.0, plot.pal.text);
+    if let Some(bytes) = dot_bytes {
+        plot.dot(context as f64 / 1024.0, bytes as f64, 5.0, plot.pal.text);
     }
     plot.present();
 }

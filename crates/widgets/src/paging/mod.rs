@@ -123,7 +123,7 @@ pub fn Paging(
 
 fn draw(canvas: &web_sys::HtmlCanvasElement, l: &Layout, paged: bool, block: u64) {
     let rows = CAPACITY.div_ceil(COLUMNS);
-    let width = f64::from(canvas.client_width()).max(200.0);
+    let width = crate::chart::css_width(canvas).max(200.0);
     let height = width / COLUMNS as f64 * rows as f64;
     let Some((backend, dpr)) = backend(canvas, height) else { return };
     let pal = palette(canvas);
