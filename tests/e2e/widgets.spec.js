@@ -80,6 +80,19 @@ test.describe('01 · train-vs-infer', () => {
     w.assertClean();
   });
 
+  test('a custom size from the URL', async ({ page }) => {
+    // Custom 13B = Llama 2 13B's shape, 13,015,864,320 parameters: training
+    // 16 B/param + activations = 371 GB; inference 2 B/param + KV
+    // 40 × 5120 × 2 × 2 B × 8192 + activations = 32.9 GB.
+    await page.goto('/fundamentals/?train-vs-infer.model=custom&train-vs-infer.size=13');
+    const t = widget(page, 'train-vs-infer');
+    await expect(t.getByLabel('Model')).toHaveValue('custom');
+    await expect(t).toContainText('40 layers, 5120 wide, 13,015,864,320 parameters');
+    await expect(t).toContainText('371 GB');
+    await expect(t).toContainText('32.9 GB');
+    await expect(result(t)).toContainText('11.3×');
+  });
+
   test('model and precision from the URL', async ({ page }) => {
     await page.goto('/fundamentals/?train-vs-infer.model=llama-3.1-8b&train-vs-infer.precision=int8');
     const t = widget(page, 'train-vs-infer');
@@ -101,6 +114,23 @@ test.describe('02 · weights', () => {
     await expect(result(x)).toContainText('4.894 bits per parameter');
     await expect(x.locator('.lw-fits li', { hasText: 'RTX 4090' })).toContainText('Fits');
     await expect(x.locator('.lw-bar-row.lw-current')).toContainText('GGUF Q4_K_M');
+    w.assertClean();
+  });
+
+  test('moving the size slider picks a custom Llama-shaped model', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/weights/');
+    const x = widget(page, 'weights');
+    const size = x.getByRole('slider', { name: 'Custom size' });
+    await size.focus();
+    // 7B → 13B by keyboard: 13,015,864,320 parameters × 2 B in bf16.
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
+    await expect(size).toHaveAttribute('aria-valuetext', '13B parameters');
+    await expect(x.getByLabel('Model')).toHaveValue('custom');
+    await expect(x).toContainText('40 layers, 5120 wide, 13,015,864,320 parameters');
+    await expect(result(x)).toContainText('26.0 GB');
+    await expect(page).toHaveURL(/weights\.model=custom/);
+    await expect(page).toHaveURL(/weights\.size=13/);
     w.assertClean();
   });
 

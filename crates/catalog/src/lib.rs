@@ -23,6 +23,10 @@ pub enum ParamKind {
     Choice(&'static [&'static str]),
     /// A transformer preset id.
     Model,
+    /// A transformer preset id, or `custom`: a Llama-shaped model of the
+    /// size the widget's `size` parameter gives
+    /// ([`llmem_estimator::presets::dense_of_size`]).
+    ModelOrCustom,
     /// A Mamba preset id.
     Mamba,
     /// A device id.
@@ -62,6 +66,8 @@ impl ParamSpec {
             }
             ParamKind::Choice(list) => list.iter().find(|c| c.eq_ignore_ascii_case(v)).map(|c| c.to_string()),
             ParamKind::Model => PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
+            ParamKind::ModelOrCustom if v.eq_ignore_ascii_case(CUSTOM_MODEL) => Some(CUSTOM_MODEL.to_string()),
+            ParamKind::ModelOrCustom => PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
             ParamKind::Mamba => MAMBA_PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
             ParamKind::Device => DEVICES.iter().find(|d| d.id.eq_ignore_ascii_case(v)).map(|d| d.id.to_string()),
             ParamKind::WeightFormat => WeightFormat::parse(v).ok().map(|f| f.id().to_string()),
@@ -75,6 +81,9 @@ impl ParamSpec {
             ParamKind::Int { min, max } => format!("integer {min}–{max}"),
             ParamKind::Choice(list) => list.join(" | "),
             ParamKind::Model => "a model preset id (see the list below)".into(),
+            ParamKind::ModelOrCustom => {
+                format!("a model preset id (see the list below), or `{CUSTOM_MODEL}` for a Llama-shaped model of `size` billion parameters")
+            }
             ParamKind::Mamba => MAMBA_PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(" | "),
             ParamKind::Device => DEVICES.iter().map(|d| d.id).collect::<Vec<_>>().join(" | "),
             ParamKind::WeightFormat => WeightFormat::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(" | "),
@@ -119,6 +128,9 @@ const fn p(name: &'static str, kind: ParamKind, default: &'static str, doc: &'st
 }
 
 const MODEL: ParamKind = ParamKind::Model;
+
+/// The `model` value that means "a model of the size I choose".
+pub const CUSTOM_MODEL: &str = "custom";
 const DEVICE: ParamKind = ParamKind::Device;
 
 /// Every widget.
@@ -151,7 +163,8 @@ pub const WIDGETS: &[WidgetSpec] = &[
         article: "fundamentals",
         summary: "Compare the memory one GPU needs to train a model with what it needs to run it.",
         params: &[
-            p("model", MODEL, "llama-2-7b", "the model compared"),
+            p("model", ParamKind::ModelOrCustom, "llama-2-7b", "the model compared"),
+            p("size", ParamKind::Int { min: 1, max: 70 }, "7", "billions of parameters, when model is custom"),
             p("precision", ParamKind::Choice(&["fp32", "fp16", "int8", "int4"]), "fp16", "inference weights precision"),
         ],
     },
@@ -161,7 +174,8 @@ pub const WIDGETS: &[WidgetSpec] = &[
         article: "weights",
         summary: "Pick a model and a storage format to see the bytes of its weights and which devices can hold them.",
         params: &[
-            p("model", MODEL, "llama-3.1-8b", "the model"),
+            p("model", ParamKind::ModelOrCustom, "llama-3.1-8b", "the model"),
+            p("size", ParamKind::Int { min: 1, max: 180 }, "7", "billions of parameters, when model is custom"),
             p("format", ParamKind::WeightFormat, "bf16", "weights format"),
         ],
     },

@@ -195,6 +195,70 @@ pub fn preset(id: &str) -> Result<&'static Preset> {
 /// The default model of the KV, weights and fit widgets.
 pub const DEFAULT_PRESET: &str = "llama-3.1-8b";
 
+/// Smallest and largest sizes [`dense_of_size`] builds, in parameters.
+pub const DENSE_SIZE_RANGE: std::ops::RangeInclusive<u64> = 100_000_000..=1_000_000_000_000;
+
+/// A dense Llama-2-shaped model of about `target` parameters, for a reader
+/// who has a size but no config.
+///
+/// The shape follows the Llama 2 family (Touvron et al. 2023, "Llama 2:
+/// Open Foundation and Fine-Tuned Chat Models", arXiv:2307.09288, and the
+/// `config.json` of Llama-2-7b-hf and Llama-2-13b-hf): head_dim 128 (one head
+/// per 128 of hidden size), multi-head attention, a SwiGLU MLP whose width is
+/// 8/3 of the hidden size rounded up to a multiple of 256, a 32,000-token
+/// vocabulary, untied embeddings, and one layer per 128 of hidden size
+/// (7B: 4096 wide, 32 deep; 13B: 5120 wide, 40 deep). Widths are tried in
+/// steps of 128 and the one whose exact parameter count is nearest to
+/// `target` wins. Every figure computed from the result is exact for that
+/// shape; a real model of the same size differs in shape (GQA, a larger
+/// vocabulary), which is what the presets are for. 7B gives Llama 2 7B.
+pub fn dense_of_size(target: u64) -> Result<ModelArch> {
+    if !DENSE_SIZE_RANGE.contains(&target) {
+        return Err(EstimateError::OutOfRange {
+            what: "model size".into(),
+            reason: format!(
+                "{target} parameters; a custom size must be between {} and {}",
+                DENSE_SIZE_RANGE.start(),
+                DENSE_SIZE_RANGE.end()
+            ),
+        });
+    }
+    let mut best: Option<(u64, ModelArch)> = None;
+    // 512 to 65,536 wide spans 0.1B to 1T with room on both sides.
+    for k in 4..=512u64 {
+        let arch = llama_shape(128 * k)?;
+        let total = arch.param_counts()?.total;
+        let miss = total.abs_diff(target);
+        if best.as_ref().is_none_or(|(m, _)| miss < *m) {
+            best = Some((miss, arch));
+        }
+        if total > target {
+            // Counts grow with width, so nothing wider comes closer.
+            break;
+        }
+    }
+    best.map(|(_, a)| a)
+        .ok_or_else(|| EstimateError::OutOfRange { what: "model size".into(), reason: "no shape fits".into() })
+}
+
+/// The Llama-2-style config of the given width (see [`dense_of_size`]).
+fn llama_shape(hidden: u64) -> Result<ModelArch> {
+    let intermediate = (8 * hidden).div_ceil(3).div_ceil(256) * 256;
+    let heads = hidden / 128;
+    parse_config_value(&serde_json::json!({
+        "model_type": "llama",
+        "hidden_size": hidden,
+        "intermediate_size": intermediate,
+        "num_attention_heads": heads,
+        "num_key_value_heads": heads,
+        "num_hidden_layers": heads,
+        "vocab_size": 32000,
+        "max_position_embeddings": 4096,
+        "tie_word_embeddings": false,
+        "torch_dtype": "bfloat16",
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +319,32 @@ mod tests {
         let e = preset("llama-9").unwrap_err().to_string();
         assert!(e.contains("llama-3.1-8b"), "{e}");
         assert!(preset("LLAMA-3.1-8B").is_ok());
+    }
+
+    /// 7B and 13B come out as Llama 2 7B and 13B exactly (Llama-2-13b-hf:
+    /// 5120 wide, 40 layers, MLP 13824; 13,015,864,320 parameters per its
+    /// safetensors metadata).
+    #[test]
+    fn custom_sizes_reproduce_llama_2() {
+        let seven = dense_of_size(7_000_000_000).unwrap();
+        assert_eq!(seven.param_counts().unwrap().total, 6_738_415_616);
+        assert_eq!((seven.hidden_size, seven.num_layers, seven.mlp.intermediate_size), (4096, 32, 11008));
+        let thirteen = dense_of_size(13_000_000_000).unwrap();
+        assert_eq!((thirteen.hidden_size, thirteen.num_layers), (5120, 40));
+        assert_eq!(thirteen.param_counts().unwrap().total, 13_015_864_320);
+    }
+
+    #[test]
+    fn custom_sizes_are_near_and_grow() {
+        let mut last = 0;
+        for b in [1u64, 2, 3, 5, 10, 20, 34, 70, 120, 180] {
+            let n = dense_of_size(b * 1_000_000_000).unwrap().param_counts().unwrap().total;
+            assert!(n >= last, "{b}B");
+            // Within 8% (widths step by 128, and a step is coarse at 1B).
+            assert!(n.abs_diff(b * 1_000_000_000) * 100 <= 8 * b * 1_000_000_000, "{b}B gave {n}");
+            last = n;
+        }
+        assert!(dense_of_size(0).is_err());
+        assert!(dense_of_size(u64::MAX).is_err());
     }
 }

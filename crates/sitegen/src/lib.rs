@@ -195,8 +195,12 @@ const loaded = new Map();
 function load(stem) {{
   if (!loaded.has(stem)) {{
     const [js, wasm] = FILES[stem];
+    // The wasm is fetched alongside the glue, not after it has run; init
+    // takes the pending response (and compiles it as it streams).
+    const bytes = fetch(new URL("./" + wasm, here));
+    bytes.catch(() => {{}}); // reported by init, not as an unhandled rejection
     loaded.set(stem, import(new URL("./" + js, here).href).then(async (m) => {{
-      await m.default({{ module_or_path: new URL("./" + wasm, here) }});
+      await m.default({{ module_or_path: bytes }});
       return m;
     }}));
   }}
@@ -345,9 +349,10 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
     );
     let wasm_head = |widgets: &[String]| -> Result<String, String> {
         let stem = bundles.for_set(widgets).ok_or_else(|| format!("no bundle carries {widgets:?}"))?;
-        let (js, _) = &bundles.files[stem];
+        let (js, wasm) = &bundles.files[stem];
         Ok(format!(
-            "<meta name=\"llmem-bundle\" content=\"{stem}\">\n<link rel=\"modulepreload\" href=\"/{js}\">\n<script type=\"module\" src=\"/embed.js\"></script>\n"
+            "<meta name=\"llmem-bundle\" content=\"{stem}\">\n<link rel=\"modulepreload\" href=\"/{js}\">\n{}<script type=\"module\" src=\"/embed.js\"></script>\n",
+            wasm_preload(wasm)
         ))
     };
     let site_name = content.site.title.clone();
@@ -430,7 +435,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
         },
     );
     for spec in llmem_catalog::WIDGETS {
-        let (js, _) =
+        let (js, wasm) =
             &bundles.files[bundles.for_set(&[spec.id.to_string()]).ok_or(format!("no bundle for {}", spec.id))?];
         let stem = bundles.for_set(&[spec.id.to_string()]).unwrap_or_default();
         let article = content
@@ -454,10 +459,11 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
              <meta name=\"color-scheme\" content=\"light dark\">\n<title>{title} — llmem</title>\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n<meta name=\"robots\" content=\"noindex\">\n\
              <meta name=\"llmem-page\" content=\"frame\">\n<meta name=\"llmem-bundle\" content=\"{stem}\">\n\
              <link rel=\"stylesheet\" href=\"/{frame_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n\
-             <link rel=\"modulepreload\" href=\"/{js}\">\n<script type=\"module\" src=\"/embed.js\"></script>\n</head>\n\
+             <link rel=\"modulepreload\" href=\"/{js}\">\n{preload}<script type=\"module\" src=\"/embed.js\"></script>\n</head>\n\
              <body class=\"frame\">\n<main>\n<h1 class=\"frame-title\">{title}</h1>\n{slot}\n{credit}\n</main>\n</body>\n</html>\n",
             title = render::escape(spec.title),
             slot = render::placeholder(spec, &[]),
+            preload = wasm_preload(wasm),
         );
         let path = format!("embed/{}/index.html", spec.id);
         let html = template::relativize(&html, template::depth(&path));
@@ -604,6 +610,14 @@ pub fn attr_values(html: &str, attr: &str) -> Vec<String> {
         rest = &after[end.min(after.len())..];
     }
     out
+}
+
+/// A `<link>` that starts fetching a page's wasm while the HTML, CSS and JS
+/// glue are still arriving, instead of after the glue has run (the fetch
+/// that `init` makes then finds it in the preload cache). `crossorigin`
+/// makes the preload's request mode match that fetch's.
+fn wasm_preload(wasm: &str) -> String {
+    format!("<link rel=\"preload\" href=\"/{wasm}\" as=\"fetch\" type=\"application/wasm\" crossorigin>\n")
 }
 
 #[cfg(test)]

@@ -78,39 +78,47 @@ fn read_palette(el: &web_sys::Element) -> Palette {
 /// What is remembered about one canvas between redraws.
 struct Surface {
     canvas: web_sys::HtmlCanvasElement,
-    /// CSS width, kept current by a `ResizeObserver`.
-    width: f64,
+    /// CSS width, kept current by the `ResizeObserver`; `None` when it must
+    /// be read again (first use, or the stylesheet just arrived).
+    width: Option<f64>,
     /// The palette and the epoch it was read in.
     palette: Option<(u32, Palette)>,
 }
 
 thread_local! {
     static SURFACES: std::cell::RefCell<Vec<Surface>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// One observer for every chart on the page, so a layout change that
+    /// resizes several charts redraws them once, not once per chart.
+    static OBSERVER: Option<web_sys::ResizeObserver> = new_observer();
 }
 
-/// Runs `f` on `canvas`'s entry, creating it (one layout read, and a
-/// `ResizeObserver`) the first time. A page holds a handful of charts, so a
-/// linear scan is the cheapest lookup.
+/// Runs `f` on `canvas`'s entry, creating it (and observing the canvas) the
+/// first time. A page holds a handful of charts, so a linear scan is the
+/// cheapest lookup.
 fn with_surface<R>(canvas: &web_sys::HtmlCanvasElement, f: impl FnOnce(&mut Surface) -> R) -> Option<R> {
     let known = SURFACES.with(|all| all.borrow().iter().any(|s| s.canvas == *canvas));
     if !known {
-        let width = f64::from(canvas.client_width());
-        SURFACES.with(|all| all.borrow_mut().push(Surface { canvas: canvas.clone(), width, palette: None }));
-        observe_size(canvas);
+        SURFACES.with(|all| all.borrow_mut().push(Surface { canvas: canvas.clone(), width: None, palette: None }));
+        OBSERVER.with(|o| {
+            if let Some(o) = o {
+                o.observe(canvas);
+            }
+        });
     }
     SURFACES.with(|all| all.borrow_mut().iter_mut().find(|s| s.canvas == *canvas).map(f))
 }
 
-/// Keeps a canvas's cached width current; a real change redraws the charts.
-/// The observer runs after layout, so reading the width there costs nothing,
-/// where reading it in a redraw forces a layout of the whole page.
-fn observe_size(canvas: &web_sys::HtmlCanvasElement) {
+/// The observer that keeps every canvas's width current; a real change
+/// redraws the charts. Reading the width there costs nothing (layout is
+/// clean), where reading it in every redraw forces a layout of the whole
+/// page right after a slider changed the widget's text.
+fn new_observer() -> Option<web_sys::ResizeObserver> {
     let on_resize = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(|entries: js_sys::Array| {
         let mut changed = false;
         for entry in entries.iter() {
             let Ok(entry) = entry.dyn_into::<web_sys::ResizeObserverEntry>() else { continue };
             let Ok(canvas) = entry.target().dyn_into::<web_sys::HtmlCanvasElement>() else { continue };
-            let width = f64::from(canvas.client_width());
+            let width = Some(f64::from(canvas.client_width()));
             SURFACES.with(|all| {
                 if let Some(s) = all.borrow_mut().iter_mut().find(|s| s.canvas == canvas) {
                     if s.width != width {
@@ -124,20 +132,36 @@ fn observe_size(canvas: &web_sys::HtmlCanvasElement) {
             bump_redraw_epoch();
         }
     });
-    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
-        observer.observe(canvas);
-    }
-    // Lives as long as the page, like the canvas it watches.
+    let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+    // Lives as long as the page, like the charts it watches.
     on_resize.forget();
+    observer
 }
 
-/// The canvas's CSS width in pixels, without forcing a layout.
+/// The canvas's CSS width in pixels. Read from layout only when unknown, so
+/// the first drawing has the right size even where the observer is slow to
+/// report: an iframe or tab that is not being rendered gets no observer
+/// callbacks, and a chart drawn at a stale width would change the page's
+/// height later.
 pub fn css_width(canvas: &web_sys::HtmlCanvasElement) -> f64 {
-    with_surface(canvas, |s| s.width).unwrap_or(0.0)
+    with_surface(canvas, |s| *s.width.get_or_insert_with(|| f64::from(canvas.client_width()))).unwrap_or(0.0)
+}
+
+/// Forgets every chart's width and colors and redraws them: the widgets'
+/// stylesheet has just arrived, and both may have changed without the
+/// observer seeing it (a page that is not rendered).
+pub fn restyled() {
+    SURFACES.with(|all| {
+        for s in all.borrow_mut().iter_mut() {
+            s.width = None;
+        }
+    });
+    bump_redraw_epoch();
 }
 
 /// Sizes `canvas` to its CSS width × `css_height` at the device pixel ratio
-/// and returns a plotters backend and the ratio (fonts and strokes scale by it).
+/// and returns a plotters backend and the ratio (fonts and strokes scale by
+/// it).
 pub fn backend(canvas: &web_sys::HtmlCanvasElement, css_height: f64) -> Option<(CanvasBackend, f64)> {
     let dpr =
         web_sys::window().map(|w| w.device_pixel_ratio()).filter(|d| d.is_finite() && *d > 0.0).unwrap_or(1.0).min(4.0);

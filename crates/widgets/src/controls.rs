@@ -183,6 +183,58 @@ pub fn model_options() -> Vec<(String, String)> {
     llmem_estimator::presets::PRESETS.iter().map(|p| (p.id.to_string(), p.name.to_string())).collect()
 }
 
+/// Model menu entries with a last entry for a size of the reader's choosing.
+pub fn model_options_with_custom() -> Vec<(String, String)> {
+    let mut v = model_options();
+    v.push((llmem_catalog::CUSTOM_MODEL.to_string(), "Custom size (Llama-shaped)".to_string()));
+    v
+}
+
+/// The architecture behind a model menu choice: a preset, or for
+/// [`llmem_catalog::CUSTOM_MODEL`] a Llama-shaped model of `billions`
+/// parameters ([`llmem_estimator::presets::dense_of_size`]).
+pub fn model_arch(model: &str, billions: u32) -> Option<llmem_estimator::ModelArch> {
+    if model == llmem_catalog::CUSTOM_MODEL {
+        llmem_estimator::presets::dense_of_size(u64::from(billions).saturating_mul(1_000_000_000)).ok()
+    } else {
+        llmem_estimator::presets::preset(model).and_then(|p| p.arch()).ok()
+    }
+}
+
+/// A size slider for [`model_arch`]: moving it selects the custom model,
+/// and a line under it names the shape that size stands for.
+#[component]
+pub fn SizeSlider(
+    /// Element id, unique on the page.
+    id: String,
+    /// Largest size offered, in billions of parameters.
+    max: u32,
+    /// The size, in billions.
+    size: RwSignal<u32>,
+    /// The model menu's value; set to custom when the slider moves.
+    model: RwSignal<String>,
+    /// The architecture currently shown (its shape is described when custom).
+    #[prop(into)]
+    arch: Signal<Option<llmem_estimator::ModelArch>>,
+) -> impl IntoView {
+    let shape = move || {
+        (model.get() == llmem_catalog::CUSTOM_MODEL).then(|| arch.get()).flatten().map(|a| {
+            format!(
+                "Custom: a dense Llama-2-shaped model, {} layers, {} wide, {} parameters.",
+                a.num_layers,
+                a.hidden_size,
+                a.param_counts().map_or_else(|_| "?".to_string(), |c| llmem_estimator::units::group_thousands(c.total))
+            )
+        })
+    };
+    view! {
+        <Slider id=id label="Custom size" min=1 max=Signal::stored(max) value=size
+            text=Callback::new(|v: u32| format!("{v}B parameters"))
+            on_input=Callback::new(move |_| model.set(llmem_catalog::CUSTOM_MODEL.to_string())) />
+        <p class="lw-detail lw-shape">{shape}</p>
+    }
+}
+
 /// (id, name) pairs of every device.
 pub fn device_options(only_with_flops: bool) -> Vec<(String, String)> {
     llmem_estimator::hardware::DEVICES

@@ -227,8 +227,10 @@ fn shadow_container(el: &web_sys::HtmlElement) -> Option<web_sys::HtmlElement> {
         let shown = container.clone();
         let reveal = wasm_bindgen::closure::Closure::once_into_js(move || {
             let _ = shown.style().remove_property("visibility");
-            // Charts drawn before the stylesheet arrived used fallback colors.
-            chart::bump_redraw_epoch();
+            // Charts drawn before the stylesheet arrived used fallback colors
+            // and sizes; the redraw may change the page's height.
+            chart::restyled();
+            frame_page::report_soon();
         });
         link.set_onload(Some(reveal.unchecked_ref()));
         link.set_onerror(Some(reveal.unchecked_ref()));

@@ -186,13 +186,21 @@ const URL_WRITE_DELAY_MS: i32 = 250;
 
 thread_local! {
     /// URL keys waiting to be written: `Some(value)` sets, `None` deletes.
-    static PENDING_URL: std::cell::RefCell<BTreeMap<String, Option<String>>> = const { std::cell::RefCell::new(BTreeMap::new()) };
+    /// A few keys at most, so a `Vec` (a map type would add kilobytes of
+    /// wasm to every bundle for nothing).
+    static PENDING_URL: std::cell::RefCell<Vec<(String, Option<String>)>> = const { std::cell::RefCell::new(Vec::new()) };
     /// The timer of the pending flush, so a newer change can push it back.
     static URL_TIMER: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
 }
 
 fn queue_url_key(key: String, value: Option<String>) {
-    PENDING_URL.with(|p| p.borrow_mut().insert(key, value));
+    PENDING_URL.with(|p| {
+        let mut pending = p.borrow_mut();
+        match pending.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => pending.push((key, value)),
+        }
+    });
     let Some(window) = web_sys::window() else { return };
     if let Some(old) = URL_TIMER.with(|t| t.take()) {
         window.clear_timeout_with_handle(old);

@@ -2,7 +2,7 @@
 //! train a model and to run it, and the ratio between them.
 
 use crate::bars::{Segment, StackedBar};
-use crate::controls::{model_options, next_uid, Choice, Select};
+use crate::controls::{model_arch, model_options_with_custom, next_uid, Choice, Select, SizeSlider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
 use leptos::prelude::*;
@@ -10,7 +10,6 @@ use llmem_estimator::units::fixed;
 use llmem_estimator::{
     fit::inference_memory,
     precision::{Dtype, WeightFormat},
-    presets::preset,
     training::{model_activation_bytes, model_states, Optimizer, Recompute, ZeroStage},
     ModelArch,
 };
@@ -59,10 +58,12 @@ pub fn TrainVsInfer(
     let uid = next_uid();
     let model = RwSignal::new(params.get("model").to_string());
     let precision = RwSignal::new(params.get("precision").to_string());
-    let bars = Memo::new(move |_| {
-        preset(&model.get()).and_then(|p| p.arch()).ok().and_then(|a| breakdown(&a, &precision.get()))
+    let size = RwSignal::new(params.u64("size") as u32);
+    let arch = Memo::new(move |_| model_arch(&model.get(), size.get()));
+    let bars = Memo::new(move |_| arch.with(|a| a.as_ref().and_then(|a| breakdown(a, &precision.get()))));
+    let state = Signal::derive(move || {
+        vec![("model", model.get()), ("size", size.get().to_string()), ("precision", precision.get())]
     });
-    let state = Signal::derive(move || vec![("model", model.get()), ("precision", precision.get())]);
     let training = Signal::derive(move || bars.get().map(|b| b.0).unwrap_or_default());
     let inference = Signal::derive(move || bars.get().map(|b| b.1).unwrap_or_default());
     let sum = |v: Vec<Segment>| v.iter().map(|s| s.bytes).sum::<u64>();
@@ -79,11 +80,12 @@ pub fn TrainVsInfer(
         <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-tvi"
             subtitle="The same model, trained and served, on one GPU. Change the model and the precision it is served in.".into()>
             <div class="lw-controls">
-                <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
+                <Select id=format!("{uid}-model") label="Model" options=model_options_with_custom() value=model />
                 <Choice name=format!("{uid}-precision") legend="Inference precision"
                     options=vec![("fp32".into(), "FP32".into()), ("fp16".into(), "FP16".into()),
                                  ("int8".into(), "INT8".into()), ("int4".into(), "INT4".into())]
                     value=precision />
+                <SizeSlider id=format!("{uid}-size") max=70 size=size model=model arch=arch />
             </div>
             <StackedBar label=Signal::stored("Training".to_string()) segments=training scale=scale />
             <StackedBar label=Signal::stored("Inference".to_string()) segments=inference scale=scale />
@@ -103,7 +105,7 @@ mod tests {
 
     #[test]
     fn llama2_7b_fp16() {
-        let a = preset("llama-2-7b").unwrap().arch().unwrap();
+        let a = llmem_estimator::presets::preset("llama-2-7b").unwrap().arch().unwrap();
         let (t, i) = breakdown(&a, "fp16").unwrap();
         assert_eq!(t[0].bytes, 6_738_415_616 * 2);
         assert_eq!(t[2].bytes, 6_738_415_616 * 12);
@@ -112,5 +114,16 @@ mod tests {
         assert_eq!(i[1].bytes, 4 * (1 << 30));
         let (_, i4) = breakdown(&a, "int4").unwrap();
         assert!(i4[0].bytes < i[0].bytes / 3);
+    }
+
+    /// A custom 13B is Llama 2 13B's shape: 13,015,864,320 parameters;
+    /// KV = 40 layers × 5120 × 2 (K and V) × 2 B × 8192 tokens.
+    #[test]
+    fn custom_13b() {
+        let a = crate::controls::model_arch("custom", 13).unwrap();
+        let (t, i) = breakdown(&a, "fp16").unwrap();
+        assert_eq!(t[0].bytes, 13_015_864_320 * 2);
+        assert_eq!(t[2].bytes, 13_015_864_320 * 12);
+        assert_eq!(i[1].bytes, 40 * 5120 * 2 * 2 * 8192);
     }
 }

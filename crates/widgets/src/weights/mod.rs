@@ -3,7 +3,7 @@
 //! which real devices can hold it, and all formats side by side.
 
 use crate::bars::Bar;
-use crate::controls::{model_options, next_uid, Select};
+use crate::controls::{model_arch, model_options_with_custom, next_uid, Select, SizeSlider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
 use crate::units::{show, Bytes};
@@ -12,14 +12,13 @@ use llmem_estimator::units::{fixed, percent};
 use llmem_estimator::{
     hardware::DEVICES,
     precision::{weights_footprint, WeightFormat, WeightsFootprint},
-    presets::preset,
     units::group_thousands,
+    ModelArch,
 };
 
 /// Every format's footprint for the model, in [`WeightFormat::ALL`] order.
-pub fn all_formats(model: &str) -> Option<Vec<WeightsFootprint>> {
-    let a = preset(model).and_then(|p| p.arch()).ok()?;
-    WeightFormat::ALL.iter().map(|f| weights_footprint(&a, *f).ok()).collect()
+pub fn all_formats(arch: &ModelArch) -> Option<Vec<WeightsFootprint>> {
+    WeightFormat::ALL.iter().map(|f| weights_footprint(arch, *f).ok()).collect()
 }
 
 /// The weights footprint widget.
@@ -31,13 +30,17 @@ pub fn Weights(
     let uid = next_uid();
     let model = RwSignal::new(params.get("model").to_string());
     let format = RwSignal::new(params.get("format").to_string());
-    let footprints = Memo::new(move |_| all_formats(&model.get()));
+    let size = RwSignal::new(params.u64("size") as u32);
+    let arch = Memo::new(move |_| model_arch(&model.get(), size.get()));
+    let footprints = Memo::new(move |_| arch.with(|a| a.as_ref().and_then(all_formats)));
     let current = Memo::new(move |_| {
         let f = WeightFormat::parse(&format.get()).ok()?;
         let i = WeightFormat::ALL.iter().position(|x| *x == f)?;
         footprints.get().and_then(|v| v.get(i).cloned())
     });
-    let state = Signal::derive(move || vec![("model", model.get()), ("format", format.get())]);
+    let state = Signal::derive(move || {
+        vec![("model", model.get()), ("size", size.get().to_string()), ("format", format.get())]
+    });
     let format_options: Vec<(String, String)> =
         WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
     let total = Signal::derive(move || current.get().map_or(0, |c| c.total_bytes));
@@ -46,8 +49,9 @@ pub fn Weights(
         <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-weights"
             subtitle="Parameters times bytes per parameter — plus the scales and zero points a real quantized format stores.".into()>
             <div class="lw-controls">
-                <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
+                <Select id=format!("{uid}-model") label="Model" options=model_options_with_custom() value=model />
                 <Select id=format!("{uid}-format") label="Storage format" options=format_options value=format />
+                <SizeSlider id=format!("{uid}-size") max=180 size=size model=model arch=arch />
             </div>
             <div class="lw-result" aria-live="polite">
                 <p class="lw-big"><Bytes bytes=total /><span class="lw-big-label">" of weights"</span></p>
@@ -100,10 +104,19 @@ mod tests {
 
     #[test]
     fn llama_formats() {
-        let v = all_formats("llama-3.1-8b").unwrap();
+        let v = all_formats(&llmem_estimator::presets::preset("llama-3.1-8b").unwrap().arch().unwrap()).unwrap();
         assert_eq!(v.len(), WeightFormat::ALL.len());
         assert_eq!(v[0].total_bytes, 8_030_261_248 * 4);
         let q4 = v.iter().find(|f| f.format == WeightFormat::GgufQ4KM).unwrap();
         assert_eq!(q4.total_bytes, 4_912_898_048);
+    }
+
+    /// The custom 13B is Llama 2 13B's shape: 13,015,864,320 parameters.
+    #[test]
+    fn custom_size() {
+        let a = crate::controls::model_arch("custom", 13).unwrap();
+        let v = all_formats(&a).unwrap();
+        assert_eq!(v[0].total_bytes, 13_015_864_320 * 4);
+        assert!(crate::controls::model_arch("custom", 0).is_none());
     }
 }
