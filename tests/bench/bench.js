@@ -63,8 +63,10 @@ const READY_PROBE = () => {
     const slots = document.querySelectorAll('[data-llmem-widget]');
     if (!slots.length) return;
     for (const s of slots) {
+      // Working: the result is shown and the widget's stylesheet has applied
+      // (until then the widget is hidden and its controls cannot take focus).
       const r = s.shadowRoot && s.shadowRoot.querySelector('.lw-result');
-      if (!r || !r.textContent.trim()) return;
+      if (!r || !r.textContent.trim() || r.closest('.lw-root').style.visibility === 'hidden') return;
     }
     window.__ready = performance.now();
     clearInterval(timer);

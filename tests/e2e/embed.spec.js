@@ -14,7 +14,7 @@ const HOST = process.env.LLMEM_HOST;
 const SITE = process.env.LLMEM_SITE;
 
 function hostWidget(page, id) {
-  return page.locator(`#${id}`).locator('.llmem-widget');
+  return page.locator(`#${id}`).locator('.llmem-widget').filter({ visible: true });
 }
 
 test('script embeds work, stay independent and leave the host alone', async ({ page }) => {

@@ -44,9 +44,14 @@ export function watch(page) {
   };
 }
 
-/** The mounted widget in the placeholder for `id` (the first, or the nth). */
+/**
+ * The mounted widget in the placeholder for `id` (the first, or the nth),
+ * once it is visible. A widget is mounted hidden and revealed when its
+ * shadow root's stylesheet has applied; until then its controls cannot take
+ * focus, so a `focus()` followed by a key press would be lost.
+ */
 export function widget(page, id, nth = 0) {
-  return page.locator(`[data-llmem-widget="${id}"]`).nth(nth).locator('.llmem-widget');
+  return page.locator(`[data-llmem-widget="${id}"]`).nth(nth).locator('.llmem-widget').filter({ visible: true });
 }
 
 /** Waits until every placeholder on the page holds a mounted widget. */

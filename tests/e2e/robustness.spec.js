@@ -197,8 +197,8 @@ test('a panicking widget is replaced by a message; the rest of the page keeps wo
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(`${HOST}/panic.html`);
-  const kvBefore = page.locator('#kv-before .llmem-widget');
-  const kvAfter = page.locator('#kv-after .llmem-widget');
+  const kvBefore = page.locator('#kv-before .llmem-widget').filter({ visible: true });
+  const kvAfter = page.locator('#kv-after .llmem-widget').filter({ visible: true });
 
   // A panic while mounting: only that widget is replaced; the one after it still mounts.
   await expect(page.locator('#at-mount')).toHaveAttribute('data-llmem-error', 'crashed');
