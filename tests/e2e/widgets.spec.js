@@ -122,12 +122,14 @@ test.describe('02 · weights', () => {
     await page.goto('/weights/');
     const x = widget(page, 'weights');
     const size = x.getByRole('slider', { name: 'Custom size' });
+    await expect(x).toContainText('Not in use while a listed model is chosen');
     await size.focus();
     // 7B → 13B by keyboard: 13,015,864,320 parameters × 2 B in bf16.
     for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
     await expect(size).toHaveAttribute('aria-valuetext', '13B parameters');
     await expect(x.getByLabel('Model')).toHaveValue('custom');
     await expect(x).toContainText('40 layers, 5120 wide, 13,015,864,320 parameters');
+    await expect(x).not.toContainText('Not in use');
     await expect(result(x)).toContainText('26.0 GB');
     await expect(page).toHaveURL(/weights\.model=custom/);
     await expect(page).toHaveURL(/weights\.size=13/);

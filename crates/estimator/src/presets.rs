@@ -115,7 +115,7 @@ pub const PRESETS: &[Preset] = &[
     ),
     preset!(
         "llama-2-7b",
-        "Llama 2 7B (the articles' 7B-class model)",
+        "Llama 2 7B (7B-class)",
         "meta-llama/Llama-2-7b-hf",
         6_738_415_616,
         "HF model card, safetensors metadata: 6.74B params"

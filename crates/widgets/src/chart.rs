@@ -356,8 +356,7 @@ impl Plot {
 
     /// Pixel position of a data point.
     pub fn at(&self, x: f64, y: f64) -> (i32, i32) {
-        let px = self.left + self.x.frac(x) * (self.right - self.left);
-        let py = self.bottom - self.y.frac(y) * (self.bottom - self.top);
+        let (px, py) = self.at_f64(x, y);
         (px.round() as i32, py.round() as i32)
     }
 
@@ -367,6 +366,13 @@ impl Plot {
     /// setter is a string handed from wasm to JavaScript, and a chart's
     /// twenty labels share two or three styles.
     fn text(&self, text: &str, px: f64, py: f64, size: f64, color: RGBColor, pos: (&'static str, &'static str)) {
+        self.text_state(size, color, pos);
+        let _ = self.ctx.fill_text(text, px, py);
+    }
+
+    /// Sets the font, fill colour, alignment and baseline that differ from
+    /// the last text's.
+    fn text_state(&self, size: f64, color: RGBColor, pos: (&'static str, &'static str)) {
         let style = TextStyle { px: (size * self.dpr).round() as u32, color, align: pos.0, baseline: pos.1 };
         let last = self.text_style.replace(Some(style));
         if last.map(|l| l.px) != Some(style.px) {
@@ -381,24 +387,44 @@ impl Plot {
         if last.map(|l| l.baseline) != Some(style.baseline) {
             self.ctx.set_text_baseline(style.baseline);
         }
+    }
+
+    /// A series label: [`Plot::text`] over a halo of the background colour,
+    /// so a line passing behind it cannot make it unreadable.
+    fn series_text(&self, text: &str, px: f64, py: f64, color: RGBColor, align: &'static str) {
+        let bg = self.pal.bg;
+        self.ctx.set_stroke_style_str(&format!("rgb({},{},{})", bg.0, bg.1, bg.2));
+        self.ctx.set_line_width(3.0 * self.dpr);
+        self.ctx.set_line_join("round");
+        self.text_state(12.0, color, (align, "bottom"));
+        let _ = self.ctx.stroke_text(text, px, py);
         let _ = self.ctx.fill_text(text, px, py);
     }
 
     /// Text at a data point.
     pub fn label(&self, text: &str, x: f64, y: f64, color: RGBColor, anchor: Anchor) {
-        let align = match anchor {
-            Anchor::Left => "left",
-            Anchor::Right => "right",
-            Anchor::Center => "center",
-        };
+        self.label_beside(text, x, y, 0.0, color, anchor);
+    }
+
+    /// Text beside a data point, `gap` CSS pixels clear of it (e.g. a dot's
+    /// radius and a little more): above and to the right for
+    /// [`Anchor::Left`], above and to the left for [`Anchor::Right`].
+    pub fn label_beside(&self, text: &str, x: f64, y: f64, gap: f64, color: RGBColor, anchor: Anchor) {
         let (px, py) = self.at(x, y);
-        self.text(text, f64::from(px), f64::from(py) - 3.0 * self.dpr, 12.0, color, (align, "bottom"));
+        let (dx, align) = match anchor {
+            Anchor::Left => (gap, "left"),
+            Anchor::Right => (-gap, "right"),
+            Anchor::Center => (0.0, "center"),
+        };
+        let px = f64::from(px) + dx * self.dpr;
+        self.series_text(text, px, f64::from(py) - (3.0 + gap * 0.5) * self.dpr, color, align);
     }
 
     /// Labels at data points, nudged apart vertically so none overlap
     /// (series ending close together, e.g. MQA and MLA).
     pub fn labels_spaced(&self, items: &[(&str, f64, f64, RGBColor)], anchor: Anchor) {
-        let gap = 13.0 * self.dpr;
+        // One 12 px line of text and a little air.
+        let gap = 15.0 * self.dpr;
         let mut placed: Vec<(f64, usize)> =
             items.iter().enumerate().map(|(i, (_, x, y, _))| (f64::from(self.at(*x, *y).1), i)).collect();
         placed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
@@ -415,7 +441,7 @@ impl Plot {
         for (py, i) in placed {
             let (text, x, _, color) = items[i];
             let px = f64::from(self.at(x, self.y.min).0);
-            self.text(text, px, py - 3.0 * self.dpr, 12.0, color, (align, "bottom"));
+            self.series_text(text, px, py - 3.0 * self.dpr, color, align);
         }
     }
 
@@ -448,11 +474,27 @@ impl Plot {
         self.text(y_title, 4.0 * self.dpr, 2.0 * self.dpr, 11.0, self.pal.muted, ("left", "top"));
     }
 
-    /// A polyline through data points.
+    /// A polyline through data points, stroked at sub-pixel positions:
+    /// plotters rounds every vertex to a whole pixel, which turns a straight
+    /// line sampled at many points into a visible staircase.
     pub fn line(&self, pts: &[(f64, f64)], color: RGBColor, width: f64) {
-        use plotters::prelude::*;
-        let path: Vec<(i32, i32)> = pts.iter().map(|(x, y)| self.at(*x, *y)).collect();
-        let _ = self.area.draw(&PathElement::new(path, color.stroke_width((width * self.dpr).max(1.0) as u32)));
+        let Some(((x0, y0), rest)) = pts.split_first() else { return };
+        let (px, py) = self.at_f64(*x0, *y0);
+        self.ctx.begin_path();
+        self.ctx.move_to(px, py);
+        for (x, y) in rest {
+            let (px, py) = self.at_f64(*x, *y);
+            self.ctx.line_to(px, py);
+        }
+        self.ctx.set_stroke_style_str(&format!("rgb({},{},{})", color.0, color.1, color.2));
+        self.ctx.set_line_width((width * self.dpr).max(1.0));
+        self.ctx.set_line_join("round");
+        self.ctx.stroke();
+    }
+
+    /// Pixel position of a data point, unrounded.
+    fn at_f64(&self, x: f64, y: f64) -> (f64, f64) {
+        (self.left + self.x.frac(x) * (self.right - self.left), self.bottom - self.y.frac(y) * (self.bottom - self.top))
     }
 
     /// A dashed straight segment between two data points: plotters strokes

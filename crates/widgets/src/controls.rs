@@ -217,8 +217,13 @@ pub fn SizeSlider(
     #[prop(into)]
     arch: Signal<Option<llmem_estimator::ModelArch>>,
 ) -> impl IntoView {
+    // Always one line, so choosing a preset or a size never moves the layout;
+    // with a preset chosen it says the slider is not what is shown.
     let shape = move || {
-        (model.get() == llmem_catalog::CUSTOM_MODEL).then(|| arch.get()).flatten().map(|a| {
+        if model.get() != llmem_catalog::CUSTOM_MODEL {
+            return "Not in use while a listed model is chosen; move it to size a model yourself.".to_string();
+        }
+        arch.get().map_or_else(String::new, |a| {
             format!(
                 "Custom: a dense Llama-2-shaped model, {} layers, {} wide, {} parameters.",
                 a.num_layers,
@@ -227,11 +232,14 @@ pub fn SizeSlider(
             )
         })
     };
+    // One element, so in a grid of controls the line stays under its slider.
     view! {
-        <Slider id=id label="Custom size" min=1 max=Signal::stored(max) value=size
-            text=Callback::new(|v: u32| format!("{v}B parameters"))
-            on_input=Callback::new(move |_| model.set(llmem_catalog::CUSTOM_MODEL.to_string())) />
-        <p class="lw-detail lw-shape">{shape}</p>
+        <div class="lw-size">
+            <Slider id=id label="Custom size" min=1 max=Signal::stored(max) value=size
+                text=Callback::new(|v: u32| format!("{v}B parameters"))
+                on_input=Callback::new(move |_| model.set(llmem_catalog::CUSTOM_MODEL.to_string())) />
+            <p class="lw-detail lw-shape">{shape}</p>
+        </div>
     }
 }
 

@@ -85,3 +85,20 @@ pub fn WidgetFrame(
         </section>
     }
 }
+
+/// A heading inside a widget's body, one level below the widget's title
+/// (h2 in an iframe embed, h3 in an article), so the outline never skips a
+/// level.
+#[component]
+pub fn SubHeading(
+    /// Where the widget is shown (sets the title's level).
+    mode: crate::params::PageMode,
+    /// The heading's text.
+    text: &'static str,
+) -> impl IntoView {
+    if mode == crate::params::PageMode::Frame {
+        view! { <h3 class="lw-h">{text}</h3> }.into_any()
+    } else {
+        view! { <h4 class="lw-h">{text}</h4> }.into_any()
+    }
+}

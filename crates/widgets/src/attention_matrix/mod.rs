@@ -6,7 +6,7 @@
 use crate::bars::Bar;
 use crate::chart::{backend, palette, redraw_epoch};
 use crate::controls::{model_options, next_uid, Select, Slider, StepSlider};
-use crate::frame::WidgetFrame;
+use crate::frame::{SubHeading, WidgetFrame};
 use crate::params::Params;
 use crate::units::show;
 use leptos::{html, prelude::*};
@@ -68,7 +68,7 @@ pub fn AttentionMatrix(
                         n.get(), squares(), n.get())}</p>
                 </div>
             </div>
-            <h4 class="lw-h">"The same at real lengths, one layer"</h4>
+            <SubHeading mode=params.mode text="The same at real lengths, one layer" />
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model (sets the head count)" options=model_options() value=model />
                 <StepSlider id=format!("{uid}-context") label="Real sequence length" steps=&CONTEXT_STEPS
@@ -77,7 +77,7 @@ pub fn AttentionMatrix(
             </div>
             <div class="lw-result" aria-live="polite">
                 {move || real.get().map(|m| view! {
-                    <p class="lw-big">{show(m.naive_scores_bytes)}<span class="lw-big-label">" of scores in one layer, against "{show(m.flash_bytes)}" for FlashAttention"</span></p>
+                    <p class="lw-big">{show(m.naive_scores_bytes)}" "<span class="lw-big-label">"of scores in one layer, against "{show(m.flash_bytes)}" for FlashAttention"</span></p>
                     <p class="lw-detail">{format!(
                         "{} heads × {} × {} scores in bf16, batch 1; a naive implementation also keeps the softmax output, {} in all. FlashAttention keeps one fp32 log-sum-exp per row and head: {}× less.",
                         heads.get(), format_tokens(context.get()), format_tokens(context.get()),

@@ -76,7 +76,7 @@ pub fn Hierarchy(
             <div class="lw-result" aria-live="polite">
                 {move || tiers.get().get(selected.get()).cloned().map(|t| view! {
                     <p class="lw-big">{format_seconds(stream_seconds(weights.get(), t.bandwidth))}
-                        <span class="lw-big-label">{format!(" to read the model's {} of weights once from this tier: {}", show(weights.get()), t.name)}</span></p>
+                        " "<span class="lw-big-label">{format!("to read the model's {} of weights once from this tier: {}", show(weights.get()), t.name)}</span></p>
                     <p class="lw-detail">{t.role}</p>
                     <p class="lw-detail lw-warn">{(weights.get() > t.capacity_bytes).then(|| format!("The weights do not fit in this tier ({}).", show(t.capacity_bytes)))}</p>
                     <p class="lw-source">"Source: "{t.source}</p>

@@ -216,7 +216,7 @@ pub fn KvCache(
             <div class="lw-result" aria-live="polite" aria-atomic="true">
                 <p class="lw-big">
                     <Bytes bytes=Signal::derive(move || result.get().map_or(0, |r| r.total)) />
-                    <span class="lw-big-label">" KV cache"</span>
+                    " "<span class="lw-big-label">"KV cache"</span>
                 </p>
                 <p class="lw-detail">{move || result.get().map(|r| format!(
                     "{} of the weights ({} in bf16) · {} per token · {}",

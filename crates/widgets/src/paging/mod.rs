@@ -139,7 +139,9 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, l: &Layout, paged: bool, block: u64
         let rect = [(x0 as i32, y0 as i32), (x1 as i32, y1 as i32)];
         match slot {
             Slot::Free => {
-                let _ = root.draw(&Rectangle::new(rect, pal.grid.stroke_width(dpr as u32)));
+                // The muted text colour, as in the legend: the grid colour
+                // all but vanishes on the dark background.
+                let _ = root.draw(&Rectangle::new(rect, pal.muted.stroke_width(dpr as u32)));
             }
             Slot::Used(r) => {
                 let _ = root.draw(&Rectangle::new(rect, pal.series[*r as usize % 5].filled()));

@@ -82,7 +82,7 @@ pub fn PrefillDecode(
             </figure>
             <div class="lw-result" aria-live="polite">
                 {move || analysis.get().map(|a| view! {
-                    <p class="lw-big">{format_count(a.decode_tokens_per_s)}<span class="lw-big-label">" tokens/s at most while decoding"</span></p>
+                    <p class="lw-big">{format_count(a.decode_tokens_per_s)}" "<span class="lw-big-label">"tokens/s at most while decoding"</span></p>
                     <p class="lw-detail">{format!(
                         "Decode is {} at {} FLOPs per byte; each step takes at least {}. Prefill is {} at {} FLOPs per byte; the first token takes at least {}.",
                         bound(a.decode.compute_bound), fixed(a.decode.intensity, 1), format_seconds(a.decode.seconds),
@@ -99,22 +99,19 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, a: &PhaseAnalysis, d: &Device) {
     let bw = d.bandwidth / 1e12;
     let Some(plot) = Plot::new(canvas, 280.0, Axis::log(0.1, 1e5), Axis::log(peak / 1e4, peak * 2.0)) else { return };
     plot.axes(&short_number, &short_number, "FLOPs per byte (arithmetic intensity)", "TFLOP/s");
-    let roof: Vec<(f64, f64)> = (0..=80)
-        .map(|i| {
-            let x = 10f64.powf(-1.0 + 6.0 * f64::from(i) / 80.0);
-            (x, (x * bw).min(peak))
-        })
-        .collect();
-    plot.line(&roof, plot.pal.text, 2.0);
+    // On log-log axes the roof is two straight pieces meeting at the ridge.
     let ridge = peak / bw;
+    let roof: Vec<(f64, f64)> =
+        [0.1, ridge, 1e5].into_iter().filter(|x| (0.1..=1e5).contains(x)).map(|x| (x, (x * bw).min(peak))).collect();
+    plot.line(&roof, plot.pal.text, 2.0);
     plot.dashed((ridge, peak / 1e4), (ridge, peak), plot.pal.muted);
-    plot.label("ridge", ridge, peak / 1e3, plot.pal.muted, Anchor::Left);
+    plot.label_beside("ridge", ridge, peak / 1e3, 4.0, plot.pal.muted, Anchor::Left);
     for (label, p, color) in [("P prefill", a.prefill, plot.pal.series[2]), ("D decode", a.decode, plot.pal.series[1])]
     {
         let x = p.intensity.clamp(0.11, 9e4);
         let y = (p.attainable_flops / 1e12).clamp(peak / 9e3, peak * 1.9);
         plot.dot(x, y, 6.0, color);
-        plot.label(label, x, y, plot.pal.text, if x > 1e3 { Anchor::Right } else { Anchor::Left });
+        plot.label_beside(label, x, y, 8.0, plot.pal.text, if x > 1e3 { Anchor::Right } else { Anchor::Left });
     }
     plot.present();
 }

@@ -102,7 +102,7 @@ pub fn SsmVsKv(
             </figure>
             <div class="lw-result" aria-live="polite">
                 {move || data.get().map(|(kv, st, x)| view! {
-                    <p class="lw-big">{format!("{}×", fixed(kv as f64 / st.max(1) as f64, 0))}<span class="lw-big-label">" — the transformer's cache over the state at this length"</span></p>
+                    <p class="lw-big">{format!("{}×", fixed(kv as f64 / st.max(1) as f64, 0))}" "<span class="lw-big-label">"— the transformer's cache over the state at this length"</span></p>
                     <p class="lw-detail">{format!("KV cache {} · state {} (flat at any length){}", show(kv), show(st),
                         x.map(|n| format!(" · equal at {} tokens", format_tokens(n))).unwrap_or_default())}</p>
                 })}

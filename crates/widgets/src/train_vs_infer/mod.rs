@@ -90,7 +90,7 @@ pub fn TrainVsInfer(
             <StackedBar label=Signal::stored("Training".to_string()) segments=training scale=scale />
             <StackedBar label=Signal::stored("Inference".to_string()) segments=inference scale=scale />
             <div class="lw-result" aria-live="polite">
-                <p class="lw-big">{ratio}<span class="lw-big-label">" — training needs about this many times the memory of inference here"</span></p>
+                <p class="lw-big">{ratio}" "<span class="lw-big-label">"— training needs about this many times the memory of inference here"</span></p>
                 <p class="lw-detail">{format!(
                     "Training: mixed-precision Adam, {SEQ}-token sequences, micro-batch 1, no recomputation or sharding. \
                      Inference: an {CONTEXT}-token context, one sequence, cache in fp16 (fp32 with fp32 weights); int8 and int4 include their scales.")}</p>

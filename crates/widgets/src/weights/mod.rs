@@ -4,7 +4,7 @@
 
 use crate::bars::Bar;
 use crate::controls::{model_arch, model_options_with_custom, next_uid, Select, SizeSlider};
-use crate::frame::WidgetFrame;
+use crate::frame::{SubHeading, WidgetFrame};
 use crate::params::Params;
 use crate::units::{show, Bytes};
 use leptos::prelude::*;
@@ -54,7 +54,7 @@ pub fn Weights(
                 <SizeSlider id=format!("{uid}-size") max=180 size=size model=model arch=arch />
             </div>
             <div class="lw-result" aria-live="polite">
-                <p class="lw-big"><Bytes bytes=total /><span class="lw-big-label">" of weights"</span></p>
+                <p class="lw-big"><Bytes bytes=total />" "<span class="lw-big-label">"of weights"</span></p>
                 <p class="lw-detail">{move || current.get().map(|c| format!(
                     "{} bits per parameter · {} · {} parameters",
                     fixed(c.bits_per_param, 3), c.format.description(), group_thousands(c.params)))}</p>
@@ -63,7 +63,7 @@ pub fn Weights(
                     group_thousands(c.quantized_params), show(c.quantized_bytes), show(c.scale_bytes),
                     c.kept_dtype.label(), group_thousands(c.kept_params), show(c.kept_bytes)))}</p>
             </div>
-            <h4 class="lw-h">"Which devices can hold these weights"</h4>
+            <SubHeading mode=params.mode text="Which devices can hold these weights" />
             <ul class="lw-fits">
                 {DEVICES.iter().map(|d| {
                     let fits = move || total.get() <= d.capacity_bytes;
@@ -72,15 +72,15 @@ pub fn Weights(
                             <span class="lw-mark" aria-hidden="true">{move || if fits() { "✓" } else { "✗" }}</span>
                             <span class="visually-hidden">{move || if fits() { "Fits: " } else { "Too big: " }}</span>
                             {d.name}
-                            <span class="lw-num">{move || format!(
-                                " — {} of its {} (sold as {})", percent(total.get() as f64 * 100.0 / d.capacity_bytes as f64),
+                            <span class="lw-fit-figures">{move || format!(
+                                "{} of its {} (sold as {})", percent(total.get() as f64 * 100.0 / d.capacity_bytes as f64),
                                 show(d.capacity_bytes), d.marketed)}</span>
                         </li>
                     }
                 }).collect_view()}
             </ul>
             <p class="lw-detail">"Weights alone: a running model also needs room for its KV cache and activations."</p>
-            <h4 class="lw-h">"Every format, same model"</h4>
+            <SubHeading mode=params.mode text="Every format, same model" />
             <ul class="lw-bars">
                 {WeightFormat::ALL.iter().enumerate().map(|(i, f)| {
                     let f = *f;

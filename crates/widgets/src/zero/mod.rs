@@ -98,7 +98,7 @@ pub fn Zero(
             <StackedBar label=Signal::stored("One GPU, no sharding, no checkpointing".to_string()) segments=unsharded scale=scale />
             <div class="lw-result" aria-live="polite">
                 {move || mem.get().map(|m| view! {
-                    <p class="lw-big">{show(m.per_gpu_bytes)}<span class="lw-big-label">{format!(" per GPU, against {} unsharded", show(m.unsharded_bytes))}</span></p>
+                    <p class="lw-big">{show(m.per_gpu_bytes)}" "<span class="lw-big-label">{format!("per GPU, against {} unsharded", show(m.unsharded_bytes))}</span></p>
                     <p class="lw-detail">{format!(
                         "Mixed-precision Adam: 16 bytes per parameter (2 weights + 2 gradients + 12 optimizer). Activations for {SEQ}-token sequences at micro-batch 1{}. {}",
                         if ckpt.get() == "on" { ", with full recomputation" } else { "" },
