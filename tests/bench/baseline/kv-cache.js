@@ -408,14 +408,44 @@
     p.ctx.setLineDash([]);
   }
 
+  // A series label over a halo of the background colour.
+  function seriesText(p, s, px, py, color, align) {
+    const ctx = p.ctx;
+    ctx.strokeStyle = rgb(p.pal.bg);
+    ctx.lineWidth = 3 * p.dpr;
+    ctx.lineJoin = 'round';
+    ctx.font = `${fixed(12 * p.dpr, 0)}px sans-serif`;
+    ctx.fillStyle = rgb(color);
+    ctx.textAlign = align;
+    ctx.textBaseline = 'bottom';
+    ctx.strokeText(s, px, py);
+    ctx.fillText(s, px, py);
+  }
+
   function label(p, s, x, y, color, align) {
     const [px, py] = at(p, x, y);
-    text(p, s, px, py - 3 * p.dpr, 12, color, align, 'bottom');
+    seriesText(p, s, px, py - 3 * p.dpr, color, align);
+  }
+
+  // A series line at sub-pixel positions.
+  function line(p, pts, color, width) {
+    const ctx = p.ctx;
+    ctx.beginPath();
+    pts.forEach((q, i) => {
+      const px = p.left + frac(p.x, q[0]) * (p.right - p.left);
+      const py = p.bottom - frac(p.y, q[1]) * (p.bottom - p.top);
+      if (i === 0) ctx.moveTo(px, py);
+      else ctx.lineTo(px, py);
+    });
+    ctx.strokeStyle = rgb(color);
+    ctx.lineWidth = width;
+    ctx.lineJoin = 'round';
+    ctx.stroke();
   }
 
   // End labels nudged apart vertically so none overlap.
   function labelsSpaced(p, items, align) {
-    const gap = 13 * p.dpr;
+    const gap = 15 * p.dpr;
     const placed = items.map((it, i) => [at(p, it[1], it[2])[1], i]);
     placed.sort((u, v) => u[0] - v[0]);
     for (let k = 1; k < placed.length; k++) {
@@ -423,7 +453,7 @@
     }
     for (const [py, i] of placed) {
       const [s, x, , color] = items[i];
-      text(p, s, at(p, x, p.y.min)[0], py - 3 * p.dpr, 12, color, align, 'bottom');
+      seriesText(p, s, at(p, x, p.y.min)[0], py - 3 * p.dpr, color, align);
     }
   }
 
@@ -459,8 +489,8 @@
       const base = p.pal.series[i];
       const isCurrent = v === current;
       const color = isCurrent ? base : blend(base, p.pal.bg, 0.8);
-      const width = Math.trunc(Math.max((isCurrent ? 3.0 : 2.0) * p.dpr, 1.0));
-      path(p, pts.map((q) => at(p, q[0], q[1])), color, width);
+      const width = Math.max((isCurrent ? 3.0 : 2.0) * p.dpr, 1.0);
+      line(p, pts, color, width);
       const last = pts[pts.length - 1];
       ends.push([VARIANTS[i][1], last[0], last[1], base]);
     });
