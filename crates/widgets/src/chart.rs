@@ -292,12 +292,13 @@ impl Axis {
     }
 }
 
-/// A chart drawn with plotters' primitives (paths, text, circles) rather
+/// A chart drawn with plotters' primitives (grid paths, circles) rather
 /// than its `ChartBuilder`, which costs far more wasm for the same picture.
 pub struct Plot {
     area: plotters::drawing::DrawingArea<CanvasBackend, plotters::coord::Shift>,
-    /// Labels are drawn with the canvas's own `fillText`: plotters' text
-    /// layout costs more wasm than all the lines and shapes together.
+    /// Labels and data lines are drawn with the canvas's own calls: plotters'
+    /// text layout costs more wasm than all the lines and shapes together,
+    /// and its whole-pixel vertices turn a sampled line into a staircase.
     ctx: web_sys::CanvasRenderingContext2d,
     pub x: Axis,
     pub y: Axis,
