@@ -309,10 +309,10 @@ test.describe('09 · ssm-vs-kv', () => {
     const w = watch(page);
     await page.goto('/advanced/');
     const s = widget(page, 'ssm-vs-kv');
-    // 1,073,741,824 B of KV against 64 × 5,120 × 20 × 2 = 13,107,200 B of state.
-    await expect(result(s)).toContainText('82×');
-    await expect(result(s)).toContainText('state 13.1 MB');
-    await expect(result(s)).toContainText('equal at 101 tokens');
+    // 1,073,741,824 B of KV against 64 × 5,120 × (3 + 16) × 2 = 12,451,840 B of state.
+    await expect(result(s)).toContainText('86×');
+    await expect(result(s)).toContainText('state 12.5 MB');
+    await expect(result(s)).toContainText('equal at 96 tokens');
     w.assertClean();
   });
 

@@ -10,8 +10,7 @@
 use llmem_estimator::{
     hardware::DEVICES,
     precision::{Dtype, WeightFormat},
-    presets::PRESETS,
-    ssm::MAMBA_PRESETS,
+    presets::{recurrent_presets, PRESETS},
 };
 
 /// What values a parameter takes.
@@ -27,7 +26,7 @@ pub enum ParamKind {
     /// size the widget's `size` parameter gives
     /// ([`llmem_estimator::presets::dense_of_size`]).
     ModelOrCustom,
-    /// A Mamba preset id.
+    /// A preset with recurrent layers (state-space or hybrid).
     Mamba,
     /// A device id.
     Device,
@@ -68,7 +67,7 @@ impl ParamSpec {
             ParamKind::Model => PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
             ParamKind::ModelOrCustom if v.eq_ignore_ascii_case(CUSTOM_MODEL) => Some(CUSTOM_MODEL.to_string()),
             ParamKind::ModelOrCustom => PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
-            ParamKind::Mamba => MAMBA_PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
+            ParamKind::Mamba => recurrent_presets().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
             ParamKind::Device => DEVICES.iter().find(|d| d.id.eq_ignore_ascii_case(v)).map(|d| d.id.to_string()),
             ParamKind::WeightFormat => WeightFormat::parse(v).ok().map(|f| f.id().to_string()),
             ParamKind::Dtype => Dtype::parse(v).ok().map(|d| d.id().to_string()),
@@ -84,7 +83,7 @@ impl ParamSpec {
             ParamKind::ModelOrCustom => {
                 format!("a model preset id (see the list below), or `{CUSTOM_MODEL}` for a Llama-shaped model of `size` billion parameters")
             }
-            ParamKind::Mamba => MAMBA_PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(" | "),
+            ParamKind::Mamba => recurrent_presets().map(|p| p.id).collect::<Vec<_>>().join(" | "),
             ParamKind::Device => DEVICES.iter().map(|d| d.id).collect::<Vec<_>>().join(" | "),
             ParamKind::WeightFormat => WeightFormat::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(" | "),
             ParamKind::Dtype => Dtype::ALL.iter().map(|d| d.id()).collect::<Vec<_>>().join(" | "),

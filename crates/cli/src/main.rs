@@ -30,8 +30,9 @@ enum Command {
     Model {
         /// Path to a Hugging Face config.json, or a preset name (see `llmem presets`).
         config: String,
-        /// Weights format: fp32 fp16 bf16 fp8 int8 int4 gptq-int4 awq-int4 q8_0 q4_k_m nf4.
-        /// Default: the config's torch_dtype (bf16 if absent).
+        /// Weights format: fp32 fp16 bf16 fp8 int8 int4 gptq-int4 awq-int4 q8_0 q4_k_m nf4 checkpoint.
+        /// Default: as the checkpoint stores them (its quantization_config, else its
+        /// torch_dtype; bf16 if absent).
         #[arg(long)]
         weights: Option<String>,
         /// KV cache dtype: fp32 fp16 bf16 fp8 int8 int4. Default: the weights'
@@ -184,12 +185,18 @@ fn load(config: &str) -> CliResult<(String, ModelArch)> {
 fn formats(arch: &ModelArch, weights: Option<&str>, kv: Option<&str>) -> CliResult<(WeightFormat, Dtype)> {
     let w = match weights {
         Some(s) => WeightFormat::parse(s).map_err(err)?,
+        // A pre-quantized checkpoint is priced as it is stored.
+        None if arch.quantization.is_some() => WeightFormat::Checkpoint,
         None => WeightFormat::from_dtype(arch.torch_dtype),
     };
     let k = match kv {
         Some(s) => Dtype::parse(s).map_err(err)?,
         None => match w {
             WeightFormat::Float(d) => d,
+            WeightFormat::Checkpoint => match arch.torch_dtype {
+                d @ (Dtype::Fp32 | Dtype::Fp16 | Dtype::Bf16) => d,
+                _ => Dtype::Bf16,
+            },
             _ => Dtype::Bf16,
         },
     };
@@ -218,13 +225,21 @@ fn model(
     let counts = arch.param_counts().map_err(err)?;
     let wf = weights_footprint(&arch, w).map_err(err)?;
     let cache = kv_cache(&arch, k, context, batch).map_err(err)?;
+    let quantization = match (w, &arch.quantization) {
+        (WeightFormat::Checkpoint, Some(q)) => Some(q.label()),
+        _ => None,
+    };
+    let layer_kinds = |kind: &str| arch.layers.iter().filter(|l| l.kind_label() == kind).count();
     if json {
         return Ok(json!({
             "model": name,
             "model_type": arch.family.model_type(),
             "params_total": counts.total,
             "params_active": counts.active,
+            "params_vision": counts.vision,
+            "params_projector": counts.projector,
             "weights_format": w.id(),
+            "weights_quantization": quantization,
             "weights_bytes": wf.total_bytes,
             "weights_bits_per_param": wf.bits_per_param,
             "weights_unquantized_params": wf.kept_params,
@@ -232,9 +247,23 @@ fn model(
             "kv_bytes_per_token": cache.bytes_per_token,
             "kv_bytes": cache.total_bytes,
             "kv_window_capped_layers": cache.capped_layers,
+            "kv_state_bytes_per_sequence": cache.state_bytes_per_sequence,
+            "kv_state_bytes": cache.state_bytes,
             "context": context,
             "batch": batch,
             "attention": arch.attention_label(),
+            "layers": {
+                "total": arch.num_layers,
+                "full": layer_kinds("full"),
+                "sliding": layer_kinds("sliding"),
+                "chunked": layer_kinds("chunked"),
+                "recurrent": layer_kinds("recurrent"),
+                "mlp_only": layer_kinds("mlp"),
+                "moe": arch.layers.iter().filter(|l| l.ffn == llmem_estimator::Ffn::Moe).count(),
+            },
+            "max_position_embeddings": arch.max_position_embeddings,
+            "defaulted_fields": arch.defaulted,
+            "notes": arch.notes,
         })
         .to_string());
     }
@@ -246,8 +275,20 @@ fn model(
             group_thousands(counts.total),
             group_thousands(counts.active)
         ),
-        format!("weights      {} in {} ({:.3} bits/param)", both_units(wf.total_bytes), w.label(), wf.bits_per_param),
+        format!(
+            "weights      {} in {} ({:.3} bits/param)",
+            both_units(wf.total_bytes),
+            quantization.as_deref().map_or_else(|| w.label().to_string(), |q| format!("{q}, as stored")),
+            wf.bits_per_param
+        ),
     ];
+    if counts.vision > 0 {
+        out.push(format!(
+            "vision       {} encoder + {} projector parameters (included in the weights)",
+            group_thousands(counts.vision),
+            group_thousands(counts.projector)
+        ));
+    }
     if wf.kept_params > 0 && wf.quantized_params > 0 {
         out.push(format!(
             "             {} params kept unquantized: {}",
@@ -262,7 +303,26 @@ fn model(
     ));
     out.push(format!("             {} at {context} tokens × batch {batch}", both_units(cache.total_bytes)));
     if cache.capped_layers > 0 {
-        out.push(format!("             {} layers capped by a sliding window", cache.capped_layers));
+        out.push(format!("             {} layers capped by a sliding window or chunk", cache.capped_layers));
+    }
+    if cache.state_bytes_per_sequence > 0 {
+        out.push(format!(
+            "             of which {} recurrent state ({} per sequence, whatever the length)",
+            format_bytes(cache.state_bytes, UnitSystem::Decimal),
+            format_bytes(cache.state_bytes_per_sequence, UnitSystem::Decimal)
+        ));
+    }
+    if context > arch.max_position_embeddings {
+        out.push(format!(
+            "warning      {context} tokens is beyond the {} the config declares (max_position_embeddings)",
+            arch.max_position_embeddings
+        ));
+    }
+    if !arch.defaulted.is_empty() {
+        out.push(format!("defaults     transformers' defaults for: {}", arch.defaulted.join(", ")));
+    }
+    for n in &arch.notes {
+        out.push(format!("note         {n}"));
     }
     Ok(out.join("\n"))
 }

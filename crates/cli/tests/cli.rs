@@ -60,10 +60,15 @@ fn model_from_config_file() {
     assert_eq!(v["params_total"], 8_030_261_248u64);
     // No torch_dtype: weights default to bf16.
     assert_eq!(v["weights_format"], "bf16");
+    // Omitted fields take LlamaConfig's defaults, and the output says which.
     std::fs::write(&path, r#"{"model_type":"llama","hidden_size":4096}"#).unwrap();
+    let v = json(&["model", path.to_str().unwrap(), "--json"]);
+    assert!(v["defaulted_fields"].as_array().unwrap().iter().any(|f| f == "num_hidden_layers"));
+    // A field without a default is an error that names it.
+    std::fs::write(&path, r#"{"model_type":"deepseek_v2"}"#).unwrap();
     let out = llmem(&["model", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("num_hidden_layers"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("num_experts_per_tok"));
     std::fs::remove_dir_all(&dir).ok();
 }
 

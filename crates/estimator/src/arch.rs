@@ -2,54 +2,26 @@
 //! inventory.
 //!
 //! [`ModelArch`] is what the rest of the crate reasons about; it is built by
-//! [`crate::config::parse_config`] from a Hugging Face `config.json`. Its
-//! [`ModelArch::tensors`] lists every parameter tensor that the reference
-//! implementation (Hugging Face transformers, `modeling_<family>.py`)
-//! instantiates, with its shape — so the parameter count, the bytes under any
-//! quantization format and the list of what stays unquantized all come from
-//! one inventory and cannot disagree.
+//! [`crate::config::parse_config`] from a Hugging Face `config.json`, through
+//! the family registry in [`crate::families`]. A model is a list of
+//! [`Layer`]s, each with an optional attention mixer (full, sliding-window or
+//! chunked), an optional recurrent mixer (Mamba, Mamba-2, Gated DeltaNet) and
+//! a feed-forward block (dense, mixture of experts, or none), over shared
+//! geometry: one attention shape, one dense MLP, one MoE layout and one
+//! recurrent shape per model. [`ModelArch::tensors`] lists every parameter
+//! tensor that the reference implementation (Hugging Face transformers,
+//! `modeling_<family>.py`) instantiates, with its shape — so the parameter
+//! count, the bytes under any quantization format and the list of what stays
+//! unquantized all come from one inventory and cannot disagree.
 
 use crate::error::{product, Checked, Result};
 use crate::precision::Dtype;
+use crate::quant::CheckpointQuant;
+use crate::ssm::Recurrent;
+use crate::vision::VisionTower;
 use serde::Serialize;
 
-/// The model families whose `config.json` we parse, by `model_type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Family {
-    /// `llama` — LlamaForCausalLM.
-    Llama,
-    /// `mistral` — MistralForCausalLM (sliding window in v0.1).
-    Mistral,
-    /// `mixtral` — MixtralForCausalLM (sparse mixture of experts).
-    Mixtral,
-    /// `qwen2` — Qwen2ForCausalLM (q/k/v projections carry a bias).
-    Qwen2,
-    /// `gemma2` — Gemma2ForCausalLM (4 norms per layer, alternating local/global attention).
-    Gemma2,
-    /// `phi3` — Phi3ForCausalLM (fused qkv and gate_up projections).
-    Phi3,
-    /// `deepseek_v3` — DeepseekV3ForCausalLM (multi-head latent attention, shared + routed experts).
-    DeepseekV3,
-    /// `gpt2` — GPT2LMHeadModel (learned positions, LayerNorm, biases everywhere).
-    Gpt2,
-}
-
-impl Family {
-    /// The `model_type` string of this family in `config.json`.
-    pub fn model_type(self) -> &'static str {
-        match self {
-            Self::Llama => "llama",
-            Self::Mistral => "mistral",
-            Self::Mixtral => "mixtral",
-            Self::Qwen2 => "qwen2",
-            Self::Gemma2 => "gemma2",
-            Self::Phi3 => "phi3",
-            Self::DeepseekV3 => "deepseek_v3",
-            Self::Gpt2 => "gpt2",
-        }
-    }
-}
+pub use crate::families::Family;
 
 /// Attention as the weights and the KV cache see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,6 +32,21 @@ pub enum Attention {
     Standard(StandardAttention),
     /// Multi-head latent attention (DeepSeek-V2 §2.1, arXiv 2405.04434).
     Latent(LatentAttention),
+}
+
+/// Normalisation of queries and keys inside attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QkNorm {
+    /// None, or one without weights (Llama 4's L2 norm).
+    None,
+    /// One RMSNorm weight of `head_dim` for q and one for k, shared by all
+    /// heads (Qwen3 `q_norm`/`k_norm`, Gemma 3, Qwen3-Next).
+    SharedAcrossHeads,
+    /// A weight per head and channel: `heads × head_dim` for q and
+    /// `kv_heads × head_dim` for k (OLMo 2's RMSNorm over the projection,
+    /// Cohere's per-head LayerNorm without bias).
+    PerHead,
 }
 
 /// Q, K, V and output projections with `num_kv_heads` key/value heads.
@@ -74,6 +61,12 @@ pub struct StandardAttention {
     pub out_bias: bool,
     /// q, k and v are one fused matrix (Phi-3 `qkv_proj`, GPT-2 `c_attn`).
     pub fused_qkv: bool,
+    pub qk_norm: QkNorm,
+    /// One learned sink logit per head (gpt-oss `sinks`): parameters, no cache.
+    pub sinks: bool,
+    /// The query projection also produces a per-channel output gate, doubling
+    /// its width (Qwen3-Next `q_proj` of `2 × heads × head_dim`).
+    pub output_gate: bool,
 }
 
 /// DeepSeek's multi-head latent attention projections.
@@ -98,8 +91,20 @@ pub struct Mlp {
     /// Gated (SwiGLU/GeGLU: gate, up, down) or plain (up, down).
     pub gated: bool,
     pub bias: bool,
-    /// gate and up fused into one `gate_up_proj` (Phi-3).
+    /// gate and up fused into one `gate_up_proj` (Phi-3, Granite 4 `input_linear`).
     pub fused_gate_up: bool,
+}
+
+/// Where an MoE router's bias lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouterBias {
+    None,
+    /// A parameter (gpt-oss `router.bias`).
+    Parameter,
+    /// A registered buffer loaded from the checkpoint in fp32, not a
+    /// parameter (DeepSeek-V3 and Nemotron-H `e_score_correction_bias`).
+    Buffer,
 }
 
 /// A sparse mixture-of-experts feed-forward block.
@@ -108,13 +113,22 @@ pub struct Moe {
     pub num_experts: u64,
     pub experts_per_token: u64,
     pub expert_intermediate_size: u64,
-    /// Always-on shared experts, fused into one MLP of width
-    /// `shared_intermediate_size` (DeepSeek-V3 `shared_experts`); 0 if none.
+    /// Experts are gated (gate, up, down) or plain (up, down: Nemotron-H).
+    pub gated: bool,
+    /// Every expert's projections carry biases (gpt-oss).
+    pub expert_bias: bool,
+    /// Always-on shared experts, fused into one MLP of this width
+    /// (DeepSeek `shared_experts`, Qwen2-MoE `shared_expert`, Llama 4
+    /// `shared_expert`); 0 if none.
     pub shared_intermediate_size: u64,
-    /// Layers `0..first_dense_layers` use the dense [`Mlp`] instead.
-    pub first_dense_layers: u64,
-    /// The router carries a per-expert score-correction bias buffer (DeepSeek-V3).
-    pub router_bias: bool,
+    /// The shared expert is fused gate+up (Granite 4 `shared_mlp.input_linear`).
+    pub shared_fused_gate_up: bool,
+    /// The shared expert's projections carry biases (DeepSeek-V2 `mlp_bias`).
+    pub shared_bias: bool,
+    /// A sigmoid gate on the shared expert's output, `Linear(hidden, 1)`
+    /// (Qwen2-MoE, Qwen3-Next `shared_expert_gate`).
+    pub shared_expert_gate: bool,
+    pub router_bias: RouterBias,
 }
 
 /// How a normalisation layer is parameterised.
@@ -125,77 +139,145 @@ pub enum NormKind {
     Rms,
     /// LayerNorm: a weight and a bias vector.
     Layer,
+    /// LayerNorm without bias (Cohere): one weight vector.
+    LayerNoBias,
 }
 
-/// Which layers attend within a sliding window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+impl NormKind {
+    /// Vectors of `hidden` elements one norm holds.
+    pub fn vectors(self) -> u64 {
+        match self {
+            NormKind::Rms | NormKind::LayerNoBias => 1,
+            NormKind::Layer => 2,
+        }
+    }
+}
+
+/// What an attention layer can see, which decides what it caches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "tokens")]
+pub enum AttentionSpan {
+    /// Every earlier token: the cache grows with the context.
+    Full,
+    /// The last `W` tokens (Mistral 7B's rolling buffer, arXiv 2310.06825 §2;
+    /// Gemma 2/3 local layers; gpt-oss's 128-token bands).
+    Sliding(u64),
+    /// The tokens of the current chunk of `C` (Llama 4's chunked attention,
+    /// `attention_chunk_size`): at most `C` tokens are ever needed.
+    Chunked(u64),
+}
+
+impl AttentionSpan {
+    /// Tokens of cache this layer needs at `context` tokens.
+    pub fn cached_tokens(self, context: u64) -> u64 {
+        match self {
+            AttentionSpan::Full => context,
+            AttentionSpan::Sliding(w) | AttentionSpan::Chunked(w) => context.min(w),
+        }
+    }
+
+    /// The window or chunk, if the span is bounded.
+    pub fn bound(self) -> Option<u64> {
+        match self {
+            AttentionSpan::Full => None,
+            AttentionSpan::Sliding(w) | AttentionSpan::Chunked(w) => Some(w),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AttentionSpan::Full => "full",
+            AttentionSpan::Sliding(_) => "sliding",
+            AttentionSpan::Chunked(_) => "chunked",
+        }
+    }
+}
+
+/// The feed-forward block of one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SlidingLayers {
-    /// Every layer (Mistral v0.1, Phi-3 mini).
-    All,
-    /// Layers 0, 2, 4, … (Gemma 2: `is_sliding = not bool(layer_idx % 2)`).
-    Even,
-    /// Layers with index ≥ this (Qwen2 `max_window_layers`).
-    From(u64),
-    /// An explicit list (`layer_types` in newer configs), `true` = sliding.
-    Listed(Vec<bool>),
+pub enum Ffn {
+    /// No feed-forward block (Mamba layers, Nemotron-H mixer-only blocks).
+    None,
+    /// The model's dense [`Mlp`].
+    Dense,
+    /// The model's [`Moe`].
+    Moe,
 }
 
-/// A sliding attention window: sliding layers keep at most `window` tokens of
-/// KV cache (the rolling buffer cache of Mistral 7B, arXiv 2310.06825 §2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SlidingWindow {
-    pub window: u64,
-    pub layers: SlidingLayers,
+/// One decoder layer (a "block" in state-space models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Layer {
+    /// The attention this layer runs, if any.
+    pub attention: Option<AttentionSpan>,
+    /// Whether the attention applies rotary position embeddings (Llama 4's
+    /// global layers and Cohere 2's do not). Memory is the same either way.
+    pub rope: bool,
+    /// Whether the layer runs the model's recurrent mixer.
+    pub recurrent: bool,
+    pub ffn: Ffn,
 }
 
-impl SlidingWindow {
-    /// Whether layer `i` (0-based) of `num_layers` is a sliding-window layer.
-    pub fn is_sliding(&self, i: u64) -> bool {
-        match &self.layers {
-            SlidingLayers::All => true,
-            SlidingLayers::Even => i % 2 == 0,
-            SlidingLayers::From(k) => i >= *k,
-            SlidingLayers::Listed(v) => usize::try_from(i).ok().and_then(|i| v.get(i)).copied().unwrap_or(false),
-        }
+impl Layer {
+    /// A layer with full causal attention with RoPE and the given FFN.
+    pub const fn attention(span: AttentionSpan, ffn: Ffn) -> Self {
+        Layer { attention: Some(span), rope: true, recurrent: false, ffn }
     }
 
-    /// How many of `num_layers` layers slide.
-    pub fn sliding_layer_count(&self, num_layers: u64) -> u64 {
-        match &self.layers {
-            SlidingLayers::All => num_layers,
-            SlidingLayers::Even => num_layers.div_ceil(2),
-            SlidingLayers::From(k) => num_layers.saturating_sub(*k),
-            SlidingLayers::Listed(v) => {
-                v.iter().take(usize::try_from(num_layers).unwrap_or(usize::MAX)).filter(|s| **s).count() as u64
-            }
+    /// A recurrent (state-space or linear-attention) layer.
+    pub const fn recurrent(ffn: Ffn) -> Self {
+        Layer { attention: None, rope: false, recurrent: true, ffn }
+    }
+
+    /// A short name of what the layer mixes with: `full`, `sliding`,
+    /// `chunked`, `recurrent` or `mlp`.
+    pub fn kind_label(&self) -> &'static str {
+        match (self.attention, self.recurrent) {
+            (Some(span), _) => span.label(),
+            (None, true) => "recurrent",
+            (None, false) => "mlp",
         }
     }
 }
 
-/// A decoder-only transformer, normalised across the supported families.
+/// A decoder-only language model, normalised across the supported families.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelArch {
     pub family: Family,
     pub vocab_size: u64,
     pub hidden_size: u64,
     pub num_layers: u64,
-    pub attention: Attention,
-    /// The dense feed-forward block (all layers of a dense model; the first
-    /// `first_dense_layers` of a DeepSeek-style MoE).
+    /// The shape of every attention layer; `None` for a pure state-space model.
+    pub attention: Option<Attention>,
+    /// The dense feed-forward block (layers with [`Ffn::Dense`]).
     pub mlp: Mlp,
+    /// The mixture of experts (layers with [`Ffn::Moe`]).
     pub moe: Option<Moe>,
+    /// The recurrent mixer (layers with `recurrent`).
+    pub recurrent: Option<Recurrent>,
+    /// Every layer, in order; `layers.len() == num_layers`.
+    pub layers: Vec<Layer>,
     pub norm: NormKind,
-    /// Norms inside each decoder layer (2 for most; 4 for Gemma 2).
+    /// Norms inside each layer (2 for most; 4 for Gemma 2/3; 1 for Cohere,
+    /// Mamba and Nemotron-H blocks).
     pub norms_per_layer: u64,
     pub tie_word_embeddings: bool,
     /// Rows of a learned absolute position embedding (GPT-2 `wpe`); 0 if none.
     pub learned_positions: u64,
     /// The longest context the config declares.
     pub max_position_embeddings: u64,
-    pub sliding_window: Option<SlidingWindow>,
     /// The dtype the checkpoint is stored in (`torch_dtype`), bf16 if absent.
     pub torch_dtype: Dtype,
+    /// The vision encoder and projector of a multimodal checkpoint.
+    pub vision: Option<VisionTower>,
+    /// How a pre-quantized checkpoint stores its weights (`quantization_config`).
+    pub quantization: Option<CheckpointQuant>,
+    /// Fields the config left out, which took the default of transformers'
+    /// config class for the family (see [`crate::families`]).
+    pub defaulted: Vec<&'static str>,
+    /// Facts about the model that do not change memory but a reader may ask
+    /// about (e.g. two RoPE bases).
+    pub notes: Vec<&'static str>,
 }
 
 /// What a tensor is, in the vocabulary both HF transformers and llama.cpp use.
@@ -219,6 +301,8 @@ pub enum TensorKind {
     AttnKvA,
     /// MLA `kv_b_proj`: latent → per-head keys and values.
     AttnKvB,
+    /// gpt-oss per-head attention sinks.
+    AttnSinks,
     MlpGate,
     MlpUp,
     /// Fused gate and up (Phi-3 `gate_up_proj`).
@@ -230,14 +314,32 @@ pub enum TensorKind {
     SharedExpertGate,
     SharedExpertUp,
     SharedExpertDown,
+    /// `shared_expert_gate`: `Linear(hidden, 1)` scaling the shared expert.
+    SharedExpertRouter,
     /// The MoE router (`gate`), a linear layer hidden → experts.
     Router,
-    /// DeepSeek-V3's `e_score_correction_bias`: a registered *buffer* in
-    /// transformers (`DeepseekV3TopkRouter`), stored in the checkpoint as
-    /// fp32 but not a parameter (DeepSeek's own remote code makes it one).
+    /// `e_score_correction_bias`: a registered *buffer* in transformers
+    /// (`DeepseekV3TopkRouter`), stored in the checkpoint as fp32 but not a
+    /// parameter (DeepSeek's own remote code makes it one).
     RouterBias,
+    /// A recurrent mixer's input projection (Mamba `in_proj`, Gated DeltaNet
+    /// `in_proj_qkvz` and `in_proj_ba`).
+    SsmIn,
+    /// Mamba-1 `x_proj` (→ Δ rank, B, C) and `dt_proj` (rank → channels).
+    SsmXProj,
+    SsmDtProj,
+    /// The depthwise causal convolution (`conv1d.weight`, channels × kernel).
+    SsmConv,
+    /// A_log, D and dt_bias: the state-space parameters, kept in full precision.
+    SsmParams,
+    /// A recurrent mixer's output projection.
+    SsmOut,
     Norm,
     Bias,
+    /// A parameter of the vision encoder.
+    Vision,
+    /// A parameter of the multimodal projector.
+    Projector,
 }
 
 impl TensorKind {
@@ -265,12 +367,19 @@ impl TensorKind {
                 | Self::SharedExpertGate
                 | Self::SharedExpertUp
                 | Self::SharedExpertDown
+                | Self::SsmIn
+                | Self::SsmOut
         )
+    }
+
+    /// A routed expert's weight.
+    pub fn is_expert(self) -> bool {
+        matches!(self, Self::ExpertGate | Self::ExpertUp | Self::ExpertDown)
     }
 
     /// A one-dimensional tensor (norm weights, biases).
     pub fn is_vector(self) -> bool {
-        matches!(self, Self::Norm | Self::Bias | Self::RouterBias)
+        matches!(self, Self::Norm | Self::Bias | Self::RouterBias | Self::AttnSinks)
     }
 
     /// A short label for breakdown tables.
@@ -279,14 +388,21 @@ impl TensorKind {
             Self::TokenEmbedding => "token embedding",
             Self::PositionEmbedding => "position embedding",
             Self::LmHead => "LM head",
-            Self::AttnQ | Self::AttnK | Self::AttnV | Self::AttnQkv | Self::AttnOut => "attention",
+            Self::AttnQ | Self::AttnK | Self::AttnV | Self::AttnQkv | Self::AttnOut | Self::AttnSinks => "attention",
             Self::AttnQA | Self::AttnQB | Self::AttnKvA | Self::AttnKvB => "attention (MLA)",
             Self::MlpGate | Self::MlpUp | Self::MlpGateUp | Self::MlpDown => "MLP",
             Self::ExpertGate | Self::ExpertUp | Self::ExpertDown => "routed experts",
-            Self::SharedExpertGate | Self::SharedExpertUp | Self::SharedExpertDown => "shared experts",
+            Self::SharedExpertGate | Self::SharedExpertUp | Self::SharedExpertDown | Self::SharedExpertRouter => {
+                "shared experts"
+            }
             Self::Router | Self::RouterBias => "router",
+            Self::SsmIn | Self::SsmXProj | Self::SsmDtProj | Self::SsmConv | Self::SsmParams | Self::SsmOut => {
+                "state-space mixer"
+            }
             Self::Norm => "norms",
             Self::Bias => "biases",
+            Self::Vision => "vision encoder",
+            Self::Projector => "multimodal projector",
         }
     }
 }
@@ -309,13 +425,13 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    fn new(kind: TensorKind, layer: Option<u64>, rows: u64, cols: u64) -> Self {
+    pub(crate) fn new(kind: TensorKind, layer: Option<u64>, rows: u64, cols: u64) -> Self {
         Self { kind, layer, rows, cols, copies: 1, active_copies: 1 }
     }
-    fn vector(kind: TensorKind, layer: Option<u64>, len: u64) -> Self {
+    pub(crate) fn vector(kind: TensorKind, layer: Option<u64>, len: u64) -> Self {
         Self::new(kind, layer, 1, len)
     }
-    fn experts(mut self, copies: u64, active: u64) -> Self {
+    pub(crate) fn experts(mut self, copies: u64, active: u64) -> Self {
         self.copies = copies;
         self.active_copies = active;
         self
@@ -347,35 +463,82 @@ impl Tensor {
 pub const MAX_LAYERS: u64 = 10_000;
 
 impl ModelArch {
-    /// Number of key/value heads as seen by the cache (1 for MLA's shared latent).
+    /// Query heads of the attention layers (0 for a pure state-space model).
     pub fn num_heads(&self) -> u64 {
         match &self.attention {
-            Attention::Standard(a) => a.num_heads,
-            Attention::Latent(m) => m.num_heads,
+            Some(Attention::Standard(a)) => a.num_heads,
+            Some(Attention::Latent(m)) => m.num_heads,
+            None => 0,
         }
+    }
+
+    /// The standard attention shape, if the model has one.
+    pub fn standard_attention(&self) -> Option<&StandardAttention> {
+        match &self.attention {
+            Some(Attention::Standard(a)) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Width of one attention head's query/key (the `d_head` in n² · d costs).
+    pub fn head_dim(&self) -> u64 {
+        match &self.attention {
+            Some(Attention::Standard(a)) => a.head_dim,
+            Some(Attention::Latent(m)) => m.qk_nope_head_dim + m.qk_rope_head_dim,
+            None => 0,
+        }
+    }
+
+    /// Layers that run attention.
+    pub fn attention_layer_count(&self) -> u64 {
+        self.layers.iter().filter(|l| l.attention.is_some()).count() as u64
+    }
+
+    /// Layers that run the recurrent mixer.
+    pub fn recurrent_layer_count(&self) -> u64 {
+        self.layers.iter().filter(|l| l.recurrent).count() as u64
+    }
+
+    /// Layers whose attention is bounded (sliding or chunked).
+    pub fn bounded_layer_count(&self) -> u64 {
+        self.layers.iter().filter(|l| l.attention.and_then(AttentionSpan::bound).is_some()).count() as u64
+    }
+
+    /// The smallest sliding window or chunk among the layers, if any layer is bounded.
+    pub fn smallest_window(&self) -> Option<u64> {
+        self.layers.iter().filter_map(|l| l.attention.and_then(AttentionSpan::bound)).min()
     }
 
     /// Whether layer `i` uses the MoE block.
     pub fn layer_is_moe(&self, i: u64) -> bool {
-        self.moe.as_ref().is_some_and(|m| i >= m.first_dense_layers)
+        usize::try_from(i).ok().and_then(|i| self.layers.get(i)).is_some_and(|l| l.ffn == Ffn::Moe)
     }
 
-    /// Every parameter tensor the reference implementation instantiates.
+    /// Every parameter tensor of the language model that the reference
+    /// implementation instantiates (the vision encoder is in
+    /// [`ModelArch::vision_tensors`]).
     ///
-    /// Sources (Hugging Face transformers, `src/transformers/models/`):
+    /// Sources (Hugging Face transformers 5.24, `src/transformers/models/`):
     /// `llama/modeling_llama.py` (LlamaAttention, LlamaMLP, LlamaDecoderLayer,
-    /// LlamaModel, LlamaForCausalLM), `mistral/`, `mixtral/modeling_mixtral.py`
-    /// (MixtralSparseMoeBlock: `gate` without bias, experts w1/w2/w3),
-    /// `qwen2/modeling_qwen2.py` (q/k/v `bias=True`, o_proj `bias=False`),
-    /// `gemma2/modeling_gemma2.py` (input, post-attention, pre- and
-    /// post-feedforward RMSNorms), `phi3/modeling_phi3.py` (`qkv_proj`,
-    /// `gate_up_proj`), `deepseek_v3/modeling_deepseek_v3.py` (DeepseekV3Attention,
-    /// DeepseekV3MoE with `shared_experts` of width `moe_intermediate_size ×
-    /// n_shared_experts`, DeepseekV3TopkRouter with `e_score_correction_bias`),
-    /// `gpt2/modeling_gpt2.py` (Conv1D `c_attn`, `c_proj`, `c_fc` with biases,
-    /// LayerNorm `ln_1`, `ln_2`, `ln_f`, `wpe`). A tied LM head shares the
-    /// embedding matrix and is not listed again (`model.num_parameters()`
-    /// counts it once).
+    /// LlamaModel, LlamaForCausalLM) and the families that copy it;
+    /// `mixtral/modeling_mixtral.py` (router without bias, experts);
+    /// `qwen2/` (q/k/v `bias=True`, o_proj `bias=False`); `qwen3/`,
+    /// `gemma3/` (`q_norm`, `k_norm` of `head_dim`); `olmo2/` (q/k norms over
+    /// the whole projection, no input norm); `cohere/` (one LayerNorm
+    /// without bias per layer, parallel attention and MLP, per-head q/k
+    /// LayerNorm); `gemma2/`, `gemma3/` (four norms per layer);
+    /// `phi3/` (`qkv_proj`, `gate_up_proj`); `deepseek_v2/`, `deepseek_v3/`
+    /// (MLA projections, `shared_experts` of `moe_intermediate_size ×
+    /// n_shared_experts`, DeepseekV3TopkRouter's `e_score_correction_bias`
+    /// buffer); `qwen2_moe/`, `qwen3_next/` (`shared_expert` and
+    /// `shared_expert_gate`); `gpt_oss/` (router with bias, experts with
+    /// biases, `sinks`); `llama4/` (Llama4TextMoe: routed experts, router,
+    /// shared expert; dense layers of `intermediate_size_mlp`); `gpt2/`
+    /// (Conv1D `c_attn`, `c_proj`, `c_fc` with biases, LayerNorm, `wpe`);
+    /// `mamba/`, `mamba2/`, `nemotron_h/`, `granitemoehybrid/`,
+    /// `qwen3_next/` for the recurrent mixers (see [`Recurrent::tensors`]).
+    /// A tied LM head shares the embedding matrix and is not listed again
+    /// (`model.num_parameters()` counts it once).
     pub fn tensors(&self) -> Result<Vec<Tensor>> {
         use TensorKind as K;
         let h = self.hidden_size;
@@ -384,19 +547,24 @@ impl ModelArch {
         if self.learned_positions > 0 {
             t.push(Tensor::new(K::PositionEmbedding, None, self.learned_positions, h));
         }
-        let norm_vectors: u64 = match self.norm {
-            NormKind::Rms => 1,
-            NormKind::Layer => 2,
-        };
-        for i in 0..self.num_layers {
-            let l = Some(i);
+        let norm_vectors = self.norm.vectors();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let i = i as u64;
             for _ in 0..self.norms_per_layer * norm_vectors {
-                t.push(Tensor::vector(K::Norm, l, h));
+                t.push(Tensor::vector(K::Norm, Some(i), h));
             }
-            self.push_attention(&mut t, i)?;
-            match (&self.moe, self.layer_is_moe(i)) {
-                (Some(moe), true) => Self::push_moe(&mut t, i, h, moe),
-                _ => Self::push_mlp(&mut t, i, h, &self.mlp)?,
+            if layer.attention.is_some() {
+                self.push_attention(&mut t, i)?;
+            }
+            if layer.recurrent {
+                if let Some(r) = &self.recurrent {
+                    r.push_tensors(&mut t, i, h)?;
+                }
+            }
+            match (layer.ffn, &self.moe) {
+                (Ffn::Dense, _) => Self::push_mlp(&mut t, i, h, &self.mlp)?,
+                (Ffn::Moe, Some(moe)) => Self::push_moe(&mut t, i, h, moe)?,
+                (Ffn::Moe, None) | (Ffn::None, _) => {}
             }
         }
         for _ in 0..norm_vectors {
@@ -408,26 +576,43 @@ impl ModelArch {
         Ok(t)
     }
 
+    /// The vision encoder's and projector's tensors (empty for a text model).
+    pub fn vision_tensors(&self) -> Result<Vec<Tensor>> {
+        match &self.vision {
+            Some(v) => v.tensors(self.hidden_size),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Everything a server loads: the language model and any vision tower.
+    pub fn all_tensors(&self) -> Result<Vec<Tensor>> {
+        let mut t = self.tensors()?;
+        t.extend(self.vision_tensors()?);
+        Ok(t)
+    }
+
     fn push_attention(&self, t: &mut Vec<Tensor>, i: u64) -> Result<()> {
         use TensorKind as K;
         let h = self.hidden_size;
         let l = Some(i);
         match &self.attention {
-            Attention::Standard(a) => {
+            None => {}
+            Some(Attention::Standard(a)) => {
                 let q = a.num_heads.mul_or(a.head_dim, "query width")?;
+                let q_proj = if a.output_gate { q.mul_or(2, "gated query width")? } else { q };
                 let kv = a.num_kv_heads.mul_or(a.head_dim, "key/value width")?;
                 if a.fused_qkv {
-                    let out = q.add_or(kv.mul_or(2, "qkv width")?, "qkv width")?;
+                    let out = q_proj.add_or(kv.mul_or(2, "qkv width")?, "qkv width")?;
                     t.push(Tensor::new(K::AttnQkv, l, out, h));
                     if a.qkv_bias {
                         t.push(Tensor::vector(K::Bias, l, out));
                     }
                 } else {
-                    t.push(Tensor::new(K::AttnQ, l, q, h));
+                    t.push(Tensor::new(K::AttnQ, l, q_proj, h));
                     t.push(Tensor::new(K::AttnK, l, kv, h));
                     t.push(Tensor::new(K::AttnV, l, kv, h));
                     if a.qkv_bias {
-                        t.push(Tensor::vector(K::Bias, l, q));
+                        t.push(Tensor::vector(K::Bias, l, q_proj));
                         t.push(Tensor::vector(K::Bias, l, kv));
                         t.push(Tensor::vector(K::Bias, l, kv));
                     }
@@ -436,8 +621,22 @@ impl ModelArch {
                 if a.out_bias {
                     t.push(Tensor::vector(K::Bias, l, h));
                 }
+                match a.qk_norm {
+                    QkNorm::None => {}
+                    QkNorm::SharedAcrossHeads => {
+                        t.push(Tensor::vector(K::Norm, l, a.head_dim));
+                        t.push(Tensor::vector(K::Norm, l, a.head_dim));
+                    }
+                    QkNorm::PerHead => {
+                        t.push(Tensor::vector(K::Norm, l, q));
+                        t.push(Tensor::vector(K::Norm, l, kv));
+                    }
+                }
+                if a.sinks {
+                    t.push(Tensor::vector(K::AttnSinks, l, a.num_heads));
+                }
             }
-            Attention::Latent(m) => {
+            Some(Attention::Latent(m)) => {
                 let qk_head = m.qk_nope_head_dim.add_or(m.qk_rope_head_dim, "query head width")?;
                 let q_out = m.num_heads.mul_or(qk_head, "query width")?;
                 match m.q_lora_rank {
@@ -499,23 +698,54 @@ impl ModelArch {
         Ok(())
     }
 
-    fn push_moe(t: &mut Vec<Tensor>, i: u64, h: u64, moe: &Moe) {
+    fn push_moe(t: &mut Vec<Tensor>, i: u64, h: u64, moe: &Moe) -> Result<()> {
         use TensorKind as K;
         let l = Some(i);
         let (e, k, inter) = (moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size);
         t.push(Tensor::new(K::Router, l, e, h));
-        if moe.router_bias {
-            t.push(Tensor::vector(K::RouterBias, l, e));
+        match moe.router_bias {
+            RouterBias::None => {}
+            RouterBias::Parameter => t.push(Tensor::vector(K::Bias, l, e)),
+            RouterBias::Buffer => t.push(Tensor::vector(K::RouterBias, l, e)),
         }
-        t.push(Tensor::new(K::ExpertGate, l, inter, h).experts(e, k));
+        if moe.gated {
+            t.push(Tensor::new(K::ExpertGate, l, inter, h).experts(e, k));
+        }
         t.push(Tensor::new(K::ExpertUp, l, inter, h).experts(e, k));
+        if moe.expert_bias {
+            let up_bias = if moe.gated { inter.mul_or(2, "expert bias")? } else { inter };
+            t.push(Tensor::vector(K::Bias, l, up_bias).experts(e, k));
+        }
         t.push(Tensor::new(K::ExpertDown, l, h, inter).experts(e, k));
+        if moe.expert_bias {
+            t.push(Tensor::vector(K::Bias, l, h).experts(e, k));
+        }
         if moe.shared_intermediate_size > 0 {
             let s = moe.shared_intermediate_size;
-            t.push(Tensor::new(K::SharedExpertGate, l, s, h));
-            t.push(Tensor::new(K::SharedExpertUp, l, s, h));
+            if moe.gated && moe.shared_fused_gate_up {
+                t.push(Tensor::new(K::SharedExpertGate, l, s.mul_or(2, "shared gate_up")?, h));
+            } else {
+                if moe.gated {
+                    t.push(Tensor::new(K::SharedExpertGate, l, s, h));
+                }
+                t.push(Tensor::new(K::SharedExpertUp, l, s, h));
+            }
+            if moe.shared_bias {
+                let gate_up = if moe.gated { 2 } else { 1 };
+                for _ in 0..gate_up {
+                    t.push(Tensor::vector(K::Bias, l, s));
+                }
+            }
             t.push(Tensor::new(K::SharedExpertDown, l, h, s));
+            if moe.shared_bias {
+                t.push(Tensor::vector(K::Bias, l, h));
+            }
         }
+        // Qwen2MoeSparseMoeBlock builds the gate even for an empty shared expert.
+        if moe.shared_expert_gate {
+            t.push(Tensor::new(K::SharedExpertRouter, l, 1, h));
+        }
+        Ok(())
     }
 
     /// Total and active-per-token parameter counts.
@@ -530,23 +760,35 @@ impl ModelArch {
                 embedding = embedding.add_or(t.params()?, "embedding parameters")?;
             }
         }
-        Ok(ParamCounts { total, active, embedding })
+        let mut vision = 0u64;
+        let mut projector = 0u64;
+        for t in self.vision_tensors()? {
+            let n = t.params()?;
+            if t.kind == TensorKind::Projector {
+                projector = projector.add_or(n, "projector parameters")?;
+            } else {
+                vision = vision.add_or(n, "vision parameters")?;
+            }
+        }
+        Ok(ParamCounts { total, active, embedding, vision, projector })
     }
 
-    /// Key/value layout of this model's cache.
+    /// Key/value layout of this model's attention layers (`kv_heads = 0` for
+    /// a model without attention).
     pub fn kv_layout(&self) -> KvLayout {
         match &self.attention {
-            Attention::Standard(a) => {
+            Some(Attention::Standard(a)) => {
                 KvLayout::Heads { kv_heads: a.num_kv_heads, k_head_dim: a.head_dim, v_head_dim: a.head_dim }
             }
-            Attention::Latent(m) => KvLayout::Latent { latent_dim: m.kv_lora_rank, rope_dim: m.qk_rope_head_dim },
+            Some(Attention::Latent(m)) => KvLayout::Latent { latent_dim: m.kv_lora_rank, rope_dim: m.qk_rope_head_dim },
+            None => KvLayout::Heads { kv_heads: 0, k_head_dim: 0, v_head_dim: 0 },
         }
     }
 
     /// Short description of the attention, e.g. `GQA (32 query heads, 8 KV heads)`.
     pub fn attention_label(&self) -> String {
-        match &self.attention {
-            Attention::Standard(a) => {
+        let base = match &self.attention {
+            Some(Attention::Standard(a)) => {
                 let kind = if a.num_kv_heads == a.num_heads {
                     "MHA"
                 } else if a.num_kv_heads == 1 {
@@ -556,22 +798,56 @@ impl ModelArch {
                 };
                 format!("{kind} ({} query heads, {} KV heads)", a.num_heads, a.num_kv_heads)
             }
-            Attention::Latent(m) => {
+            Some(Attention::Latent(m)) => {
                 format!("MLA ({} heads, latent {} + RoPE key {})", m.num_heads, m.kv_lora_rank, m.qk_rope_head_dim)
             }
+            None => "none (state-space model)".to_string(),
+        };
+        let mix = self.layer_mix();
+        if mix.is_empty() {
+            base
+        } else {
+            format!("{base}; {mix}")
         }
+    }
+
+    /// How the layers divide among kinds, when they are not all full
+    /// attention, e.g. `40 sliding (1,024) + 8 full` or `27 recurrent + 4 full`.
+    pub fn layer_mix(&self) -> String {
+        let mut parts: Vec<(String, u64)> = Vec::new();
+        for l in &self.layers {
+            let name = match (l.attention, l.recurrent) {
+                (Some(AttentionSpan::Full), true) | (Some(AttentionSpan::Full), false) => "full".to_string(),
+                (Some(AttentionSpan::Sliding(w)), _) => format!("sliding ({})", crate::units::group_thousands(w)),
+                (Some(AttentionSpan::Chunked(c)), _) => format!("chunked ({})", crate::units::group_thousands(c)),
+                (None, true) => "recurrent".to_string(),
+                (None, false) => "MLP-only".to_string(),
+            };
+            match parts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, c)) => *c += 1,
+                None => parts.push((name, 1)),
+            }
+        }
+        if parts.len() == 1 && parts[0].0 == "full" {
+            return String::new();
+        }
+        parts.iter().map(|(n, c)| format!("{c} {n}")).collect::<Vec<_>>().join(" + ")
     }
 }
 
 /// Parameter counts of a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ParamCounts {
-    /// Every parameter, each shared tensor once.
+    /// Every parameter of the language model, each shared tensor once.
     pub total: u64,
     /// Parameters one token passes through (top-k of the routed experts).
     pub active: u64,
     /// Token and position embedding parameters (looked up, not multiplied).
     pub embedding: u64,
+    /// The vision encoder of a multimodal checkpoint (0 for text models).
+    pub vision: u64,
+    /// The multimodal projector (0 for text models).
+    pub projector: u64,
 }
 
 /// What the KV cache stores per token and layer.

@@ -1,71 +1,70 @@
 //! Parsing a Hugging Face `config.json` into a [`ModelArch`].
 //!
-//! Field names and defaults follow each family's configuration class in
-//! Hugging Face transformers (`configuration_<family>.py`). Every error names
-//! the field at fault; nothing here panics, whatever the input.
+//! The `model_type` picks the family's entry in the registry
+//! ([`crate::families::FAMILIES`]), which says how the config's fields map
+//! onto the architecture and which defaults apply to fields the config
+//! leaves out — those of the family's transformers config class. Every
+//! error names the field at fault; nothing here panics, whatever the input.
 
-use crate::arch::{
-    Attention, Family, LatentAttention, Mlp, ModelArch, Moe, NormKind, SlidingLayers, SlidingWindow, StandardAttention,
-    MAX_LAYERS,
-};
+use crate::arch::ModelArch;
 use crate::error::{EstimateError, Result};
-use crate::precision::Dtype;
+use crate::families::{family_spec, supported_model_types, FAMILIES};
+use crate::fields::truncate;
 use serde_json::{Map, Value};
 
-/// `model_type` values we parse.
-pub const SUPPORTED_MODEL_TYPES: [&str; 8] =
-    ["llama", "mistral", "mixtral", "qwen2", "gemma2", "phi3", "deepseek_v3", "gpt2"];
+/// `model_type` values we parse, in registry order.
+pub fn supported_model_types_list() -> Vec<&'static str> {
+    supported_model_types().collect()
+}
 
 /// Largest config text we accept. Real configs are a few kilobytes; this
 /// bounds the work a hostile paste can cause.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
 
-/// Upper bounds on dimensions. Far above any real model, low enough that no
-/// product of two of them overflows 64 bits.
-const MAX_WIDTH: u64 = 1 << 24;
-const MAX_VOCAB: u64 = 1 << 27;
-const MAX_HEADS: u64 = 1 << 16;
-const MAX_EXPERTS: u64 = 1 << 16;
-const MAX_POSITIONS: u64 = 1 << 40;
-
-/// Every config field the parser reads; anything else in a config.json is
-/// ignored, so [`minimal_config`] keeps only these.
-pub const USED_FIELDS: &[&str] = &[
+/// Fields read outside the families' default tables.
+const EXTRA_FIELDS: &[&str] = &[
     "model_type",
-    "hidden_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "head_dim",
-    "vocab_size",
-    "intermediate_size",
-    "tie_word_embeddings",
-    "attention_bias",
-    "mlp_bias",
-    "sliding_window",
-    "use_sliding_window",
-    "max_window_layers",
-    "layer_types",
-    "max_position_embeddings",
     "torch_dtype",
     "dtype",
-    "num_local_experts",
-    "num_experts_per_tok",
-    "n_routed_experts",
-    "n_shared_experts",
-    "moe_intermediate_size",
-    "first_k_dense_replace",
-    "q_lora_rank",
-    "kv_lora_rank",
-    "qk_nope_head_dim",
-    "qk_rope_head_dim",
-    "v_head_dim",
+    "text_config",
+    "vision_config",
+    "quantization_config",
+    "hybrid_override_pattern",
+    "sliding_window_pattern",
+    "full_attention_interval",
+    "vision_feature_layer",
+    "layers_block_type",
+    "mamba_n_groups",
+    "mamba_d_conv",
+    "mamba_conv_bias",
+    "n_positions",
     "n_embd",
     "n_layer",
     "n_head",
-    "n_positions",
     "n_inner",
+    "time_step_rank",
 ];
+
+/// Whether the parser reads `field` in any family.
+fn is_used(field: &str) -> bool {
+    EXTRA_FIELDS.contains(&field)
+        || FAMILIES.iter().any(|s| s.defaults.iter().any(|(f, _)| *f == field))
+        || crate::vision::VISION_DEFAULTS.iter().any(|(_, d)| d.iter().any(|(f, _)| *f == field))
+}
+
+fn minimal_object(obj: &Map<String, Value>) -> Map<String, Value> {
+    obj.iter()
+        .filter(|(k, _)| is_used(k))
+        .map(|(k, v)| {
+            let v = match (k.as_str(), v) {
+                ("text_config" | "vision_config", Value::Object(m)) => Value::Object(minimal_object(m)),
+                ("quantization_config", q) => crate::quant::minimal_quantization(q),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
 
 /// The config reduced to the fields the estimator reads, as compact JSON
 /// (for carrying a pasted config in a shareable URL).
@@ -78,9 +77,8 @@ pub fn minimal_config(text: &str) -> Result<String> {
     let obj = value
         .as_object()
         .ok_or_else(|| EstimateError::MalformedConfig { reason: "the top level must be a JSON object".to_string() })?;
-    let kept: Map<String, Value> =
-        obj.iter().filter(|(k, _)| USED_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-    serde_json::to_string(&Value::Object(kept)).map_err(|e| EstimateError::MalformedConfig { reason: e.to_string() })
+    serde_json::to_string(&Value::Object(minimal_object(obj)))
+        .map_err(|e| EstimateError::MalformedConfig { reason: e.to_string() })
 }
 
 /// Parses `config.json` text.
@@ -104,408 +102,19 @@ pub fn parse_config_value(value: &Value) -> Result<ModelArch> {
     let obj = value
         .as_object()
         .ok_or_else(|| EstimateError::MalformedConfig { reason: "the top level must be a JSON object".to_string() })?;
-    let c = Fields(obj);
-    let model_type = c.string("model_type")?;
-    let family = match model_type.as_str() {
-        "llama" => Family::Llama,
-        "mistral" => Family::Mistral,
-        "mixtral" => Family::Mixtral,
-        "qwen2" => Family::Qwen2,
-        "gemma2" => Family::Gemma2,
-        "phi3" => Family::Phi3,
-        "deepseek_v3" => Family::DeepseekV3,
-        "gpt2" => Family::Gpt2,
-        other => return Err(EstimateError::UnsupportedModelType { model_type: truncate(other, 64) }),
-    };
-    let arch = match family {
-        Family::Gpt2 => parse_gpt2(&c)?,
-        _ => parse_decoder(&c, family)?,
-    };
-    validate(&arch)?;
-    Ok(arch)
-}
-
-/// Llama-style decoders: llama, mistral, mixtral, qwen2, gemma2, phi3, deepseek_v3.
-fn parse_decoder(c: &Fields, family: Family) -> Result<ModelArch> {
-    let hidden = c.dim("hidden_size", MAX_WIDTH)?;
-    let layers = c.dim("num_hidden_layers", MAX_LAYERS)?;
-    let heads = c.dim("num_attention_heads", MAX_HEADS)?;
-    let vocab = c.dim("vocab_size", MAX_VOCAB)?;
-    let intermediate = c.dim("intermediate_size", MAX_WIDTH)?;
-    // Every family's config class defaults num_key_value_heads to num_attention_heads.
-    let kv_heads = c.opt_dim("num_key_value_heads", MAX_HEADS)?.unwrap_or(heads);
-    let attention_bias = c.opt_bool("attention_bias")?.unwrap_or(false);
-
-    let attention = if family == Family::DeepseekV3 {
-        Attention::Latent(LatentAttention {
-            num_heads: heads,
-            q_lora_rank: c.opt_dim("q_lora_rank", MAX_WIDTH)?,
-            kv_lora_rank: c.dim("kv_lora_rank", MAX_WIDTH)?,
-            qk_nope_head_dim: c.dim("qk_nope_head_dim", MAX_WIDTH)?,
-            qk_rope_head_dim: c.dim("qk_rope_head_dim", MAX_WIDTH)?,
-            v_head_dim: c.dim("v_head_dim", MAX_WIDTH)?,
-            bias: attention_bias,
-        })
-    } else {
-        if kv_heads > heads || heads % kv_heads != 0 {
+    let model_type = match obj.get("model_type") {
+        None | Some(Value::Null) => return Err(EstimateError::MissingField { field: "model_type".into() }),
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
             return Err(EstimateError::InvalidField {
-                field: "num_key_value_heads".into(),
-                reason: format!("must divide num_attention_heads ({heads}), got {kv_heads}"),
-            });
-        }
-        let head_dim = match c.opt_dim("head_dim", MAX_WIDTH)? {
-            Some(d) => d,
-            None => {
-                if hidden % heads != 0 {
-                    return Err(EstimateError::InvalidField {
-                        field: "hidden_size".into(),
-                        reason: format!(
-                            "{hidden} is not divisible by num_attention_heads ({heads}) and no head_dim is given"
-                        ),
-                    });
-                }
-                hidden / heads
-            }
-        };
-        Attention::Standard(StandardAttention {
-            num_heads: heads,
-            num_kv_heads: kv_heads,
-            head_dim,
-            // Qwen2Attention: q/k/v_proj bias=True, o_proj bias=False.
-            qkv_bias: family == Family::Qwen2 || attention_bias,
-            out_bias: attention_bias && family != Family::Qwen2,
-            fused_qkv: family == Family::Phi3,
-        })
-    };
-
-    let mlp = Mlp {
-        intermediate_size: intermediate,
-        gated: true,
-        bias: c.opt_bool("mlp_bias")?.unwrap_or(false),
-        fused_gate_up: family == Family::Phi3,
-    };
-
-    let moe = match family {
-        Family::Mixtral => {
-            let experts = c.dim("num_local_experts", MAX_EXPERTS)?;
-            let k = c.dim("num_experts_per_tok", MAX_EXPERTS)?;
-            Some(Moe {
-                num_experts: experts,
-                experts_per_token: k,
-                expert_intermediate_size: intermediate,
-                shared_intermediate_size: 0,
-                first_dense_layers: 0,
-                router_bias: false,
+                field: "model_type".into(),
+                reason: format!("expected a string, got {}", crate::fields::describe(other)),
             })
         }
-        Family::DeepseekV3 => {
-            let experts = c.dim("n_routed_experts", MAX_EXPERTS)?;
-            let k = c.dim("num_experts_per_tok", MAX_EXPERTS)?;
-            let expert_inter = c.dim("moe_intermediate_size", MAX_WIDTH)?;
-            let shared = c.opt_count("n_shared_experts", MAX_EXPERTS)?.unwrap_or(0);
-            Some(Moe {
-                num_experts: experts,
-                experts_per_token: k,
-                expert_intermediate_size: expert_inter,
-                shared_intermediate_size: expert_inter * shared,
-                first_dense_layers: c.opt_count("first_k_dense_replace", MAX_LAYERS)?.unwrap_or(0),
-                router_bias: true,
-            })
-        }
-        _ => None,
     };
-    if let Some(m) = &moe {
-        if m.experts_per_token > m.num_experts {
-            return Err(EstimateError::InvalidField {
-                field: "num_experts_per_tok".into(),
-                reason: format!("{} is more than the {} experts there are", m.experts_per_token, m.num_experts),
-            });
-        }
-    }
-
-    let sliding_window = parse_sliding(c, family, layers)?;
-    let tie_default = matches!(family, Family::Gemma2);
-    Ok(ModelArch {
-        family,
-        vocab_size: vocab,
-        hidden_size: hidden,
-        num_layers: layers,
-        attention,
-        mlp,
-        moe,
-        norm: NormKind::Rms,
-        norms_per_layer: if family == Family::Gemma2 { 4 } else { 2 },
-        tie_word_embeddings: c.opt_bool("tie_word_embeddings")?.unwrap_or(tie_default),
-        learned_positions: 0,
-        max_position_embeddings: c.opt_dim("max_position_embeddings", MAX_POSITIONS)?.unwrap_or(4096),
-        sliding_window,
-        torch_dtype: c.dtype()?,
-    })
-}
-
-/// Sliding-window layers, family by family.
-///
-/// - mistral, mixtral, phi3: `sliding_window` applies to every layer when set
-///   (MistralAttention, Phi3Attention pass `config.sliding_window`).
-/// - gemma2: even layers slide (Gemma2Attention `sliding_window if not
-///   bool(layer_idx % 2)`), or `layer_types` when given.
-/// - qwen2: only if `use_sliding_window`, and only layers ≥ `max_window_layers`
-///   (Qwen2Config builds `layer_types` that way).
-/// - A `layer_types` list, when present, wins for every family.
-fn parse_sliding(c: &Fields, family: Family, layers: u64) -> Result<Option<SlidingWindow>> {
-    let window = match c.opt_dim("sliding_window", MAX_POSITIONS)? {
-        Some(w) => w,
-        None => return Ok(None),
-    };
-    if let Some(list) = c.opt_layer_types(layers)? {
-        return Ok(if list.iter().any(|s| *s) {
-            Some(SlidingWindow { window, layers: SlidingLayers::Listed(list) })
-        } else {
-            None
-        });
-    }
-    let layers_rule = match family {
-        Family::Mistral | Family::Mixtral | Family::Phi3 => SlidingLayers::All,
-        Family::Gemma2 => SlidingLayers::Even,
-        Family::Qwen2 => {
-            if !c.opt_bool("use_sliding_window")?.unwrap_or(false) {
-                return Ok(None);
-            }
-            SlidingLayers::From(c.opt_count("max_window_layers", MAX_LAYERS)?.unwrap_or(layers))
-        }
-        Family::Llama | Family::DeepseekV3 | Family::Gpt2 => return Ok(None),
-    };
-    Ok(Some(SlidingWindow { window, layers: layers_rule }))
-}
-
-/// GPT-2: `n_embd`, `n_layer`, `n_head`, `n_positions`, `n_inner`
-/// (`None` → 4 × n_embd, GPT2MLP), tied LM head, LayerNorm with bias.
-fn parse_gpt2(c: &Fields) -> Result<ModelArch> {
-    let hidden = c.dim("n_embd", MAX_WIDTH)?;
-    let layers = c.dim("n_layer", MAX_LAYERS)?;
-    let heads = c.dim("n_head", MAX_HEADS)?;
-    let vocab = c.dim("vocab_size", MAX_VOCAB)?;
-    let positions = c.dim("n_positions", MAX_WIDTH)?;
-    let inner = c.opt_dim("n_inner", MAX_WIDTH)?.unwrap_or(4 * hidden);
-    if hidden % heads != 0 {
-        return Err(EstimateError::InvalidField {
-            field: "n_embd".into(),
-            reason: format!("{hidden} is not divisible by n_head ({heads})"),
-        });
-    }
-    Ok(ModelArch {
-        family: Family::Gpt2,
-        vocab_size: vocab,
-        hidden_size: hidden,
-        num_layers: layers,
-        attention: Attention::Standard(StandardAttention {
-            num_heads: heads,
-            num_kv_heads: heads,
-            head_dim: hidden / heads,
-            qkv_bias: true,
-            out_bias: true,
-            fused_qkv: true,
-        }),
-        mlp: Mlp { intermediate_size: inner, gated: false, bias: true, fused_gate_up: false },
-        moe: None,
-        norm: NormKind::Layer,
-        norms_per_layer: 2,
-        tie_word_embeddings: c.opt_bool("tie_word_embeddings")?.unwrap_or(true),
-        learned_positions: positions,
-        max_position_embeddings: positions,
-        sliding_window: None,
-        torch_dtype: c.dtype()?,
-    })
-}
-
-/// Cross-field checks that the per-field parsers cannot make.
-fn validate(arch: &ModelArch) -> Result<()> {
-    if let Attention::Standard(a) = &arch.attention {
-        if a.num_heads * a.head_dim > MAX_WIDTH * 4 {
-            return Err(EstimateError::InvalidField {
-                field: "head_dim".into(),
-                reason: "num_attention_heads × head_dim is implausibly large".into(),
-            });
-        }
-    }
-    if let Some(sw) = &arch.sliding_window {
-        if let SlidingLayers::Listed(v) = &sw.layers {
-            if v.len() as u64 != arch.num_layers {
-                return Err(EstimateError::InvalidField {
-                    field: "layer_types".into(),
-                    reason: format!("has {} entries but num_hidden_layers is {}", v.len(), arch.num_layers),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max).collect();
-        t.push('…');
-        t
-    }
-}
-
-/// Typed access to the fields of a config object.
-struct Fields<'a>(&'a Map<String, Value>);
-
-impl Fields<'_> {
-    fn string(&self, field: &str) -> Result<String> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Err(EstimateError::MissingField { field: field.into() }),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(other) => Err(EstimateError::InvalidField {
-                field: field.into(),
-                reason: format!("expected a string, got {}", describe(other)),
-            }),
-        }
-    }
-
-    /// A non-negative integer; `None` when absent or null.
-    fn opt_count(&self, field: &str, max: u64) -> Result<Option<u64>> {
-        let v = match self.0.get(field) {
-            None | Some(Value::Null) => return Ok(None),
-            Some(v) => v,
-        };
-        let n = match v {
-            Value::Number(n) => {
-                if let Some(u) = n.as_u64() {
-                    u
-                } else if let Some(f) =
-                    n.as_f64().filter(|f| f.is_finite() && *f >= 0.0 && f.fract() == 0.0 && *f <= 9.0e15)
-                {
-                    f as u64
-                } else {
-                    return Err(EstimateError::InvalidField {
-                        field: field.into(),
-                        reason: format!("expected a non-negative integer, got {n}"),
-                    });
-                }
-            }
-            other => {
-                return Err(EstimateError::InvalidField {
-                    field: field.into(),
-                    reason: format!("expected a non-negative integer, got {}", describe(other)),
-                })
-            }
-        };
-        if n > max {
-            return Err(EstimateError::InvalidField {
-                field: field.into(),
-                reason: format!("{n} is larger than the supported maximum of {max}"),
-            });
-        }
-        Ok(Some(n))
-    }
-
-    /// A positive integer; `None` when absent or null.
-    fn opt_dim(&self, field: &str, max: u64) -> Result<Option<u64>> {
-        match self.opt_count(field, max)? {
-            Some(0) => {
-                Err(EstimateError::InvalidField { field: field.into(), reason: "must be at least 1, got 0".into() })
-            }
-            other => Ok(other),
-        }
-    }
-
-    /// A required positive integer.
-    fn dim(&self, field: &str, max: u64) -> Result<u64> {
-        self.opt_dim(field, max)?.ok_or_else(|| EstimateError::MissingField { field: field.into() })
-    }
-
-    fn opt_bool(&self, field: &str) -> Result<Option<bool>> {
-        match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(other) => Err(EstimateError::InvalidField {
-                field: field.into(),
-                reason: format!("expected true or false, got {}", describe(other)),
-            }),
-        }
-    }
-
-    /// `layer_types`: a list of "sliding_attention" / "full_attention".
-    fn opt_layer_types(&self, layers: u64) -> Result<Option<Vec<bool>>> {
-        let list = match self.0.get("layer_types") {
-            None | Some(Value::Null) => return Ok(None),
-            Some(Value::Array(a)) => a,
-            Some(other) => {
-                return Err(EstimateError::InvalidField {
-                    field: "layer_types".into(),
-                    reason: format!("expected a list of strings, got {}", describe(other)),
-                })
-            }
-        };
-        if list.len() as u64 != layers {
-            return Err(EstimateError::InvalidField {
-                field: "layer_types".into(),
-                reason: format!("has {} entries but num_hidden_layers is {layers}", list.len()),
-            });
-        }
-        list.iter()
-            .enumerate()
-            .map(|(i, v)| match v.as_str() {
-                Some("sliding_attention") => Ok(true),
-                Some("full_attention") => Ok(false),
-                _ => Err(EstimateError::InvalidField {
-                    field: format!("layer_types[{i}]"),
-                    reason: format!("expected \"sliding_attention\" or \"full_attention\", got {}", describe(v)),
-                }),
-            })
-            .collect::<Result<Vec<bool>>>()
-            .map(Some)
-    }
-
-    fn dtype(&self) -> Result<Dtype> {
-        self.dtype_or(Dtype::Bf16)
-    }
-
-    /// `torch_dtype` (or `dtype`, its newer name); `default` when absent.
-    fn dtype_or(&self, default: Dtype) -> Result<Dtype> {
-        for field in ["torch_dtype", "dtype"] {
-            match self.0.get(field) {
-                None | Some(Value::Null) => continue,
-                Some(Value::String(s)) => {
-                    return match s.as_str() {
-                        "float32" => Ok(Dtype::Fp32),
-                        "float16" => Ok(Dtype::Fp16),
-                        "bfloat16" => Ok(Dtype::Bf16),
-                        "float8_e4m3fn" | "float8_e5m2" => Ok(Dtype::Fp8),
-                        other => Err(EstimateError::InvalidField {
-                            field: field.into(),
-                            reason: format!(
-                                "unknown dtype \"{}\"; expected float32, float16 or bfloat16",
-                                truncate(other, 32)
-                            ),
-                        }),
-                    }
-                }
-                Some(other) => {
-                    return Err(EstimateError::InvalidField {
-                        field: field.into(),
-                        reason: format!("expected a string, got {}", describe(other)),
-                    })
-                }
-            }
-        }
-        Ok(default)
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("\"{}\"", truncate(s, 32)),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "an object".into(),
-    }
+    let spec = family_spec(model_type)
+        .ok_or_else(|| EstimateError::UnsupportedModelType { model_type: truncate(model_type, 64) })?;
+    crate::families::build(spec, obj)
 }
 
 #[cfg(test)]
@@ -521,11 +130,27 @@ mod tests {
         assert!(minimal_config("[]").is_err());
     }
 
+    /// A field with no default in the family's config class is an error
+    /// that names it (DeepseekV2Config's `num_experts_per_tok` is None).
     #[test]
     fn missing_field_is_named() {
-        let err = parse_config(r#"{"model_type":"llama","hidden_size":4096}"#).unwrap_err();
-        assert_eq!(err, EstimateError::MissingField { field: "num_hidden_layers".into() });
-        assert_eq!(err.to_string(), "config is missing the field `num_hidden_layers`");
+        let err = parse_config(r#"{"model_type":"deepseek_v2"}"#).unwrap_err();
+        assert_eq!(err, EstimateError::MissingField { field: "num_experts_per_tok".into() });
+        assert_eq!(err.to_string(), "config is missing the field `num_experts_per_tok`");
+        assert_eq!(
+            parse_config(r#"{"hidden_size":4096}"#).unwrap_err(),
+            EstimateError::MissingField { field: "model_type".into() }
+        );
+    }
+
+    /// Omitted fields take the config class's defaults, and are reported.
+    #[test]
+    fn omitted_fields_take_transformers_defaults() {
+        let arch = parse_config(r#"{"model_type":"llama","hidden_size":2048}"#).unwrap();
+        // LlamaConfig: 32 layers, 32 heads, vocab 32000, MLP 11008.
+        assert_eq!((arch.num_layers, arch.num_heads(), arch.vocab_size), (32, 32, 32000));
+        assert!(arch.defaulted.contains(&"num_hidden_layers"));
+        assert!(!arch.defaulted.contains(&"hidden_size"));
     }
 
     #[test]
@@ -591,10 +216,13 @@ mod tests {
             "intermediate_size":128,"sliding_window":8,
             "layer_types":["full_attention","sliding_attention","sliding_attention"]}"#;
         let arch = parse_config(cfg).unwrap();
-        let sw = arch.sliding_window.unwrap();
-        assert!(!sw.is_sliding(0) && sw.is_sliding(1) && sw.is_sliding(2));
-        assert_eq!(sw.sliding_layer_count(3), 2);
+        let spans: Vec<_> = arch.layers.iter().map(|l| l.attention.unwrap()).collect();
+        use crate::arch::AttentionSpan::{Full, Sliding};
+        assert_eq!(spans, vec![Full, Sliding(8), Sliding(8)]);
+        assert_eq!(arch.bounded_layer_count(), 2);
         let bad = cfg.replace("\"full_attention\",", "");
         assert!(parse_config(&bad).unwrap_err().to_string().contains("layer_types"));
+        let unknown = cfg.replace("full_attention", "banana_attention");
+        assert!(parse_config(&unknown).unwrap_err().to_string().contains("banana"));
     }
 }

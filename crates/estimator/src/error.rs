@@ -34,7 +34,7 @@ impl fmt::Display for EstimateError {
             Self::UnsupportedModelType { model_type } => write!(
                 f,
                 "model_type `{model_type}` is not supported; supported: {}",
-                crate::config::SUPPORTED_MODEL_TYPES.join(", ")
+                crate::config::supported_model_types_list().join(", ")
             ),
             Self::MalformedConfig { reason } => write!(f, "config is not valid JSON: {reason}"),
             Self::OutOfRange { what, reason } => write!(f, "{what}: {reason}"),

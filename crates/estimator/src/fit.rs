@@ -42,9 +42,15 @@ pub fn inference_activation_bytes(arch: &ModelArch, context: u64, batch: u64) ->
         None => arch.mlp.intermediate_size,
     };
     let attn_width = match &arch.attention {
-        Attention::Standard(a) => (a.num_heads + 2 * a.num_kv_heads) * a.head_dim,
-        Attention::Latent(m) => m.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim),
+        Some(Attention::Standard(a)) => (a.num_heads + 2 * a.num_kv_heads) * a.head_dim,
+        Some(Attention::Latent(m)) => m.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim),
+        None => 0,
     };
+    // A recurrent mixer's input projection is its widest activation.
+    let attn_width = attn_width.max(match &arch.recurrent {
+        Some(r) => 2 * r.conv_channels()?,
+        None => 0,
+    });
     let widest = (2 * inter).max(attn_width);
     let per_token = (2 * arch.hidden_size).add_or(widest, "activation width")?;
     let hidden = product(&[tokens, per_token, 2], "activations")?;

@@ -128,8 +128,8 @@ pub struct Q4KMPlan {
 impl Q4KMPlan {
     pub fn new(arch: &ModelArch) -> Self {
         let mla = match &arch.attention {
-            Attention::Latent(m) => Some((m.num_heads, m.qk_nope_head_dim, m.v_head_dim, m.kv_lora_rank)),
-            Attention::Standard(_) => None,
+            Some(Attention::Latent(m)) => Some((m.num_heads, m.qk_nope_head_dim, m.v_head_dim, m.kv_lora_rank)),
+            _ => None,
         };
         Self {
             n_layers: arch.num_layers,

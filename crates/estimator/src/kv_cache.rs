@@ -16,6 +16,7 @@
 use crate::arch::{KvLayout, ModelArch};
 use crate::error::{ceil_div, product, Checked, EstimateError, Result};
 use crate::precision::Dtype;
+use crate::ssm::recurrent_state;
 use serde::Serialize;
 
 /// Largest context we compute for (2^40 tokens); beyond it is an input error.
@@ -26,14 +27,19 @@ pub const MAX_BATCH: u64 = 1 << 24;
 /// The KV cache of a model at a context length and batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KvCache {
-    /// Bytes per token across all layers, before any window cap.
+    /// Bytes per token across all attention layers, before any window cap.
     pub bytes_per_token: u64,
-    /// Total bytes at `context × batch`, window caps applied.
+    /// Total bytes at `context × batch`, window caps applied, recurrent state included.
     pub total_bytes: u64,
-    /// Tokens actually held per sequence, summed over layers (for a readout of the window effect).
+    /// Tokens actually held per sequence, summed over attention layers (for a readout of the window effect).
     pub cached_token_layers: u64,
-    /// Layers whose cache is capped by a sliding window at this context.
+    /// Attention layers whose cache is capped by a sliding window or chunk at this context.
     pub capped_layers: u64,
+    /// The constant state of the recurrent layers for one sequence (conv +
+    /// SSM state, see [`crate::ssm`]); 0 for a transformer.
+    pub state_bytes_per_sequence: u64,
+    /// `state_bytes_per_sequence × batch`, included in `total_bytes`.
+    pub state_bytes: u64,
     pub context: u64,
     pub batch: u64,
     pub dtype: Dtype,
@@ -61,7 +67,7 @@ pub fn check_workload(context: u64, batch: u64) -> Result<()> {
     Ok(())
 }
 
-/// KV bytes per token across all layers for a layout, before window caps.
+/// KV bytes per token across `num_layers` attention layers for a layout, before window caps.
 pub fn bytes_per_token(num_layers: u64, layout: KvLayout, dtype: Dtype) -> Result<u64> {
     let per_layer = layout.elements_per_token_per_layer()?;
     bytes_of(per_layer.mul_or(num_layers, "KV elements per token")?, dtype)
@@ -73,7 +79,14 @@ pub fn kv_cache(arch: &ModelArch, dtype: Dtype, context: u64, batch: u64) -> Res
 }
 
 /// As [`kv_cache`], with the attention layout replaced (to ask "what if this
-/// model used MQA?"); layer count and sliding windows stay the model's own.
+/// model used MQA?"); layer kinds and windows stay the model's own.
+///
+/// Each attention layer holds the tokens its span needs
+/// ([`crate::arch::AttentionSpan::cached_tokens`]): all of them for full
+/// attention, at most W for a sliding window of W, at most C for chunked
+/// attention with chunks of C (an engine keeps room for the whole chunk).
+/// Recurrent layers hold a constant state per sequence instead
+/// ([`crate::ssm::recurrent_state`]).
 pub fn kv_cache_with_layout(
     arch: &ModelArch,
     layout: KvLayout,
@@ -83,24 +96,25 @@ pub fn kv_cache_with_layout(
 ) -> Result<KvCache> {
     check_workload(context, batch)?;
     let per_layer = layout.elements_per_token_per_layer()?;
-    let layers = arch.num_layers;
-    let (cached_token_layers, capped_layers) = match &arch.sliding_window {
-        Some(sw) if sw.window < context => {
-            let sliding = sw.sliding_layer_count(layers);
-            let full = layers - sliding;
-            let tokens = full
-                .mul_or(context, "cached tokens")?
-                .add_or(sliding.mul_or(sw.window, "cached tokens")?, "cached tokens")?;
-            (tokens, sliding)
+    let mut cached_token_layers = 0u64;
+    let mut capped_layers = 0u64;
+    for span in arch.layers.iter().filter_map(|l| l.attention) {
+        let tokens = span.cached_tokens(context);
+        if tokens < context {
+            capped_layers += 1;
         }
-        _ => (layers.mul_or(context, "cached tokens")?, 0),
-    };
+        cached_token_layers = cached_token_layers.add_or(tokens, "cached tokens")?;
+    }
     let elements = product(&[cached_token_layers, per_layer, batch], "KV cache size")?;
+    let state = recurrent_state(arch, dtype)?.total_bytes;
+    let state_bytes = state.mul_or(batch, "recurrent state")?;
     Ok(KvCache {
-        bytes_per_token: bytes_per_token(layers, layout, dtype)?,
-        total_bytes: bytes_of(elements, dtype)?,
+        bytes_per_token: bytes_per_token(arch.attention_layer_count(), layout, dtype)?,
+        total_bytes: bytes_of(elements, dtype)?.add_or(state_bytes, "KV cache size")?,
         cached_token_layers,
         capped_layers,
+        state_bytes_per_sequence: state,
+        state_bytes,
         context,
         batch,
         dtype,
@@ -153,8 +167,9 @@ impl AttentionVariant {
     pub fn layout_for(self, arch: &ModelArch) -> KvLayout {
         let own = arch.kv_layout();
         let (heads, head_dim) = match &arch.attention {
-            crate::arch::Attention::Standard(a) => (a.num_heads, a.head_dim),
-            crate::arch::Attention::Latent(m) => (m.num_heads, m.v_head_dim),
+            Some(crate::arch::Attention::Standard(a)) => (a.num_heads, a.head_dim),
+            Some(crate::arch::Attention::Latent(m)) => (m.num_heads, m.v_head_dim),
+            None => (0, 0),
         };
         match self {
             Self::Mha => KvLayout::Heads { kv_heads: heads, k_head_dim: head_dim, v_head_dim: head_dim },
@@ -178,7 +193,7 @@ impl AttentionVariant {
     pub fn of(arch: &ModelArch) -> Self {
         match arch.kv_layout() {
             KvLayout::Latent { .. } => Self::Mla,
-            KvLayout::Heads { kv_heads: 1, .. } => Self::Mqa,
+            KvLayout::Heads { kv_heads: 0 | 1, .. } => Self::Mqa,
             KvLayout::Heads { kv_heads, .. } if kv_heads == arch.num_heads() => Self::Mha,
             KvLayout::Heads { .. } => Self::Gqa,
         }

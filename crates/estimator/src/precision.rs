@@ -10,6 +10,7 @@
 use crate::arch::{ModelArch, Tensor, TensorKind};
 use crate::error::{ceil_div, Checked, EstimateError, Result};
 use crate::gguf;
+use crate::quant::CheckpointQuant;
 use serde::{Deserialize, Serialize};
 
 /// An element type.
@@ -130,6 +131,10 @@ pub enum WeightFormat {
     /// "QLoRA", arXiv 2305.14314, §3): 4-bit codes, an 8-bit absmax per
     /// block of 64, an fp32 absmax per 256 blocks.
     Nf4,
+    /// As the checkpoint stores its weights: in the format its
+    /// `quantization_config` describes ([`crate::quant`]) with the rest in
+    /// `torch_dtype`, or everything in `torch_dtype` when it has none.
+    Checkpoint,
 }
 
 impl WeightFormat {
@@ -160,6 +165,7 @@ impl WeightFormat {
             WeightFormat::GgufQ8_0 => "q8_0",
             WeightFormat::GgufQ4KM => "q4_k_m",
             WeightFormat::Nf4 => "nf4",
+            WeightFormat::Checkpoint => "checkpoint",
         }
     }
 
@@ -175,6 +181,7 @@ impl WeightFormat {
             WeightFormat::GgufQ8_0 => "GGUF Q8_0",
             WeightFormat::GgufQ4KM => "GGUF Q4_K_M",
             WeightFormat::Nf4 => "NF4 (QLoRA)",
+            WeightFormat::Checkpoint => "As stored",
         }
     }
 
@@ -191,6 +198,7 @@ impl WeightFormat {
             WeightFormat::GgufQ8_0 => "blocks of 32 int8 weights with an fp16 scale (8.5 bits); norms stay fp32",
             WeightFormat::GgufQ4KM => "Q4_K super-blocks (4.5 bits), Q6_K (6.56 bits) for the output and some attn_v/ffn_down layers; norms stay fp32",
             WeightFormat::Nf4 => "4-bit NormalFloat with double-quantized block scales (≈4.13 bits); embeddings, LM head and norms stay 16-bit",
+            WeightFormat::Checkpoint => "as the checkpoint stores them: its quantization_config, or its torch_dtype",
         }
     }
 
@@ -210,6 +218,7 @@ impl WeightFormat {
             "q4km" | "q4_k" => Some(WeightFormat::GgufQ4KM),
             "q8" | "q80" => Some(WeightFormat::GgufQ8_0),
             "bnb-nf4" | "qlora" => Some(WeightFormat::Nf4),
+            "checkpoint" | "stored" | "native" => Some(WeightFormat::Checkpoint),
             _ => None,
         };
         alias.ok_or_else(|| EstimateError::UnknownName {
@@ -233,7 +242,7 @@ impl WeightFormat {
     fn kept_dtype(self) -> Dtype {
         match self {
             WeightFormat::Float(d) => d,
-            WeightFormat::Fp8 => Dtype::Bf16,
+            WeightFormat::Fp8 | WeightFormat::Checkpoint => Dtype::Bf16,
             _ => Dtype::Fp16,
         }
     }
@@ -248,8 +257,13 @@ impl WeightFormat {
     /// except the LM head, so MoE routers are quantized. GGUF decides per
     /// tensor name: see [`gguf`].
     fn quantizes(self, t: &Tensor) -> bool {
+        if matches!(t.kind, TensorKind::Vision | TensorKind::Projector) {
+            // Vision towers stay in 16-bit in every format (llama.cpp keeps
+            // them in a separate mmproj file, F16 by default).
+            return false;
+        }
         match self {
-            WeightFormat::Float(_) => false,
+            WeightFormat::Float(_) | WeightFormat::Checkpoint => false,
             WeightFormat::Nf4 => t.kind.is_block_linear() || t.kind == TensorKind::Router,
             WeightFormat::GgufQ8_0 => gguf::q8_0_type_for(t).is_quantized(),
             // Every ≥2-D weight except routers and position embeddings; the
@@ -260,7 +274,11 @@ impl WeightFormat {
                     | TensorKind::Bias
                     | TensorKind::RouterBias
                     | TensorKind::Router
+                    | TensorKind::SharedExpertRouter
                     | TensorKind::PositionEmbedding
+                    | TensorKind::AttnSinks
+                    | TensorKind::SsmConv
+                    | TensorKind::SsmParams
             ),
             _ => t.kind.is_block_linear(),
         }
@@ -298,7 +316,7 @@ pub struct WeightsFootprint {
 /// without the quantized formats' code (widgets that only need this stay smaller).
 pub fn float_weights_bytes(arch: &ModelArch, dtype: Dtype) -> Result<u64> {
     let mut total = 0u64;
-    for t in arch.tensors()? {
+    for t in arch.all_tensors()? {
         let width = if t.is_buffer() { Dtype::Fp32 } else { dtype };
         let b = crate::kv_cache::bytes_of(t.elements()?, width)?.mul_or(t.copies, "weights bytes")?;
         total = total.add_or(b, "weights bytes")?;
@@ -306,10 +324,24 @@ pub fn float_weights_bytes(arch: &ModelArch, dtype: Dtype) -> Result<u64> {
     Ok(total)
 }
 
-/// Prices every tensor of `arch` in `format`.
+/// How each tensor is priced: a selectable format, or a checkpoint's own.
+enum Pricing {
+    Format(WeightFormat),
+    Stored(CheckpointQuant),
+}
+
+/// Prices every tensor of `arch` — the language model and any vision
+/// encoder — in `format`.
 pub fn weights_footprint(arch: &ModelArch, format: WeightFormat) -> Result<WeightsFootprint> {
-    let kept = format.kept_dtype();
-    let tensors = arch.tensors()?;
+    let (pricing, kept) = match (format, arch.quantization) {
+        (WeightFormat::Checkpoint, Some(q)) => (Pricing::Stored(q), stored_kept_dtype(arch.torch_dtype)),
+        (WeightFormat::Checkpoint, None) => {
+            let f = WeightFormat::from_dtype(arch.torch_dtype);
+            (Pricing::Format(f), f.kept_dtype())
+        }
+        (f, _) => (Pricing::Format(f), f.kept_dtype()),
+    };
+    let tensors = arch.all_tensors()?;
     let mut fp = WeightsFootprint {
         format,
         params: 0,
@@ -323,29 +355,39 @@ pub fn weights_footprint(arch: &ModelArch, format: WeightFormat) -> Result<Weigh
         active_bytes: 0,
         bits_per_param: 0.0,
     };
-    let gguf_plan = match format {
-        WeightFormat::GgufQ4KM => Some(gguf::Q4KMPlan::new(arch)),
+    let gguf_plan = match pricing {
+        Pricing::Format(WeightFormat::GgufQ4KM) => Some(gguf::Q4KMPlan::new(arch)),
         _ => None,
     };
+    let gguf = matches!(pricing, Pricing::Format(WeightFormat::GgufQ8_0 | WeightFormat::GgufQ4KM));
     for t in &tensors {
         let params = if t.is_buffer() { 0 } else { t.params()? };
         fp.params = fp.params.add_or(params, "parameter count")?;
+        let quantized = match &pricing {
+            Pricing::Format(f) => f.quantizes(t),
+            Pricing::Stored(q) => q.quantizes(t),
+        };
         let (one_copy, scales) = if t.is_buffer() {
             // Stored as fp32 whatever the weights format.
             (t.elements()?.mul_or(4, "buffer bytes")?, 0)
-        } else if format.quantizes(t) {
-            tensor_bytes(format, t, gguf_plan.as_ref())?
-        } else if matches!(format, WeightFormat::GgufQ8_0 | WeightFormat::GgufQ4KM) {
+        } else if quantized {
+            match &pricing {
+                Pricing::Format(f) => tensor_bytes(*f, t, gguf_plan.as_ref())?,
+                Pricing::Stored(q) => q.tensor_bytes(t)?,
+            }
+        } else if gguf && !matches!(t.kind, TensorKind::Vision | TensorKind::Projector) {
             // convert_hf_to_gguf.py writes norms, biases, routers and
             // position embeddings as F32.
             (t.elements()?.mul_or(4, "tensor bytes")?, 0)
+        } else if gguf {
+            (t.elements()?.mul_or(2, "tensor bytes")?, 0)
         } else {
             (crate::kv_cache::bytes_of(t.elements()?, kept)?, 0)
         };
         let bytes = one_copy.mul_or(t.copies, "weights bytes")?;
         let active = one_copy.mul_or(t.active_copies, "weights bytes")?;
         let scale_total = scales.mul_or(t.copies, "scale bytes")?;
-        if format.quantizes(t) {
+        if quantized {
             fp.quantized_params = fp.quantized_params.add_or(params, "parameter count")?;
             fp.quantized_bytes = fp.quantized_bytes.add_or(bytes, "weights bytes")?;
             fp.scale_bytes = fp.scale_bytes.add_or(scale_total, "scale bytes")?;
@@ -358,6 +400,16 @@ pub fn weights_footprint(arch: &ModelArch, format: WeightFormat) -> Result<Weigh
     }
     fp.bits_per_param = if fp.params == 0 { 0.0 } else { fp.total_bytes as f64 * 8.0 / fp.params as f64 };
     Ok(fp)
+}
+
+/// The width a pre-quantized checkpoint keeps its unquantized tensors in:
+/// its `torch_dtype` when that is a 16- or 32-bit float (an FP8 `torch_dtype`
+/// names the quantized weights), else bf16.
+fn stored_kept_dtype(torch_dtype: Dtype) -> Dtype {
+    match torch_dtype {
+        Dtype::Fp32 | Dtype::Fp16 | Dtype::Bf16 => torch_dtype,
+        _ => Dtype::Bf16,
+    }
 }
 
 /// Bytes of one copy of a quantized tensor, and how many of them are scales,
@@ -418,6 +470,8 @@ fn tensor_bytes(format: WeightFormat, t: &Tensor, gguf_plan: Option<&gguf::Q4KMP
             Some(plan) => plan.tensor_bytes(t)?,
             None => gguf::tensor_bytes(gguf::GgmlType::Q4K, rows, cols)?,
         },
+        // Resolved by `weights_footprint` before any tensor is priced.
+        WeightFormat::Checkpoint => (crate::kv_cache::bytes_of(n, Dtype::Bf16)?, 0),
     };
     Ok(result)
 }

@@ -69,6 +69,9 @@ pub struct Preset {
     pub expected_params: u64,
     /// Where the expected count is published.
     pub params_source: &'static str,
+    /// Listed in the model pickers of the widgets (the smaller Mamba sizes
+    /// serve the state-space figure and the text only).
+    pub in_pickers: bool,
 }
 
 impl Preset {
@@ -85,12 +88,33 @@ impl Preset {
 }
 
 macro_rules! preset {
-    ($id:literal, $name:literal, $repo:literal, $params:expr, $source:literal) => {
-        Preset { id: $id, name: $name, repo: $repo, expected_params: $params, params_source: $source }
+    ($id:literal, $name:literal, $repo:literal, $params:expr, $source:expr) => {
+        Preset { id: $id, name: $name, repo: $repo, expected_params: $params, params_source: $source, in_pickers: true }
+    };
+    ($id:literal, $name:literal, $repo:literal, $params:expr, $source:expr, hidden) => {
+        Preset {
+            id: $id,
+            name: $name,
+            repo: $repo,
+            expected_params: $params,
+            params_source: $source,
+            in_pickers: false,
+        }
     };
 }
 
-/// Every built-in model, smallest family members first.
+/// The transformers figure for a config, as `tests/fixtures/transformers_params.json` records it.
+macro_rules! tf {
+    () => {
+        "transformers 5.24 on the meta device (tests/fixtures/transformers_params.json)"
+    };
+}
+
+/// Every built-in model, grouped by family, smaller members first.
+///
+/// `expected_params` is the language model's parameter count as Hugging Face
+/// transformers instantiates it (the vision encoder of a multimodal
+/// checkpoint is counted apart, in [`crate::arch::ParamCounts::vision`]).
 pub const PRESETS: &[Preset] = &[
     preset!(
         "gpt2",
@@ -181,7 +205,126 @@ pub const PRESETS: &[Preset] = &[
          remote code makes it a parameter: 671,026,419,200) and does not instantiate the \
          multi-token-prediction layer that brings the HF checkpoint to 685B"
     ),
+    preset!(
+        "qwen3-0.6b",
+        "Qwen3 0.6B",
+        "Qwen/Qwen3-0.6B",
+        596_049_920,
+        "Qwen3-0.6B model card: 0.6B (0.44B non-embedding); 596,049,920 by transformers"
+    ),
+    preset!(
+        "qwen3-8b",
+        "Qwen3 8B",
+        "Qwen/Qwen3-8B",
+        8_190_735_360,
+        "Qwen3-8B model card: 8.2B (6.95B non-embedding); 8,190,735,360 by transformers"
+    ),
+    preset!(
+        "qwen3-32b",
+        "Qwen3 32B",
+        "Qwen/Qwen3-32B",
+        32_762_123_264,
+        "Qwen3-32B model card: 32.8B; 32,762,123,264 by transformers"
+    ),
+    preset!(
+        "qwen3-30b-a3b",
+        "Qwen3 30B-A3B (MoE)",
+        "Qwen/Qwen3-30B-A3B",
+        30_532_122_624,
+        "Qwen3-30B-A3B model card: 30.5B total, 3.3B activated; 30,532,122,624 by transformers"
+    ),
+    preset!(
+        "qwen3-235b-a22b",
+        "Qwen3 235B-A22B (MoE)",
+        "Qwen/Qwen3-235B-A22B",
+        235_093_634_560,
+        "Qwen3-235B-A22B model card: 235B total, 22B activated; 235,093,634,560 by transformers"
+    ),
+    preset!(
+        "qwen3-next-80b-a3b",
+        "Qwen3-Next 80B-A3B (hybrid)",
+        "Qwen/Qwen3-Next-80B-A3B-Thinking",
+        79_674_391_296,
+        "Qwen3-Next-80B-A3B model card: 80B total, 3B activated; 79,674,391,296 by transformers"
+    ),
+    preset!(
+        "gemma-3-1b",
+        "Gemma 3 1B",
+        "google/gemma-3-1b-it",
+        999_885_952,
+        "Gemma 3 model card: 1B; 999,885,952 by transformers"
+    ),
+    preset!(
+        "gemma-3-27b",
+        "Gemma 3 27B",
+        "google/gemma-3-27b-it",
+        27_009_346_304,
+        "Gemma 3 model card: 27B; transformers: 27,009,346,304 language model + 416,866,032 SigLIP \
+         encoder + 6,194,304 projector = 27,432,406,640"
+    ),
+    preset!(
+        "gpt-oss-20b",
+        "gpt-oss 20b",
+        "openai/gpt-oss-20b",
+        20_914_757_184,
+        "gpt-oss model card: 21B total, 3.6B active; 20,914,757,184 by transformers"
+    ),
+    preset!(
+        "gpt-oss-120b",
+        "gpt-oss 120b",
+        "openai/gpt-oss-120b",
+        116_829_156_672,
+        "gpt-oss model card: 117B total, 5.1B active; 116,829,156,672 by transformers"
+    ),
+    preset!(
+        "llama-4-scout",
+        "Llama 4 Scout (17B-16E)",
+        "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+        107_769_861_120,
+        "Llama 4 model card: 109B total, 17B active; transformers: 107,769,861,120 language model + \
+         850,960,896 vision + 20,971,520 projector = 108,641,793,536 (the HF safetensors total). \
+         Config: text_config as published; vision_config reconstructed from the card, checked by that total"
+    ),
+    preset!(
+        "deepseek-r1",
+        "DeepSeek-R1",
+        "deepseek-ai/DeepSeek-R1",
+        671_026_404_352,
+        "DeepSeek-R1 shares DeepSeek-V3's architecture: 671B total, 37B activated; FP8 checkpoint"
+    ),
+    preset!(
+        "nemotron-h-8b",
+        "Nemotron-H 8B (hybrid)",
+        "nvidia/Nemotron-H-8B-Base-8K",
+        8_100_852_736,
+        "Nemotron-H paper (arXiv 2504.03624): 8B, 52 blocks (24 Mamba-2, 4 attention, 24 MLP); \
+         8,100,852,736 by transformers; config reconstructed from NVIDIA's published block pattern"
+    ),
+    preset!("mamba-130m", "Mamba 130M", "state-spaces/mamba-130m-hf", 129_135_360, tf!(), hidden),
+    preset!("mamba-370m", "Mamba 370M", "state-spaces/mamba-370m-hf", 371_516_416, tf!(), hidden),
+    preset!("mamba-790m", "Mamba 790M", "state-spaces/mamba-790m-hf", 793_204_224, tf!(), hidden),
+    preset!("mamba-1.4b", "Mamba 1.4B", "state-spaces/mamba-1.4b-hf", 1_372_178_432, tf!(), hidden),
+    preset!("mamba-2.8b", "Mamba 2.8B (state-space)", "state-spaces/mamba-2.8b-hf", 2_768_345_600, tf!()),
 ];
+
+/// Presets with recurrent layers (state-space and hybrid models), for the
+/// constant-state figure.
+pub fn recurrent_presets() -> impl Iterator<Item = &'static Preset> {
+    PRESETS.iter().filter(|p| p.arch().is_ok_and(|a| a.recurrent.is_some()))
+}
+
+/// The preset with this id, if it has recurrent layers.
+pub fn recurrent_preset(id: &str) -> Result<&'static Preset> {
+    let p = preset(id)?;
+    match p.arch() {
+        Ok(a) if a.recurrent.is_some() => Ok(p),
+        _ => Err(EstimateError::UnknownName {
+            kind: "state-space or hybrid preset",
+            name: id.chars().take(64).collect(),
+            known: recurrent_presets().map(|p| p.id).collect::<Vec<_>>().join(", "),
+        }),
+    }
+}
 
 /// The preset with this id (case-insensitive).
 pub fn preset(id: &str) -> Result<&'static Preset> {
@@ -306,10 +449,6 @@ mod tests {
             let parsed: Value = serde_json::from_str(p.config_json()).unwrap();
             assert_eq!(preset_value(p.id), parsed, "{}", p.id);
             assert_eq!(p.arch().unwrap(), crate::config::parse_config(p.config_json()).unwrap(), "{}", p.id);
-        }
-        for p in crate::ssm::MAMBA_PRESETS {
-            let parsed: Value = serde_json::from_str(p.config_json()).unwrap();
-            assert_eq!(preset_value(p.id), parsed, "{}", p.id);
         }
         assert_eq!(preset_value("no-such-model"), Value::Object(Map::new()));
     }

@@ -1,177 +1,212 @@
-//! State-space models: Mamba's constant per-sequence state against a
-//! transformer's growing KV cache.
+//! Recurrent mixers — Mamba, Mamba-2 and Gated DeltaNet — their parameters,
+//! and the constant per-sequence state they keep instead of a KV cache.
 //!
 //! A Mamba layer (Gu & Dao 2023, "Mamba: Linear-Time Sequence Modeling with
-//! Selective State Spaces", arXiv 2312.00752, §3) carries, per sequence, a
-//! convolution state of the last `d_conv` inputs to its causal conv1d
-//! (d_inner × d_conv) and the selective-scan state h (d_inner × d_state),
-//! whatever the sequence length. Hugging Face transformers' `MambaCache`
-//! (`models/mamba/modeling_mamba.py`) allocates exactly `conv_states
-//! [batch, d_inner, conv_kernel]` and `ssm_states [batch, d_inner,
-//! state_size]` per layer in the model's dtype; mamba_ssm's
-//! `allocate_inference_cache` does the same with the weight dtype.
+//! Selective State Spaces", arXiv 2312.00752, §3) carries, per sequence, the
+//! last inputs of its causal depthwise convolution and the selective-scan
+//! state h, whatever the sequence length; Mamba-2 (Dao & Gu 2024,
+//! "Transformers are SSMs", arXiv 2405.21060, §7) keeps a state per head of
+//! `head_dim × d_state`; Gated DeltaNet (Yang, Kautz & Hatamizadeh 2024,
+//! arXiv 2412.06464, §3; Qwen3-Next's linear-attention layers) keeps a
+//! `d_k × d_v` matrix per value head.
+//!
+//! The state sizes are those vLLM allocates
+//! (`vllm/model_executor/layers/mamba/mamba_utils.py`,
+//! `MambaStateShapeCalculator.mamba1_state_shape`, `mamba2_state_shape` and
+//! `gated_delta_net_state_shape`): the convolution state holds `kernel − 1`
+//! columns (the newest input is the current token), and states take the
+//! cache dtype (`MambaStateDtypeCalculator`, `mamba_ssm_cache_dtype="auto"`).
+//! Hugging Face transformers' Mamba cache keeps `kernel` columns instead
+//! (`MambaCache.conv_states`), one more per channel.
 
-use crate::arch::ModelArch;
-use crate::error::{product, Checked, EstimateError, Result};
+use crate::arch::{ModelArch, Tensor, TensorKind};
+use crate::error::{product, Checked, Result};
 use crate::kv_cache::{bytes_of, kv_cache, MAX_CONTEXT};
 use crate::precision::Dtype;
 use serde::Serialize;
-use serde_json::Value;
 
-/// A Mamba (v1) configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct MambaArch {
-    pub hidden_size: u64,
-    pub num_layers: u64,
-    pub vocab_size: u64,
-    /// d_state (`state_size`).
-    pub state_size: u64,
-    /// d_conv (`conv_kernel`).
-    pub conv_kernel: u64,
-    /// d_inner = expand × hidden (MambaConfig recomputes it this way).
-    pub intermediate_size: u64,
-    /// Rank of the Δ projection (`time_step_rank`, "auto" = ⌈hidden / 16⌉).
-    pub time_step_rank: u64,
-    pub use_bias: bool,
-    pub use_conv_bias: bool,
-    pub tie_word_embeddings: bool,
+/// The recurrent mixer of a state-space or hybrid model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Recurrent {
+    /// Mamba-1 (`MambaMixer`, `models/mamba/modeling_mamba.py`).
+    Mamba {
+        /// d_inner = expand × hidden.
+        d_inner: u64,
+        d_state: u64,
+        d_conv: u64,
+        /// Rank of the Δ projection (`time_step_rank`).
+        dt_rank: u64,
+        /// in_proj and out_proj carry biases (`use_bias`).
+        bias: bool,
+        conv_bias: bool,
+    },
+    /// Mamba-2 (`Mamba2Mixer`, `models/mamba2/modeling_mamba2.py`; the same
+    /// mixer in `nemotron_h` and `granitemoehybrid`).
+    Mamba2 {
+        /// d_inner = num_heads × head_dim.
+        d_inner: u64,
+        num_heads: u64,
+        head_dim: u64,
+        n_groups: u64,
+        d_state: u64,
+        d_conv: u64,
+        bias: bool,
+        conv_bias: bool,
+    },
+    /// Gated DeltaNet (`Qwen3NextGatedDeltaNet`, `models/qwen3_next/`).
+    GatedDeltaNet { num_k_heads: u64, num_v_heads: u64, head_k_dim: u64, head_v_dim: u64, conv_kernel: u64 },
 }
 
-impl MambaArch {
-    /// Parses a `model_type: "mamba"` config.json.
-    pub fn parse(text: &str) -> Result<MambaArch> {
-        if text.len() > crate::config::MAX_CONFIG_BYTES {
-            return Err(EstimateError::MalformedConfig { reason: "config is too large".into() });
+/// Elements of a recurrent layer's per-sequence state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StateElements {
+    /// Convolution state: channels × (kernel − 1).
+    pub conv: u64,
+    /// SSM / linear-attention state.
+    pub ssm: u64,
+}
+
+impl Recurrent {
+    /// The channels the depthwise convolution runs over.
+    pub fn conv_channels(&self) -> Result<u64> {
+        match *self {
+            Recurrent::Mamba { d_inner, .. } => Ok(d_inner),
+            Recurrent::Mamba2 { d_inner, n_groups, d_state, .. } => {
+                d_inner.add_or(product(&[2, n_groups, d_state], "Mamba-2 conv channels")?, "Mamba-2 conv channels")
+            }
+            Recurrent::GatedDeltaNet { num_k_heads, num_v_heads, head_k_dim, head_v_dim, .. } => {
+                product(&[2, num_k_heads, head_k_dim], "DeltaNet conv channels")?
+                    .add_or(num_v_heads.mul_or(head_v_dim, "DeltaNet conv channels")?, "DeltaNet conv channels")
+            }
         }
-        let v: Value =
-            serde_json::from_str(text).map_err(|e| EstimateError::MalformedConfig { reason: e.to_string() })?;
-        Self::from_value(&v)
     }
 
-    /// Reads an already-decoded `model_type: "mamba"` config.
-    pub fn from_value(v: &Value) -> Result<MambaArch> {
-        let get = |field: &str| -> Result<u64> {
-            v.get(field).and_then(Value::as_u64).filter(|&n| n > 0 && n <= 1 << 24).ok_or_else(|| {
-                EstimateError::InvalidField {
-                    field: field.into(),
-                    reason: "expected a positive integer up to 2^24".into(),
+    fn kernel(&self) -> u64 {
+        match *self {
+            Recurrent::Mamba { d_conv, .. } | Recurrent::Mamba2 { d_conv, .. } => d_conv,
+            Recurrent::GatedDeltaNet { conv_kernel, .. } => conv_kernel,
+        }
+    }
+
+    /// Per-sequence state of one layer, as vLLM allocates it (module docs).
+    pub fn state_elements(&self) -> Result<StateElements> {
+        let conv = self.conv_channels()?.mul_or(self.kernel().saturating_sub(1), "conv state")?;
+        let ssm = match *self {
+            Recurrent::Mamba { d_inner, d_state, .. } => d_inner.mul_or(d_state, "SSM state")?,
+            Recurrent::Mamba2 { num_heads, head_dim, d_state, .. } => {
+                product(&[num_heads, head_dim, d_state], "SSM state")?
+            }
+            Recurrent::GatedDeltaNet { num_v_heads, head_k_dim, head_v_dim, .. } => {
+                product(&[num_v_heads, head_k_dim, head_v_dim], "DeltaNet state")?
+            }
+        };
+        Ok(StateElements { conv, ssm })
+    }
+
+    /// A short name for labels.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Recurrent::Mamba { .. } => "Mamba",
+            Recurrent::Mamba2 { .. } => "Mamba-2",
+            Recurrent::GatedDeltaNet { .. } => "Gated DeltaNet",
+        }
+    }
+
+    /// The mixer's parameter tensors in layer `i` of a model `h` wide.
+    ///
+    /// - Mamba (`MambaMixer.__init__`): `in_proj` h → 2·d_inner, `conv1d`
+    ///   d_inner × d_conv (+ bias), `x_proj` d_inner → rank + 2·d_state,
+    ///   `dt_proj` rank → d_inner with bias, `A_log` d_inner × d_state, `D`
+    ///   d_inner, `out_proj` d_inner → h.
+    /// - Mamba-2 (`Mamba2Mixer.__init__`): `in_proj` h → 2·d_inner +
+    ///   2·groups·d_state + heads, `conv1d` over d_inner + 2·groups·d_state
+    ///   channels, `dt_bias`, `A_log`, `D` per head, a gated RMSNorm of
+    ///   d_inner, `out_proj` d_inner → h.
+    /// - Gated DeltaNet (`Qwen3NextGatedDeltaNet.__init__`): `in_proj_qkvz` h →
+    ///   2·key_dim + 2·value_dim, `in_proj_ba` h → 2·v_heads, `conv1d` over
+    ///   2·key_dim + value_dim channels without bias, `dt_bias` and `A_log`
+    ///   per value head, a gated RMSNorm of head_v_dim, `out_proj` value_dim → h.
+    pub fn push_tensors(&self, t: &mut Vec<Tensor>, i: u64, h: u64) -> Result<()> {
+        use TensorKind as K;
+        let l = Some(i);
+        match *self {
+            Recurrent::Mamba { d_inner, d_state, d_conv, dt_rank, bias, conv_bias } => {
+                t.push(Tensor::new(K::SsmIn, l, d_inner.mul_or(2, "in_proj")?, h));
+                if bias {
+                    t.push(Tensor::vector(K::Bias, l, d_inner.mul_or(2, "in_proj bias")?));
                 }
-            })
-        };
-        if v.get("model_type").and_then(Value::as_str) != Some("mamba") {
-            return Err(EstimateError::InvalidField {
-                field: "model_type".into(),
-                reason: "expected \"mamba\"".into(),
-            });
+                t.push(Tensor::new(K::SsmConv, l, d_inner, d_conv));
+                if conv_bias {
+                    t.push(Tensor::vector(K::Bias, l, d_inner));
+                }
+                let x_out = dt_rank.add_or(d_state.mul_or(2, "x_proj")?, "x_proj")?;
+                t.push(Tensor::new(K::SsmXProj, l, x_out, d_inner));
+                t.push(Tensor::new(K::SsmDtProj, l, d_inner, dt_rank));
+                t.push(Tensor::vector(K::Bias, l, d_inner));
+                t.push(Tensor::new(K::SsmParams, l, d_inner, d_state));
+                t.push(Tensor::vector(K::SsmParams, l, d_inner));
+                t.push(Tensor::new(K::SsmOut, l, h, d_inner));
+                if bias {
+                    t.push(Tensor::vector(K::Bias, l, h));
+                }
+            }
+            Recurrent::Mamba2 { d_inner, num_heads, bias, conv_bias, d_conv, .. } => {
+                let conv = self.conv_channels()?;
+                let proj = d_inner.add_or(conv, "in_proj")?.add_or(num_heads, "in_proj")?;
+                t.push(Tensor::new(K::SsmIn, l, proj, h));
+                if bias {
+                    t.push(Tensor::vector(K::Bias, l, proj));
+                }
+                t.push(Tensor::new(K::SsmConv, l, conv, d_conv));
+                if conv_bias {
+                    t.push(Tensor::vector(K::Bias, l, conv));
+                }
+                for _ in 0..3 {
+                    t.push(Tensor::vector(K::SsmParams, l, num_heads));
+                }
+                t.push(Tensor::vector(K::Norm, l, d_inner));
+                t.push(Tensor::new(K::SsmOut, l, h, d_inner));
+                if bias {
+                    t.push(Tensor::vector(K::Bias, l, h));
+                }
+            }
+            Recurrent::GatedDeltaNet { num_k_heads, num_v_heads, head_k_dim, head_v_dim, conv_kernel } => {
+                let key_dim = num_k_heads.mul_or(head_k_dim, "key width")?;
+                let value_dim = num_v_heads.mul_or(head_v_dim, "value width")?;
+                let qkvz = key_dim.add_or(value_dim, "qkvz")?.mul_or(2, "qkvz")?;
+                t.push(Tensor::new(K::SsmIn, l, qkvz, h));
+                t.push(Tensor::new(K::SsmIn, l, num_v_heads.mul_or(2, "ba")?, h));
+                t.push(Tensor::new(K::SsmConv, l, self.conv_channels()?, conv_kernel));
+                t.push(Tensor::vector(K::SsmParams, l, num_v_heads));
+                t.push(Tensor::vector(K::SsmParams, l, num_v_heads));
+                t.push(Tensor::vector(K::Norm, l, head_v_dim));
+                t.push(Tensor::new(K::SsmOut, l, h, value_dim));
+            }
         }
-        let hidden = get("hidden_size")?;
-        let expand = v.get("expand").and_then(Value::as_u64).unwrap_or(2);
-        let rank = match v.get("time_step_rank") {
-            Some(Value::String(s)) if s == "auto" => hidden.div_ceil(16),
-            None | Some(Value::Null) => hidden.div_ceil(16),
-            Some(_) => get("time_step_rank")?,
-        };
-        let flag = |f: &str, d: bool| v.get(f).and_then(Value::as_bool).unwrap_or(d);
-        Ok(MambaArch {
-            hidden_size: hidden,
-            num_layers: get("num_hidden_layers")?.min(crate::arch::MAX_LAYERS),
-            vocab_size: get("vocab_size")?,
-            state_size: get("state_size")?,
-            conv_kernel: get("conv_kernel")?,
-            intermediate_size: hidden.mul_or(expand.clamp(1, 64), "intermediate size")?,
-            time_step_rank: rank,
-            use_bias: flag("use_bias", false),
-            use_conv_bias: flag("use_conv_bias", true),
-            tie_word_embeddings: flag("tie_word_embeddings", true),
-        })
-    }
-
-    /// Per-sequence state bytes across all layers (conv + SSM state).
-    pub fn state_bytes(&self, dtype: Dtype, batch: u64) -> Result<MambaState> {
-        let conv = product(&[self.num_layers, self.intermediate_size, self.conv_kernel, batch], "conv state")?;
-        let ssm = product(&[self.num_layers, self.intermediate_size, self.state_size, batch], "SSM state")?;
-        let conv_bytes = bytes_of(conv, dtype)?;
-        let ssm_bytes = bytes_of(ssm, dtype)?;
-        Ok(MambaState { conv_bytes, ssm_bytes, total_bytes: conv_bytes.add_or(ssm_bytes, "state")? })
-    }
-
-    /// Parameters `MambaForCausalLM` instantiates: per layer in_proj (d → 2
-    /// d_inner), conv1d (d_inner × d_conv + bias), x_proj (d_inner → r + 2N),
-    /// dt_proj (r → d_inner, always biased), A_log (d_inner × N), D
-    /// (d_inner), out_proj (d_inner → d), RMSNorm (d); plus embeddings,
-    /// the final norm and a tied LM head.
-    pub fn params(&self) -> Result<u64> {
-        let (d, di, n, k, r) =
-            (self.hidden_size, self.intermediate_size, self.state_size, self.conv_kernel, self.time_step_rank);
-        let mut layer = product(&[2, d, di], "Mamba params")?;
-        if self.use_bias {
-            layer += 2 * di + d;
-        }
-        layer += di * k + if self.use_conv_bias { di } else { 0 };
-        layer += di * (r + 2 * n);
-        layer += r * di + di;
-        layer += di * n + di;
-        layer += di * d;
-        layer += d;
-        let mut total = layer.mul_or(self.num_layers, "Mamba params")?;
-        total = total.add_or(self.vocab_size.mul_or(d, "embedding")?, "Mamba params")? + d;
-        if !self.tie_word_embeddings {
-            total = total.add_or(self.vocab_size * d, "LM head")?;
-        }
-        Ok(total)
+        Ok(())
     }
 }
 
-/// Mamba's recurrent state.
+/// A model's recurrent state for one sequence, across its recurrent layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct MambaState {
+pub struct RecurrentState {
     pub conv_bytes: u64,
     pub ssm_bytes: u64,
     pub total_bytes: u64,
 }
 
-/// A built-in Mamba model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MambaPreset {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub expected_params: u64,
-}
-
-impl MambaPreset {
-    /// Reads the preset's config (compiled in; see `presets.rs`).
-    pub fn arch(&self) -> Result<MambaArch> {
-        MambaArch::from_value(&crate::presets::preset_value(self.id))
-    }
-
-    /// The config.json text, verbatim.
-    pub fn config_json(&self) -> &'static str {
-        crate::presets::preset_json(self.id).unwrap_or("{}")
-    }
-}
-
-macro_rules! mamba {
-    ($id:literal, $name:literal, $params:expr) => {
-        MambaPreset { id: $id, name: $name, expected_params: $params }
+/// The per-sequence recurrent state of `arch` in `dtype` (zero for a model
+/// without recurrent layers).
+pub fn recurrent_state(arch: &ModelArch, dtype: Dtype) -> Result<RecurrentState> {
+    let Some(r) = &arch.recurrent else {
+        return Ok(RecurrentState { conv_bytes: 0, ssm_bytes: 0, total_bytes: 0 });
     };
-}
-
-/// state-spaces/mamba-*-hf (all: d_state 16, d_conv 4, expand 2, vocab 50280, fp32).
-pub const MAMBA_PRESETS: &[MambaPreset] = &[
-    mamba!("mamba-130m", "Mamba 130M", 129_135_360),
-    mamba!("mamba-370m", "Mamba 370M", 371_516_416),
-    mamba!("mamba-790m", "Mamba 790M", 793_204_224),
-    mamba!("mamba-1.4b", "Mamba 1.4B", 1_372_178_432),
-    mamba!("mamba-2.8b", "Mamba 2.8B", 2_768_345_600),
-];
-
-/// The Mamba preset with this id.
-pub fn mamba_preset(id: &str) -> Result<&'static MambaPreset> {
-    MAMBA_PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(id)).ok_or_else(|| EstimateError::UnknownName {
-        kind: "Mamba preset",
-        name: id.chars().take(64).collect(),
-        known: MAMBA_PRESETS.iter().map(|p| p.id).collect::<Vec<_>>().join(", "),
-    })
+    let layers = arch.recurrent_layer_count();
+    let e = r.state_elements()?;
+    let conv_bytes = bytes_of(e.conv.mul_or(layers, "conv state")?, dtype)?;
+    let ssm_bytes = bytes_of(e.ssm.mul_or(layers, "SSM state")?, dtype)?;
+    Ok(RecurrentState { conv_bytes, ssm_bytes, total_bytes: conv_bytes.add_or(ssm_bytes, "recurrent state")? })
 }
 
 /// The shortest context at which `transformer`'s KV cache exceeds `state_bytes`
@@ -183,7 +218,10 @@ pub fn crossover_context(transformer: &ModelArch, kv: Dtype, batch: u64, state_b
         return Ok(None);
     }
     let (mut lo, mut hi) = (0u64, MAX_CONTEXT);
-    // Invariant: !above(lo) (0 tokens hold nothing), above(hi).
+    // Invariant: !above(lo) (0 tokens hold only a constant state), above(hi).
+    if above(0)? {
+        return Ok(Some(0));
+    }
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
         if above(mid)? {
@@ -200,41 +238,57 @@ mod tests {
     use super::*;
     use crate::presets::preset;
 
-    #[test]
-    fn presets_match_published_counts() {
-        for p in MAMBA_PRESETS {
-            let m = p.arch().unwrap();
-            assert_eq!(m, MambaArch::parse(p.config_json()).unwrap());
-            assert_eq!(m.params().unwrap(), p.expected_params, "{}", p.id);
-        }
-    }
-
-    /// mamba-2.8b: 64 layers × 5120 × (4 + 16) = 6,553,600 elements per
-    /// sequence: 13,107,200 bytes in bf16, whatever the length.
+    /// mamba-2.8b: 64 layers × 5120 channels × (3 conv columns + 16 state)
+    /// = 6,225,920 elements per sequence: 12,451,840 bytes in bf16, whatever
+    /// the length (vLLM keeps kernel − 1 = 3 conv columns).
     #[test]
     fn mamba_2_8b_state() {
-        let m = mamba_preset("mamba-2.8b").unwrap().arch().unwrap();
-        let s = m.state_bytes(Dtype::Bf16, 1).unwrap();
-        assert_eq!(s.total_bytes, 13_107_200);
-        assert_eq!(s.conv_bytes, 64 * 5120 * 4 * 2);
-        assert_eq!(m.state_bytes(Dtype::Fp32, 4).unwrap().total_bytes, 13_107_200 * 8);
+        let m = preset("mamba-2.8b").unwrap().arch().unwrap();
+        let s = recurrent_state(&m, Dtype::Bf16).unwrap();
+        assert_eq!(s.conv_bytes, 64 * 5120 * 3 * 2);
+        assert_eq!(s.ssm_bytes, 64 * 5120 * 16 * 2);
+        assert_eq!(s.total_bytes, 12_451_840);
+        assert_eq!(recurrent_state(&m, Dtype::Fp32).unwrap().total_bytes, 12_451_840 * 2);
     }
 
-    /// Llama-3.1-8B holds 131,072 B/token: it passes 13,107,200 bytes at
-    /// token 101 (100 tokens = exactly 13,107,200, not more).
+    /// Llama-3.1-8B holds 131,072 B/token: it passes 12,451,840 bytes at
+    /// token 95 (95 × 131,072 = 12,451,840 exactly is not more; 96 is).
     #[test]
     fn crossover_with_llama() {
         let llama = preset("llama-3.1-8b").unwrap().arch().unwrap();
-        assert_eq!(crossover_context(&llama, Dtype::Bf16, 1, 13_107_200).unwrap(), Some(101));
+        assert_eq!(crossover_context(&llama, Dtype::Bf16, 1, 12_451_840).unwrap(), Some(96));
         // Mistral v0.1 slides every layer: its cache stops at 4096 tokens' worth.
         let mistral = preset("mistral-7b-v0.1").unwrap().arch().unwrap();
         assert_eq!(crossover_context(&mistral, Dtype::Bf16, 1, 1 << 40).unwrap(), None);
     }
 
+    /// Mamba-2: conv over d_inner + 2·groups·d_state channels, kernel − 1
+    /// columns; state heads × head_dim × d_state. Gated DeltaNet: conv over
+    /// 2·key_dim + value_dim, state v_heads × d_k × d_v (Qwen3-Next-80B:
+    /// 16 key heads, 32 value heads, 128 wide, kernel 4).
     #[test]
-    fn bad_configs_are_errors() {
-        assert!(MambaArch::parse("{}").is_err());
-        assert!(MambaArch::parse(r#"{"model_type":"llama"}"#).is_err());
-        assert!(MambaArch::parse("not json").is_err());
+    fn state_shapes() {
+        let m2 = Recurrent::Mamba2 {
+            d_inner: 8192,
+            num_heads: 128,
+            head_dim: 64,
+            n_groups: 8,
+            d_state: 128,
+            d_conv: 4,
+            bias: false,
+            conv_bias: true,
+        };
+        assert_eq!(m2.state_elements().unwrap(), StateElements { conv: (8192 + 2 * 8 * 128) * 3, ssm: 128 * 64 * 128 });
+        let gdn = Recurrent::GatedDeltaNet {
+            num_k_heads: 16,
+            num_v_heads: 32,
+            head_k_dim: 128,
+            head_v_dim: 128,
+            conv_kernel: 4,
+        };
+        assert_eq!(
+            gdn.state_elements().unwrap(),
+            StateElements { conv: (2 * 16 * 128 + 32 * 128) * 3, ssm: 32 * 128 * 128 }
+        );
     }
 }

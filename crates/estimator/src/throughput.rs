@@ -31,8 +31,9 @@ pub fn matmul_params(arch: &ModelArch) -> Result<u64> {
 /// products (heads × query head dim).
 pub fn attention_width(arch: &ModelArch) -> u64 {
     match &arch.attention {
-        Attention::Standard(a) => a.num_heads * a.head_dim,
-        Attention::Latent(m) => m.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim),
+        Some(Attention::Standard(a)) => a.num_heads * a.head_dim,
+        Some(Attention::Latent(m)) => m.num_heads * (m.qk_nope_head_dim + m.qk_rope_head_dim),
+        None => 0,
     }
 }
 

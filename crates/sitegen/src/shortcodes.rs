@@ -16,7 +16,8 @@ use llmem_estimator::{
     kv_cache::{kv_cache_with_layout, AttentionVariant},
     precision::{weights_footprint, Dtype, WeightFormat},
     presets::preset,
-    ssm::{crossover_context, mamba_preset},
+    presets::recurrent_preset,
+    ssm::{crossover_context, recurrent_state},
     throughput::{phases, ridge_intensity},
     training::{activation_bytes, lora_memory, model_states, LoraTargets, Optimizer, Recompute, ZeroStage},
     units::{format_bytes, format_params, group_thousands, three_significant, UnitSystem},
@@ -252,9 +253,9 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             llmem_estimator::KvLayout::Heads { kv_heads, .. } => kv_heads.to_string(),
             llmem_estimator::KvLayout::Latent { .. } => return Err("an MLA model caches a latent, not KV heads".into()),
         },
-        "head_dim" => match a.model()?.attention {
-            llmem_estimator::Attention::Standard(s) => s.head_dim.to_string(),
-            llmem_estimator::Attention::Latent(m) => (m.qk_nope_head_dim + m.qk_rope_head_dim).to_string(),
+        "head_dim" => match a.model()?.head_dim() {
+            0 => return Err("this model has no attention".into()),
+            d => d.to_string(),
         },
         "hidden" => group_thousands(a.model()?.hidden_size),
         "vocab" => group_thousands(a.model()?.vocab_size),
@@ -263,7 +264,7 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             a.model()?.moe.map(|m| m.experts_per_token.to_string()).ok_or("not a mixture-of-experts model")?
         }
         "window" => {
-            a.model()?.sliding_window.map(|w| group_thousands(w.window)).ok_or("this model has no sliding window")?
+            a.model()?.smallest_window().map(group_thousands).ok_or("this model has no sliding window or chunk")?
         }
         "embed_share" => {
             let m = a.model()?;
@@ -452,16 +453,17 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             }
         }
         "mamba_state" => {
-            let p = mamba_preset(a.req("model")?).map_err(|e| e.to_string())?;
+            let p = recurrent_preset(a.req("model")?).map_err(|e| e.to_string())?;
             let m = p.arch().map_err(|e| e.to_string())?;
-            let s = m.state_bytes(a.dtype("dtype", Dtype::Bf16)?, a.u64_or("batch", 1)?).map_err(|e| e.to_string())?;
-            format_bytes(s.total_bytes, a.units()?)
+            let s = recurrent_state(&m, a.dtype("dtype", Dtype::Bf16)?).map_err(|e| e.to_string())?;
+            let batch = a.u64_or("batch", 1)?;
+            format_bytes(s.total_bytes.saturating_mul(batch), a.units()?)
         }
         "ssm_crossover" => {
-            let p = mamba_preset(a.req("mamba")?).map_err(|e| e.to_string())?;
+            let p = recurrent_preset(a.req("mamba")?).map_err(|e| e.to_string())?;
             let mamba = p.arch().map_err(|e| e.to_string())?;
             let dtype = a.dtype("dtype", Dtype::Bf16)?;
-            let state = mamba.state_bytes(dtype, 1).map_err(|e| e.to_string())?.total_bytes;
+            let state = recurrent_state(&mamba, dtype).map_err(|e| e.to_string())?.total_bytes;
             let m = a.model()?;
             match crossover_context(&m, dtype, 1, state).map_err(|e| e.to_string())? {
                 Some(n) => group_thousands(n),
@@ -494,8 +496,9 @@ mod tests {
         assert_eq!(eval("zero params=7.5B gpus=64 stage=1").unwrap(), "31.4 GB");
         assert_eq!(eval("bpw model=llama-3.1-8b format=q4_k_m").unwrap(), "4.89");
         assert_eq!(eval("stream_time model=llama-3.1-8b device=h100-sxm").unwrap(), "4.79 ms");
-        assert_eq!(eval("mamba_state model=mamba-2.8b").unwrap(), "13.1 MB");
-        assert_eq!(eval("ssm_crossover mamba=mamba-2.8b model=llama-3.1-8b").unwrap(), "101");
+        // vLLM keeps kernel − 1 = 3 conv columns: 64 × 5120 × (3 + 16) × 2 bytes.
+        assert_eq!(eval("mamba_state model=mamba-2.8b").unwrap(), "12.5 MB");
+        assert_eq!(eval("ssm_crossover mamba=mamba-2.8b model=llama-3.1-8b").unwrap(), "96");
     }
 
     #[test]

@@ -180,7 +180,11 @@ pub fn nearest_step(steps: &[u64], v: u64) -> u32 {
 
 /// (id, name) pairs of every transformer preset, for a model picker.
 pub fn model_options() -> Vec<(String, String)> {
-    llmem_estimator::presets::PRESETS.iter().map(|p| (p.id.to_string(), p.name.to_string())).collect()
+    llmem_estimator::presets::PRESETS
+        .iter()
+        .filter(|p| p.in_pickers)
+        .map(|p| (p.id.to_string(), p.name.to_string()))
+        .collect()
 }
 
 /// Model menu entries with a last entry for a size of the reader's choosing.

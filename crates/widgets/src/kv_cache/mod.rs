@@ -12,7 +12,7 @@ use leptos::{html, prelude::*};
 use llmem_estimator::{
     kv_cache::{kv_cache_with_layout, AttentionVariant},
     precision::{float_weights_bytes, Dtype},
-    presets::{preset, PRESETS},
+    presets::preset,
     units::{format_tokens, percent},
     ModelArch,
 };
@@ -147,7 +147,7 @@ pub fn KvCache(
         ]
     });
 
-    let model_options: Vec<(String, String)> = PRESETS.iter().map(|p| (p.id.to_string(), p.name.to_string())).collect();
+    let model_options = crate::controls::model_options();
     let dtype_options: Vec<(String, String)> =
         [Dtype::Bf16, Dtype::Fp16, Dtype::Fp8, Dtype::Int8, Dtype::Int4, Dtype::Fp32]
             .iter()

@@ -12,8 +12,8 @@ use leptos::{html, prelude::*};
 use llmem_estimator::{
     kv_cache::kv_cache,
     precision::Dtype,
-    presets::preset,
-    ssm::{crossover_context, mamba_preset, MAMBA_PRESETS},
+    presets::{preset, recurrent_preset, recurrent_presets},
+    ssm::{crossover_context, recurrent_state},
     units::{fixed, format_tokens},
     ModelArch,
 };
@@ -42,8 +42,8 @@ pub const SEQ_STEPS: [u64; 17] = [
 /// (transformer KV bytes, Mamba state bytes, crossover tokens) at `seq`, bf16, one sequence.
 pub fn compare(model: &str, mamba: &str, seq: u64) -> Option<(ModelArch, u64, u64, Option<u64>)> {
     let t = preset(model).and_then(|p| p.arch()).ok()?;
-    let m = mamba_preset(mamba).ok()?.arch().ok()?;
-    let state = m.state_bytes(Dtype::Bf16, 1).ok()?.total_bytes;
+    let m = recurrent_preset(mamba).ok()?.arch().ok()?;
+    let state = recurrent_state(&m, Dtype::Bf16).ok()?.total_bytes;
     let kv = kv_cache(&t, Dtype::Bf16, seq, 1).ok()?.total_bytes;
     let cross = crossover_context(&t, Dtype::Bf16, 1, state).ok()?;
     Some((t, kv, state, cross))
@@ -72,7 +72,7 @@ pub fn SsmVsKv(
         }
     });
     let mamba_options: Vec<(String, String)> =
-        MAMBA_PRESETS.iter().map(|p| (p.id.to_string(), p.name.to_string())).collect();
+        recurrent_presets().map(|p| (p.id.to_string(), p.name.to_string())).collect();
     let summary = move || {
         data.get().map_or(String::new(), |(kv, st, x)| {
             format!(
@@ -149,7 +149,8 @@ mod tests {
     fn llama_vs_mamba() {
         let (_, kv, st, x) = compare("llama-3.1-8b", "mamba-2.8b", 8192).unwrap();
         assert_eq!(kv, 1_073_741_824);
-        assert_eq!(st, 13_107_200);
-        assert_eq!(x, Some(101));
+        // 64 layers × 5,120 channels × (3 conv columns + 16 state) × 2 bytes.
+        assert_eq!(st, 12_451_840);
+        assert_eq!(x, Some(96));
     }
 }
