@@ -45,6 +45,23 @@ const EXTRA_FIELDS: &[&str] = &[
     "time_step_rank",
 ];
 
+/// Every top-level field the parser reads in some family (what a browser
+/// converts from `JSON.parse`'s result, and a shared URL keeps).
+pub fn used_fields() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = EXTRA_FIELDS.to_vec();
+    for f in FAMILIES.iter().flat_map(|s| s.defaults.iter().map(|(f, _)| *f)) {
+        if !v.contains(&f) {
+            v.push(f);
+        }
+    }
+    for f in crate::vision::VISION_DEFAULTS.iter().flat_map(|(_, d)| d.iter().map(|(f, _)| *f)) {
+        if !v.contains(&f) {
+            v.push(f);
+        }
+    }
+    v
+}
+
 /// Whether the parser reads `field` in any family.
 fn is_used(field: &str) -> bool {
     EXTRA_FIELDS.contains(&field)
@@ -64,6 +81,16 @@ fn minimal_object(obj: &Map<String, Value>) -> Map<String, Value> {
             (k.clone(), v)
         })
         .collect()
+}
+
+/// A decoded config reduced to the fields the estimator reads (nested
+/// `text_config` and `vision_config` likewise, `quantization_config` folded
+/// by [`crate::quant::minimal_quantization`]); non-objects are returned as is.
+pub fn minimal_value(value: &Value) -> Value {
+    match value.as_object() {
+        Some(obj) => Value::Object(minimal_object(obj)),
+        None => value.clone(),
+    }
 }
 
 /// The config reduced to the fields the estimator reads, as compact JSON

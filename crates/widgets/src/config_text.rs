@@ -1,7 +1,7 @@
 //! Reading a reader's `config.json` text.
 //!
 //! In the browser the text is parsed by the browser's own `JSON.parse`, and
-//! only the fields the estimator reads ([`USED_FIELDS`]) are converted into
+//! only the fields the estimator reads (`config::used_fields`) are converted into
 //! the `serde_json::Value` that [`parse_config_value`] takes. Why: serde_json's
 //! parser (with the float parsing it needs) is about 5 KiB of gzipped wasm,
 //! and `JSON.parse` is already in every browser. The conversion has a depth
@@ -18,7 +18,7 @@ use llmem_estimator::{error::Result, ModelArch};
 mod browser {
     use js_sys::{Array, Object, Reflect, JSON};
     use llmem_estimator::{
-        config::{parse_config_value, MAX_CONFIG_BYTES, USED_FIELDS},
+        config::{minimal_value, parse_config_value, used_fields, MAX_CONFIG_BYTES},
         error::{EstimateError, Result},
         ModelArch,
     };
@@ -30,28 +30,44 @@ mod browser {
     /// Longest list or object converted inside one field.
     const MAX_ITEMS: u32 = 65_536;
 
-    pub fn parse(text: &str) -> Result<ModelArch> {
+    /// The fields the estimator reads, converted from `JSON.parse`'s result.
+    fn used(text: &str) -> Result<Value> {
         let object = parse_object(text)?;
         let mut fields = Map::new();
-        for field in USED_FIELDS {
+        for field in used_fields() {
             let v = Reflect::get(&object, &JsValue::from_str(field)).unwrap_or(JsValue::UNDEFINED);
             if !v.is_undefined() {
-                fields.insert((*field).to_string(), to_value(field, &v, 0)?);
+                fields.insert(field.to_string(), to_value(field, &v, 0)?);
             }
         }
-        parse_config_value(&Value::Object(fields))
+        Ok(Value::Object(fields))
+    }
+
+    pub fn parse(text: &str) -> Result<ModelArch> {
+        parse_config_value(&used(text)?)
     }
 
     pub fn minimal(text: &str) -> Option<String> {
-        let full = parse_object(text).ok()?;
-        let kept = Object::new();
-        for field in USED_FIELDS {
-            let v = Reflect::get(&full, &(*field).into()).ok()?;
-            if !v.is_undefined() {
-                Reflect::set(&kept, &(*field).into(), &v).ok()?;
+        let kept = minimal_value(&used(text).ok()?);
+        JSON::stringify(&to_js(&kept)).ok()?.as_string()
+    }
+
+    /// A serde_json value as a JavaScript value (for `JSON.stringify`).
+    fn to_js(v: &Value) -> JsValue {
+        match v {
+            Value::Null => JsValue::NULL,
+            Value::Bool(b) => JsValue::from_bool(*b),
+            Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(0.0)),
+            Value::String(s) => JsValue::from_str(s),
+            Value::Array(a) => a.iter().map(to_js).collect::<Array>().into(),
+            Value::Object(m) => {
+                let o = Object::new();
+                for (k, item) in m {
+                    let _ = Reflect::set(&o, &JsValue::from_str(k), &to_js(item));
+                }
+                o.into()
             }
         }
-        JSON::stringify(&kept).ok()?.as_string()
     }
 
     /// `JSON.parse`, requiring an object at the top level.
