@@ -1845,3 +1845,37 @@ mod tests {
         }
     }
 }
+
+/// The registry as a Markdown table of every family's defaults (the table in
+/// MODELS.md, kept equal to this by a test).
+pub fn defaults_table_markdown() -> String {
+    let mut out = format!(
+        "| `model_type` | transformers class | defaults for omitted fields (transformers {TRANSFORMERS_VERSION}) |\n|---|---|---|\n"
+    );
+    for s in FAMILIES {
+        let defaults: Vec<String> = s
+            .defaults
+            .iter()
+            .map(|(f, d)| match d {
+                D::Int(n) => format!("`{f}` {n}"),
+                D::Bool(b) => format!("`{f}` {b}"),
+                D::Str(v) => format!("`{f}` \"{v}\""),
+                D::Null => format!("`{f}` derived/none"),
+            })
+            .collect();
+        out.push_str(&format!("| `{}` | {} | {} |\n", s.model_type, s.config_class, defaults.join(", ")));
+    }
+    for (class, defaults) in crate::vision::VISION_DEFAULTS {
+        let list: Vec<String> = defaults
+            .iter()
+            .map(|(f, d)| match d {
+                D::Int(n) => format!("`{f}` {n}"),
+                D::Bool(b) => format!("`{f}` {b}"),
+                D::Str(v) => format!("`{f}` \"{v}\""),
+                D::Null => format!("`{f}` derived/none"),
+            })
+            .collect();
+        out.push_str(&format!("| `vision_config` | {class} | {} |\n", list.join(", ")));
+    }
+    out
+}

@@ -233,6 +233,40 @@ pub fn crossover_context(transformer: &ModelArch, kv: Dtype, batch: u64, state_b
     Ok(Some(hi))
 }
 
+/// The shortest context at which `growing`'s KV cache exceeds `other`'s
+/// (both in `kv`, one sequence), looked for up to `limit` tokens; `None` if
+/// it never does. For a pure state-space `other` this is
+/// [`crossover_context`] against its state; for a hybrid, whose few attention
+/// layers also grow, it is where the two curves meet. The search assumes
+/// the difference changes sign once, true when `growing` adds more per token.
+pub fn first_exceeding(growing: &ModelArch, other: &ModelArch, kv: Dtype, limit: u64) -> Result<Option<u64>> {
+    let above = |n: u64| -> Result<bool> {
+        Ok(kv_cache(growing, kv, n, 1)?.total_bytes > kv_cache(other, kv, n, 1)?.total_bytes)
+    };
+    let limit = limit.min(MAX_CONTEXT);
+    if above(0)? {
+        return Ok(Some(0));
+    }
+    // Doubling steps find a length where it is above, then bisection.
+    let mut hi = 1u64;
+    while !above(hi)? {
+        if hi >= limit {
+            return Ok(None);
+        }
+        hi = (hi * 2).min(limit);
+    }
+    let mut lo = hi / 2;
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if above(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Some(hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +294,24 @@ mod tests {
         // Mistral v0.1 slides every layer: its cache stops at 4096 tokens' worth.
         let mistral = preset("mistral-7b-v0.1").unwrap().arch().unwrap();
         assert_eq!(crossover_context(&mistral, Dtype::Bf16, 1, 1 << 40).unwrap(), None);
+    }
+
+    /// Against a pure state-space model, the meeting point is the crossover
+    /// with its state; a hybrid's own attention layers push it later.
+    #[test]
+    fn meeting_points() {
+        let llama = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let mamba = preset("mamba-2.8b").unwrap().arch().unwrap();
+        assert_eq!(first_exceeding(&llama, &mamba, Dtype::Bf16, 1 << 20).unwrap(), Some(96));
+        // Nemotron-H 8B: 51,806,208 bytes of state plus 16,384 per token;
+        // Llama adds 131,072: they meet after 51,806,208 / 114,688 = 451.7 tokens.
+        let hybrid = preset("nemotron-h-8b").unwrap().arch().unwrap();
+        assert_eq!(first_exceeding(&llama, &hybrid, Dtype::Bf16, 1 << 20).unwrap(), Some(452));
+        // The hybrid's state is there from the first token.
+        let mistral = preset("mistral-7b-v0.1").unwrap().arch().unwrap();
+        assert_eq!(first_exceeding(&hybrid, &mistral, Dtype::Bf16, 1 << 20).unwrap(), Some(0));
+        // Mistral v0.1 (131,072 bytes a token, like Llama) passes it at 452 too.
+        assert_eq!(first_exceeding(&mistral, &hybrid, Dtype::Bf16, 1 << 20).unwrap(), Some(452));
     }
 
     /// Mamba-2: conv over d_inner + 2·groups·d_state channels, kernel − 1

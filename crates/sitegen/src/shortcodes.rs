@@ -263,6 +263,23 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
         "experts_active" => {
             a.model()?.moe.map(|m| m.experts_per_token.to_string()).ok_or("not a mixture-of-experts model")?
         }
+        "layer_count" => {
+            let m = a.model()?;
+            let kind = a.req("kind")?;
+            let n = match kind {
+                "full" | "sliding" | "chunked" | "recurrent" | "mlp" => {
+                    m.layers.iter().filter(|l| l.kind_label() == kind).count()
+                }
+                "attention" => m.attention_layer_count() as usize,
+                "moe" => m.layers.iter().filter(|l| l.ffn == llmem_estimator::Ffn::Moe).count(),
+                other => {
+                    return Err(format!(
+                        "`kind={other}` is not full, sliding, chunked, recurrent, mlp, attention or moe"
+                    ))
+                }
+            };
+            n.to_string()
+        }
         "window" => {
             a.model()?.smallest_window().map(group_thousands).ok_or("this model has no sliding window or chunk")?
         }
@@ -286,7 +303,17 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             format!("{:.2}", weights_footprint(&m, f).map_err(|e| e.to_string())?.bits_per_param)
         }
         "kv" | "kv_per_token" | "kv_percent" => {
-            let m = a.model()?;
+            let mut m = a.model()?;
+            // `spans=full`: what the cache would be if every attention layer saw the whole context.
+            match a.raw("spans") {
+                None => {}
+                Some("full") => {
+                    for l in m.layers.iter_mut().filter(|l| l.attention.is_some()) {
+                        l.attention = Some(llmem_estimator::AttentionSpan::Full);
+                    }
+                }
+                Some(other) => return Err(format!("`spans={other}`: only `spans=full` is known")),
+            }
             let dtype = a.dtype("dtype", Dtype::Bf16)?;
             let context = a.u64_or("context", 4096)?;
             let batch = a.u64_or("batch", 1)?;
@@ -499,6 +526,14 @@ mod tests {
         // vLLM keeps kernel − 1 = 3 conv columns: 64 × 5120 × (3 + 16) × 2 bytes.
         assert_eq!(eval("mamba_state model=mamba-2.8b").unwrap(), "12.5 MB");
         assert_eq!(eval("ssm_crossover mamba=mamba-2.8b model=llama-3.1-8b").unwrap(), "96");
+        // Gemma 3 27B: 10 global and 52 local layers; at 32K, 3,120,562,176 bytes
+        // against 62 × 32,768 × 8,192 = 16,642,998,272 if every layer were global.
+        assert_eq!(eval("layer_count model=gemma-3-27b kind=full").unwrap(), "10");
+        assert_eq!(eval("layer_count model=llama-4-scout kind=chunked").unwrap(), "36");
+        assert_eq!(eval("layer_count model=qwen3-next-80b-a3b kind=recurrent").unwrap(), "36");
+        assert_eq!(eval("kv model=gemma-3-27b context=32K").unwrap(), "3.12 GB");
+        assert_eq!(eval("kv model=gemma-3-27b context=32K spans=full").unwrap(), "16.6 GB");
+        assert!(eval("kv model=gemma-3-27b spans=local").is_err());
     }
 
     #[test]

@@ -9,8 +9,11 @@
 //! - `static` — serve `dist/` with the deployment headers (`_headers`);
 //! - `bench` — benchmarks (`--quick`: the short run `test` does);
 //! - `fuzz` — fuzz the estimator for a while (`test` does 20 s per target);
-//! - `install` — only install the tools.
+//! - `install` — only install the tools;
+//! - `reference` — on-demand measurements with torch and transformers whose
+//!   results are committed as fixtures (see `reference.rs`).
 
+mod reference;
 mod serve;
 mod tools;
 
@@ -59,6 +62,12 @@ enum Cmd {
         /// e.g. `-g kv-cache` or a spec file.
         args: Vec<String>,
     },
+    /// Measurements with the reference implementations (torch, transformers),
+    /// written as fixtures the tests compare with: params, defaults or all.
+    Reference {
+        #[arg(default_value = "all")]
+        what: String,
+    },
     /// Screenshots of pages (default: home and one article) at 1280 and 375 px,
     /// light and dark, from dist/ → target/screenshots/.
     Shots {
@@ -93,7 +102,7 @@ pub fn run(cmd: &mut Command) -> Result<(), Failure> {
     }
 }
 
-fn step(name: &str) {
+pub fn step(name: &str) {
     eprintln!("\n\x1b[1m==> {name}\x1b[0m");
 }
 
@@ -358,6 +367,7 @@ fn main() -> ExitCode {
         Cmd::Shots { paths } => ensure_all(true).and_then(|_| shots(&paths)),
         Cmd::Dist => ensure_all(false).and_then(|_| dist()),
         Cmd::Test => test(),
+        Cmd::Reference { what } => reference::reference(&what),
         Cmd::Serve => ensure_all(false).and_then(|_| {
             step("trunk serve → http://127.0.0.1:8080 (Ctrl-C to stop)");
             run(trunk().arg("serve"))
