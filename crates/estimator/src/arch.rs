@@ -266,6 +266,12 @@ pub struct ModelArch {
     pub learned_positions: u64,
     /// The longest context the config declares.
     pub max_position_embeddings: u64,
+    /// How the config stretches RoPE beyond its training length, if it does
+    /// (`rope_scaling` / `rope_parameters`).
+    pub rope_scaling: Option<RopeScaling>,
+    /// Channels of each head that RoPE rotates (`partial_rotary_factor` ×
+    /// head_dim; all of them by default).
+    pub rotary_dims: u64,
     /// The dtype the checkpoint is stored in (`torch_dtype`), bf16 if absent.
     pub torch_dtype: Dtype,
     /// The vision encoder and projector of a multimodal checkpoint.
@@ -278,6 +284,18 @@ pub struct ModelArch {
     /// Facts about the model that do not change memory but a reader may ask
     /// about (e.g. two RoPE bases).
     pub notes: Vec<&'static str>,
+}
+
+/// A config's RoPE scaling: the method and, where given, its factor and the
+/// context the model was originally trained for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RopeScaling {
+    /// `llama3`, `yarn`, `linear`, `dynamic`, `longrope`, … as the config names it.
+    pub kind: String,
+    /// The factor × 1000 (so the struct stays `Eq`), if given.
+    pub factor_milli: Option<u64>,
+    /// `original_max_position_embeddings`, if given.
+    pub original_context: Option<u64>,
 }
 
 /// What a tensor is, in the vocabulary both HF transformers and llama.cpp use.

@@ -1362,6 +1362,22 @@ fn build_decoder(family: Family, d: &Decoder, c: &Fields, wrapper: Option<(bool,
         _ => c.opt_dim("max_position_embeddings", MAX_POSITIONS)?.unwrap_or(4096),
     };
     let quantization = crate::quant::parse_quantization(c)?;
+    let rope_scaling = rope_scaling(c)?;
+    let head_dim = match &attention {
+        Some(Attention::Standard(a)) => a.head_dim,
+        Some(Attention::Latent(m)) => m.qk_rope_head_dim,
+        None => 0,
+    };
+    let rotary_dims = match c.raw("partial_rotary_factor") {
+        Some(Value::Number(n)) => {
+            let f = n.as_f64().filter(|f| (0.0..=1.0).contains(f)).ok_or_else(|| EstimateError::InvalidField {
+                field: "partial_rotary_factor".into(),
+                reason: "expected a number between 0 and 1".into(),
+            })?;
+            (head_dim as f64 * f) as u64
+        }
+        _ => head_dim,
+    };
     Ok(ModelArch {
         family,
         vocab_size: vocab,
@@ -1377,12 +1393,39 @@ fn build_decoder(family: Family, d: &Decoder, c: &Fields, wrapper: Option<(bool,
         tie_word_embeddings: tie,
         learned_positions,
         max_position_embeddings,
+        rope_scaling,
+        rotary_dims,
         torch_dtype: dtype,
         vision: None,
         quantization,
         defaulted: Vec::new(),
         notes: d.notes.to_vec(),
     })
+}
+
+/// `rope_scaling` (or transformers 5's `rope_parameters`): the method and
+/// its factor; `None` when absent, null, or the default rotary embedding.
+fn rope_scaling(c: &Fields) -> Result<Option<crate::arch::RopeScaling>> {
+    let obj = match c.raw("rope_scaling").or_else(|| c.raw("rope_parameters")) {
+        Some(Value::Object(o)) => o,
+        Some(_) | None => return Ok(None),
+    };
+    let kind = obj
+        .get("rope_type")
+        .or_else(|| obj.get("type"))
+        .and_then(Value::as_str)
+        .map(|s| crate::fields::truncate(s, 32))
+        .unwrap_or_default();
+    if kind.is_empty() || kind == "default" {
+        return Ok(None);
+    }
+    let factor_milli = obj.get("factor").and_then(Value::as_f64).filter(|f| f.is_finite() && *f > 0.0 && *f < 1e9);
+    let original_context = obj.get("original_max_position_embeddings").and_then(Value::as_u64);
+    Ok(Some(crate::arch::RopeScaling {
+        kind,
+        factor_milli: factor_milli.map(|f| (f * 1000.0).round() as u64),
+        original_context,
+    }))
 }
 
 /// What a layer mixes with, before its FFN is known.

@@ -14,64 +14,283 @@ use crate::arch::{Attention, ModelArch, Tensor, TensorKind};
 use crate::error::{ceil_div, Checked, Result};
 use serde::Serialize;
 
-/// A ggml tensor type.
+/// A ggml tensor type: every type a GGUF file can hold (`enum ggml_type` in
+/// `ggml/include/ggml.h`, ggml 0.25.1 as bundled with llama.cpp v0.5.0 in
+/// node-llama-cpp 3.22.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum GgmlType {
     F32,
     F16,
-    Q8_0,
+    Q4_0,
+    Q4_1,
     Q5_0,
     Q5_1,
+    Q8_0,
+    Q8_1,
+    Q2K,
+    Q3K,
     Q4K,
     Q5K,
     Q6K,
+    Q8K,
+    Iq2Xxs,
+    Iq2Xs,
+    Iq3Xxs,
+    Iq1S,
+    Iq4Nl,
+    Iq3S,
+    Iq2S,
+    Iq4Xs,
+    I8,
+    I16,
+    I32,
+    I64,
+    F64,
+    Iq1M,
+    Bf16,
+    Tq1_0,
+    Tq2_0,
+    Mxfp4,
+    Nvfp4,
+    Q1_0,
+    Q2_0,
 }
 
 impl GgmlType {
-    /// Elements per block.
-    pub fn block_elems(self) -> u64 {
+    /// The type id in GGUF files.
+    pub fn id(self) -> u32 {
         match self {
-            GgmlType::F32 | GgmlType::F16 => 1,
-            GgmlType::Q8_0 | GgmlType::Q5_0 | GgmlType::Q5_1 => 32,
-            GgmlType::Q4K | GgmlType::Q5K | GgmlType::Q6K => 256,
+            GgmlType::F32 => 0,
+            GgmlType::F16 => 1,
+            GgmlType::Q4_0 => 2,
+            GgmlType::Q4_1 => 3,
+            GgmlType::Q5_0 => 6,
+            GgmlType::Q5_1 => 7,
+            GgmlType::Q8_0 => 8,
+            GgmlType::Q8_1 => 9,
+            GgmlType::Q2K => 10,
+            GgmlType::Q3K => 11,
+            GgmlType::Q4K => 12,
+            GgmlType::Q5K => 13,
+            GgmlType::Q6K => 14,
+            GgmlType::Q8K => 15,
+            GgmlType::Iq2Xxs => 16,
+            GgmlType::Iq2Xs => 17,
+            GgmlType::Iq3Xxs => 18,
+            GgmlType::Iq1S => 19,
+            GgmlType::Iq4Nl => 20,
+            GgmlType::Iq3S => 21,
+            GgmlType::Iq2S => 22,
+            GgmlType::Iq4Xs => 23,
+            GgmlType::I8 => 24,
+            GgmlType::I16 => 25,
+            GgmlType::I32 => 26,
+            GgmlType::I64 => 27,
+            GgmlType::F64 => 28,
+            GgmlType::Iq1M => 29,
+            GgmlType::Bf16 => 30,
+            GgmlType::Tq1_0 => 34,
+            GgmlType::Tq2_0 => 35,
+            GgmlType::Mxfp4 => 39,
+            GgmlType::Nvfp4 => 40,
+            GgmlType::Q1_0 => 41,
+            GgmlType::Q2_0 => 42,
         }
     }
 
-    /// Bytes per block, and of those the scale/min fields.
+    /// The type with this id, if it is a current one.
+    pub fn from_id(id: u32) -> Option<GgmlType> {
+        Some(match id {
+            0 => GgmlType::F32,
+            1 => GgmlType::F16,
+            2 => GgmlType::Q4_0,
+            3 => GgmlType::Q4_1,
+            6 => GgmlType::Q5_0,
+            7 => GgmlType::Q5_1,
+            8 => GgmlType::Q8_0,
+            9 => GgmlType::Q8_1,
+            10 => GgmlType::Q2K,
+            11 => GgmlType::Q3K,
+            12 => GgmlType::Q4K,
+            13 => GgmlType::Q5K,
+            14 => GgmlType::Q6K,
+            15 => GgmlType::Q8K,
+            16 => GgmlType::Iq2Xxs,
+            17 => GgmlType::Iq2Xs,
+            18 => GgmlType::Iq3Xxs,
+            19 => GgmlType::Iq1S,
+            20 => GgmlType::Iq4Nl,
+            21 => GgmlType::Iq3S,
+            22 => GgmlType::Iq2S,
+            23 => GgmlType::Iq4Xs,
+            24 => GgmlType::I8,
+            25 => GgmlType::I16,
+            26 => GgmlType::I32,
+            27 => GgmlType::I64,
+            28 => GgmlType::F64,
+            29 => GgmlType::Iq1M,
+            30 => GgmlType::Bf16,
+            34 => GgmlType::Tq1_0,
+            35 => GgmlType::Tq2_0,
+            39 => GgmlType::Mxfp4,
+            40 => GgmlType::Nvfp4,
+            41 => GgmlType::Q1_0,
+            42 => GgmlType::Q2_0,
+            _ => return None,
+        })
+    }
+
+    /// Bytes per block (`ggml_type_size`; each value was printed by ggml
+    /// itself, the block structs in `ggml/src/ggml-common.h`).
+    pub fn type_size(self) -> u64 {
+        match self {
+            GgmlType::F32 => 4,
+            GgmlType::F16 => 2,
+            GgmlType::Q4_0 => 18,
+            GgmlType::Q4_1 => 20,
+            GgmlType::Q5_0 => 22,
+            GgmlType::Q5_1 => 24,
+            GgmlType::Q8_0 => 34,
+            GgmlType::Q8_1 => 36,
+            GgmlType::Q2K => 84,
+            GgmlType::Q3K => 110,
+            GgmlType::Q4K => 144,
+            GgmlType::Q5K => 176,
+            GgmlType::Q6K => 210,
+            GgmlType::Q8K => 292,
+            GgmlType::Iq2Xxs => 66,
+            GgmlType::Iq2Xs => 74,
+            GgmlType::Iq3Xxs => 98,
+            GgmlType::Iq1S => 50,
+            GgmlType::Iq4Nl => 18,
+            GgmlType::Iq3S => 110,
+            GgmlType::Iq2S => 82,
+            GgmlType::Iq4Xs => 136,
+            GgmlType::I8 => 1,
+            GgmlType::I16 => 2,
+            GgmlType::I32 => 4,
+            GgmlType::I64 => 8,
+            GgmlType::F64 => 8,
+            GgmlType::Iq1M => 56,
+            GgmlType::Bf16 => 2,
+            GgmlType::Tq1_0 => 54,
+            GgmlType::Tq2_0 => 66,
+            GgmlType::Mxfp4 => 17,
+            GgmlType::Nvfp4 => 36,
+            GgmlType::Q1_0 => 18,
+            GgmlType::Q2_0 => 18,
+        }
+    }
+
+    /// Elements per block (`ggml_blck_size`).
+    pub fn block_elems(self) -> u64 {
+        match self {
+            GgmlType::F32 => 1,
+            GgmlType::F16 => 1,
+            GgmlType::Q4_0 => 32,
+            GgmlType::Q4_1 => 32,
+            GgmlType::Q5_0 => 32,
+            GgmlType::Q5_1 => 32,
+            GgmlType::Q8_0 => 32,
+            GgmlType::Q8_1 => 32,
+            GgmlType::Q2K => 256,
+            GgmlType::Q3K => 256,
+            GgmlType::Q4K => 256,
+            GgmlType::Q5K => 256,
+            GgmlType::Q6K => 256,
+            GgmlType::Q8K => 256,
+            GgmlType::Iq2Xxs => 256,
+            GgmlType::Iq2Xs => 256,
+            GgmlType::Iq3Xxs => 256,
+            GgmlType::Iq1S => 256,
+            GgmlType::Iq4Nl => 32,
+            GgmlType::Iq3S => 256,
+            GgmlType::Iq2S => 256,
+            GgmlType::Iq4Xs => 256,
+            GgmlType::I8 => 1,
+            GgmlType::I16 => 1,
+            GgmlType::I32 => 1,
+            GgmlType::I64 => 1,
+            GgmlType::F64 => 1,
+            GgmlType::Iq1M => 256,
+            GgmlType::Bf16 => 1,
+            GgmlType::Tq1_0 => 256,
+            GgmlType::Tq2_0 => 256,
+            GgmlType::Mxfp4 => 32,
+            GgmlType::Nvfp4 => 64,
+            GgmlType::Q1_0 => 128,
+            GgmlType::Q2_0 => 64,
+        }
+    }
+
+    /// Bytes per block, and of those the scale/min fields (broken out for
+    /// the types llama.cpp's quantizer picks for the formats we offer; 0 for the others).
     ///
     /// Q8_0: d (f16) + 32 × int8 = 34. Q5_0: d + qh[4] + qs[16] = 22.
     /// Q5_1: d + m + qh[4] + qs[16] = 24. Q4_K: d + dmin + scales[12] +
     /// qs[128] = 144. Q5_K: d + dmin + scales[12] + qh[32] + qs[128] = 176.
     /// Q6_K: ql[128] + qh[64] + scales[16] + d = 210.
     pub fn block_bytes(self) -> (u64, u64) {
+        let scales = match self {
+            GgmlType::Q8_0 | GgmlType::Q5_0 | GgmlType::Q4_0 => 2,
+            GgmlType::Q5_1 | GgmlType::Q4_1 => 4,
+            GgmlType::Q4K | GgmlType::Q5K => 16,
+            GgmlType::Q6K => 18,
+            GgmlType::Mxfp4 => 1,
+            _ => 0,
+        };
+        (self.type_size(), scales)
+    }
+
+    /// ggml's name for the type (`ggml_type_name`).
+    pub fn name(self) -> &'static str {
         match self {
-            GgmlType::F32 => (4, 0),
-            GgmlType::F16 => (2, 0),
-            GgmlType::Q8_0 => (34, 2),
-            GgmlType::Q5_0 => (22, 2),
-            GgmlType::Q5_1 => (24, 4),
-            GgmlType::Q4K => (144, 16),
-            GgmlType::Q5K => (176, 16),
-            GgmlType::Q6K => (210, 18),
+            GgmlType::F32 => "f32",
+            GgmlType::F16 => "f16",
+            GgmlType::Q4_0 => "q4_0",
+            GgmlType::Q4_1 => "q4_1",
+            GgmlType::Q5_0 => "q5_0",
+            GgmlType::Q5_1 => "q5_1",
+            GgmlType::Q8_0 => "q8_0",
+            GgmlType::Q8_1 => "q8_1",
+            GgmlType::Q2K => "q2_K",
+            GgmlType::Q3K => "q3_K",
+            GgmlType::Q4K => "q4_K",
+            GgmlType::Q5K => "q5_K",
+            GgmlType::Q6K => "q6_K",
+            GgmlType::Q8K => "q8_K",
+            GgmlType::Iq2Xxs => "iq2_xxs",
+            GgmlType::Iq2Xs => "iq2_xs",
+            GgmlType::Iq3Xxs => "iq3_xxs",
+            GgmlType::Iq1S => "iq1_s",
+            GgmlType::Iq4Nl => "iq4_nl",
+            GgmlType::Iq3S => "iq3_s",
+            GgmlType::Iq2S => "iq2_s",
+            GgmlType::Iq4Xs => "iq4_xs",
+            GgmlType::I8 => "i8",
+            GgmlType::I16 => "i16",
+            GgmlType::I32 => "i32",
+            GgmlType::I64 => "i64",
+            GgmlType::F64 => "f64",
+            GgmlType::Iq1M => "iq1_m",
+            GgmlType::Bf16 => "bf16",
+            GgmlType::Tq1_0 => "tq1_0",
+            GgmlType::Tq2_0 => "tq2_0",
+            GgmlType::Mxfp4 => "mxfp4",
+            GgmlType::Nvfp4 => "nvfp4",
+            GgmlType::Q1_0 => "q1_0",
+            GgmlType::Q2_0 => "q2_0",
         }
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            GgmlType::F32 => "F32",
-            GgmlType::F16 => "F16",
-            GgmlType::Q8_0 => "Q8_0",
-            GgmlType::Q5_0 => "Q5_0",
-            GgmlType::Q5_1 => "Q5_1",
-            GgmlType::Q4K => "Q4_K",
-            GgmlType::Q5K => "Q5_K",
-            GgmlType::Q6K => "Q6_K",
-        }
+    /// The type named `s` (ggml's names, case-insensitive: `q8_0`, `Q4_K`, `f16`).
+    pub fn parse(s: &str) -> Option<GgmlType> {
+        (0..64).filter_map(GgmlType::from_id).find(|t| t.name().eq_ignore_ascii_case(s))
     }
 
     /// Whether this is a quantized (block) type.
     pub fn is_quantized(self) -> bool {
-        !matches!(self, GgmlType::F32 | GgmlType::F16)
+        self.block_elems() > 1
     }
 
     /// `tensor_type_fallback`: the type used when `ne[0]` is not a multiple

@@ -23,6 +23,7 @@ pub mod families;
 pub mod fields;
 pub mod fit;
 pub mod gguf;
+pub mod gguf_file;
 pub mod hardware;
 pub mod kv_cache;
 pub mod paging;
