@@ -318,7 +318,7 @@ test.describe('09 · ssm-vs-kv', () => {
 
   test('sliding-window transformer from the URL', async ({ page }) => {
     await page.goto('/advanced/?ssm-vs-kv.seq=32768&ssm-vs-kv.model=mistral-7b-v0.1');
-    await expect(result(widget(page, 'ssm-vs-kv'))).toContainText('41×');
+    await expect(result(widget(page, 'ssm-vs-kv'))).toContainText('43×');
   });
 });
 

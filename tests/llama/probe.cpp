@@ -42,6 +42,13 @@ int main(int argc, char ** argv) {
         return 2;
     }
     llama_log_set(on_log, nullptr);
+    // The CPU backend is a plugin; load the baseline x86-64 build so the
+    // figures do not depend on which CPU features this machine has.
+    const char * backend = getenv("PROBE_CPU_BACKEND");
+    if (!backend || !ggml_backend_load(backend)) {
+        fprintf(stderr, "could not load the CPU backend (PROBE_CPU_BACKEND=%s)\n", backend ? backend : "");
+        return 2;
+    }
     llama_backend_init();
     for (int c = 2; c < argc; c++) {
         unsigned n_ctx, n_batch, n_ubatch, n_seq;
@@ -55,6 +62,7 @@ int main(int argc, char ** argv) {
         mp.no_alloc = true;
         mp.load_mode = getenv("PROBE_MMAP") ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
         mp.n_gpu_layers = ngl;
+        mp.use_extra_bufts = false;
         llama_model * model = llama_model_load_from_file(argv[1], mp);
         if (!model) {
             printf("{\"case\":\"%s\",\"error\":\"model did not load\"}\n", argv[c]);

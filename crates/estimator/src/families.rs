@@ -1873,22 +1873,6 @@ fn recurrent_geometry(rule: RecurrentRule, c: &Fields, hidden: u64) -> Result<Op
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_family_has_one_entry() {
-        for (i, a) in FAMILIES.iter().enumerate() {
-            assert_eq!(a.family.spec().model_type, a.model_type);
-            for b in &FAMILIES[i + 1..] {
-                assert_ne!(a.family, b.family);
-                assert_ne!(a.model_type, b.model_type);
-            }
-        }
-    }
-}
-
 /// The registry as a Markdown table of every family's defaults (the table in
 /// MODELS.md, kept equal to this by a test).
 pub fn defaults_table_markdown() -> String {
@@ -1921,4 +1905,20 @@ pub fn defaults_table_markdown() -> String {
         out.push_str(&format!("| `vision_config` | {class} | {} |\n", list.join(", ")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_has_one_entry() {
+        for (i, a) in FAMILIES.iter().enumerate() {
+            assert_eq!(a.family.spec().model_type, a.model_type);
+            for b in &FAMILIES[i + 1..] {
+                assert_ne!(a.family, b.family);
+                assert_ne!(a.model_type, b.model_type);
+            }
+        }
+    }
 }

@@ -167,9 +167,10 @@ impl Header {
 
     /// The file's length as its tensor table implies: the end of the last tensor.
     pub fn implied_file_len(&self) -> Option<u64> {
-        self.tensors.iter().map(|t| Some(t.offset.checked_add(t.bytes()?)?)).try_fold(self.data_offset, |end, e| {
-            Some(end.max(self.data_offset.checked_add(e?)?))
-        })
+        self.tensors
+            .iter()
+            .map(|t| t.offset.checked_add(t.bytes()?))
+            .try_fold(self.data_offset, |end, e| Some(end.max(self.data_offset.checked_add(e?)?)))
     }
 }
 

@@ -18,6 +18,7 @@ pub mod arch;
 pub mod attention;
 pub mod config;
 pub mod context_window;
+pub mod engines;
 pub mod error;
 pub mod families;
 pub mod fields;
@@ -29,6 +30,10 @@ pub mod kv_cache;
 pub mod paging;
 pub mod precision;
 pub mod presets;
+#[rustfmt::skip]
+mod presets_compiled;
+#[cfg(test)]
+mod presets_codegen;
 pub mod quant;
 pub mod ssm;
 pub mod throughput;

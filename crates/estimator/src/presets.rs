@@ -72,12 +72,27 @@ pub struct Preset {
     /// Listed in the model pickers of the widgets (the smaller Mamba sizes
     /// serve the state-space figure and the text only).
     pub in_pickers: bool,
+    /// The model has recurrent layers (state-space or hybrid); tested to
+    /// agree with its config, and kept here so that listing such models does
+    /// not need the config parser.
+    pub recurrent: bool,
 }
 
 impl Preset {
-    /// Reads the preset's config. Presets are tested to parse, so this only
-    /// fails if the crate itself is broken.
+    /// The preset's architecture: exactly what parsing its config gives (a
+    /// test keeps the compiled form equal to it; see `presets_codegen.rs`),
+    /// without linking the config parser into every browser bundle.
     pub fn arch(&self) -> Result<ModelArch> {
+        crate::presets_compiled::compiled(self.id).ok_or_else(|| EstimateError::UnknownName {
+            kind: "compiled model preset",
+            name: self.id.to_string(),
+            known: "regenerate presets_compiled.rs (LLMEM_BLESS=1 cargo test -p llmem-estimator compiled_presets)"
+                .into(),
+        })
+    }
+
+    /// The preset's architecture parsed from its config.json, as a pasted config would be.
+    pub fn parse(&self) -> Result<ModelArch> {
         parse_config_value(&preset_value(self.id))
     }
 
@@ -89,16 +104,23 @@ impl Preset {
 
 macro_rules! preset {
     ($id:literal, $name:literal, $repo:literal, $params:expr, $source:expr) => {
-        Preset { id: $id, name: $name, repo: $repo, expected_params: $params, params_source: $source, in_pickers: true }
+        preset!(@ $id, $name, $repo, $params, $source, true, false)
     };
-    ($id:literal, $name:literal, $repo:literal, $params:expr, $source:expr, hidden) => {
+    ($id:literal, $name:literal, $repo:literal, $params:expr, $source:expr, recurrent) => {
+        preset!(@ $id, $name, $repo, $params, $source, true, true)
+    };
+    ($id:literal, $name:literal, $repo:literal, $params:expr, $source:expr, recurrent_hidden) => {
+        preset!(@ $id, $name, $repo, $params, $source, false, true)
+    };
+    (@ $id:literal, $name:literal, $repo:literal, $params:expr, $source:expr, $pick:expr, $rec:expr) => {
         Preset {
             id: $id,
             name: $name,
             repo: $repo,
             expected_params: $params,
             params_source: $source,
-            in_pickers: false,
+            in_pickers: $pick,
+            recurrent: $rec,
         }
     };
 }
@@ -245,7 +267,8 @@ pub const PRESETS: &[Preset] = &[
         "Qwen3-Next 80B-A3B (hybrid)",
         "Qwen/Qwen3-Next-80B-A3B-Thinking",
         79_674_391_296,
-        "Qwen3-Next-80B-A3B model card: 80B total, 3B activated; 79,674,391,296 by transformers"
+        "Qwen3-Next-80B-A3B model card: 80B total, 3B activated; 79,674,391,296 by transformers",
+        recurrent
     ),
     preset!(
         "gemma-3-1b",
@@ -298,27 +321,28 @@ pub const PRESETS: &[Preset] = &[
         "nvidia/Nemotron-H-8B-Base-8K",
         8_100_852_736,
         "Nemotron-H paper (arXiv 2504.03624): 8B, 52 blocks (24 Mamba-2, 4 attention, 24 MLP); \
-         8,100,852,736 by transformers; config reconstructed from NVIDIA's published block pattern"
+         8,100,852,736 by transformers; config reconstructed from NVIDIA's published block pattern",
+        recurrent
     ),
-    preset!("mamba-130m", "Mamba 130M", "state-spaces/mamba-130m-hf", 129_135_360, tf!(), hidden),
-    preset!("mamba-370m", "Mamba 370M", "state-spaces/mamba-370m-hf", 371_516_416, tf!(), hidden),
-    preset!("mamba-790m", "Mamba 790M", "state-spaces/mamba-790m-hf", 793_204_224, tf!(), hidden),
-    preset!("mamba-1.4b", "Mamba 1.4B", "state-spaces/mamba-1.4b-hf", 1_372_178_432, tf!(), hidden),
-    preset!("mamba-2.8b", "Mamba 2.8B (state-space)", "state-spaces/mamba-2.8b-hf", 2_768_345_600, tf!()),
+    preset!("mamba-130m", "Mamba 130M", "state-spaces/mamba-130m-hf", 129_135_360, tf!(), recurrent_hidden),
+    preset!("mamba-370m", "Mamba 370M", "state-spaces/mamba-370m-hf", 371_516_416, tf!(), recurrent_hidden),
+    preset!("mamba-790m", "Mamba 790M", "state-spaces/mamba-790m-hf", 793_204_224, tf!(), recurrent_hidden),
+    preset!("mamba-1.4b", "Mamba 1.4B", "state-spaces/mamba-1.4b-hf", 1_372_178_432, tf!(), recurrent_hidden),
+    preset!("mamba-2.8b", "Mamba 2.8B (state-space)", "state-spaces/mamba-2.8b-hf", 2_768_345_600, tf!(), recurrent),
 ];
 
 /// Presets with recurrent layers (state-space and hybrid models), for the
 /// constant-state figure.
 pub fn recurrent_presets() -> impl Iterator<Item = &'static Preset> {
-    PRESETS.iter().filter(|p| p.arch().is_ok_and(|a| a.recurrent.is_some()))
+    PRESETS.iter().filter(|p| p.recurrent)
 }
 
 /// The preset with this id, if it has recurrent layers.
 pub fn recurrent_preset(id: &str) -> Result<&'static Preset> {
     let p = preset(id)?;
-    match p.arch() {
-        Ok(a) if a.recurrent.is_some() => Ok(p),
-        _ => Err(EstimateError::UnknownName {
+    match p.recurrent {
+        true => Ok(p),
+        false => Err(EstimateError::UnknownName {
             kind: "state-space or hybrid preset",
             name: id.chars().take(64).collect(),
             known: recurrent_presets().map(|p| p.id).collect::<Vec<_>>().join(", "),
@@ -384,22 +408,46 @@ pub fn dense_of_size(target: u64) -> Result<ModelArch> {
         .ok_or_else(|| EstimateError::OutOfRange { what: "model size".into(), reason: "no shape fits".into() })
 }
 
-/// The Llama-2-style config of the given width (see [`dense_of_size`]).
+/// The Llama-2-style model of the given width (see [`dense_of_size`]):
+/// the architecture parsing such a `llama` config gives (a test checks it),
+/// built directly so the custom-size figures need no config parser.
 fn llama_shape(hidden: u64) -> Result<ModelArch> {
+    use crate::arch::{Attention, AttentionSpan, Ffn, Layer, Mlp, NormKind, QkNorm, StandardAttention};
     let intermediate = (8 * hidden).div_ceil(3).div_ceil(256) * 256;
     let heads = hidden / 128;
-    parse_config_value(&serde_json::json!({
-        "model_type": "llama",
-        "hidden_size": hidden,
-        "intermediate_size": intermediate,
-        "num_attention_heads": heads,
-        "num_key_value_heads": heads,
-        "num_hidden_layers": heads,
-        "vocab_size": 32000,
-        "max_position_embeddings": 4096,
-        "tie_word_embeddings": false,
-        "torch_dtype": "bfloat16",
-    }))
+    Ok(ModelArch {
+        family: crate::families::Family::Llama,
+        vocab_size: 32000,
+        hidden_size: hidden,
+        num_layers: heads,
+        attention: Some(Attention::Standard(StandardAttention {
+            num_heads: heads,
+            num_kv_heads: heads,
+            head_dim: 128,
+            qkv_bias: false,
+            out_bias: false,
+            fused_qkv: false,
+            qk_norm: QkNorm::None,
+            sinks: false,
+            output_gate: false,
+        })),
+        mlp: Mlp { intermediate_size: intermediate, gated: true, bias: false, fused_gate_up: false },
+        moe: None,
+        recurrent: None,
+        layers: vec![Layer::attention(AttentionSpan::Full, Ffn::Dense); heads as usize],
+        norm: NormKind::Rms,
+        norms_per_layer: 2,
+        tie_word_embeddings: false,
+        learned_positions: 0,
+        max_position_embeddings: 4096,
+        rope_scaling: None,
+        rotary_dims: 128,
+        torch_dtype: crate::precision::Dtype::Bf16,
+        vision: None,
+        quantization: None,
+        defaulted: vec!["attention_bias", "mlp_bias"],
+        notes: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -436,10 +484,56 @@ mod tests {
     }
 
     #[test]
+    fn recurrent_flags_agree_with_the_configs() {
+        for p in PRESETS {
+            assert_eq!(p.recurrent, p.arch().unwrap().recurrent.is_some(), "{}", p.id);
+        }
+    }
+
+    #[test]
     fn dense_models_are_fully_active() {
         let c = preset("llama-3.1-8b").unwrap().arch().unwrap().param_counts().unwrap();
         assert_eq!(c.total, c.active);
         assert_eq!(c.embedding, 128_256 * 4096);
+    }
+
+    /// The compiled architectures are what parsing the configs gives.
+    #[test]
+    fn compiled_presets_are_current() {
+        let parsed: Vec<(&str, ModelArch)> =
+            PRESETS.iter().map(|p| (p.id, p.parse().unwrap_or_else(|e| panic!("{}: {e}", p.id)))).collect();
+        let source = crate::presets_codegen::render(&parsed);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/presets_compiled.rs");
+        if std::env::var_os("LLMEM_BLESS").is_some() {
+            std::fs::write(&path, &source).unwrap();
+            return;
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), source, "stale: LLMEM_BLESS=1 cargo test compiled_presets");
+        for (id, arch) in &parsed {
+            assert_eq!(&preset(id).unwrap().arch().unwrap(), arch, "{id}");
+        }
+    }
+
+    /// A custom size is the architecture its Llama config parses to.
+    #[test]
+    fn custom_shape_equals_its_config() {
+        for hidden in [512u64, 4096, 8192] {
+            let heads = hidden / 128;
+            let parsed = parse_config_value(&serde_json::json!({
+                "model_type": "llama",
+                "hidden_size": hidden,
+                "intermediate_size": (8 * hidden).div_ceil(3).div_ceil(256) * 256,
+                "num_attention_heads": heads,
+                "num_key_value_heads": heads,
+                "num_hidden_layers": heads,
+                "vocab_size": 32000,
+                "max_position_embeddings": 4096,
+                "tie_word_embeddings": false,
+                "torch_dtype": "bfloat16",
+            }))
+            .unwrap();
+            assert_eq!(llama_shape(hidden).unwrap(), parsed);
+        }
     }
 
     /// The compiled data reads exactly as the JSON text does.

@@ -13,6 +13,7 @@
 //! - `reference` — on-demand measurements with torch and transformers whose
 //!   results are committed as fixtures (see `reference.rs`).
 
+mod llama;
 mod reference;
 mod serve;
 mod tools;
@@ -62,6 +63,9 @@ enum Cmd {
         /// e.g. `-g kv-cache` or a spec file.
         args: Vec<String>,
     },
+    /// Real llama.cpp on a model's GGUF layout: `llama <preset> <ftype> <case>…`
+    /// (case: n_ctx,n_batch,n_ubatch,n_seq,flash_attn,type_k,type_v,n_gpu_layers).
+    Llama { args: Vec<String> },
     /// Measurements with the reference implementations (torch, transformers),
     /// written as fixtures the tests compare with: params, defaults or all.
     Reference {
@@ -368,6 +372,7 @@ fn main() -> ExitCode {
         Cmd::Dist => ensure_all(false).and_then(|_| dist()),
         Cmd::Test => test(),
         Cmd::Reference { what } => reference::reference(&what),
+        Cmd::Llama { args } => llama::explore(&args),
         Cmd::Serve => ensure_all(false).and_then(|_| {
             step("trunk serve → http://127.0.0.1:8080 (Ctrl-C to stop)");
             run(trunk().arg("serve"))

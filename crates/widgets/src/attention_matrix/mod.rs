@@ -76,7 +76,10 @@ pub fn AttentionMatrix(
                     text=Callback::new(|c: u64| format!("{} tokens", format_tokens(c))) />
             </div>
             <div class="lw-result" aria-live="polite">
-                {move || real.get().map(|m| view! {
+                {move || (heads.get() == 0).then(|| view! {
+                    <p class="lw-detail">"This model has no attention layers: a state-space model keeps no score matrix and no KV cache, only a fixed state per sequence. Pick a transformer or a hybrid to see the scores."</p>
+                })}
+                {move || real.get().filter(|_| heads.get() > 0).map(|m| view! {
                     <p class="lw-big">{show(m.naive_scores_bytes)}" "<span class="lw-big-label">"of scores in one layer, against "{show(m.flash_bytes)}" for FlashAttention"</span></p>
                     <p class="lw-detail">{format!(
                         "{} heads × {} × {} scores in bf16, batch 1; a naive implementation also keeps the softmax output, {} in all. FlashAttention keeps one fp32 log-sum-exp per row and head: {}× less.",

@@ -170,7 +170,8 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, c: &Comparison, seq: u64) {
     let near_end = kv.iter().rev().nth(6).copied().unwrap_or((1.0, 1.0));
     plot.label("transformer KV cache", near_end.0, near_end.1 * 1.6, plot.pal.series[1], Anchor::Right);
     let start = rec.first().copied().unwrap_or((64.0, 1.0));
-    let label = if c.recurrent.attention_layer_count() > 0 { "hybrid: state + attention" } else { "state-space state (flat)" };
+    let label =
+        if c.recurrent.attention_layer_count() > 0 { "hybrid: state + attention" } else { "state-space state (flat)" };
     plot.label(label, 80.0, start.1 * 1.3, plot.pal.series[3], Anchor::Left);
     if let Some(n) = c.cross {
         if (64..=MAX_SEQ).contains(&n) {

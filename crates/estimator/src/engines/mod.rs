@@ -1,0 +1,6 @@
+//! Inference engines: what each one allocates when it serves a model.
+//!
+//! - [`gguf_layout`]: a model as llama.cpp's converter and quantizer write it.
+//! - [`llama_cpp`]: llama.cpp's model, KV, compute and output buffers.
+
+pub mod gguf_layout;
