@@ -77,6 +77,9 @@ int main(int argc, char ** argv) {
         cp.flash_attn_type = fa ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
         cp.type_k = (ggml_type) tk;
         cp.type_v = (ggml_type) tv;
+        // llama-server's and llama-cli's defaults (common/common.h).
+        cp.swa_full = false;
+        cp.kv_unified = false;
         cp.n_threads = 1;
         cp.n_threads_batch = 1;
         llama_context * ctx = llama_init_from_model(model, cp);

@@ -177,6 +177,110 @@ pub const DEVICES: &[Device] = &[
                  rocm-smi reports 206,141,652,992 B (ROCm issue #4750)",
     },
     Device {
+        id: "mi325x",
+        name: "AMD Instinct MI325X",
+        marketed: "256 GB",
+        capacity_bytes: 256 * GIB - 16 * MIB,
+        memory_kind: "HBM3E",
+        bandwidth: 6e12,
+        bf16_flops: Some(1307.4e12),
+        sram_bytes: Some(304 * 64 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen5,
+        source: "AMD Instinct MI325X data sheet (256 GB HBM3E, 6 TB/s, 1307.4 TFLOPS BF16 dense);                  the same 304-CU die as the MI300X; capacity less the 16 MiB rocm-smi withholds                  on the MI300X",
+    },
+    Device {
+        id: "l40s",
+        name: "NVIDIA L40S",
+        marketed: "48 GB",
+        capacity_bytes: 46_068 * MIB,
+        memory_kind: "GDDR6",
+        bandwidth: 864e9,
+        bf16_flops: Some(362.05e12),
+        sram_bytes: Some(142 * 100 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen4,
+        source: "NVIDIA L40S datasheet (48 GB GDDR6 with ECC, 864 GB/s, BF16 733 TFLOPS with                  sparsity → 362 dense, 142 SMs); nvidia-smi reports 46068 MiB with ECC on",
+    },
+    Device {
+        id: "rtx-5090",
+        name: "NVIDIA GeForce RTX 5090",
+        marketed: "32 GB",
+        capacity_bytes: 32_607 * MIB,
+        memory_kind: "GDDR7",
+        bandwidth: 1792e9,
+        bf16_flops: Some(209.5e12),
+        sram_bytes: Some(170 * 128 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen5,
+        source: "NVIDIA RTX Blackwell GPU architecture whitepaper (32 GB GDDR7, 1,792 GB/s, 170                  SMs; FP16/BF16 tensor with FP32 accumulate 209.5 TFLOPS dense); nvidia-smi                  reports 32607 MiB",
+    },
+    Device {
+        id: "a10g",
+        name: "NVIDIA A10G (AWS)",
+        marketed: "24 GB",
+        capacity_bytes: 23_028 * MIB,
+        memory_kind: "GDDR6",
+        bandwidth: 600e9,
+        bf16_flops: Some(125e12),
+        sram_bytes: Some(80 * 128 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen4,
+        source: "NVIDIA A10 datasheet (24 GB GDDR6, 600 GB/s, BF16 125 TFLOPS dense; the A10G                  in AWS G5 instances is its cloud variant); nvidia-smi on a g5 instance reports                  23028 MiB",
+    },
+    Device {
+        id: "t4",
+        name: "NVIDIA T4",
+        marketed: "16 GB",
+        capacity_bytes: 15_360 * MIB,
+        memory_kind: "GDDR6",
+        bandwidth: 320e9,
+        bf16_flops: None,
+        sram_bytes: Some(40 * 64 * KIB),
+        sram_bandwidth: None,
+        host_link: HostLink::PcieGen4,
+        source: "NVIDIA T4 datasheet (16 GB GDDR6, 320 GB/s, FP16 65 TFLOPS; no BF16: Turing                  predates it, so bf16 weights need fp16 or fp32 on this card); nvidia-smi                  reports 15360 MiB",
+    },
+    Device {
+        id: "mac-16gb",
+        name: "Apple M4 (16 GB)",
+        marketed: "16 GB",
+        capacity_bytes: 16 * GIB,
+        memory_kind: "LPDDR5X unified",
+        bandwidth: 120e9,
+        bf16_flops: None,
+        sram_bytes: None,
+        sram_bandwidth: None,
+        host_link: HostLink::Unified,
+        source: "Apple Newsroom, 'Apple introduces M4 chip' (7 May 2024): 120GB/s; MacBook Air                  and Mac mini (2024) ship with 16 GB",
+    },
+    Device {
+        id: "mac-36gb",
+        name: "Apple M3 Pro (36 GB)",
+        marketed: "36 GB",
+        capacity_bytes: 36 * GIB,
+        memory_kind: "LPDDR5 unified",
+        bandwidth: 150e9,
+        bf16_flops: None,
+        sram_bytes: None,
+        sram_bandwidth: None,
+        host_link: HostLink::Unified,
+        source: "Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): M3 Pro up                  to 36GB, 150GB/s",
+    },
+    Device {
+        id: "mac-64gb",
+        name: "Apple M4 Pro (64 GB)",
+        marketed: "64 GB",
+        capacity_bytes: 64 * GIB,
+        memory_kind: "LPDDR5X unified",
+        bandwidth: 273e9,
+        bf16_flops: None,
+        sram_bytes: None,
+        sram_bandwidth: None,
+        host_link: HostLink::Unified,
+        source: "Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): M4 Pro up                  to 64GB, 273GB/s",
+    },
+    Device {
         id: "m2-ultra",
         name: "Apple M2 Ultra (192 GB)",
         marketed: "192 GB",
@@ -220,6 +324,33 @@ pub const DEVICES: &[Device] = &[
                  128GB with up to 546GB/s",
     },
 ];
+
+impl Device {
+    /// Whether CPU and GPU share this device's memory (Apple silicon).
+    pub fn is_unified(&self) -> bool {
+        self.host_link == HostLink::Unified
+    }
+
+    /// How much of the device's memory the GPU may use.
+    ///
+    /// Discrete GPUs: all of it. Apple silicon: Metal's
+    /// `recommendedMaxWorkingSetSize`, which llama.cpp's Metal backend reads
+    /// and prints at start-up and which macOS derives from the RAM size: two
+    /// thirds of it up to 36 GB (a 16 GB Mac reports 10,922.67 MiB), three
+    /// quarters above (a 64 GB Mac reports 49,152 MiB). The limit can be
+    /// raised with `sudo sysctl iogpu.wired_limit_mb=…`, at the cost of
+    /// memory for everything else.
+    pub fn gpu_budget_bytes(&self) -> u64 {
+        if !self.is_unified() {
+            return self.capacity_bytes;
+        }
+        if self.capacity_bytes <= 36 * GIB {
+            self.capacity_bytes / 3 * 2
+        } else {
+            self.capacity_bytes / 4 * 3
+        }
+    }
+}
 
 /// The device with this id (case-insensitive).
 pub fn device(id: &str) -> crate::Result<&'static Device> {

@@ -330,17 +330,81 @@ enum Pricing {
     Stored(CheckpointQuant),
 }
 
+/// Prices single tensors of one model in one format (what
+/// [`weights_footprint`] sums, and what sharding uses per GPU).
+pub struct TensorPricer {
+    pricing: Pricing,
+    kept: Dtype,
+    gguf_plan: Option<gguf::Q4KMPlan>,
+    gguf: bool,
+}
+
+/// One tensor's price: the bytes of one copy, of which scales, and whether
+/// it is stored quantized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TensorPrice {
+    pub bytes: u64,
+    pub scale_bytes: u64,
+    pub quantized: bool,
+}
+
+impl TensorPricer {
+    /// The pricer for `arch` in `format` (`Checkpoint` resolved against the
+    /// config's `quantization_config` and `torch_dtype`).
+    pub fn new(arch: &ModelArch, format: WeightFormat) -> TensorPricer {
+        let (pricing, kept) = match (format, arch.quantization) {
+            (WeightFormat::Checkpoint, Some(q)) => (Pricing::Stored(q), stored_kept_dtype(arch.torch_dtype)),
+            (WeightFormat::Checkpoint, None) => {
+                let f = WeightFormat::from_dtype(arch.torch_dtype);
+                (Pricing::Format(f), f.kept_dtype())
+            }
+            (f, _) => (Pricing::Format(f), f.kept_dtype()),
+        };
+        let gguf_plan = match pricing {
+            Pricing::Format(WeightFormat::GgufQ4KM) => Some(gguf::Q4KMPlan::new(arch)),
+            _ => None,
+        };
+        let gguf = matches!(pricing, Pricing::Format(WeightFormat::GgufQ8_0 | WeightFormat::GgufQ4KM));
+        TensorPricer { pricing, kept, gguf_plan, gguf }
+    }
+
+    /// The width unquantized tensors are kept in.
+    pub fn kept_dtype(&self) -> Dtype {
+        self.kept
+    }
+
+    /// The price of one copy of `t`.
+    pub fn price(&self, t: &Tensor) -> Result<TensorPrice> {
+        let quantized = !t.is_buffer()
+            && match &self.pricing {
+                Pricing::Format(f) => f.quantizes(t),
+                Pricing::Stored(q) => q.quantizes(t),
+            };
+        let (bytes, scale_bytes) = if t.is_buffer() {
+            // Stored as fp32 whatever the weights format.
+            (t.elements()?.mul_or(4, "buffer bytes")?, 0)
+        } else if quantized {
+            match &self.pricing {
+                Pricing::Format(f) => tensor_bytes(*f, t, self.gguf_plan.as_ref())?,
+                Pricing::Stored(q) => q.tensor_bytes(t)?,
+            }
+        } else if self.gguf && !matches!(t.kind, TensorKind::Vision | TensorKind::Projector) {
+            // convert_hf_to_gguf.py writes norms, biases, routers and
+            // position embeddings as F32.
+            (t.elements()?.mul_or(4, "tensor bytes")?, 0)
+        } else if self.gguf {
+            (t.elements()?.mul_or(2, "tensor bytes")?, 0)
+        } else {
+            (crate::kv_cache::bytes_of(t.elements()?, self.kept)?, 0)
+        };
+        Ok(TensorPrice { bytes, scale_bytes, quantized })
+    }
+}
+
 /// Prices every tensor of `arch` — the language model and any vision
 /// encoder — in `format`.
 pub fn weights_footprint(arch: &ModelArch, format: WeightFormat) -> Result<WeightsFootprint> {
-    let (pricing, kept) = match (format, arch.quantization) {
-        (WeightFormat::Checkpoint, Some(q)) => (Pricing::Stored(q), stored_kept_dtype(arch.torch_dtype)),
-        (WeightFormat::Checkpoint, None) => {
-            let f = WeightFormat::from_dtype(arch.torch_dtype);
-            (Pricing::Format(f), f.kept_dtype())
-        }
-        (f, _) => (Pricing::Format(f), f.kept_dtype()),
-    };
+    let pricer = TensorPricer::new(arch, format);
     let tensors = arch.all_tensors()?;
     let mut fp = WeightsFootprint {
         format,
@@ -351,43 +415,18 @@ pub fn weights_footprint(arch: &ModelArch, format: WeightFormat) -> Result<Weigh
         scale_bytes: 0,
         kept_params: 0,
         kept_bytes: 0,
-        kept_dtype: kept,
+        kept_dtype: pricer.kept_dtype(),
         active_bytes: 0,
         bits_per_param: 0.0,
     };
-    let gguf_plan = match pricing {
-        Pricing::Format(WeightFormat::GgufQ4KM) => Some(gguf::Q4KMPlan::new(arch)),
-        _ => None,
-    };
-    let gguf = matches!(pricing, Pricing::Format(WeightFormat::GgufQ8_0 | WeightFormat::GgufQ4KM));
     for t in &tensors {
         let params = if t.is_buffer() { 0 } else { t.params()? };
         fp.params = fp.params.add_or(params, "parameter count")?;
-        let quantized = match &pricing {
-            Pricing::Format(f) => f.quantizes(t),
-            Pricing::Stored(q) => q.quantizes(t),
-        };
-        let (one_copy, scales) = if t.is_buffer() {
-            // Stored as fp32 whatever the weights format.
-            (t.elements()?.mul_or(4, "buffer bytes")?, 0)
-        } else if quantized {
-            match &pricing {
-                Pricing::Format(f) => tensor_bytes(*f, t, gguf_plan.as_ref())?,
-                Pricing::Stored(q) => q.tensor_bytes(t)?,
-            }
-        } else if gguf && !matches!(t.kind, TensorKind::Vision | TensorKind::Projector) {
-            // convert_hf_to_gguf.py writes norms, biases, routers and
-            // position embeddings as F32.
-            (t.elements()?.mul_or(4, "tensor bytes")?, 0)
-        } else if gguf {
-            (t.elements()?.mul_or(2, "tensor bytes")?, 0)
-        } else {
-            (crate::kv_cache::bytes_of(t.elements()?, kept)?, 0)
-        };
-        let bytes = one_copy.mul_or(t.copies, "weights bytes")?;
-        let active = one_copy.mul_or(t.active_copies, "weights bytes")?;
-        let scale_total = scales.mul_or(t.copies, "scale bytes")?;
-        if quantized {
+        let price = pricer.price(t)?;
+        let bytes = price.bytes.mul_or(t.copies, "weights bytes")?;
+        let active = price.bytes.mul_or(t.active_copies, "weights bytes")?;
+        let scale_total = price.scale_bytes.mul_or(t.copies, "scale bytes")?;
+        if price.quantized {
             fp.quantized_params = fp.quantized_params.add_or(params, "parameter count")?;
             fp.quantized_bytes = fp.quantized_bytes.add_or(bytes, "weights bytes")?;
             fp.scale_bytes = fp.scale_bytes.add_or(scale_total, "scale bytes")?;

@@ -301,7 +301,7 @@ pub fn recompute_compute_factor(layers: u64, recomputed: u64) -> f64 {
 
 /// Activation memory for a parsed model (hidden size and head count from its config).
 pub fn model_activation_bytes(arch: &ModelArch, seq: u64, micro_batch: u64, recompute: Recompute) -> Result<u64> {
-    activation_bytes(arch.num_layers, arch.hidden_size, arch.num_heads(), seq, micro_batch, recompute)
+    activation_bytes(arch.num_layers, arch.hidden_size, arch.num_heads().max(1), seq, micro_batch, recompute)
 }
 
 /// Everything one GPU holds while training.

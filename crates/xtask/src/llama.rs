@@ -124,14 +124,23 @@ pub fn probe(probe: &Path, gguf: &Path, cases: &[String]) -> Result<Vec<serde_js
 
 /// `cargo xtask llama probe <preset> <ftype> <case>…`: prints llama.cpp's figures.
 pub fn explore(args: &[String]) -> Result<(), Failure> {
+    if args.first().map(String::as_str) == Some("check") {
+        return check();
+    }
     let [model, ftype, cases @ ..] = args else {
         return Err(Failure::new(
             "usage: cargo xtask llama <preset> <f16|q8_0|…> <n_ctx,n_batch,n_ubatch,n_seq,fa,tk,tv,ngl>…",
         ));
     };
     let probe_bin = ensure()?;
-    let arch =
-        llmem_estimator::presets::preset(model).and_then(|p| p.arch()).map_err(|e| Failure::new(e.to_string()))?;
+    let arch = if Path::new(model).is_file() {
+        let text = std::fs::read_to_string(model).map_err(|e| Failure::new(format!("{model}: {e}")))?;
+        llmem_estimator::parse_config(&text)
+    } else {
+        llmem_estimator::presets::preset(model).and_then(|p| p.arch())
+    }
+    .map_err(|e| Failure::new(e.to_string()))?;
+    let model = Path::new(model).file_stem().and_then(|s| s.to_str()).unwrap_or("model");
     let ftype = FileType::parse(ftype).map_err(|e| Failure::new(e.to_string()))?;
     std::fs::create_dir_all(dir()).map_err(|e| Failure::new(e.to_string()))?;
     let path = dir().join(format!("{model}-{}.gguf", ftype.id()));
@@ -140,4 +149,158 @@ pub fn explore(args: &[String]) -> Result<(), Failure> {
         println!("{row}");
     }
     Ok(())
+}
+
+/// Largest relative error of the compute-buffer estimate the grid accepts.
+const COMPUTE_TOLERANCE: f64 = 0.25;
+
+/// One model of the ground-truth grid: a preset id or a config under
+/// `crates/estimator/tests/configs/`, and the GGUF file types to try.
+struct TruthModel {
+    model: &'static str,
+    ftypes: &'static [FileType],
+}
+
+/// At least one model of every architecture llmem lays out for llama.cpp.
+const TRUTH_MODELS: &[TruthModel] = &[
+    TruthModel { model: "llama-3.1-8b", ftypes: &[FileType::F16, FileType::Q8_0] },
+    TruthModel { model: "qwen2.5-7b", ftypes: &[FileType::F16] },
+    TruthModel { model: "qwen3-8b", ftypes: &[FileType::Q8_0] },
+    TruthModel { model: "qwen3-30b-a3b", ftypes: &[FileType::F16] },
+    TruthModel { model: "phi-3-mini-4k", ftypes: &[FileType::F16] },
+    TruthModel { model: "gemma-2-9b", ftypes: &[FileType::F16] },
+    TruthModel { model: "gemma-3-27b", ftypes: &[FileType::Q8_0] },
+    TruthModel { model: "gpt-oss-20b", ftypes: &[FileType::F16] },
+    TruthModel { model: "mixtral-8x7b", ftypes: &[FileType::Q8_0] },
+    TruthModel { model: "deepseek-v2-lite", ftypes: &[FileType::F16] },
+];
+
+/// The settings each model is sized at: contexts below and above the
+/// windows, two ubatch sizes, flash attention off and on, f16 and q8_0
+/// caches, one and four sequences.
+fn truth_cases() -> Vec<llmem_estimator::engines::llama_cpp::LlamaCppParams> {
+    use llmem_estimator::engines::llama_cpp::LlamaCppParams;
+    use llmem_estimator::gguf::GgmlType;
+    let mut v = Vec::new();
+    for (n_ctx, n_ubatch, flash_attn, q8, n_parallel) in [
+        (4096, 512, false, false, 1),
+        (8000, 512, true, false, 1),
+        (32768, 256, false, false, 1),
+        (32768, 512, true, true, 1),
+        (8000, 512, false, false, 4),
+        (16384, 1024, true, true, 4),
+        (1000, 512, true, false, 1),
+    ] {
+        let t = if q8 { GgmlType::Q8_0 } else { GgmlType::F16 };
+        v.push(LlamaCppParams {
+            n_ctx,
+            n_ubatch,
+            flash_attn,
+            type_k: t,
+            type_v: t,
+            n_parallel,
+            ..LlamaCppParams::default()
+        });
+    }
+    v
+}
+
+fn load_truth_model(id: &str) -> Result<ModelArch, Failure> {
+    let path = root().join("crates/estimator/tests/configs").join(format!("{id}.json"));
+    if path.is_file() {
+        let text = std::fs::read_to_string(&path).map_err(|e| Failure::new(e.to_string()))?;
+        return llmem_estimator::parse_config(&text).map_err(|e| Failure::new(format!("{id}: {e}")));
+    }
+    llmem_estimator::presets::preset(id).and_then(|p| p.arch()).map_err(|e| Failure::new(e.to_string()))
+}
+
+/// The ground-truth step of the test command: every model of the grid, in
+/// its file types, at every case, against llmem's figures. Model, KV cache
+/// and output buffers must match to the byte (the output buffer as llama.cpp
+/// logs it, in MiB to two decimals); the compute buffer is llmem's
+/// estimate, and its error is reported.
+pub fn check() -> Result<(), Failure> {
+    use llmem_estimator::engines::llama_cpp::llama_cpp;
+    let probe_bin = ensure()?;
+    step(&format!("llama.cpp {LLAMA_CPP_VERSION} (CPU) against llmem: model, KV, compute and output buffers"));
+    std::fs::create_dir_all(dir()).map_err(|e| Failure::new(e.to_string()))?;
+    let cases = truth_cases();
+    let mut failures = Vec::new();
+    let mut worst_compute: f64 = 0.0;
+    let mut rows = 0;
+    for tm in TRUTH_MODELS {
+        let arch = load_truth_model(tm.model)?;
+        for &ftype in tm.ftypes {
+            let path = dir().join(format!("{}-{}.gguf", tm.model, ftype.id()));
+            write_gguf(&arch, ftype, &path)?;
+            let args: Vec<String> = cases
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{},{},{},{},{},{},{},{}",
+                        c.n_ctx,
+                        c.n_batch,
+                        c.n_ubatch,
+                        c.n_parallel,
+                        u8::from(c.flash_attn),
+                        c.type_k.id(),
+                        c.type_v.id(),
+                        c.n_gpu_layers
+                    )
+                })
+                .collect();
+            let measured = probe(&probe_bin, &path, &args)?;
+            for (c, m) in cases.iter().zip(&measured) {
+                rows += 1;
+                let ours = llama_cpp(&arch, ftype, c).map_err(|e| Failure::new(format!("{}: {e}", tm.model)))?;
+                let get = |k: &str| m[k].as_u64().unwrap_or(u64::MAX);
+                let label = format!("{} {} {}", tm.model, ftype.id(), m["case"].as_str().unwrap_or("?"));
+                if get("n_ctx") != ours.n_ctx {
+                    failures.push(format!("{label}: n_ctx {} ≠ llama.cpp {}", ours.n_ctx, get("n_ctx")));
+                }
+                if get("model") != ours.model.total() {
+                    failures.push(format!("{label}: model {} ≠ llama.cpp {}", ours.model.total(), get("model")));
+                }
+                if get("context") != ours.kv.total() {
+                    failures.push(format!("{label}: KV {} ≠ llama.cpp {}", ours.kv.total(), get("context")));
+                }
+                let out_mib = m["output_mib"].as_f64().unwrap_or(-1.0);
+                let ours_mib = (ours.output_bytes as f64 / 1048576.0 * 100.0).round() / 100.0;
+                if (out_mib - ours_mib).abs() > 1e-9 {
+                    failures.push(format!("{label}: output {ours_mib} MiB ≠ llama.cpp {out_mib} MiB"));
+                }
+                let truth = get("compute") as f64;
+                let err = (ours.compute.total() as f64 - truth) / truth;
+                worst_compute = worst_compute.max(err.abs());
+                if std::env::var_os("LLAMA_TRUTH_VERBOSE").is_some() {
+                    eprintln!(
+                        "{label}: compute ours {} llama.cpp {} ({:+.1}%)",
+                        ours.compute.total(),
+                        truth,
+                        err * 100.0
+                    );
+                }
+            }
+        }
+    }
+    eprintln!(
+        "llama.cpp truth: {rows} cases over {} models; model, KV and output buffers {}; compute estimate within {:.1}%",
+        TRUTH_MODELS.len(),
+        if failures.is_empty() { "exact" } else { "NOT exact" },
+        worst_compute * 100.0
+    );
+    // The compute buffer is an estimate (module docs of engines::llama_cpp);
+    // a change that makes it much worse than it is today fails here.
+    if worst_compute > COMPUTE_TOLERANCE {
+        failures.push(format!(
+            "compute buffer estimate off by {:.1}% (tolerance {:.0}%): rerun with LLAMA_TRUTH_VERBOSE=1",
+            worst_compute * 100.0,
+            COMPUTE_TOLERANCE * 100.0
+        ));
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(format!("llama.cpp disagrees:\n{}", failures.join("\n"))))
+    }
 }

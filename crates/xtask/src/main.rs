@@ -196,6 +196,7 @@ fn test() -> Result<(), Failure> {
     ]))?;
     step("native tests");
     run(cargo().args(["test", "--workspace"]))?;
+    llama::check()?;
     fuzz(20)?;
     step("wasm tests in headless Chromium (wasm-bindgen-test)");
     run(cargo()

@@ -4,3 +4,6 @@
 //! - [`llama_cpp`]: llama.cpp's model, KV, compute and output buffers.
 
 pub mod gguf_layout;
+pub mod llama_cpp;
+pub mod parallel;
+pub mod serve;
