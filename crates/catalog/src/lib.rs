@@ -132,159 +132,228 @@ const MODEL: ParamKind = ParamKind::Model;
 pub const CUSTOM_MODEL: &str = "custom";
 const DEVICE: ParamKind = ParamKind::Device;
 
-/// Every widget.
+/// The `gpu-map` widget.
+pub const GPU_MAP: WidgetSpec = WidgetSpec {
+    id: "gpu-map",
+    title: "What's on the GPU",
+    article: "fundamentals",
+    summary: "Switch between inference and training and select a block to see what it holds and how big it is for a real model.",
+    params: &[
+        p("mode", ParamKind::Choice(&["inference", "training"]), "inference", "which workload to show"),
+        p("model", MODEL, "llama-3.1-8b", "the model whose sizes are drawn"),
+        p("block", ParamKind::Choice(&["weights", "activations", "kv", "optimizer"]), "weights", "the block selected at start"),
+    ],
+};
+
+/// The `store-recompute` widget.
+pub const STORE_RECOMPUTE: WidgetSpec = WidgetSpec {
+    id: "store-recompute",
+    title: "Store or recompute",
+    article: "fundamentals",
+    summary:
+        "Slide from storing every layer's activations to recomputing them all, and watch memory fall as compute rises.",
+    params: &[
+        p(
+            "recompute",
+            ParamKind::Int { min: 0, max: 100 },
+            "50",
+            "percentage of layers recomputed in the backward pass",
+        ),
+        p("model", MODEL, "llama-3.1-8b", "the model being trained"),
+        p("seq", ParamKind::Int { min: 512, max: 131_072 }, "4096", "sequence length"),
+    ],
+};
+
+/// The `train-vs-infer` widget.
+pub const TRAIN_VS_INFER: WidgetSpec = WidgetSpec {
+    id: "train-vs-infer",
+    title: "Training versus inference",
+    article: "fundamentals",
+    summary: "Compare the memory one GPU needs to train a model with what it needs to run it.",
+    params: &[
+        p("model", ParamKind::ModelOrCustom, "llama-2-7b", "the model compared"),
+        p("size", ParamKind::Int { min: 1, max: 70 }, "7", "billions of parameters, when model is custom"),
+        p("precision", ParamKind::Choice(&["fp32", "fp16", "int8", "int4"]), "fp16", "inference weights precision"),
+    ],
+};
+
+/// The `weights` widget.
+pub const WEIGHTS: WidgetSpec = WidgetSpec {
+    id: "weights",
+    title: "Weights footprint",
+    article: "weights",
+    summary: "Pick a model and a storage format to see the bytes of its weights and which devices can hold them.",
+    params: &[
+        p("model", ParamKind::ModelOrCustom, "llama-3.1-8b", "the model"),
+        p("size", ParamKind::Int { min: 1, max: 180 }, "7", "billions of parameters, when model is custom"),
+        p("format", ParamKind::WeightFormat, "bf16", "weights format"),
+    ],
+};
+
+/// The `kv-cache` widget.
+pub const KV_CACHE: WidgetSpec = WidgetSpec {
+    id: "kv-cache",
+    title: "KV cache growth",
+    article: "kv-cache",
+    summary: "Grow the context and the batch and watch the KV cache overtake the weights, for four attention designs.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model"),
+        p("context", ParamKind::Int { min: 1024, max: 1_048_576 }, "8192", "context length in tokens"),
+        p("batch", ParamKind::Int { min: 1, max: 256 }, "1", "sequences in the batch"),
+        p(
+            "attention",
+            ParamKind::Choice(&["own", "mha", "gqa", "mqa", "mla"]),
+            "own",
+            "attention layout: the model's own, or what-if",
+        ),
+        p("dtype", ParamKind::Dtype, "bf16", "KV cache element type"),
+    ],
+};
+
+/// The `attention-matrix` widget.
+pub const ATTENTION_MATRIX: WidgetSpec = WidgetSpec {
+    id: "attention-matrix",
+    title: "Attention: n² versus FlashAttention",
+    article: "attention",
+    summary: "Grow a toy sequence to see the score matrix square, next to the real memory at real lengths.",
+    params: &[
+        p("seq", ParamKind::Int { min: 4, max: 40 }, "16", "toy sequence length drawn as a grid"),
+        p("model", MODEL, "llama-3.1-8b", "model whose heads size the real figures"),
+        p("context", ParamKind::Int { min: 1024, max: 1_048_576 }, "32768", "real sequence length"),
+    ],
+};
+
+/// The `paging` widget.
+pub const PAGING: WidgetSpec = WidgetSpec {
+    id: "paging",
+    title: "PagedAttention",
+    article: "inference",
+    summary: "Compare contiguous KV reservations with paged blocks, add requests and change the block size.",
+    params: &[
+        p("mode", ParamKind::Choice(&["contiguous", "paged"]), "contiguous", "allocation scheme"),
+        p("block", ParamKind::Int { min: 1, max: 32 }, "8", "tokens per block"),
+        p("requests", ParamKind::Int { min: 1, max: 12 }, "4", "requests in flight"),
+    ],
+};
+
+/// The `prefill-decode` widget.
+pub const PREFILL_DECODE: WidgetSpec = WidgetSpec {
+    id: "prefill-decode",
+    title: "Prefill versus decode",
+    article: "inference",
+    summary: "Place prefill and decode on a device's roofline and see which is compute-bound and which memory-bound.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model"),
+        p("device", DEVICE, "h100-sxm", "the device"),
+        p("batch", ParamKind::Int { min: 1, max: 512 }, "1", "sequences decoded together"),
+        p("context", ParamKind::Int { min: 128, max: 131_072 }, "1024", "prompt length"),
+    ],
+};
+
+/// The `zero` widget.
+pub const ZERO: WidgetSpec = WidgetSpec {
+    id: "zero",
+    title: "ZeRO and FSDP sharding",
+    article: "training",
+    summary: "Shard optimizer states, gradients and parameters over more GPUs and switch recomputation on.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model trained"),
+        p("stage", ParamKind::Int { min: 0, max: 3 }, "3", "ZeRO stage"),
+        p("gpus", ParamKind::Int { min: 1, max: 1024 }, "8", "data-parallel GPUs"),
+        p("checkpointing", ParamKind::Choice(&["off", "on"]), "off", "full activation recomputation"),
+    ],
+};
+
+/// The `hierarchy` widget.
+pub const HIERARCHY: WidgetSpec = WidgetSpec {
+    id: "hierarchy",
+    title: "The memory hierarchy",
+    article: "hardware",
+    summary: "Compare on-chip SRAM, device memory, host DRAM and NVMe by bandwidth and capacity.",
+    params: &[
+        p("device", DEVICE, "h100-sxm", "the device"),
+        p("model", MODEL, "llama-3.1-8b", "model whose weights are streamed"),
+        p("tier", ParamKind::Choice(&["sram", "hbm", "dram", "nvme"]), "hbm", "tier selected at start"),
+    ],
+};
+
+/// The `context-window` widget.
+pub const CONTEXT_WINDOW: WidgetSpec = WidgetSpec {
+    id: "context-window",
+    title: "The context window as working memory",
+    article: "agent-memory",
+    summary: "Add turns until the window fills, then summarize or watch the oldest turns fall out.",
+    params: &[
+        p("limit", ParamKind::Int { min: 1024, max: 1_048_576 }, "8192", "context limit in tokens"),
+        p("turn", ParamKind::Int { min: 50, max: 8192 }, "800", "tokens per turn"),
+        p("ratio", ParamKind::Int { min: 5, max: 90 }, "25", "summary size as a percentage of what it replaces"),
+    ],
+};
+
+/// The `ssm-vs-kv` widget.
+pub const SSM_VS_KV: WidgetSpec = WidgetSpec {
+    id: "ssm-vs-kv",
+    title: "Growing cache versus constant state",
+    article: "advanced",
+    summary: "Stretch the sequence and compare a transformer's KV cache with a Mamba model's fixed state.",
+    params: &[
+        p("seq", ParamKind::Int { min: 1024, max: 262_144 }, "8192", "sequence length in tokens"),
+        p("model", MODEL, "llama-3.1-8b", "the transformer"),
+        p("mamba", ParamKind::Mamba, "mamba-2.8b", "the state-space model"),
+    ],
+};
+
+/// The `fit` widget.
+pub const FIT: WidgetSpec = WidgetSpec {
+    id: "fit",
+    title: "Will it fit?",
+    article: "calculator",
+    summary:
+        "Pick a model, a device and a workload to see whether it fits, with what margin, and how fast it can decode.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model (or paste a config.json in the widget)"),
+        p("device", DEVICE, "rtx-4090", "the device"),
+        p("count", ParamKind::Int { min: 1, max: 64 }, "1", "number of devices"),
+        p("weights", ParamKind::WeightFormat, "bf16", "weights format"),
+        p("kv", ParamKind::Dtype, "bf16", "KV cache dtype"),
+        p("context", ParamKind::Int { min: 1, max: 1_048_576 }, "8192", "context length in tokens"),
+        p("batch", ParamKind::Int { min: 1, max: 1024 }, "1", "concurrent sequences"),
+    ],
+};
+
+/// Every widget, in the order the embed guide lists them.
 pub const WIDGETS: &[WidgetSpec] = &[
-    WidgetSpec {
-        id: "gpu-map",
-        title: "What's on the GPU",
-        article: "fundamentals",
-        summary: "Switch between inference and training and select a block to see what it holds and how big it is for a real model.",
-        params: &[
-            p("mode", ParamKind::Choice(&["inference", "training"]), "inference", "which workload to show"),
-            p("model", MODEL, "llama-3.1-8b", "the model whose sizes are drawn"),
-            p("block", ParamKind::Choice(&["weights", "activations", "kv", "optimizer"]), "weights", "the block selected at start"),
-        ],
-    },
-    WidgetSpec {
-        id: "store-recompute",
-        title: "Store or recompute",
-        article: "fundamentals",
-        summary: "Slide from storing every layer's activations to recomputing them all, and watch memory fall as compute rises.",
-        params: &[
-            p("recompute", ParamKind::Int { min: 0, max: 100 }, "50", "percentage of layers recomputed in the backward pass"),
-            p("model", MODEL, "llama-3.1-8b", "the model being trained"),
-            p("seq", ParamKind::Int { min: 512, max: 131_072 }, "4096", "sequence length"),
-        ],
-    },
-    WidgetSpec {
-        id: "train-vs-infer",
-        title: "Training versus inference",
-        article: "fundamentals",
-        summary: "Compare the memory one GPU needs to train a model with what it needs to run it.",
-        params: &[
-            p("model", ParamKind::ModelOrCustom, "llama-2-7b", "the model compared"),
-            p("size", ParamKind::Int { min: 1, max: 70 }, "7", "billions of parameters, when model is custom"),
-            p("precision", ParamKind::Choice(&["fp32", "fp16", "int8", "int4"]), "fp16", "inference weights precision"),
-        ],
-    },
-    WidgetSpec {
-        id: "weights",
-        title: "Weights footprint",
-        article: "weights",
-        summary: "Pick a model and a storage format to see the bytes of its weights and which devices can hold them.",
-        params: &[
-            p("model", ParamKind::ModelOrCustom, "llama-3.1-8b", "the model"),
-            p("size", ParamKind::Int { min: 1, max: 180 }, "7", "billions of parameters, when model is custom"),
-            p("format", ParamKind::WeightFormat, "bf16", "weights format"),
-        ],
-    },
-    WidgetSpec {
-        id: "kv-cache",
-        title: "KV cache growth",
-        article: "kv-cache",
-        summary: "Grow the context and the batch and watch the KV cache overtake the weights, for four attention designs.",
-        params: &[
-            p("model", MODEL, "llama-3.1-8b", "the model"),
-            p("context", ParamKind::Int { min: 1024, max: 1_048_576 }, "8192", "context length in tokens"),
-            p("batch", ParamKind::Int { min: 1, max: 256 }, "1", "sequences in the batch"),
-            p("attention", ParamKind::Choice(&["own", "mha", "gqa", "mqa", "mla"]), "own", "attention layout: the model's own, or what-if"),
-            p("dtype", ParamKind::Dtype, "bf16", "KV cache element type"),
-        ],
-    },
-    WidgetSpec {
-        id: "attention-matrix",
-        title: "Attention: n² versus FlashAttention",
-        article: "attention",
-        summary: "Grow a toy sequence to see the score matrix square, next to the real memory at real lengths.",
-        params: &[
-            p("seq", ParamKind::Int { min: 4, max: 40 }, "16", "toy sequence length drawn as a grid"),
-            p("model", MODEL, "llama-3.1-8b", "model whose heads size the real figures"),
-            p("context", ParamKind::Int { min: 1024, max: 1_048_576 }, "32768", "real sequence length"),
-        ],
-    },
-    WidgetSpec {
-        id: "paging",
-        title: "PagedAttention",
-        article: "inference",
-        summary: "Compare contiguous KV reservations with paged blocks, add requests and change the block size.",
-        params: &[
-            p("mode", ParamKind::Choice(&["contiguous", "paged"]), "contiguous", "allocation scheme"),
-            p("block", ParamKind::Int { min: 1, max: 32 }, "8", "tokens per block"),
-            p("requests", ParamKind::Int { min: 1, max: 12 }, "4", "requests in flight"),
-        ],
-    },
-    WidgetSpec {
-        id: "prefill-decode",
-        title: "Prefill versus decode",
-        article: "inference",
-        summary: "Place prefill and decode on a device's roofline and see which is compute-bound and which memory-bound.",
-        params: &[
-            p("model", MODEL, "llama-3.1-8b", "the model"),
-            p("device", DEVICE, "h100-sxm", "the device"),
-            p("batch", ParamKind::Int { min: 1, max: 512 }, "1", "sequences decoded together"),
-            p("context", ParamKind::Int { min: 128, max: 131_072 }, "1024", "prompt length"),
-        ],
-    },
-    WidgetSpec {
-        id: "zero",
-        title: "ZeRO and FSDP sharding",
-        article: "training",
-        summary: "Shard optimizer states, gradients and parameters over more GPUs and switch recomputation on.",
-        params: &[
-            p("model", MODEL, "llama-3.1-8b", "the model trained"),
-            p("stage", ParamKind::Int { min: 0, max: 3 }, "3", "ZeRO stage"),
-            p("gpus", ParamKind::Int { min: 1, max: 1024 }, "8", "data-parallel GPUs"),
-            p("checkpointing", ParamKind::Choice(&["off", "on"]), "off", "full activation recomputation"),
-        ],
-    },
-    WidgetSpec {
-        id: "hierarchy",
-        title: "The memory hierarchy",
-        article: "hardware",
-        summary: "Compare on-chip SRAM, device memory, host DRAM and NVMe by bandwidth and capacity.",
-        params: &[
-            p("device", DEVICE, "h100-sxm", "the device"),
-            p("model", MODEL, "llama-3.1-8b", "model whose weights are streamed"),
-            p("tier", ParamKind::Choice(&["sram", "hbm", "dram", "nvme"]), "hbm", "tier selected at start"),
-        ],
-    },
-    WidgetSpec {
-        id: "context-window",
-        title: "The context window as working memory",
-        article: "agent-memory",
-        summary: "Add turns until the window fills, then summarize or watch the oldest turns fall out.",
-        params: &[
-            p("limit", ParamKind::Int { min: 1024, max: 1_048_576 }, "8192", "context limit in tokens"),
-            p("turn", ParamKind::Int { min: 50, max: 8192 }, "800", "tokens per turn"),
-            p("ratio", ParamKind::Int { min: 5, max: 90 }, "25", "summary size as a percentage of what it replaces"),
-        ],
-    },
-    WidgetSpec {
-        id: "ssm-vs-kv",
-        title: "Growing cache versus constant state",
-        article: "advanced",
-        summary: "Stretch the sequence and compare a transformer's KV cache with a Mamba model's fixed state.",
-        params: &[
-            p("seq", ParamKind::Int { min: 1024, max: 262_144 }, "8192", "sequence length in tokens"),
-            p("model", MODEL, "llama-3.1-8b", "the transformer"),
-            p("mamba", ParamKind::Mamba, "mamba-2.8b", "the state-space model"),
-        ],
-    },
-    WidgetSpec {
-        id: "fit",
-        title: "Will it fit?",
-        article: "calculator",
-        summary: "Pick a model, a device and a workload to see whether it fits, with what margin, and how fast it can decode.",
-        params: &[
-            p("model", MODEL, "llama-3.1-8b", "the model (or paste a config.json in the widget)"),
-            p("device", DEVICE, "rtx-4090", "the device"),
-            p("count", ParamKind::Int { min: 1, max: 64 }, "1", "number of devices"),
-            p("weights", ParamKind::WeightFormat, "bf16", "weights format"),
-            p("kv", ParamKind::Dtype, "bf16", "KV cache dtype"),
-            p("context", ParamKind::Int { min: 1, max: 1_048_576 }, "8192", "context length in tokens"),
-            p("batch", ParamKind::Int { min: 1, max: 1024 }, "1", "concurrent sequences"),
-        ],
-    },
+    GPU_MAP,
+    STORE_RECOMPUTE,
+    TRAIN_VS_INFER,
+    WEIGHTS,
+    KV_CACHE,
+    ATTENTION_MATRIX,
+    PAGING,
+    PREFILL_DECODE,
+    ZERO,
+    HIERARCHY,
+    CONTEXT_WINDOW,
+    SSM_VS_KV,
+    FIT,
+];
+
+/// Every widget id: for telling a misspelt id from one another bundle
+/// carries without linking every widget's texts into each bundle.
+pub const IDS: &[&str] = &[
+    GPU_MAP.id,
+    STORE_RECOMPUTE.id,
+    TRAIN_VS_INFER.id,
+    WEIGHTS.id,
+    KV_CACHE.id,
+    ATTENTION_MATRIX.id,
+    PAGING.id,
+    PREFILL_DECODE.id,
+    ZERO.id,
+    HIERARCHY.id,
+    CONTEXT_WINDOW.id,
+    SSM_VS_KV.id,
+    FIT.id,
 ];
 
 /// The widget with this id.

@@ -187,7 +187,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(304 * 64 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: "AMD Instinct MI325X data sheet (256 GB HBM3E, 6 TB/s, 1307.4 TFLOPS BF16 dense);                  the same 304-CU die as the MI300X; capacity less the 16 MiB rocm-smi withholds                  on the MI300X",
+        source: "AMD Instinct MI325X data sheet (256 GB HBM3E, 6 TB/s, 1307.4 TFLOPS BF16 dense); the same 304-CU die as the MI300X; capacity less the 16 MiB rocm-smi withholds on the MI300X",
     },
     Device {
         id: "l40s",
@@ -200,7 +200,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(142 * 100 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA L40S datasheet (48 GB GDDR6 with ECC, 864 GB/s, BF16 733 TFLOPS with                  sparsity → 362 dense, 142 SMs); nvidia-smi reports 46068 MiB with ECC on",
+        source: "NVIDIA L40S datasheet (48 GB GDDR6 with ECC, 864 GB/s, BF16 733 TFLOPS with sparsity → 362 dense, 142 SMs); nvidia-smi reports 46068 MiB with ECC on",
     },
     Device {
         id: "rtx-5090",
@@ -213,7 +213,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(170 * 128 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: "NVIDIA RTX Blackwell GPU architecture whitepaper (32 GB GDDR7, 1,792 GB/s, 170                  SMs; FP16/BF16 tensor with FP32 accumulate 209.5 TFLOPS dense); nvidia-smi                  reports 32607 MiB",
+        source: "NVIDIA RTX Blackwell GPU architecture whitepaper (32 GB GDDR7, 1,792 GB/s, 170 SMs; FP16/BF16 tensor with FP32 accumulate 209.5 TFLOPS dense); nvidia-smi reports 32607 MiB",
     },
     Device {
         id: "a10g",
@@ -226,7 +226,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(80 * 128 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA A10 datasheet (24 GB GDDR6, 600 GB/s, BF16 125 TFLOPS dense; the A10G                  in AWS G5 instances is its cloud variant); nvidia-smi on a g5 instance reports                  23028 MiB",
+        source: "NVIDIA A10 datasheet (24 GB GDDR6, 600 GB/s, BF16 125 TFLOPS dense; the A10G in AWS G5 instances is its cloud variant); nvidia-smi on a g5 instance reports 23028 MiB",
     },
     Device {
         id: "t4",
@@ -239,7 +239,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(40 * 64 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA T4 datasheet (16 GB GDDR6, 320 GB/s, FP16 65 TFLOPS; no BF16: Turing                  predates it, so bf16 weights need fp16 or fp32 on this card); nvidia-smi                  reports 15360 MiB",
+        source: "NVIDIA T4 datasheet (16 GB GDDR6, 320 GB/s, FP16 65 TFLOPS; no BF16: Turing predates it, so bf16 weights need fp16 or fp32 on this card); nvidia-smi reports 15360 MiB",
     },
     Device {
         id: "mac-16gb",
@@ -252,7 +252,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple introduces M4 chip' (7 May 2024): 120GB/s; MacBook Air                  and Mac mini (2024) ship with 16 GB",
+        source: "Apple Newsroom, 'Apple introduces M4 chip' (7 May 2024): 120GB/s; MacBook Air and Mac mini (2024) ship with 16 GB",
     },
     Device {
         id: "mac-36gb",
@@ -265,7 +265,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): M3 Pro up                  to 36GB, 150GB/s",
+        source: "Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): M3 Pro up to 36GB, 150GB/s",
     },
     Device {
         id: "mac-64gb",
@@ -278,7 +278,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): M4 Pro up                  to 64GB, 273GB/s",
+        source: "Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): M4 Pro up to 64GB, 273GB/s",
     },
     Device {
         id: "m2-ultra",

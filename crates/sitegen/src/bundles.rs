@@ -57,7 +57,14 @@ impl BundleMap {
 }
 
 /// What is done to a wasm after cargo: part of every bundle's name.
-const PIPELINE: &[u8] = b"wasm-bindgen --target web; wasm-opt -Oz; terser --module --compress --mangle";
+const PIPELINE: &[u8] = b"wasm-split 0.2.4 when lazy, else strip linking/reloc sections; wasm-bindgen --target web (--keep-lld-exports when lazy); \
+wasm-opt -Oz each module; terser --module --compress --mangle; in a folder";
+
+/// The glue's name inside a bundle's folder.
+const GLUE: &str = "llmem";
+
+/// Widgets whose bundle fetches the config reader lazily (feature `lazy-config`).
+const LAZY_CONFIG: &[&str] = &["fit"];
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
@@ -78,10 +85,15 @@ fn bundle_stem(set: &[String], label: &str) -> String {
     }
 }
 
-/// Builds a bundle per set (each labelled, e.g. by its page slug) into `out`.
+/// Builds a bundle per set (each labelled, e.g. by its page slug) into
+/// `out/<stem>/`: `llmem.js` (the glue), `llmem_bg.wasm`, and for a set with
+/// the calculator the lazily fetched config reader (`split_config_reader.wasm`
+/// with its loader `__wasm_split.js`, which finds it relative to itself).
+/// The folder is named by the content hash, so files inside keep short
+/// names and never collide with an older build's.
 ///
-/// `root` is the workspace; the tools (cargo, wasm-bindgen, wasm-opt) are
-/// found on `PATH`, where `cargo xtask` puts the pinned versions.
+/// `root` is the workspace; the tools (cargo, wasm-bindgen, wasm-opt,
+/// terser) are found on `PATH`, where `cargo xtask` puts the pinned versions.
 pub fn build_bundles(root: &Path, out: &Path, sets: &[(Vec<String>, String)]) -> Result<BundleMap, String> {
     let cache = root.join("target/bundles");
     std::fs::create_dir_all(&cache).map_err(|e| e.to_string())?;
@@ -94,7 +106,8 @@ pub fn build_bundles(root: &Path, out: &Path, sets: &[(Vec<String>, String)]) ->
         if set.is_empty() || !done.insert(set.clone()) {
             continue;
         }
-        let features = set.join(",");
+        let lazy = set.iter().any(|w| LAZY_CONFIG.contains(&w.as_str()));
+        let features = if lazy { format!("{},lazy-config", set.join(",")) } else { set.join(",") };
         eprintln!("llmem-sitegen: bundle [{features}]");
         run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(root)
@@ -106,40 +119,112 @@ pub fn build_bundles(root: &Path, out: &Path, sets: &[(Vec<String>, String)]) ->
         // bundle from an older pipeline is never reused.
         let stem = format!("w-{}-{}", bundle_stem(&set, label), crate::content_hash(&[&bytes[..], PIPELINE].concat()));
         let cached = cache.join(&stem);
-        let (js, wasm) = (format!("{stem}.js"), format!("{stem}_bg.wasm"));
-        if !cached.join(&wasm).is_file() || !cached.join(&js).is_file() {
+        if !cached.join(format!("{GLUE}_bg.wasm")).is_file() {
             let tmp = cache.join(format!("{stem}.tmp"));
             let _ = std::fs::remove_dir_all(&tmp);
-            run(Command::new("wasm-bindgen")
-                .args(["--target", "web", "--no-typescript", "--out-name", &stem, "--out-dir"])
-                .arg(&tmp)
-                .arg(&wasm_in))?;
-            run(Command::new("wasm-opt")
-                .args(["-Oz", "--enable-reference-types", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
-                .arg(tmp.join(&wasm))
-                .arg("-o")
-                .arg(tmp.join(format!("{wasm}.opt"))))?;
-            std::fs::rename(tmp.join(format!("{wasm}.opt")), tmp.join(&wasm)).map_err(|e| e.to_string())?;
-            // wasm-bindgen's glue is readable JavaScript; terser (npm) makes
-            // it about a third smaller, gzip included.
-            run(Command::new("terser")
-                .arg(tmp.join(&js))
-                .args(["--module", "--compress", "--mangle", "--output"])
-                .arg(tmp.join(format!("{js}.min"))))?;
-            std::fs::rename(tmp.join(format!("{js}.min")), tmp.join(&js)).map_err(|e| e.to_string())?;
+            std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+            process(&bytes, &tmp, lazy)?;
             let _ = std::fs::remove_dir_all(&cached);
             std::fs::rename(&tmp, &cached).map_err(|e| e.to_string())?;
         }
-        for f in [&js, &wasm] {
-            std::fs::copy(cached.join(f), out.join(f)).map_err(|e| format!("copy {f}: {e}"))?;
+        let dest = out.join(&stem);
+        let _ = std::fs::remove_dir_all(&dest);
+        std::fs::create_dir_all(&dest).map_err(|e| e.to_string())?;
+        for e in std::fs::read_dir(&cached).map_err(|e| e.to_string())?.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            std::fs::copy(e.path(), dest.join(&name)).map_err(|e| format!("copy {name}: {e}"))?;
         }
-        map.files.insert(stem.clone(), (js, wasm));
+        map.files.insert(stem.clone(), (format!("{stem}/{GLUE}.js"), format!("{stem}/{GLUE}_bg.wasm")));
         if set.len() == 1 {
             map.by_widget.insert(set[0].clone(), stem.clone());
         }
         map.by_set.insert(set, stem);
     }
     Ok(map)
+}
+
+/// cargo's wasm → the files of a bundle in `dir`.
+fn process(wasm: &[u8], dir: &Path, lazy: bool) -> Result<(), String> {
+    let main = dir.join("main.wasm");
+    let mut modules = Vec::new();
+    let mut scripts = vec![format!("{GLUE}.js")];
+    if lazy {
+        // wasm-split (as cargo-leptos runs it) moves the code only the split
+        // point reaches into its own module and writes the loader.
+        let main_module = format!("./{GLUE}.js");
+        let split = wasm_split_cli_support::transform({
+            let mut opts = wasm_split_cli_support::Options::new(wasm);
+            opts.output_dir = dir;
+            opts.main_out_path = &main;
+            opts.main_module = &main_module;
+            opts.link_name = "./__wasm_split.js";
+            opts
+        })
+        .map_err(|e| format!("wasm-split: {e:#}"))?;
+        modules.extend(split.split_modules);
+        scripts.push("__wasm_split.js".into());
+    } else {
+        std::fs::write(&main, strip_link_sections(wasm)?).map_err(|e| e.to_string())?;
+    }
+    // A split main module exports what its split modules link against.
+    let keep_exports = if lazy { &["--keep-lld-exports"][..] } else { &[] };
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript"])
+        .args(keep_exports)
+        .args(["--out-name", GLUE, "--out-dir"])
+        .arg(dir)
+        .arg(&main))?;
+    std::fs::remove_file(&main).map_err(|e| e.to_string())?;
+    modules.push(dir.join(format!("{GLUE}_bg.wasm")));
+    for m in &modules {
+        let opt = m.with_extension("opt");
+        run(Command::new("wasm-opt")
+            .args(["-Oz", "--enable-reference-types", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
+            .arg(m)
+            .arg("-o")
+            .arg(&opt))?;
+        std::fs::rename(&opt, m).map_err(|e| e.to_string())?;
+    }
+    // wasm-bindgen's glue is readable JavaScript; terser (npm) makes it
+    // about a third smaller, gzip included.
+    for js in scripts {
+        let min = dir.join(format!("{js}.min"));
+        run(Command::new("terser")
+            .arg(dir.join(&js))
+            .args(["--module", "--compress", "--mangle", "--output"])
+            .arg(&min))?;
+        std::fs::rename(&min, dir.join(&js)).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The module without the relocation and linking sections that
+/// `-Clink-args=--emit-relocs` (set for every wasm build in
+/// `.cargo/config.toml`, for wasm-split) adds: half a megabyte that only
+/// wasm-split reads, and that wasm-bindgen and wasm-opt would pass through.
+fn strip_link_sections(wasm: &[u8]) -> Result<Vec<u8>, String> {
+    let mut module = wasm_encoder::Module::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(|e| format!("reading the wasm: {e}"))?;
+        if let wasmparser::Payload::CustomSection(c) = &payload {
+            if c.name() == "linking" || c.name().starts_with("reloc.") {
+                continue;
+            }
+        }
+        let section = match &payload {
+            wasmparser::Payload::CustomSection(c) => Some((0u8, c.range())),
+            other => other.as_section(),
+        };
+        if let Some((id, range)) = section {
+            let data = usize::try_from(range.start)
+                .ok()
+                .zip(usize::try_from(range.end).ok())
+                .and_then(|(start, end)| wasm.get(start..end))
+                .ok_or("a wasm section runs past the end of the file")?;
+            module.section(&wasm_encoder::RawSection { id, data });
+        }
+    }
+    Ok(module.finish())
 }
 
 /// `target/bundles` entries older than the ones just used are removed so the
@@ -166,6 +251,30 @@ mod tests {
         let m = BundleMap::single("llmem-site-1.js", "llmem-site-1_bg.wasm");
         assert_eq!(m.for_set(&["kv-cache".into()]), Some("llmem-site-1"));
         assert_eq!(m.for_set(&["paging".into(), "prefill-decode".into()]), Some("llmem-site-1"));
+    }
+
+    #[test]
+    fn link_sections_are_stripped_and_the_rest_kept() {
+        let mut m = wasm_encoder::Module::new();
+        let mut types = wasm_encoder::TypeSection::new();
+        types.ty().function([], []);
+        m.section(&types);
+        for name in ["linking", "reloc.CODE", "producers"] {
+            m.section(&wasm_encoder::CustomSection { name: name.into(), data: vec![1, 2, 3].into() });
+        }
+        let out = strip_link_sections(&m.finish()).unwrap();
+        let mut names = Vec::new();
+        let mut types_seen = 0;
+        for p in wasmparser::Parser::new(0).parse_all(&out) {
+            match p.unwrap() {
+                wasmparser::Payload::CustomSection(c) => names.push(c.name().to_string()),
+                wasmparser::Payload::TypeSection(t) => types_seen += t.count(),
+                _ => {}
+            }
+        }
+        assert_eq!(names, ["producers"]);
+        assert_eq!(types_seen, 1);
+        assert!(strip_link_sections(b"\0asm\x01\0\0\0\x01\xff").is_err());
     }
 
     #[test]

@@ -101,5 +101,9 @@ fn test_bundle(dir: &Path) -> Result<String, String> {
     // A fixed name for the fixture to import; the glue finds its wasm by the
     // name it was built with, which stays beside it.
     std::fs::rename(dir.join(js), dir.join("panic-bundle.js")).map_err(|e| e.to_string())?;
+    std::fs::rename(dir.join(wasm), dir.join(Path::new(wasm).file_name().unwrap_or_default()))
+        .map_err(|e| e.to_string())?;
+    let folder = Path::new(js).parent().unwrap_or(Path::new(""));
+    let _ = std::fs::remove_dir(dir.join(folder));
     Ok(format!("llmem-sitegen: test bundle panic-bundle.js + {wasm} in {}", dir.display()))
 }

@@ -87,7 +87,11 @@ pub fn mount_all() {
             jobs.push((el, Job::PanicTest));
             continue;
         }
-        let Some(spec) = llmem_catalog::widget(&id) else {
+        let Some(spec) = carried_spec(&id) else {
+            // Another bundle's widget is left for that bundle.
+            if llmem_catalog::IDS.contains(&id.as_str()) {
+                continue;
+            }
             // Text, never HTML: the id comes from someone else's page.
             let shown: String = id.chars().take(40).collect();
             el.set_text_content(Some(&format!("llmem: there is no widget called “{shown}”.")));
@@ -95,11 +99,9 @@ pub fn mount_all() {
             let _ = el.set_attribute("data-llmem-error", "unknown-widget");
             continue;
         };
-        // A widget another bundle carries is left for that bundle.
-        let Some(mount) = mounter(spec.id) else { continue };
         // Marked now, so a second call does not queue it again.
         let _ = el.set_attribute("data-llmem-mounted", "");
-        jobs.push((el, Job::Widget(spec, mode, mount)));
+        jobs.push((el, Job::Widget(spec, mode)));
     }
     jobs.reverse();
     mount_in_turn(jobs);
@@ -107,12 +109,12 @@ pub fn mount_all() {
 
 /// What to mount into one placeholder.
 enum Job {
-    Widget(&'static llmem_catalog::WidgetSpec, PageMode, fn(web_sys::HtmlElement, Params)),
+    Widget(&'static llmem_catalog::WidgetSpec, PageMode),
     #[cfg(feature = "panic-test")]
     PanicTest,
 }
 
-/// Mounts the last job now and queues the rest as a new task. The next task
+/// Starts the last job now and queues the rest as a new task. The next task
 /// is queued first, so a panic in this one cannot stop it.
 fn mount_in_turn(mut jobs: Vec<(web_sys::HtmlElement, Job)>) {
     let Some((el, job)) = jobs.pop() else { return };
@@ -122,80 +124,76 @@ fn mount_in_turn(mut jobs: Vec<(web_sys::HtmlElement, Job)>) {
             let _ = w.set_timeout_with_callback(rest.unchecked_ref());
         }
     }
-    panic_guard::run_as(&el, || match job {
-        Job::Widget(spec, mode, mount) => {
+    match job {
+        Job::Widget(spec, mode) => {
             let params = Params::read(&el, spec, mode);
-            if let Some(container) = shadow_container(&el) {
-                mount(container, params);
-            }
+            start_widget(spec.id, el, params);
         }
         #[cfg(feature = "panic-test")]
-        Job::PanicTest => {
+        Job::PanicTest => panic_guard::run_as(&el, || {
             if let Some(container) = shadow_container(&el) {
                 panic_test::mount(container, &el);
             }
+        }),
+    }
+}
+
+/// Mounts a widget into its placeholder: in the placeholder's shadow root,
+/// as the placeholder's code for the panic guard, and telling an iframe's
+/// host the new height.
+fn mount_view<V: IntoView + 'static>(host: web_sys::HtmlElement, view: impl FnOnce() -> V + 'static) {
+    panic_guard::run_as(&host, || {
+        if let Some(container) = shadow_container(&host) {
+            leptos::mount::mount_to(container, view).forget();
         }
     });
-    // On an iframe embed page, tell the host the new height.
     frame_page::report_soon();
 }
 
-/// The ids of the widgets compiled into this bundle.
-pub fn carried() -> Vec<&'static str> {
-    llmem_catalog::WIDGETS.iter().map(|w| w.id).filter(|id| mounter(id).is_some()).collect()
+/// Declares every widget once: its feature (which is also its id), its
+/// catalogue entry and its view. From the list come [`carried`],
+/// [`carried_spec`] and [`start_widget`]. Naming each catalogue entry,
+/// rather than searching the whole catalogue, keeps the other widgets'
+/// texts out of a bundle.
+macro_rules! widgets {
+    ($($feature:literal => $spec:ident, |$params:ident| $view:expr;)*) => {
+        /// The ids of the widgets compiled into this bundle.
+        pub fn carried() -> Vec<&'static str> {
+            vec![$(#[cfg(feature = $feature)] $feature,)*]
+        }
+
+        /// The catalogue entry of a widget this bundle carries.
+        fn carried_spec(id: &str) -> Option<&'static llmem_catalog::WidgetSpec> {
+            match id {
+                $(#[cfg(feature = $feature)] $feature => Some(&llmem_catalog::$spec),)*
+                _ => None,
+            }
+        }
+
+        /// Mounts widget `id` into `host`.
+        fn start_widget(id: &str, host: web_sys::HtmlElement, params: Params) {
+            match id {
+                $(#[cfg(feature = $feature)] $feature => mount_view(host, move || { let $params = params; $view }),)*
+                _ => {}
+            }
+        }
+    };
 }
 
-/// How to mount a widget, if this bundle carries it.
-fn mounter(id: &str) -> Option<fn(web_sys::HtmlElement, Params)> {
-    match id {
-        #[cfg(feature = "kv-cache")]
-        "kv-cache" => {
-            Some(|c, params| leptos::mount::mount_to(c, move || view! { <kv_cache::KvCache params /> }).forget())
-        }
-        #[cfg(feature = "gpu-map")]
-        "gpu-map" => {
-            Some(|c, params| leptos::mount::mount_to(c, move || view! { <gpu_map::GpuMap params /> }).forget())
-        }
-        #[cfg(feature = "store-recompute")]
-        "store-recompute" => Some(|c, params| {
-            leptos::mount::mount_to(c, move || view! { <store_recompute::StoreRecompute params /> }).forget()
-        }),
-        #[cfg(feature = "train-vs-infer")]
-        "train-vs-infer" => Some(|c, params| {
-            leptos::mount::mount_to(c, move || view! { <train_vs_infer::TrainVsInfer params /> }).forget()
-        }),
-        #[cfg(feature = "weights")]
-        "weights" => {
-            Some(|c, params| leptos::mount::mount_to(c, move || view! { <weights::Weights params /> }).forget())
-        }
-        #[cfg(feature = "attention-matrix")]
-        "attention-matrix" => Some(|c, params| {
-            leptos::mount::mount_to(c, move || view! { <attention_matrix::AttentionMatrix params /> }).forget()
-        }),
-        #[cfg(feature = "paging")]
-        "paging" => Some(|c, params| leptos::mount::mount_to(c, move || view! { <paging::Paging params /> }).forget()),
-        #[cfg(feature = "prefill-decode")]
-        "prefill-decode" => Some(|c, params| {
-            leptos::mount::mount_to(c, move || view! { <prefill_decode::PrefillDecode params /> }).forget()
-        }),
-        #[cfg(feature = "zero")]
-        "zero" => Some(|c, params| leptos::mount::mount_to(c, move || view! { <zero::Zero params /> }).forget()),
-        #[cfg(feature = "hierarchy")]
-        "hierarchy" => {
-            Some(|c, params| leptos::mount::mount_to(c, move || view! { <hierarchy::Hierarchy params /> }).forget())
-        }
-        #[cfg(feature = "context-window")]
-        "context-window" => Some(|c, params| {
-            leptos::mount::mount_to(c, move || view! { <context_window::ContextWindowWidget params /> }).forget()
-        }),
-        #[cfg(feature = "ssm-vs-kv")]
-        "ssm-vs-kv" => {
-            Some(|c, params| leptos::mount::mount_to(c, move || view! { <ssm_vs_kv::SsmVsKv params /> }).forget())
-        }
-        #[cfg(feature = "fit")]
-        "fit" => Some(|c, params| leptos::mount::mount_to(c, move || view! { <fit::Fit params /> }).forget()),
-        _ => None,
-    }
+widgets! {
+    "kv-cache" => KV_CACHE, |params| view! { <kv_cache::KvCache params /> };
+    "gpu-map" => GPU_MAP, |params| view! { <gpu_map::GpuMap params /> };
+    "store-recompute" => STORE_RECOMPUTE, |params| view! { <store_recompute::StoreRecompute params /> };
+    "train-vs-infer" => TRAIN_VS_INFER, |params| view! { <train_vs_infer::TrainVsInfer params /> };
+    "weights" => WEIGHTS, |params| view! { <weights::Weights params /> };
+    "attention-matrix" => ATTENTION_MATRIX, |params| view! { <attention_matrix::AttentionMatrix params /> };
+    "paging" => PAGING, |params| view! { <paging::Paging params /> };
+    "prefill-decode" => PREFILL_DECODE, |params| view! { <prefill_decode::PrefillDecode params /> };
+    "zero" => ZERO, |params| view! { <zero::Zero params /> };
+    "hierarchy" => HIERARCHY, |params| view! { <hierarchy::Hierarchy params /> };
+    "context-window" => CONTEXT_WINDOW, |params| view! { <context_window::ContextWindowWidget params /> };
+    "ssm-vs-kv" => SSM_VS_KV, |params| view! { <ssm_vs_kv::SsmVsKv params /> };
+    "fit" => FIT, |params| view! { <fit::Fit params /> };
 }
 
 /// Gives the placeholder an open shadow root holding the widget stylesheet

@@ -149,20 +149,29 @@ fn gzip_len(bytes: &[u8]) -> usize {
 fn print_dist_sizes() {
     let dir = root().join("dist");
     let mut rows: Vec<(String, usize, usize)> = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().to_string();
-            if [".wasm", ".js", ".css"].iter().any(|x| name.ends_with(x)) {
-                if let Ok(b) = std::fs::read(e.path()) {
-                    rows.push((name, b.len(), gzip_len(&b)));
-                }
+    // Shared assets at the top, and each wasm bundle's folder (`w-…/`).
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if e.path().is_dir() && name.starts_with("w-") {
+            for f in std::fs::read_dir(e.path()).into_iter().flatten().flatten() {
+                files.push((format!("{name}/{}", f.file_name().to_string_lossy()), f.path()));
+            }
+        } else {
+            files.push((name, e.path()));
+        }
+    }
+    for (name, path) in files {
+        if [".wasm", ".js", ".css"].iter().any(|x| name.ends_with(x)) {
+            if let Ok(b) = std::fs::read(&path) {
+                rows.push((name, b.len(), gzip_len(&b)));
             }
         }
     }
     rows.sort();
-    eprintln!("{:<48} {:>10} {:>10}", "asset", "bytes", "gzip");
+    eprintln!("{:<56} {:>10} {:>10}", "asset", "bytes", "gzip");
     for (n, raw, gz) in rows {
-        eprintln!("{n:<48} {raw:>10} {gz:>10}");
+        eprintln!("{n:<56} {raw:>10} {gz:>10}");
     }
 }
 

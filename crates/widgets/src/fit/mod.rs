@@ -34,8 +34,19 @@ pub const BATCH_STEPS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
 /// Longest config we put in a URL (base64url characters).
 pub const MAX_URL_CONFIG: usize = 3000;
 
+/// A reader's config, as the widget keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadConfig {
+    /// The config reduced to the fields the estimator reads (what a link carries).
+    pub minimal: String,
+    pub arch: ModelArch,
+    /// One line saying what was read ("Using your config: qwen3 (36 layers), …").
+    /// Written by the reader, so the family table stays in its module.
+    pub summary: String,
+}
+
 /// Parses pasted text into the compact config we keep, with a message for the reader on failure.
-pub fn accept_config(text: &str) -> Result<(String, ModelArch), String> {
+pub fn accept_config(text: &str) -> Result<ReadConfig, String> {
     if text.len() > MAX_CONFIG_BYTES {
         return Err(format!(
             "That is {} of text; a config.json is at most {} — is this the right file?",
@@ -47,8 +58,44 @@ pub fn accept_config(text: &str) -> Result<(String, ModelArch), String> {
         return Err("Paste the contents of a Hugging Face config.json first.".into());
     }
     let arch = parse_config_text(text).map_err(|e| format!("This config cannot be used: {e}."))?;
-    let min = minimal_config_text(text).ok_or("This config cannot be used: it could not be re-encoded.")?;
-    Ok((min, arch))
+    let minimal = minimal_config_text(text).ok_or("This config cannot be used: it could not be re-encoded.")?;
+    let summary = format!(
+        "Using your config: {} ({} layers), {} parameters, {}.",
+        arch.family.model_type(),
+        arch.num_layers,
+        group_thousands(arch.param_counts().map(|c| c.total).unwrap_or(0)),
+        arch.attention_label()
+    );
+    Ok(ReadConfig { minimal, arch, summary })
+}
+
+/// [`accept_config`] as a split point: with `lazy-config` the config reader
+/// (the estimator's family table and parser, a seventh of this widget's
+/// wasm) is fetched the first time a reader uses their own config.
+#[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
+#[allow(clippy::unnecessary_wraps)]
+fn accept_config_split(text: String) -> Result<Result<ReadConfig, String>, ReaderNotLoaded> {
+    Ok(accept_config(&text))
+}
+
+/// The config reader's module could not be fetched.
+#[derive(Debug)]
+pub struct ReaderNotLoaded;
+
+#[cfg(feature = "lazy-config")]
+impl From<wasm_split_helpers::SplitLoaderError> for ReaderNotLoaded {
+    fn from(_: wasm_split_helpers::SplitLoaderError) -> Self {
+        ReaderNotLoaded
+    }
+}
+
+/// [`accept_config`], fetching the config reader first where it is split off.
+pub async fn accept_config_lazily(text: String) -> Result<ReadConfig, String> {
+    #[cfg(feature = "lazy-config")]
+    let read = accept_config_split(text).await;
+    #[cfg(not(feature = "lazy-config"))]
+    let read = accept_config_split(text);
+    read.unwrap_or_else(|_| Err("The config reader could not be loaded; check the connection and try again.".into()))
 }
 
 /// The report for the current inputs.
@@ -99,8 +146,8 @@ pub fn Fit(
     let context = RwSignal::new(params.u64("context"));
     let batch = RwSignal::new(params.u64("batch"));
     let source = RwSignal::new("preset".to_string());
-    // The reader's own config, reduced to the fields we read.
-    let custom = RwSignal::new(None::<String>);
+    // The reader's own config, reduced to the fields we read, and its model.
+    let custom = RwSignal::new(None::<ReadConfig>);
     // What we put in the paste box (a config from the link or a file). The
     // box is otherwise the reader's: typing is not copied into wasm, and
     // "Use this config" reads it once, checking its length before its text.
@@ -108,19 +155,23 @@ pub fn Fit(
     let paste_box = NodeRef::<leptos::html::Textarea>::new();
     let problem = RwSignal::new(None::<String>);
     if let Some(encoded) = url_config(params.mode) {
-        match b64::decode(&encoded).and_then(|b| String::from_utf8(b).ok()).map(|t| accept_config(&t)) {
-            Some(Ok((min, _))) => {
-                paste.set(min.clone());
-                custom.set(Some(min));
-                source.set("custom".into());
-            }
-            Some(Err(e)) => problem.set(Some(format!("The config in this link could not be used. {e}"))),
+        match b64::decode(&encoded).and_then(|b| String::from_utf8(b).ok()) {
+            Some(text) => leptos::task::spawn_local(async move {
+                match accept_config_lazily(text).await {
+                    Ok(read) => {
+                        paste.set(read.minimal.clone());
+                        custom.set(Some(read));
+                        source.set("custom".into());
+                    }
+                    Err(e) => problem.set(Some(format!("The config in this link could not be used. {e}"))),
+                }
+            }),
             None => problem.set(Some("The config in this link is damaged; the preset is shown instead.".into())),
         }
     }
     let arch = Memo::new(move |_| {
         if source.get() == "custom" {
-            custom.get().and_then(|c| parse_config_text(&c).ok())
+            custom.with(|c| c.as_ref().map(|c| c.arch.clone()))
         } else {
             preset(&model.get()).and_then(|p| p.arch()).ok()
         }
@@ -129,8 +180,9 @@ pub fn Fit(
         arch.get()
             .and_then(|a| report(&a, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get()))
     });
-    let url_too_long =
-        Memo::new(move |_| custom.get().is_some_and(|c| b64::encode(c.as_bytes()).len() > MAX_URL_CONFIG));
+    let url_too_long = Memo::new(move |_| {
+        custom.with(|c| c.as_ref().is_some_and(|c| b64::encode(c.minimal.as_bytes()).len() > MAX_URL_CONFIG))
+    });
     let (spec, pmode) = (params.spec, params.mode);
     let state = Signal::derive(move || {
         vec![
@@ -149,17 +201,25 @@ pub fn Fit(
             spec,
             pmode,
             "config",
-            custom.get().filter(|_| source.get() == "custom" && !url_too_long.get()).map(|c| b64::encode(c.as_bytes())),
+            custom.with(|c| {
+                c.as_ref()
+                    .filter(|_| source.get() == "custom" && !url_too_long.get())
+                    .map(|c| b64::encode(c.minimal.as_bytes()))
+            }),
         );
     });
-    let use_text = move |text: String| match accept_config(&text) {
-        Ok((min, _)) => {
-            custom.set(Some(min));
-            source.set("custom".into());
-            problem.set(None);
-        }
-        // The previous result stays; only the message changes.
-        Err(e) => problem.set(Some(e)),
+    let use_text = move |text: String| {
+        leptos::task::spawn_local(async move {
+            match accept_config_lazily(text).await {
+                Ok(read) => {
+                    custom.set(Some(read));
+                    source.set("custom".into());
+                    problem.set(None);
+                }
+                // The previous result stays; only the message changes.
+                Err(e) => problem.set(Some(e)),
+            }
+        })
     };
     let use_box = move || {
         let Some(b) = paste_box.get_untracked() else { return };
@@ -242,10 +302,7 @@ pub fn Fit(
                         <label class="lw-button lw-file">"Upload a file…"
                             <input type="file" accept=".json,application/json" on:change=on_file /></label>
                     </div>
-                    <p class="lw-detail">{move || arch.get().filter(|_| source.get() == "custom").map(|a| format!(
-                        "Using your config: {} ({} layers), {} parameters, {}.",
-                        a.family.model_type(), a.num_layers,
-                        group_thousands(a.param_counts().map(|c| c.total).unwrap_or(0)), a.attention_label()))}</p>
+                    <p class="lw-detail">{move || custom.with(|c| c.as_ref().filter(|_| source.get() == "custom").map(|c| c.summary.clone()))}</p>
                     <p class="lw-detail lw-warn">{move || url_too_long.get().then(||
                         "This config is too large to carry in a shareable link; the link keeps every other setting.".to_string())}</p>
             </div>
@@ -292,9 +349,13 @@ mod tests {
     #[test]
     fn configs() {
         let full = preset("llama-3.1-8b").unwrap().config_json();
-        let (min, arch) = accept_config(full).unwrap();
-        assert!(min.len() < full.len());
-        assert_eq!(arch.param_counts().unwrap().total, 8_030_261_248);
+        let read = accept_config(full).unwrap();
+        assert!(read.minimal.len() < full.len());
+        assert_eq!(read.arch.param_counts().unwrap().total, 8_030_261_248);
+        assert_eq!(
+            read.summary,
+            "Using your config: llama (32 layers), 8,030,261,248 parameters, GQA (32 query heads, 8 KV heads)."
+        );
         assert!(accept_config("").unwrap_err().contains("Paste"));
         assert!(accept_config("{\"model_type\":\"bert\"}").unwrap_err().contains("bert"));
         assert!(accept_config(&"x".repeat(MAX_CONFIG_BYTES + 1)).unwrap_err().contains("at most"));
