@@ -17,6 +17,8 @@ use llmem_estimator::{
 use serde_json::json;
 use std::process::ExitCode;
 
+mod serve;
+
 #[derive(Parser)]
 #[command(name = "llmem", version, about = "Exact memory estimates for large language models")]
 struct Cli {
@@ -105,6 +107,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What an inference engine allocates to serve a model, per GPU: llama.cpp's
+    /// buffers, vLLM's reserve and KV blocks, SGLang's token pool, transformers' cache.
+    Serve(serve::ServeArgs),
     /// List the built-in model presets.
     Presets,
     /// List the devices in the hardware table.
@@ -146,6 +151,7 @@ fn run(command: Command) -> CliResult<String> {
         Command::Fit { config, device: dev, count, weights, kv, context, batch, json } => {
             fit(&config, &dev, count, weights.as_deref(), kv.as_deref(), context, batch, json)
         }
+        Command::Serve(args) => serve::run(&args),
         Command::Presets => Ok(PRESETS
             .iter()
             .map(|p| format!("{:<16} {:<44} {:>17} params", p.id, p.name, group_thousands(p.expected_params)))

@@ -169,3 +169,138 @@ fn fit_command() {
     assert_eq!(v["fits"], true);
     assert_eq!(v["weights_bytes"], 141_107_412_992u64);
 }
+
+/// vLLM's two start-up lines follow from its blocks: 16-token blocks, and
+/// concurrency = tokens held / tokens per request.
+#[test]
+fn serve_vllm_json() {
+    let v = json(&["serve", "llama-3.1-8b", "--engine", "vllm", "--device", "h100-sxm", "--json"]);
+    assert_eq!(v["engine"], "vllm");
+    assert_eq!(v["weights_bytes"], 16_060_522_496u64);
+    let tokens = v["kv_cache_tokens"].as_u64().unwrap();
+    assert_eq!(tokens % 16, 0);
+    // 80 GB × 0.9 less 16 GB of weights and the estimated reserve: hundreds of thousands of tokens.
+    assert!((400_000..500_000).contains(&tokens), "{tokens}");
+    let c = v["max_concurrency"].as_f64().unwrap();
+    assert!((c - tokens as f64 / 8192.0).abs() < 1e-6);
+    assert_eq!(v["kv_bytes"].as_u64().unwrap(), tokens * 131_072);
+    assert_eq!(v["fits"], true);
+    let gpu = &v["gpus"][0];
+    let terms = gpu["terms"].as_array().unwrap();
+    assert!(terms.iter().any(|t| t["id"] == "activations" && t["basis"] == "estimate"));
+    assert!(terms.iter().any(|t| t["id"] == "kv" && t["basis"] == "exact"));
+    let text = String::from_utf8(llmem(&["serve", "llama-3.1-8b", "--engine", "vllm"]).stdout).unwrap();
+    assert!(text.contains(&format!("GPU KV cache size: {} tokens", group(tokens))), "{text}");
+    assert!(text.contains("Maximum concurrency for 8,192 tokens per request:"), "{text}");
+}
+
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Tensor parallelism: per-GPU fields, every rank listed.
+#[test]
+fn serve_tensor_parallel() {
+    let v = json(&["serve", "llama-3.1-70b", "--engine", "vllm", "--tp", "4", "--json"]);
+    let gpus = v["gpus"].as_array().unwrap();
+    assert_eq!(gpus.len(), 4);
+    let per_gpu: u64 = gpus[0]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"] == "weights")
+        .map(|t| t["bytes"].as_u64().unwrap())
+        .sum();
+    assert!(per_gpu < 40_000_000_000 && per_gpu > 30_000_000_000, "{per_gpu}");
+    assert_eq!(v["fits"], true);
+    // 405B in bf16 on one H100: not a crash, a verdict that says what to change.
+    let v = json(&["serve", "llama-3.1-405b", "--engine", "vllm", "--json"]);
+    assert_eq!(v["fits"], false);
+    assert!(v["problems"].to_string().contains("--tp"));
+}
+
+/// `llmem serve --engine llama.cpp --device cpu` is the estimator's
+/// llama.cpp model (which the test command checks against real llama.cpp):
+/// --ctx-size is --context × --parallel.
+#[test]
+fn serve_llama_cpp_on_the_cpu() {
+    use llmem_estimator::engines::{
+        gguf_layout::FileType,
+        llama_cpp::{llama_cpp, LlamaCppParams},
+    };
+    use llmem_estimator::gguf::GgmlType;
+    let v = json(&[
+        "serve",
+        "qwen3-8b",
+        "--engine",
+        "llama.cpp",
+        "--device",
+        "cpu",
+        "--weights",
+        "q8_0",
+        "--context",
+        "4096",
+        "--parallel",
+        "4",
+        "--flash-attn",
+        "on",
+        "--cache-type-k",
+        "q8_0",
+        "--cache-type-v",
+        "q8_0",
+        "--ubatch",
+        "256",
+        "--json",
+    ]);
+    let arch = llmem_estimator::preset("qwen3-8b").unwrap().arch().unwrap();
+    let r = llama_cpp(
+        &arch,
+        FileType::Q8_0,
+        &LlamaCppParams {
+            n_ctx: 16384,
+            n_parallel: 4,
+            n_ubatch: 256,
+            flash_attn: true,
+            type_k: GgmlType::Q8_0,
+            type_v: GgmlType::Q8_0,
+            n_gpu_layers: 0,
+            ..LlamaCppParams::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(v["weights_bytes"], r.model.total());
+    assert_eq!(v["kv_bytes"], r.kv.total());
+    assert_eq!(v["compute_bytes"], r.compute.total());
+    assert_eq!(v["output_bytes"], r.output_bytes);
+    assert_eq!(v["total_bytes"], r.total());
+    assert_eq!(v["llama_cpp"]["n_ctx"], 16384);
+    assert_eq!(v["llama_cpp"]["n_ctx_seq"], 4096);
+    assert_eq!(v["fits"], true);
+}
+
+/// Settings that cannot work exit 2 and say what to change.
+#[test]
+fn serve_errors_say_what_to_change() {
+    for (args, needle) in [
+        (vec!["serve", "llama-3.1-8b", "--engine", "tgi"], "llama.cpp, vllm"),
+        (vec!["serve", "llama-3.1-8b", "--engine", "vllm", "--tp", "3"], "3"),
+        (vec!["serve", "llama-3.1-8b", "--engine", "vllm", "--device", "cpu"], "llama.cpp"),
+        (vec!["serve", "llama-3.1-8b", "--engine", "llama.cpp", "--cache-type-v", "q4_0"], "--flash-attn on"),
+        (vec!["serve", "llama-3.1-8b", "--engine", "llama.cpp", "--weights", "int4"], "q4_k_m"),
+        (vec!["serve", "llama-3.1-8b", "--engine", "vllm", "--gpu-memory-utilization", "1.5"], "at most 1"),
+        (vec!["serve", "llama-3.1-8b", "--engine", "vllm", "--count", "4", "--tp", "2"], "does not match"),
+    ] {
+        let out = llmem(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let msg = String::from_utf8_lossy(&out.stderr);
+        assert!(msg.contains(needle), "{args:?}: {msg}");
+    }
+}

@@ -20,6 +20,8 @@ pub enum HostLink {
     PcieGen5,
     /// CPU and GPU share one pool (Apple silicon unified memory).
     Unified,
+    /// No accelerator: the "device" is the host CPU and its RAM.
+    Host,
 }
 
 impl HostLink {
@@ -28,7 +30,7 @@ impl HostLink {
         match self {
             HostLink::PcieGen4 => Some(16e9 * 16.0 * 128.0 / 130.0 / 8.0),
             HostLink::PcieGen5 => Some(32e9 * 16.0 * 128.0 / 130.0 / 8.0),
-            HostLink::Unified => None,
+            HostLink::Unified | HostLink::Host => None,
         }
     }
 
@@ -37,6 +39,7 @@ impl HostLink {
             HostLink::PcieGen4 => "PCIe 4.0 x16",
             HostLink::PcieGen5 => "PCIe 5.0 x16",
             HostLink::Unified => "unified memory",
+            HostLink::Host => "host memory",
         }
     }
 }
@@ -331,6 +334,11 @@ impl Device {
         self.host_link == HostLink::Unified
     }
 
+    /// The host CPU and its RAM, no accelerator ([`HOST_CPU`]).
+    pub fn is_cpu(&self) -> bool {
+        self.host_link == HostLink::Host
+    }
+
     /// How much of the device's memory the GPU may use.
     ///
     /// Discrete GPUs: all of it. Apple silicon: Metal's
@@ -352,12 +360,35 @@ impl Device {
     }
 }
 
-/// The device with this id (case-insensitive).
+/// Running on the CPU alone (llama.cpp's CPU backend): a desktop with
+/// 64 GiB of DDR5-5600 in two channels, 2 × 8 bytes × 5.6 GT/s = 89.6 GB/s
+/// peak (JEDEC JESD79-5 DDR5 speed bins; two 64-bit channels, as desktop
+/// platforms such as AM5 and LGA1700 have). Not in [`DEVICES`], whose
+/// figures are about accelerators; `device("cpu")` finds it.
+pub const HOST_CPU: Device = Device {
+    id: "cpu",
+    name: "CPU (64 GB DDR5 host RAM)",
+    marketed: "64 GB",
+    capacity_bytes: 64 * GIB,
+    memory_kind: "DDR5",
+    bandwidth: 2.0 * 8.0 * 5.6e9,
+    bf16_flops: None,
+    sram_bytes: None,
+    sram_bandwidth: None,
+    host_link: HostLink::Host,
+    source: "JEDEC JESD79-5 DDR5-5600, two 64-bit channels: 89.6 GB/s",
+};
+
+/// The device with this id (case-insensitive): one of [`DEVICES`], or
+/// `cpu` for [`HOST_CPU`].
 pub fn device(id: &str) -> crate::Result<&'static Device> {
+    if id.eq_ignore_ascii_case(HOST_CPU.id) {
+        return Ok(&HOST_CPU);
+    }
     DEVICES.iter().find(|d| d.id.eq_ignore_ascii_case(id)).ok_or_else(|| crate::EstimateError::UnknownName {
         kind: "device",
         name: id.chars().take(64).collect(),
-        known: DEVICES.iter().map(|d| d.id).collect::<Vec<_>>().join(", "),
+        known: DEVICES.iter().map(|d| d.id).chain([HOST_CPU.id]).collect::<Vec<_>>().join(", "),
     })
 }
 
@@ -433,6 +464,7 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
         id: "hbm",
         name: match device.host_link {
             HostLink::Unified => "Unified memory",
+            HostLink::Host => "Host RAM",
             _ => "Device memory (HBM/VRAM)",
         },
         capacity_bytes: device.capacity_bytes,
@@ -484,6 +516,16 @@ pub fn stream_seconds(bytes: u64, bandwidth: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cpu_is_found_but_not_listed_with_accelerators() {
+        let cpu = device("CPU").unwrap();
+        assert!(cpu.is_cpu() && !cpu.is_unified());
+        assert_eq!(cpu.gpu_budget_bytes(), 64 * GIB);
+        assert_eq!(cpu.bandwidth, 89.6e9);
+        assert!(DEVICES.iter().all(|d| !d.is_cpu()));
+        assert!(device("tpu").unwrap_err().to_string().contains("cpu"));
+    }
 
     #[test]
     fn capacities_are_driver_bytes() {

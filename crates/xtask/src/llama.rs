@@ -191,6 +191,8 @@ fn truth_cases() -> Vec<llmem_estimator::engines::llama_cpp::LlamaCppParams> {
         (16384, 1024, true, true, 4),
         (1000, 512, true, false, 1),
     ] {
+        // `llmem serve` takes tokens per slot: every case splits evenly.
+        assert_eq!(n_ctx % n_parallel, 0, "a truth case must split its context evenly");
         let t = if q8 { GgmlType::Q8_0 } else { GgmlType::F16 };
         v.push(LlamaCppParams {
             n_ctx,
@@ -214,13 +216,41 @@ fn load_truth_model(id: &str) -> Result<ModelArch, Failure> {
     llmem_estimator::presets::preset(id).and_then(|p| p.arch()).map_err(|e| Failure::new(e.to_string()))
 }
 
+/// What `llmem serve --engine llama.cpp --device cpu` computes for a case:
+/// the same `serve` call, with `--parallel` slots of `--context` tokens each.
+fn serve_on_cpu(
+    arch: &ModelArch,
+    ftype: FileType,
+    c: &llmem_estimator::engines::llama_cpp::LlamaCppParams,
+) -> llmem_estimator::Result<llmem_estimator::engines::llama_cpp::LlamaCppReport> {
+    use llmem_estimator::engines::serve::{serve, Engine, ServeQuery};
+    let q = ServeQuery {
+        arch,
+        engine: Engine::LlamaCpp,
+        device: &llmem_estimator::hardware::HOST_CPU,
+        parallel: Default::default(),
+        weights: llmem_estimator::precision::WeightFormat::Checkpoint,
+        gguf: ftype,
+        kv: llmem_estimator::precision::Dtype::Fp16,
+        context: c.n_ctx / c.n_parallel,
+        batch: c.n_parallel,
+        vllm: Default::default(),
+        sglang_mem_fraction: 0.88,
+        llama: *c,
+    };
+    let r = serve(&q)?;
+    r.llama_cpp.ok_or(llmem_estimator::EstimateError::OutOfRange {
+        what: "serve".into(),
+        reason: "no llama.cpp report".into(),
+    })
+}
+
 /// The ground-truth step of the test command: every model of the grid, in
 /// its file types, at every case, against llmem's figures. Model, KV cache
 /// and output buffers must match to the byte (the output buffer as llama.cpp
 /// logs it, in MiB to two decimals); the compute buffer is llmem's
 /// estimate, and its error is reported.
 pub fn check() -> Result<(), Failure> {
-    use llmem_estimator::engines::llama_cpp::llama_cpp;
     let probe_bin = ensure()?;
     step(&format!("llama.cpp {LLAMA_CPP_VERSION} (CPU) against llmem: model, KV, compute and output buffers"));
     std::fs::create_dir_all(dir()).map_err(|e| Failure::new(e.to_string()))?;
@@ -252,7 +282,7 @@ pub fn check() -> Result<(), Failure> {
             let measured = probe(&probe_bin, &path, &args)?;
             for (c, m) in cases.iter().zip(&measured) {
                 rows += 1;
-                let ours = llama_cpp(&arch, ftype, c).map_err(|e| Failure::new(format!("{}: {e}", tm.model)))?;
+                let ours = serve_on_cpu(&arch, ftype, c).map_err(|e| Failure::new(format!("{}: {e}", tm.model)))?;
                 let get = |k: &str| m[k].as_u64().unwrap_or(u64::MAX);
                 let label = format!("{} {} {}", tm.model, ftype.id(), m["case"].as_str().unwrap_or("?"));
                 if get("n_ctx") != ours.n_ctx {

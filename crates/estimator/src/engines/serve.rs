@@ -26,7 +26,7 @@
 //! - **llama.cpp**: see [`super::llama_cpp`].
 
 use super::gguf_layout::FileType;
-use super::llama_cpp::{llama_cpp, LlamaCppParams};
+use super::llama_cpp::{llama_cpp, LlamaCppParams, LlamaCppReport};
 use super::parallel::{rank_shares, Parallelism};
 use crate::arch::{AttentionSpan, ModelArch};
 use crate::error::{EstimateError, Result};
@@ -207,6 +207,9 @@ pub struct ServeReport {
     pub max_concurrency: Option<f64>,
     /// Why it does not fit, and what to change.
     pub problems: Vec<String>,
+    /// llama.cpp: its buffers in detail (context after padding, cells per
+    /// sequence, host/device split).
+    pub llama_cpp: Option<LlamaCppReport>,
 }
 
 /// Bytes of activations of one forward pass over `tokens` tokens on one GPU
@@ -271,9 +274,11 @@ pub fn serve(q: &ServeQuery) -> Result<ServeReport> {
     }
 }
 
+/// llama.cpp with `q.batch` slots (`--parallel`) of `q.context` tokens each:
+/// `--ctx-size` is their product, as llama-server divides it among slots.
 fn serve_llama_cpp(q: &ServeQuery) -> Result<ServeReport> {
     let n_layer = q.arch.num_layers;
-    let cpu = q.device.id == "cpu";
+    let cpu = q.device.is_cpu();
     let params = LlamaCppParams {
         n_ctx: q.context * q.batch,
         n_parallel: q.batch,
@@ -311,7 +316,15 @@ fn serve_llama_cpp(q: &ServeQuery) -> Result<ServeReport> {
     let unified = q.device.is_unified() || cpu;
     let mut problems = Vec::new();
     let fits = if cpu {
-        true
+        let all = r.total();
+        if all > capacity {
+            problems.push(format!(
+                "needs {} of RAM; this machine has {}: use a smaller file type, a shorter context or fewer slots",
+                crate::units::format_bytes(all, crate::units::UnitSystem::Decimal),
+                q.device.marketed
+            ));
+        }
+        all <= capacity
     } else if unified {
         let all = r.total();
         if all > capacity {
@@ -352,6 +365,7 @@ fn serve_llama_cpp(q: &ServeQuery) -> Result<ServeReport> {
         kv_cache_tokens: Some(r.n_ctx),
         max_concurrency: None,
         problems,
+        llama_cpp: Some(r),
     })
 }
 
@@ -553,6 +567,7 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
         kv_cache_tokens: kv_tokens_min,
         max_concurrency: concurrency_min,
         problems,
+        llama_cpp: None,
     })
 }
 
