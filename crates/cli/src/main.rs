@@ -109,7 +109,7 @@ enum Command {
     },
     /// What an inference engine allocates to serve a model, per GPU: llama.cpp's
     /// buffers, vLLM's reserve and KV blocks, SGLang's token pool, transformers' cache.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// List the built-in model presets.
     Presets,
     /// List the devices in the hardware table.
