@@ -223,6 +223,29 @@ test.describe('05 · prefill-decode', () => {
     await page.goto('/inference/?prefill-decode.device=a100-80gb&prefill-decode.batch=8');
     await expect(result(widget(page, 'prefill-decode'))).toContainText('952 tokens/s');
   });
+
+  test('an Apple chip gets the memory roof and a decode ceiling', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/inference/?prefill-decode.device=m2-ultra');
+    const r = widget(page, 'prefill-decode');
+    // 800 GB/s ÷ (16,060,522,496 + 134,217,728 B) = 49.4 tokens/s.
+    await expect(result(r)).toContainText('49 tokens/s at most while decoding');
+    await expect(result(r)).toContainText('publishes no GPU FLOP/s');
+    await expect(r.locator('canvas')).toHaveAttribute('aria-label', /memory roof/);
+    w.assertClean();
+  });
+
+  test('a setting that cannot run says so instead of a speed', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/inference/?prefill-decode.model=llama-3.1-405b&prefill-decode.device=rtx-4090');
+    const r = widget(page, 'prefill-decode');
+    await expect(result(r)).toContainText('Does not fit');
+    await expect(result(r)).not.toContainText('tokens/s');
+    // An 8B model (16 GB in bf16) runs on the same 24 GB card.
+    await r.getByLabel('Model').selectOption('llama-3.1-8b');
+    await expect(result(r)).toContainText('tokens/s at most while decoding');
+    w.assertClean();
+  });
 });
 
 test.describe('06 · zero', () => {

@@ -51,22 +51,21 @@ pub struct RooflinePoint {
     pub compute_bound: bool,
 }
 
+/// A point on `device`'s roofline. Without a published peak (Apple's GPUs)
+/// only the memory roof applies: the time is then a lower bound set by
+/// bandwidth alone, and nothing is called compute-bound.
 fn point(flops: f64, bytes: f64, device: &Device) -> Result<RooflinePoint> {
-    let peak = device.bf16_flops.ok_or_else(|| EstimateError::OutOfRange {
-        what: device.name.into(),
-        reason: "the vendor publishes no BF16 throughput figure, so no roofline can be drawn".into(),
-    })?;
     let intensity = if bytes > 0.0 { flops / bytes } else { 0.0 };
-    let attainable = (intensity * device.bandwidth).min(peak);
-    let seconds = (flops / peak).max(bytes / device.bandwidth);
-    let p = RooflinePoint {
-        flops,
-        bytes,
-        intensity,
-        attainable_flops: attainable,
-        seconds,
-        compute_bound: intensity >= peak / device.bandwidth,
+    let memory_seconds = bytes / device.bandwidth;
+    let (attainable, seconds, compute_bound) = match device.bf16_flops {
+        Some(peak) => (
+            (intensity * device.bandwidth).min(peak),
+            (flops / peak).max(memory_seconds),
+            intensity >= peak / device.bandwidth,
+        ),
+        None => (intensity * device.bandwidth, memory_seconds, false),
     };
+    let p = RooflinePoint { flops, bytes, intensity, attainable_flops: attainable, seconds, compute_bound };
     for v in [p.flops, p.bytes, p.intensity, p.attainable_flops, p.seconds] {
         crate::error::finite(v, "roofline")?;
     }
@@ -89,9 +88,19 @@ pub struct PhaseAnalysis {
     pub decode_tokens_per_s: f64,
     /// Lower bound on the time to first token, seconds.
     pub prefill_seconds: f64,
+    /// Whether the device publishes a peak, i.e. has a compute roof.
+    pub compute_roof: bool,
+    /// Weights and KV cache of the whole batch.
+    pub needed_bytes: u64,
+    /// What the device lets a model use ([`Device::gpu_budget_bytes`]).
+    pub capacity_bytes: u64,
+    /// Whether `needed_bytes` fits: speeds of a setting that cannot run
+    /// mean nothing, and the figure says so instead.
+    pub fits: bool,
 }
 
-/// Prefill and decode bounds for `arch` on `device`.
+/// Prefill and decode bounds for `arch` on `device`, and whether the
+/// weights and the batch's KV cache fit on it at all.
 ///
 /// Decode reads every active weight once per step plus the whole KV cache;
 /// prefill reads the weights once and writes the KV cache while doing
@@ -127,11 +136,17 @@ pub fn phases(
     let decode = point(decode_flops, decode_bytes, device)?;
 
     let tps = if decode.seconds > 0.0 { b / decode.seconds } else { 0.0 };
+    let needed_bytes = w.total_bytes.saturating_add(cache.total_bytes);
+    let capacity_bytes = device.gpu_budget_bytes();
     Ok(PhaseAnalysis {
         prefill,
         decode,
         decode_tokens_per_s: crate::error::finite(tps, "tokens per second")?,
         prefill_seconds: prefill.seconds,
+        compute_roof: device.bf16_flops.is_some(),
+        needed_bytes,
+        capacity_bytes,
+        fits: needed_bytes <= capacity_bytes,
     })
 }
 
@@ -187,12 +202,36 @@ mod tests {
     }
 
     #[test]
-    fn apple_has_no_roofline_but_has_a_ceiling() {
+    fn apple_has_no_compute_roof_but_has_a_ceiling() {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
         let mac = device("m2-ultra").unwrap();
-        assert!(phases(&m, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 1024, 1, mac).is_err());
+        let p = phases(&m, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 1024, 1, mac).unwrap();
+        assert!(!p.compute_roof && !p.decode.compute_bound && !p.prefill.compute_bound);
+        // 16.06 GB of weights and 134 MB of KV at 800 GB/s: ≈ 49.4 tokens/s at most.
+        let bytes = 16_060_522_496.0 + 134_217_728.0;
+        assert!((p.decode_tokens_per_s - 800e9 / bytes).abs() < 1e-6);
+        assert!(p.fits);
         let tps = decode_tokens_per_s_memory_bound(16_060_522_496, mac.bandwidth, 1);
         assert!((tps - 49.8).abs() < 0.1);
         assert_eq!(decode_tokens_per_s_memory_bound(0, 1.0, 1), 0.0);
+    }
+
+    /// Llama 3.1 405B in bf16 does not fit one RTX 4090, nor 64 × 128K
+    /// tokens of Llama 3.1 8B's KV cache one H100: no speed is claimed.
+    #[test]
+    fn settings_that_cannot_run_are_flagged() {
+        let big = preset("llama-3.1-405b").unwrap().arch().unwrap();
+        let p = phases(&big, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 1024, 1, device("rtx-4090").unwrap())
+            .unwrap();
+        assert!(!p.fits);
+        assert!(p.needed_bytes > 800_000_000_000);
+        assert_eq!(p.capacity_bytes, device("rtx-4090").unwrap().capacity_bytes);
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let h100 = device("h100-sxm").unwrap();
+        let p = phases(&m, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 131_072, 64, h100).unwrap();
+        assert!(!p.fits);
+        assert_eq!(p.needed_bytes, 16_060_522_496 + 131_072 * 131_072 * 64);
+        let p = phases(&m, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 8192, 8, h100).unwrap();
+        assert!(p.fits);
     }
 }

@@ -424,9 +424,17 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
                 batch,
             )
             .map_err(|e| e.to_string())?;
+            let count = a.u64_or("count", 1)?;
+            let needed = w.total_bytes.saturating_add(kv.total_bytes);
+            if needed > d.gpu_budget_bytes().saturating_mul(count) {
+                return Err(format!(
+                    "this setting does not fit {count} × {} ({needed} bytes needed): prose must not quote its speed",
+                    d.name
+                ));
+            }
             let tps = llmem_estimator::throughput::decode_tokens_per_s_memory_bound(
                 w.active_bytes + kv.total_bytes,
-                d.bandwidth * a.u64_or("count", 1)? as f64,
+                d.bandwidth * count as f64,
                 batch,
             );
             format!("{tps:.0} tokens/s")
@@ -473,6 +481,16 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             let batch = a.u64_or("batch", 1)?;
             let p = phases(&m, a.format()?, a.dtype("dtype", Dtype::Bf16)?, context, batch, d)
                 .map_err(|e| e.to_string())?;
+            // A speed for a setting that cannot run would mislead the reader.
+            if !p.fits {
+                return Err(format!(
+                    "this setting does not fit the {} ({} needed, {} available): prose must not quote its speed",
+                    d.name, p.needed_bytes, p.capacity_bytes
+                ));
+            }
+            if !p.compute_roof && code.name == "prefill_time" {
+                return Err(format!("{} publishes no throughput: prefill time has no bound", d.name));
+            }
             if code.name == "decode_tps" {
                 format!("{:.0} tokens/s", p.decode_tokens_per_s)
             } else {

@@ -248,10 +248,6 @@ pub fn SizeSlider(
 }
 
 /// (id, name) pairs of every device.
-pub fn device_options(only_with_flops: bool) -> Vec<(String, String)> {
-    llmem_estimator::hardware::DEVICES
-        .iter()
-        .filter(|d| !only_with_flops || d.bf16_flops.is_some())
-        .map(|d| (d.id.to_string(), d.name.to_string()))
-        .collect()
+pub fn device_options() -> Vec<(String, String)> {
+    llmem_estimator::hardware::DEVICES.iter().map(|d| (d.id.to_string(), d.name.to_string())).collect()
 }

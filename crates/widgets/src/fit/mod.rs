@@ -308,7 +308,7 @@ pub fn Fit(
             </div>
             <p class="lw-error" role="alert">{move || problem.get()}</p>
             <div class="lw-controls">
-                <Select id=format!("{uid}-device") label="Device" options=device_options(false) value=dev />
+                <Select id=format!("{uid}-device") label="Device" options=device_options() value=dev />
                 <StepSlider id=format!("{uid}-count") label="Devices" steps=&COUNT_STEPS count=Signal::stored(COUNT_STEPS.len())
                     value=count text=Callback::new(|c: u64| c.to_string()) />
                 <Select id=format!("{uid}-weights") label="Weights format" options=weight_options value=weights />

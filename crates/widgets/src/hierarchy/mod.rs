@@ -56,7 +56,7 @@ pub fn Hierarchy(
         <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-hier"
             subtitle="Faster memory is smaller. Bars show bandwidth on a log scale; pick a tier to see its role and how long reading the weights from it takes.".into()>
             <div class="lw-controls">
-                <Select id=format!("{uid}-device") label="Device" options=device_options(false) value=dev />
+                <Select id=format!("{uid}-device") label="Device" options=device_options() value=dev />
                 <Select id=format!("{uid}-model") label="Model (bf16 weights)" options=model_options() value=model />
             </div>
             <div class="lw-tiers" role="group" aria-label="Memory tiers">
