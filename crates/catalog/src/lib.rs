@@ -132,6 +132,15 @@ const MODEL: ParamKind = ParamKind::Model;
 pub const CUSTOM_MODEL: &str = "custom";
 const DEVICE: ParamKind = ParamKind::Device;
 
+/// How training computes attention: FlashAttention/SDPA keeps no `s × s`
+/// matrix; eager attention stores it (`llmem_estimator::activations`).
+const ATTENTION: ParamSpec = p(
+    "attention",
+    ParamKind::Choice(&["flash", "eager"]),
+    "flash",
+    "attention implementation in training: flash (FlashAttention/SDPA) or eager (stores the s×s scores)",
+);
+
 /// The `gpu-map` widget.
 pub const GPU_MAP: WidgetSpec = WidgetSpec {
     id: "gpu-map",
@@ -161,6 +170,7 @@ pub const STORE_RECOMPUTE: WidgetSpec = WidgetSpec {
         ),
         p("model", MODEL, "llama-3.1-8b", "the model being trained"),
         p("seq", ParamKind::Int { min: 512, max: 131_072 }, "4096", "sequence length"),
+        ATTENTION,
     ],
 };
 
@@ -174,6 +184,7 @@ pub const TRAIN_VS_INFER: WidgetSpec = WidgetSpec {
         p("model", ParamKind::ModelOrCustom, "llama-2-7b", "the model compared"),
         p("size", ParamKind::Int { min: 1, max: 70 }, "7", "billions of parameters, when model is custom"),
         p("precision", ParamKind::Choice(&["fp32", "fp16", "int8", "int4"]), "fp16", "inference weights precision"),
+        ATTENTION,
     ],
 };
 
@@ -261,6 +272,7 @@ pub const ZERO: WidgetSpec = WidgetSpec {
         p("stage", ParamKind::Int { min: 0, max: 3 }, "3", "ZeRO stage"),
         p("gpus", ParamKind::Int { min: 1, max: 1024 }, "8", "data-parallel GPUs"),
         p("checkpointing", ParamKind::Choice(&["off", "on"]), "off", "full activation recomputation"),
+        ATTENTION,
     ],
 };
 

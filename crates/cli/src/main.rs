@@ -68,14 +68,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Activation memory of all layers (Korthikanti et al. 2022), 16-bit, no tensor/sequence parallelism.
+    /// Activation memory of a training forward pass, 16-bit, no tensor/sequence
+    /// parallelism: with --config, what transformers keeps tensor by tensor;
+    /// with --layers/--hidden/--heads, Korthikanti et al. 2022's GPT formula.
     Activations {
-        #[arg(long)]
-        layers: u64,
-        #[arg(long)]
-        hidden: u64,
-        #[arg(long)]
-        heads: u64,
+        /// A config.json path or a preset name.
+        #[arg(long, conflicts_with_all = ["layers", "hidden", "heads"])]
+        config: Option<String>,
+        #[arg(long, required_unless_present = "config")]
+        layers: Option<u64>,
+        #[arg(long, required_unless_present = "config")]
+        hidden: Option<u64>,
+        #[arg(long, required_unless_present = "config")]
+        heads: Option<u64>,
         #[arg(long)]
         seq: u64,
         #[arg(long)]
@@ -83,6 +88,9 @@ enum Command {
         /// none, selective or full.
         #[arg(long, default_value = "none")]
         recompute: String,
+        /// flash (FlashAttention/SDPA, the default) or eager; with --config only.
+        #[arg(long, requires = "config")]
+        attention: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -139,13 +147,18 @@ fn run(command: Command) -> CliResult<String> {
             model(&config, weights.as_deref(), kv.as_deref(), context, batch, json)
         }
         Command::Train { params, gpus, zero, optimizer, json } => train(&params, gpus, zero, &optimizer, json),
-        Command::Activations { layers, hidden, heads, seq, batch, recompute, json } => {
+        Command::Activations { config, layers, hidden, heads, seq, batch, recompute, attention, json } => {
             let r = Recompute::parse(&recompute).map_err(err)?;
+            if let Some(config) = config {
+                return activations_of(&config, seq, batch, r, attention.as_deref(), json);
+            }
+            let (layers, hidden, heads) = (layers.unwrap_or(0), hidden.unwrap_or(0), heads.unwrap_or(0));
             let bytes = activation_bytes(layers, hidden, heads, seq, batch, r).map_err(err)?;
+            let layer_bytes = activation_bytes(1, hidden, heads, seq, batch, r).map_err(err)?;
             if json {
-                Ok(json!({ "bytes": bytes, "recompute": r.id() }).to_string())
+                Ok(json!({ "bytes": bytes, "layer_bytes": layer_bytes, "recompute": r.id() }).to_string())
             } else {
-                Ok(format!("activations ({} recomputation): {}", r.id(), both_units(bytes)))
+                Ok(format!("activations ({} recomputation, GPT formula): {}", r.id(), both_units(bytes)))
             }
         }
         Command::Fit { config, device: dev, count, weights, kv, context, batch, json } => {
@@ -331,6 +344,54 @@ fn model(
         out.push(format!("note         {n}"));
     }
     Ok(out.join("\n"))
+}
+
+/// `llmem activations --config`: what transformers keeps for backward.
+fn activations_of(
+    config: &str,
+    seq: u64,
+    batch: u64,
+    recompute: Recompute,
+    attention: Option<&str>,
+    json: bool,
+) -> CliResult<String> {
+    use llmem_estimator::activations::{activations, ActivationQuery, AttentionKernel};
+    let (name, arch) = load(config)?;
+    let kernel = attention.map_or(Ok(AttentionKernel::Flash), AttentionKernel::parse).map_err(err)?;
+    let r = activations(&arch, &ActivationQuery { seq, micro_batch: batch, kernel, recompute }).map_err(err)?;
+    if json {
+        return Ok(json!({
+            "model": name,
+            "bytes": r.total_bytes,
+            "layer_bytes": r.layer_bytes,
+            "layers_bytes": r.layers_bytes,
+            "rest_bytes": r.rest_bytes,
+            "recompute": recompute.id(),
+            "attention": kernel.id(),
+            "measured": r.measured,
+        })
+        .to_string());
+    }
+    Ok([
+        format!(
+            "{name}: {seq} tokens × micro-batch {batch}, {} attention, {} recomputation",
+            kernel.label(),
+            if recompute == Recompute::None { "no" } else { recompute.id() }
+        ),
+        format!("one layer    {}", both_units(r.layer_bytes)),
+        format!("all layers   {}", both_units(r.layers_bytes)),
+        format!(
+            "outside them {} (embeddings, final norm, fp32 log-softmax of the logits, loss)",
+            both_units(r.rest_bytes)
+        ),
+        format!("total        {}", both_units(r.total_bytes)),
+        if r.measured {
+            "basis        every term is one transformers keeps, checked against measurements".to_string()
+        } else {
+            "basis        an estimate: this family's layers are not among the measured ones".to_string()
+        },
+    ]
+    .join("\n"))
 }
 
 /// Parses `7500000000`, `7.5e9`, `7.5B`, `70b`, `350M`.

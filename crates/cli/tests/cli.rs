@@ -304,3 +304,45 @@ fn serve_errors_say_what_to_change() {
         assert!(msg.contains(needle), "{args:?}: {msg}");
     }
 }
+
+/// `--config` counts what transformers keeps; the GPT flags keep their
+/// formula and gain `layer_bytes`.
+#[test]
+fn activations_of_a_config() {
+    let v = json(&["activations", "--config", "llama-3.1-8b", "--seq", "4096", "--batch", "1", "--json"]);
+    // 200,840 bytes per token and layer (see the estimator's training tests).
+    assert_eq!(v["layer_bytes"], 200_840u64 * 4096);
+    assert_eq!(v["attention"], "flash");
+    assert_eq!(v["measured"], true);
+    let e = json(&[
+        "activations",
+        "--config",
+        "llama-3.1-8b",
+        "--seq",
+        "4096",
+        "--batch",
+        "1",
+        "--attention",
+        "eager",
+        "--json",
+    ]);
+    assert!(e["bytes"].as_u64().unwrap() > 4 * v["bytes"].as_u64().unwrap());
+    let g = json(&[
+        "activations",
+        "--layers",
+        "96",
+        "--hidden",
+        "12288",
+        "--heads",
+        "96",
+        "--seq",
+        "2048",
+        "--batch",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(g["layer_bytes"], 2048u64 * 12288 * 114);
+    let out =
+        llmem(&["activations", "--config", "llama-3.1-8b", "--seq", "4096", "--batch", "1", "--attention", "paged"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -14,6 +14,7 @@
 //! than panicking; integer arithmetic is checked, and no float result is NaN
 //! or infinite.
 
+pub mod activations;
 pub mod arch;
 pub mod attention;
 pub mod config;

@@ -221,8 +221,8 @@ mod tests {
     #[test]
     fn settings_that_cannot_run_are_flagged() {
         let big = preset("llama-3.1-405b").unwrap().arch().unwrap();
-        let p = phases(&big, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 1024, 1, device("rtx-4090").unwrap())
-            .unwrap();
+        let p =
+            phases(&big, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 1024, 1, device("rtx-4090").unwrap()).unwrap();
         assert!(!p.fits);
         assert!(p.needed_bytes > 800_000_000_000);
         assert_eq!(p.capacity_bytes, device("rtx-4090").unwrap().capacity_bytes);

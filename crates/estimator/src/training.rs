@@ -9,6 +9,7 @@
 //! optimizer state over N_d data-parallel GPUs, stage 2 also the gradients,
 //! stage 3 also the parameters.
 
+use crate::activations::{activations, ActivationQuery, AttentionKernel};
 use crate::arch::{ModelArch, TensorKind};
 use crate::error::{ceil_div, product, Checked, EstimateError, Result};
 use crate::precision::{weights_footprint, WeightFormat};
@@ -260,29 +261,35 @@ pub fn activation_bytes(
     per_layer.mul_or(layers, "activation size")
 }
 
-/// Activation memory when `recomputed` of the `layers` layers are
-/// checkpointed and the rest store everything.
+/// Activation memory when `recomputed` of the model's layers are
+/// checkpointed and the rest store everything
+/// ([`crate::activations`] per layer, with `kernel`).
 ///
-/// A checkpointed layer keeps only its input (`2·s·b·h`, Korthikanti et al.
-/// §4.1) and is rebuilt during the backward pass; while it is rebuilt, its
-/// full activations exist again, one layer at a time (Chen et al. 2016,
-/// "Training Deep Nets with Sublinear Memory Cost", arXiv 1604.06174, §3).
-/// So: `(L − r)·A_full + r·2sbh + (r > 0 ? A_full : 0)`.
+/// A checkpointed layer keeps only its input and is rebuilt during the
+/// backward pass; while it is rebuilt, its full activations exist again,
+/// one layer at a time (Chen et al. 2016, "Training Deep Nets with Sublinear
+/// Memory Cost", arXiv 1604.06174, §3). So: `(L − r)·A_layer + r·A_input +
+/// (r > 0 ? A_layer : 0)` plus what lies outside the layers.
 pub fn partial_recompute_bytes(
-    layers: u64,
-    hidden: u64,
-    heads: u64,
+    arch: &ModelArch,
     seq: u64,
     micro_batch: u64,
+    kernel: AttentionKernel,
     recomputed: u64,
 ) -> Result<u64> {
+    let layers = arch.num_layers;
     let r = recomputed.min(layers);
-    let full_layer = activation_bytes(1, hidden, heads, seq, micro_batch, Recompute::None)?;
-    let kept = activation_bytes(1, hidden, heads, seq, micro_batch, Recompute::Full)?;
-    let stored = (layers - r).mul_or(full_layer, "activation size")?;
-    let checkpoints = r.mul_or(kept, "activation size")?;
-    let rebuilt = if r > 0 { full_layer } else { 0 };
-    stored.add_or(checkpoints, "activation size")?.add_or(rebuilt, "activation size")
+    let q = |recompute| ActivationQuery { seq, micro_batch, kernel, recompute };
+    let stored = activations(arch, &q(Recompute::None))?;
+    let kept = activations(arch, &q(Recompute::Full))?;
+    let per_layer = stored.layers_bytes / layers.max(1);
+    let per_input = kept.layers_bytes / layers.max(1);
+    let rebuilt = if r > 0 { stored.layer_bytes } else { 0 };
+    (layers - r)
+        .mul_or(per_layer, "activation size")?
+        .add_or(r.mul_or(per_input, "activation size")?, "activation size")?
+        .add_or(rebuilt, "activation size")?
+        .add_or(if r == layers { kept.rest_bytes } else { stored.rest_bytes }, "activation size")
 }
 
 /// Relative compute of a training step when `recomputed` of `layers` layers
@@ -299,9 +306,27 @@ pub fn recompute_compute_factor(layers: u64, recomputed: u64) -> f64 {
     (3.0 * l + r) / (3.0 * l)
 }
 
-/// Activation memory for a parsed model (hidden size and head count from its config).
-pub fn model_activation_bytes(arch: &ModelArch, seq: u64, micro_batch: u64, recompute: Recompute) -> Result<u64> {
-    activation_bytes(arch.num_layers, arch.hidden_size, arch.num_heads().max(1), seq, micro_batch, recompute)
+/// Activation memory of a training forward pass of `arch`
+/// ([`crate::activations`]: what transformers keeps, tensor by tensor).
+pub fn model_activation_bytes(
+    arch: &ModelArch,
+    seq: u64,
+    micro_batch: u64,
+    kernel: AttentionKernel,
+    recompute: Recompute,
+) -> Result<u64> {
+    Ok(activations(arch, &ActivationQuery { seq, micro_batch, kernel, recompute })?.total_bytes)
+}
+
+/// Parameters ZeRO-3/FSDP gathers at once: the unit being computed and the
+/// next one, prefetched (PyTorch FSDP's default `BackwardPrefetch.BACKWARD_PRE`
+/// and DeepSpeed's `stage3_prefetch_bucket_size` both overlap the next
+/// unit's all-gather with the current unit's compute), one decoder layer
+/// per unit, in 16-bit.
+pub fn zero3_gathered_bytes(arch: &ModelArch) -> Result<u64> {
+    let c = arch.param_counts()?;
+    let per_layer = c.total.saturating_sub(c.embedding) / arch.num_layers.max(1);
+    product(&[2, per_layer, 2], "gathered parameters")
 }
 
 /// Everything one GPU holds while training.
@@ -309,6 +334,9 @@ pub fn model_activation_bytes(arch: &ModelArch, seq: u64, micro_batch: u64, reco
 pub struct TrainingMemory {
     pub states: ModelStates,
     pub activation_bytes: u64,
+    /// ZeRO-3: full parameters of the layers being all-gathered
+    /// ([`zero3_gathered_bytes`]); 0 below stage 3.
+    pub gathered_bytes: u64,
     pub per_gpu_bytes: u64,
     /// What one GPU would hold with no sharding and no recomputation.
     pub unsharded_bytes: u64,
@@ -328,6 +356,8 @@ pub struct TrainingSetup {
     /// raising activation memory, which depends on the micro-batch only.
     pub grad_accum: u64,
     pub recompute: Recompute,
+    /// FlashAttention/SDPA (the default of every current trainer) or eager.
+    pub kernel: AttentionKernel,
     pub offload_optimizer: bool,
 }
 
@@ -341,6 +371,7 @@ impl Default for TrainingSetup {
             micro_batch: 1,
             grad_accum: 1,
             recompute: Recompute::None,
+            kernel: AttentionKernel::Flash,
             offload_optimizer: false,
         }
     }
@@ -350,14 +381,21 @@ impl Default for TrainingSetup {
 pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<TrainingMemory> {
     let params = arch.param_counts()?.total;
     let states = model_states(params, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer)?;
-    let activation_bytes = model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.recompute)?;
-    let unsharded = model_states(params, setup.optimizer, ZeroStage::Zero0, 1, false)?
-        .per_gpu_bytes
-        .add_or(model_activation_bytes(arch, setup.seq, setup.micro_batch, Recompute::None)?, "training memory")?;
+    let activation_bytes = model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, setup.recompute)?;
+    let gathered_bytes =
+        if setup.stage == ZeroStage::Zero3 && setup.gpus > 1 { zero3_gathered_bytes(arch)? } else { 0 };
+    let unsharded = model_states(params, setup.optimizer, ZeroStage::Zero0, 1, false)?.per_gpu_bytes.add_or(
+        model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, Recompute::None)?,
+        "training memory",
+    )?;
     Ok(TrainingMemory {
         states,
         activation_bytes,
-        per_gpu_bytes: states.per_gpu_bytes.add_or(activation_bytes, "training memory")?,
+        gathered_bytes,
+        per_gpu_bytes: states
+            .per_gpu_bytes
+            .add_or(activation_bytes, "training memory")?
+            .add_or(gathered_bytes, "training memory")?,
         unsharded_bytes: unsharded,
         global_batch: product(&[setup.micro_batch, setup.grad_accum.max(1), setup.gpus], "global batch")?,
     })
@@ -485,27 +523,51 @@ mod tests {
 
     #[test]
     fn partial_recompute_interpolates() {
-        let (l, h, a, s, b) = (32u64, 4096u64, 32u64, 4096u64, 1u64);
-        let none = activation_bytes(l, h, a, s, b, Recompute::None).unwrap();
-        assert_eq!(partial_recompute_bytes(l, h, a, s, b, 0).unwrap(), none);
-        let per_layer = none / l;
-        let full = partial_recompute_bytes(l, h, a, s, b, l).unwrap();
-        assert_eq!(full, activation_bytes(l, h, a, s, b, Recompute::Full).unwrap() + per_layer);
-        let half = partial_recompute_bytes(l, h, a, s, b, 16).unwrap();
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let (s, b, k) = (4096u64, 1u64, AttentionKernel::Flash);
+        let none = model_activation_bytes(&m, s, b, k, Recompute::None).unwrap();
+        assert_eq!(partial_recompute_bytes(&m, s, b, k, 0).unwrap(), none);
+        let full = partial_recompute_bytes(&m, s, b, k, 32).unwrap();
+        let per_layer = (none
+            - activations(&m, &ActivationQuery { seq: s, micro_batch: b, kernel: k, recompute: Recompute::None })
+                .unwrap()
+                .rest_bytes)
+            / 32;
+        // Every layer checkpointed: the inputs, plus one layer rebuilt at a time.
+        assert_eq!(full, model_activation_bytes(&m, s, b, k, Recompute::Full).unwrap() + per_layer);
+        let half = partial_recompute_bytes(&m, s, b, k, 16).unwrap();
         assert!(half < none && half > full);
         assert_eq!(recompute_compute_factor(32, 0), 1.0);
         assert!((recompute_compute_factor(32, 32) - 4.0 / 3.0).abs() < 1e-12);
         assert_eq!(recompute_compute_factor(0, 5), 1.0);
     }
 
+    /// Llama 3.1 8B, 4K tokens, micro-batch 1, FlashAttention, per token and
+    /// layer: norms 2 × (8·4096 + 4), attention 2·32·128 + 4·8·128 +
+    /// 2·32·128 + 4·32, MLP 8·14336 → 200,840 B; × 4096 × 32 layers =
+    /// 26.3 GB, plus the logits' fp32 log-softmax (4 × 128,256 × 4096 =
+    /// 2.1 GB) and the rest. ZeRO-3 over 8 H100s: 16 GB of states, the
+    /// activations and two gathered layers — well inside 80 GB, as anyone
+    /// who has trained it knows.
     #[test]
     fn training_memory_llama8b() {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
         let setup = TrainingSetup { stage: ZeroStage::Zero3, gpus: 8, ..TrainingSetup::default() };
         let t = training_memory(&m, &setup).unwrap();
         assert_eq!(t.states.per_gpu_bytes, 8_030_261_248u64 * 16 / 8);
+        let layers = 200_840u64 * 4096 * 32;
+        let rest = 8 * 4096 + 4 * 4096 * 128 + (8 * 4096 + 4) * 4096 + 4 * 128_256 * 4096 + 8 * 4097 + 4;
+        assert_eq!(t.activation_bytes, layers + rest);
+        assert_eq!(t.gathered_bytes, 2 * ((8_030_261_248 - 128_256 * 4096) / 32) * 2);
+        assert!(t.per_gpu_bytes < 50_000_000_000, "{}", t.per_gpu_bytes);
         assert_eq!(t.global_batch, 8);
         assert!(t.unsharded_bytes > t.per_gpu_bytes);
+        // Eager attention adds the 4K × 4K scores of every head: 6 × 32 × 4096² per layer.
+        let eager = training_memory(&m, &TrainingSetup { kernel: AttentionKernel::Eager, ..setup }).unwrap();
+        assert_eq!(
+            eager.activation_bytes - t.activation_bytes,
+            32 * (6 * 32 * 4096 * 4096 + (8 * 32 * 128 - (2 * 32 * 128 + 4 * 8 * 128 + 2 * 32 * 128 + 4 * 32)) * 4096)
+        );
     }
 
     /// LoRA r = 16 on Llama-3.1-8B's attention: per layer 16 × ((4096+4096)

@@ -135,6 +135,27 @@ proptest! {
         prop_assert!(none >= sel && sel >= full);
     }
 
+    /// What transformers keeps grows with the sequence and the micro-batch,
+    /// never grows with recomputation, and eager attention never keeps less
+    /// than FlashAttention — for every preset.
+    #[test]
+    fn transformers_activations_are_monotone(i in 0usize..64, s in 1u64..32_768, b in 1u64..16) {
+        use llmem_estimator::activations::{activations, ActivationQuery, AttentionKernel};
+        let a = arch(i);
+        let q = |seq, micro_batch, kernel, recompute| activations(&a, &ActivationQuery { seq, micro_batch, kernel, recompute }).unwrap();
+        for k in AttentionKernel::ALL {
+            let none = q(s, b, k, Recompute::None);
+            prop_assert!(q(s + 1, b, k, Recompute::None).total_bytes > none.total_bytes);
+            prop_assert!(q(s, b + 1, k, Recompute::None).total_bytes > none.total_bytes);
+            let sel = q(s, b, k, Recompute::Selective);
+            let full = q(s, b, k, Recompute::Full);
+            prop_assert!(none.total_bytes >= sel.total_bytes, "{} selective", a.family.model_type());
+            prop_assert!(sel.layers_bytes >= full.layers_bytes, "{} full", a.family.model_type());
+            prop_assert_eq!(none.total_bytes, none.layers_bytes + none.rest_bytes);
+        }
+        prop_assert!(q(s, b, AttentionKernel::Eager, Recompute::None).total_bytes >= q(s, b, AttentionKernel::Flash, Recompute::None).total_bytes);
+    }
+
     /// Fit reports are finite and self-consistent on every device.
     #[test]
     fn fit_is_consistent(i in 0usize..64, d in 0usize..64, fmt in any_format(), kv in any_dtype(), ctx in 1u64..(1 << 20), batch in 1u64..256, count in 1u64..16) {

@@ -363,8 +363,16 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             let seq = a.u64_or("seq", 4096)?;
             let batch = a.u64_or("batch", 1)?;
             let r = Recompute::parse(a.str_or("recompute", "none")).map_err(|e| e.to_string())?;
-            let b = activation_bytes(m.num_layers, m.hidden_size, m.num_heads(), seq, batch, r)
-                .map_err(|e| e.to_string())?;
+            // `formula=gpt` quotes Korthikanti et al.'s GPT-3 formula; the
+            // default is what transformers keeps, with `attention=flash|eager`.
+            let b = if a.str_or("formula", "transformers") == "gpt" {
+                activation_bytes(m.num_layers, m.hidden_size, m.num_heads(), seq, batch, r)
+            } else {
+                let kernel = llmem_estimator::activations::AttentionKernel::parse(a.str_or("attention", "flash"))
+                    .map_err(|e| e.to_string())?;
+                llmem_estimator::training::model_activation_bytes(&m, seq, batch, kernel, r)
+            }
+            .map_err(|e| e.to_string())?;
             format_bytes(b, a.units()?)
         }
         "lora" => {

@@ -178,6 +178,20 @@ pub fn nearest_step(steps: &[u64], v: u64) -> u32 {
     steps.iter().enumerate().min_by_key(|(_, s)| s.abs_diff(v)).map_or(0, |(i, _)| i as u32)
 }
 
+/// (id, label) pairs of the attention implementations training can use.
+pub fn attention_options() -> Vec<(String, String)> {
+    llmem_estimator::activations::AttentionKernel::ALL
+        .iter()
+        .map(|k| (k.id().to_string(), k.label().to_string()))
+        .collect()
+}
+
+/// The attention implementation a widget's `attention` value names (flash if unknown).
+pub fn attention_kernel(id: &str) -> llmem_estimator::activations::AttentionKernel {
+    llmem_estimator::activations::AttentionKernel::parse(id)
+        .unwrap_or(llmem_estimator::activations::AttentionKernel::Flash)
+}
+
 /// (id, name) pairs of every transformer preset, for a model picker.
 pub fn model_options() -> Vec<(String, String)> {
     llmem_estimator::presets::PRESETS

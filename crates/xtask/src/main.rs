@@ -67,7 +67,7 @@ enum Cmd {
     /// (case: n_ctx,n_batch,n_ubatch,n_seq,flash_attn,type_k,type_v,n_gpu_layers).
     Llama { args: Vec<String> },
     /// Measurements with the reference implementations (torch, transformers),
-    /// written as fixtures the tests compare with: params, defaults or all.
+    /// written as fixtures the tests compare with: params, defaults, activations or all.
     Reference {
         #[arg(default_value = "all")]
         what: String,

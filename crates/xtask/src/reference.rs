@@ -8,6 +8,9 @@
 //!   first) → `crates/estimator/tests/fixtures/transformers_params.json`.
 //! - `defaults`: the defaults of the config classes →
 //!   `crates/estimator/tests/fixtures/transformers_defaults.json`.
+//! - `activations`: what a training forward pass saves for backward, for
+//!   small configs of six families →
+//!   `crates/estimator/tests/fixtures/transformers_activations.json`.
 //!
 //! Python packages are installed from PyPI into `target/reference-venv`,
 //! pinned (torch's default wheel on Linux brings CUDA libraries: ≈5.6 GB
@@ -80,13 +83,23 @@ pub fn reference(what: &str) -> Result<(), Failure> {
             if what == "params" {
                 return Ok(());
             }
-            reference("defaults")
+            reference("defaults")?;
+            reference("activations")
         }
         "defaults" => {
             ensure_venv()?;
             step("config-class defaults (tools/reference/dump_defaults.py)");
             run(Command::new(python()).arg(tool("dump_defaults.py")).arg(fixtures.join("transformers_defaults.json")))
         }
-        other => Err(Failure::new(format!("unknown reference measurement `{other}`; use params, defaults or all"))),
+        "activations" => {
+            ensure_venv()?;
+            step("saved tensors of a training step (tools/reference/measure_activations.py)");
+            run(Command::new(python())
+                .arg(tool("measure_activations.py"))
+                .arg(fixtures.join("transformers_activations.json")))
+        }
+        other => Err(Failure::new(format!(
+            "unknown reference measurement `{other}`; use params, defaults, activations or all"
+        ))),
     }
 }

@@ -10,6 +10,7 @@ use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::units::fixed;
 use llmem_estimator::{
+    activations::AttentionKernel,
     fit::inference_memory,
     precision::{Dtype, WeightFormat},
     presets::preset,
@@ -34,7 +35,8 @@ pub fn block_sizes(arch: &ModelArch, training: bool) -> Option<[u64; 4]> {
     if training {
         let params = arch.param_counts().ok()?.total;
         let states = model_states(params, Optimizer::AdamMixed, ZeroStage::Zero0, 1, false).ok()?;
-        let act = model_activation_bytes(arch, TRAINING_SEQ, 1, Recompute::None).ok()?;
+        // FlashAttention, as every current trainer runs it.
+        let act = model_activation_bytes(arch, TRAINING_SEQ, 1, AttentionKernel::Flash, Recompute::None).ok()?;
         Some([states.params_bytes, act, 0, states.grads_bytes + states.optimizer_bytes])
     } else {
         let m = inference_memory(arch, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, INFERENCE_CONTEXT, 1).ok()?;

@@ -3,7 +3,7 @@
 //! the estimator's exact figures for a named model
 //! ([`llmem_estimator::training::partial_recompute_bytes`]).
 
-use crate::controls::{model_options, next_uid, Select, Slider, StepSlider};
+use crate::controls::{attention_kernel, attention_options, model_options, next_uid, Select, Slider, StepSlider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
 use crate::units::{show, Bytes};
@@ -16,6 +16,12 @@ use llmem_estimator::{
 
 /// Sequence lengths offered.
 pub const SEQ_STEPS: [u64; 9] = [512, 1024, 2048, 4096, 8192, 16_384, 32_768, 65_536, 131_072];
+
+/// Layers recomputed at `percent`: rounded down, so only 100% recomputes
+/// every layer (99% of 32 layers is 31).
+pub fn recomputed_layers(layers: u64, percent: u32) -> u64 {
+    layers * u64::from(percent.min(100)) / 100
+}
 
 /// The regime for a share of recomputed layers.
 pub fn regime(percent: u32) -> &'static str {
@@ -38,17 +44,24 @@ pub fn StoreRecompute(
     let percent = RwSignal::new(params.u64("recompute") as u32);
     let model = RwSignal::new(params.get("model").to_string());
     let seq = RwSignal::new(params.u64("seq"));
+    let attention = RwSignal::new(params.get("attention").to_string());
     let arch = Memo::new(move |_| preset(&model.get()).and_then(|p| p.arch()).ok());
     let layers = Memo::new(move |_| arch.get().map_or(1, |a| a.num_layers));
-    let recomputed = Memo::new(move |_| (layers.get() * u64::from(percent.get()) + 50) / 100);
+    let recomputed = Memo::new(move |_| recomputed_layers(layers.get(), percent.get()));
     let memory = Memo::new(move |_| {
         let a = arch.get()?;
-        let m = |r| partial_recompute_bytes(a.num_layers, a.hidden_size, a.num_heads(), seq.get(), 1, r).ok();
+        let kernel = attention_kernel(&attention.get());
+        let m = |r| partial_recompute_bytes(&a, seq.get(), 1, kernel, r).ok();
         Some((m(recomputed.get())?, m(0)?, m(a.num_layers)?))
     });
     let compute = Memo::new(move |_| recompute_compute_factor(layers.get(), recomputed.get()));
     let state = Signal::derive(move || {
-        vec![("recompute", percent.get().to_string()), ("model", model.get()), ("seq", seq.get().to_string())]
+        vec![
+            ("recompute", percent.get().to_string()),
+            ("model", model.get()),
+            ("seq", seq.get().to_string()),
+            ("attention", attention.get()),
+        ]
     });
     let mem_now = Signal::derive(move || memory.get().map_or(0, |m| m.0));
     let mem_fraction = move || memory.get().map_or(0.0, |(now, all, _)| now as f64 / all.max(1) as f64);
@@ -61,11 +74,12 @@ pub fn StoreRecompute(
                 <StepSlider id=format!("{uid}-seq") label="Sequence length" steps=&SEQ_STEPS
                     count=Signal::stored(SEQ_STEPS.len()) value=seq
                     text=Callback::new(|s: u64| format!("{} tokens", format_tokens(s))) />
+                <Select id=format!("{uid}-attention") label="Attention" options=attention_options() value=attention />
             </div>
             <div class="lw-field lw-wide">
                 <Slider id=format!("{uid}-recompute") label="Layers recomputed in the backward pass" min=0
                     max=Signal::stored(100u32) value=percent
-                    text=Callback::new(move |p: u32| format!("{p}% ({} of {} layers)", (layers.get() * u64::from(p) + 50) / 100, layers.get())) />
+                    text=Callback::new(move |p: u32| format!("{p}% ({} of {} layers)", recomputed_layers(layers.get(), p), layers.get())) />
                 <div class="lw-ends" aria-hidden="true"><span>"◀ store everything"</span><span>"recompute everything ▶"</span></div>
             </div>
             <div class="lw-meters">
@@ -86,8 +100,8 @@ pub fn StoreRecompute(
             <div class="lw-result" aria-live="polite">
                 <p class="lw-detail"><strong>{move || regime(percent.get())}</strong></p>
                 <p class="lw-detail">{move || memory.get().map(|(now, all, none)| format!(
-                    "{} of activations at micro-batch 1: {} of the {} that storing every layer takes, against {} if every layer is recomputed.",
-                    show(now), units::percent(now as f64 * 100.0 / all.max(1) as f64), show(all), show(none)))}</p>
+                    "{} of activations at micro-batch 1 with {} attention: {} of the {} that storing every layer takes, against {} if every layer is recomputed.",
+                    show(now), attention_kernel(&attention.get()).label(), units::percent(now as f64 * 100.0 / all.max(1) as f64), show(all), show(none)))}</p>
             </div>
         </WidgetFrame>
     }

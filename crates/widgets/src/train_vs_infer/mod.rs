@@ -2,12 +2,15 @@
 //! train a model and to run it, and the ratio between them.
 
 use crate::bars::{Segment, StackedBar};
-use crate::controls::{model_arch, model_options_with_custom, next_uid, Choice, Select, SizeSlider};
+use crate::controls::{
+    attention_kernel, attention_options, model_arch, model_options_with_custom, next_uid, Choice, Select, SizeSlider,
+};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
 use leptos::prelude::*;
 use llmem_estimator::units::fixed;
 use llmem_estimator::{
+    activations::AttentionKernel,
     fit::inference_memory,
     precision::{Dtype, WeightFormat},
     training::{model_activation_bytes, model_states, Optimizer, Recompute, ZeroStage},
@@ -29,10 +32,10 @@ pub fn format_for(precision: &str) -> WeightFormat {
 }
 
 /// (training segments, inference segments).
-pub fn breakdown(arch: &ModelArch, precision: &str) -> Option<(Vec<Segment>, Vec<Segment>)> {
+pub fn breakdown(arch: &ModelArch, precision: &str, kernel: AttentionKernel) -> Option<(Vec<Segment>, Vec<Segment>)> {
     let params = arch.param_counts().ok()?.total;
     let s = model_states(params, Optimizer::AdamMixed, ZeroStage::Zero0, 1, false).ok()?;
-    let act = model_activation_bytes(arch, SEQ, 1, Recompute::None).ok()?;
+    let act = model_activation_bytes(arch, SEQ, 1, kernel, Recompute::None).ok()?;
     let training = vec![
         Segment { label: "Weights (fp16)", bytes: s.params_bytes, class: "lw-c-weights" },
         Segment { label: "Gradients", bytes: s.grads_bytes, class: "lw-c-grad" },
@@ -59,10 +62,19 @@ pub fn TrainVsInfer(
     let model = RwSignal::new(params.get("model").to_string());
     let precision = RwSignal::new(params.get("precision").to_string());
     let size = RwSignal::new(params.u64("size") as u32);
+    let attention = RwSignal::new(params.get("attention").to_string());
     let arch = Memo::new(move |_| model_arch(&model.get(), size.get()));
-    let bars = Memo::new(move |_| arch.with(|a| a.as_ref().and_then(|a| breakdown(a, &precision.get()))));
+    let bars = Memo::new(move |_| {
+        let kernel = attention_kernel(&attention.get());
+        arch.with(|a| a.as_ref().and_then(|a| breakdown(a, &precision.get(), kernel)))
+    });
     let state = Signal::derive(move || {
-        vec![("model", model.get()), ("size", size.get().to_string()), ("precision", precision.get())]
+        vec![
+            ("model", model.get()),
+            ("size", size.get().to_string()),
+            ("precision", precision.get()),
+            ("attention", attention.get()),
+        ]
     });
     let training = Signal::derive(move || bars.get().map(|b| b.0).unwrap_or_default());
     let inference = Signal::derive(move || bars.get().map(|b| b.1).unwrap_or_default());
@@ -86,14 +98,16 @@ pub fn TrainVsInfer(
                                  ("int8".into(), "INT8".into()), ("int4".into(), "INT4".into())]
                     value=precision />
                 <SizeSlider id=format!("{uid}-size") max=70 size=size model=model arch=arch />
+                <Select id=format!("{uid}-attention") label="Training attention" options=attention_options() value=attention />
             </div>
             <StackedBar label=Signal::stored("Training".to_string()) segments=training scale=scale />
             <StackedBar label=Signal::stored("Inference".to_string()) segments=inference scale=scale />
             <div class="lw-result" aria-live="polite">
                 <p class="lw-big">{ratio}" "<span class="lw-big-label">"— training needs about this many times the memory of inference here"</span></p>
-                <p class="lw-detail">{format!(
-                    "Training: mixed-precision Adam, {SEQ}-token sequences, micro-batch 1, no recomputation or sharding. \
-                     Inference: an {CONTEXT}-token context, one sequence, cache in fp16 (fp32 with fp32 weights); int8 and int4 include their scales.")}</p>
+                <p class="lw-detail">{move || format!(
+                    "Training: mixed-precision Adam, {SEQ}-token sequences, micro-batch 1, {} attention, no recomputation or sharding. \
+                     Inference: an {CONTEXT}-token context, one sequence, cache in fp16 (fp32 with fp32 weights); int8 and int4 include their scales.",
+                    attention_kernel(&attention.get()).label())}</p>
             </div>
         </WidgetFrame>
     }
@@ -106,13 +120,13 @@ mod tests {
     #[test]
     fn llama2_7b_fp16() {
         let a = llmem_estimator::presets::preset("llama-2-7b").unwrap().arch().unwrap();
-        let (t, i) = breakdown(&a, "fp16").unwrap();
+        let (t, i) = breakdown(&a, "fp16", AttentionKernel::Flash).unwrap();
         assert_eq!(t[0].bytes, 6_738_415_616 * 2);
         assert_eq!(t[2].bytes, 6_738_415_616 * 12);
         assert_eq!(i[0].bytes, 6_738_415_616 * 2);
         // 32 layers × 32 heads × 128 × 2 × 2 B × 8192 tokens.
         assert_eq!(i[1].bytes, 4 * (1 << 30));
-        let (_, i4) = breakdown(&a, "int4").unwrap();
+        let (_, i4) = breakdown(&a, "int4", AttentionKernel::Flash).unwrap();
         assert!(i4[0].bytes < i[0].bytes / 3);
     }
 
@@ -121,7 +135,7 @@ mod tests {
     #[test]
     fn custom_13b() {
         let a = crate::controls::model_arch("custom", 13).unwrap();
-        let (t, i) = breakdown(&a, "fp16").unwrap();
+        let (t, i) = breakdown(&a, "fp16", AttentionKernel::Flash).unwrap();
         assert_eq!(t[0].bytes, 13_015_864_320 * 2);
         assert_eq!(t[2].bytes, 13_015_864_320 * 12);
         assert_eq!(i[1].bytes, 40 * 5120 * 2 * 2 * 8192);
