@@ -17,11 +17,12 @@ test.describe('01 · gpu-map', () => {
     await expect(g.getByRole('button', { name: /Activations/ })).toContainText('152 MB');
     await expect(g).toContainText('Total: 17.3 GB');
     await g.getByRole('radio', { name: 'Training' }).check();
-    // 14 B/param of optimizer state + gradients = 112,423,657,472 B; activations 32 × 4096 × 4096 × 194.
+    // 14 B/param of optimizer state + gradients = 112,423,657,472 B; activations as transformers keeps
+    // them with FlashAttention: 32 layers × 4096 tokens × 200,840 B + 2.24 GB outside the layers.
     await g.getByRole('button', { name: /Optimizer state/ }).click();
     await expect(result(g)).toContainText('112 GB here');
-    await expect(g.getByRole('button', { name: /Activations/ })).toContainText('104 GB');
-    await expect(g).toContainText('Total: 233 GB');
+    await expect(g.getByRole('button', { name: /Activations/ })).toContainText('28.6 GB');
+    await expect(g).toContainText('Total: 157 GB');
     await g.getByRole('button', { name: /KV cache/ }).press('Enter');
     await expect(result(g)).toContainText('Not present in this mode');
     w.assertClean();
@@ -41,17 +42,21 @@ test.describe('01 · store-recompute', () => {
     const w = watch(page);
     await page.goto('/fundamentals/');
     const s = widget(page, 'store-recompute');
-    // 16 of 32 layers recomputed: 16 full layers + 16 layer inputs + one layer rebuilt = 55,868,129,280 B.
-    await expect(s).toContainText('55.9 GB');
+    // 16 of 32 layers recomputed: 16 full layers (822,640,640 B each) + 16 layer inputs
+    // (2 × 4096 × 4096 B) + one layer rebuilt + 2.24 GB outside the layers = 16.8 GB.
+    await expect(s).toContainText('16.8 GB');
     await expect(s).toContainText('1.17×');
     const slider = s.getByLabel('Layers recomputed in the backward pass');
     await slider.focus();
     await page.keyboard.press('End');
-    await expect(s).toContainText('4.33 GB');
+    await expect(s).toContainText('4.13 GB');
     await expect(s).toContainText('1.33×');
     await expect(slider).toHaveAttribute('aria-valuetext', '100% (32 of 32 layers)');
     await page.keyboard.press('Home');
-    await expect(s).toContainText('104 GB');
+    await expect(s).toContainText('28.6 GB');
+    // Eager attention keeps every head's 4K × 4K scores as well.
+    await s.getByLabel('Attention').selectOption('eager');
+    await expect(s).toContainText('133 GB');
     await expect(s).toContainText('1.00×');
     await expect(result(s)).toContainText('Store almost everything');
     w.assertClean();
@@ -60,7 +65,7 @@ test.describe('01 · store-recompute', () => {
   test('share from the URL', async ({ page }) => {
     await page.goto('/fundamentals/?store-recompute.recompute=25');
     const s = widget(page, 'store-recompute');
-    await expect(s).toContainText('81.6 GB');
+    await expect(s).toContainText('23.1 GB');
     await expect(s).toContainText('1.08×');
   });
 });
@@ -70,33 +75,33 @@ test.describe('01 · train-vs-infer', () => {
     const w = watch(page);
     await page.goto('/fundamentals/');
     const t = widget(page, 'train-vs-infer');
-    // Llama 2 7B: 16 × 6,738,415,616 + activations = 212 GB; fp16 inference 17.9 GB.
-    await expect(t).toContainText('212 GB');
+    // Llama 2 7B: 16 × 6,738,415,616 + 25.1 GB of activations (FlashAttention) = 133 GB; fp16 inference 17.9 GB.
+    await expect(t).toContainText('133 GB');
     await expect(t).toContainText('17.9 GB');
-    await expect(result(t)).toContainText('11.8×');
+    await expect(result(t)).toContainText('7.4×');
     await t.getByRole('radio', { name: 'INT4' }).check();
     await expect(t).toContainText('8.28 GB');
-    await expect(result(t)).toContainText('25.6×');
+    await expect(result(t)).toContainText('16.0×');
     w.assertClean();
   });
 
   test('a custom size from the URL', async ({ page }) => {
     // Custom 13B = Llama 2 13B's shape, 13,015,864,320 parameters: training
-    // 16 B/param + activations = 371 GB; inference 2 B/param + KV
+    // 16 B/param + activations = 247 GB; inference 2 B/param + KV
     // 40 × 5120 × 2 × 2 B × 8192 + activations = 32.9 GB.
     await page.goto('/fundamentals/?train-vs-infer.model=custom&train-vs-infer.size=13');
     const t = widget(page, 'train-vs-infer');
     await expect(t.getByLabel('Model')).toHaveValue('custom');
     await expect(t).toContainText('40 layers, 5120 wide, 13,015,864,320 parameters');
-    await expect(t).toContainText('371 GB');
+    await expect(t).toContainText('247 GB');
     await expect(t).toContainText('32.9 GB');
-    await expect(result(t)).toContainText('11.3×');
+    await expect(result(t)).toContainText('7.5×');
   });
 
   test('model and precision from the URL', async ({ page }) => {
     await page.goto('/fundamentals/?train-vs-infer.model=llama-3.1-8b&train-vs-infer.precision=int8');
     const t = widget(page, 'train-vs-infer');
-    await expect(result(t)).toContainText('22.6×');
+    await expect(result(t)).toContainText('15.2×');
     await expect(t).toContainText('10.3 GB');
   });
 });
@@ -253,21 +258,24 @@ test.describe('06 · zero', () => {
     const w = watch(page);
     await page.goto('/training/');
     const z = widget(page, 'zero');
-    // Stage 3 on 8 GPUs: 16 B × 8,030,261,248 / 8 + 104 GB of activations.
-    await expect(result(z)).toContainText('120 GB per GPU, against 233 GB unsharded');
+    // Stage 3 on 8 GPUs: 16 B × 8,030,261,248 / 8 + 28.6 GB of activations + two gathered layers (938 MB).
+    await expect(result(z)).toContainText('45.6 GB per GPU, against 157 GB unsharded');
+    await expect(result(z)).toContainText('Fits an NVIDIA H100 SXM 80GB');
     await z.getByRole('radio', { name: '0 · none' }).check();
-    await expect(result(z)).toContainText('233 GB per GPU');
+    await expect(result(z)).toContainText('157 GB per GPU');
     await z.getByRole('radio', { name: '3 · + parameters' }).check();
-    await expect(result(z)).toContainText('120 GB per GPU');
+    await expect(result(z)).toContainText('45.6 GB per GPU');
+    // Checkpointing: layer inputs (1.07 GB), the rest (2.24 GB) and one layer rebuilt (823 MB).
     await z.getByRole('radio', { name: 'On', exact: true }).check();
-    await expect(result(z)).toContainText('17.1 GB per GPU');
+    await expect(result(z)).toContainText('21.1 GB per GPU');
     await expect(result(z)).toContainText('Fits an NVIDIA H100 SXM 80GB');
     w.assertClean();
   });
 
   test('stage and GPUs from the URL', async ({ page }) => {
     await page.goto('/training/?zero.stage=2&zero.gpus=64');
-    await expect(result(widget(page, 'zero'))).toContainText('122 GB per GPU');
+    // 16.06 GB of weights + (16.06 GB + 96.4 GB) / 64 + 28.6 GB of activations.
+    await expect(result(widget(page, 'zero'))).toContainText('46.4 GB per GPU');
   });
 });
 

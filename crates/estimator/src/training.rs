@@ -381,7 +381,14 @@ impl Default for TrainingSetup {
 pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<TrainingMemory> {
     let params = arch.param_counts()?.total;
     let states = model_states(params, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer)?;
-    let activation_bytes = model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, setup.recompute)?;
+    let activation_bytes = match setup.recompute {
+        // Checkpointed: the layer inputs, and while the backward pass
+        // rebuilds a layer, that layer's activations (Chen et al. 2016, §3).
+        Recompute::Full => {
+            partial_recompute_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, arch.num_layers)?
+        }
+        r => model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, r)?,
+    };
     let gathered_bytes =
         if setup.stage == ZeroStage::Zero3 && setup.gpus > 1 { zero3_gathered_bytes(arch)? } else { 0 };
     let unsharded = model_states(params, setup.optimizer, ZeroStage::Zero0, 1, false)?.per_gpu_bytes.add_or(
