@@ -256,7 +256,7 @@ pub fn activations(arch: &ModelArch, q: &ActivationQuery) -> Result<ActivationRe
     let mut layers = 0u64;
     for layer in &arch.layers {
         let bytes = match q.recompute {
-            Recompute::Full => tokens.mul_or(2 * arch.hidden_size, "activation size")?,
+            Recompute::Full => tokens.mul_or(arch.hidden_size.saturating_mul(2), "activation size")?,
             _ => {
                 let c = layer_cost(arch, layer, q.kernel, &qk);
                 let square = if q.recompute == Recompute::Selective { 0 } else { c.per_token_sq };
@@ -277,22 +277,22 @@ pub fn activations(arch: &ModelArch, q: &ActivationQuery) -> Result<ActivationRe
     } else {
         arch.head_dim()
     };
-    let mut rest = 8 * tokens + 2 * 2 * s * rope;
+    let big = |v: u64, by: u64| v.mul_or(by, "activation size");
+    let mut rest = big(tokens, 8)?.add_or(big(s, 4)?.mul_or(rope, "activation size")?, "activation size")?;
     if arch.learned_positions > 0 {
-        rest += 8 * s;
+        rest = rest.add_or(big(s, 8)?, "activation size")?;
     }
-    rest = rest.add_or(
-        tokens.mul_or(norm_per_token(arch.hidden_size, qk.gemma_norm, arch.norm, true), "activation size")?,
-        "activation size",
-    )?;
+    let final_norm = norm_per_token(arch.hidden_size, qk.gemma_norm, arch.norm, true);
+    rest = rest.add_or(big(tokens, final_norm)?, "activation size")?;
     if qk.gemma_norm {
-        rest += 4 * arch.hidden_size + 2;
+        rest = rest.add_or(big(arch.hidden_size, 4)?.saturating_add(2), "activation size")?;
     }
-    let logits = tokens.mul_or(arch.vocab_size, "activation size")?;
-    rest = rest.add_or(logits.mul_or(if qk.final_softcap { 6 } else { 4 }, "activation size")?, "activation size")?;
-    rest += if b == 1 { 8 * (s + 1) } else { 8 * tokens } + 4;
+    let logits = big(tokens, arch.vocab_size)?;
+    rest = rest.add_or(big(logits, if qk.final_softcap { 6 } else { 4 })?, "activation size")?;
+    let labels = if b == 1 { big(s.saturating_add(1), 8)? } else { big(tokens, 8)? };
+    rest = rest.add_or(labels, "activation size")?.add_or(4, "activation size")?;
     if q.recompute == Recompute::Full {
-        rest += 8 * s;
+        rest = rest.add_or(big(s, 8)?, "activation size")?;
         if q.kernel == AttentionKernel::Eager {
             // One bf16 mask per kind of attention layer (Gemma 2 passes a
             // sliding-window mask and a full one).
@@ -302,7 +302,7 @@ pub fn activations(arch: &ModelArch, q: &ActivationQuery) -> Result<ActivationRe
                 arch.layers.iter().any(|l| matches!(l.attention, Some(AttentionSpan::Chunked(_)))),
             ];
             let masks = kinds.iter().filter(|k| **k).count() as u64;
-            rest = rest.add_or(sq.mul_or(2 * masks, "activation size")?, "activation size")?;
+            rest = rest.add_or(big(sq, 2 * masks)?, "activation size")?;
         }
     }
     let measured = qk.measured && arch.vision.is_none();

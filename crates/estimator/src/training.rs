@@ -384,9 +384,7 @@ pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<Traini
     let activation_bytes = match setup.recompute {
         // Checkpointed: the layer inputs, and while the backward pass
         // rebuilds a layer, that layer's activations (Chen et al. 2016, §3).
-        Recompute::Full => {
-            partial_recompute_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, arch.num_layers)?
-        }
+        Recompute::Full => partial_recompute_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, arch.num_layers)?,
         r => model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, r)?,
     };
     let gathered_bytes =

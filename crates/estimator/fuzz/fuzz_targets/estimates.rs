@@ -7,6 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use llmem_estimator::{
     attention::attention_memory,
     context_window::ContextWindow,
+    activations::{activations, ActivationQuery, AttentionKernel},
     fit::{will_it_fit, FitQuery},
     hardware::DEVICES,
     kv_cache::{kv_cache_with_layout, AttentionVariant},
@@ -66,7 +67,12 @@ fuzz_target!(|i: Input| {
     for r in [Recompute::None, Recompute::Selective, Recompute::Full] {
         let _ = activation_bytes(l, h, a, s, b, r);
     }
-    let _ = partial_recompute_bytes(l, h, a, s, b, i.params);
+    for kernel in AttentionKernel::ALL {
+        let _ = partial_recompute_bytes(&arch, s, b, kernel, i.params);
+        for r in [Recompute::None, Recompute::Selective, Recompute::Full] {
+            let _ = activations(&arch, &ActivationQuery { seq: s, micro_batch: b, kernel, recompute: r });
+        }
+    }
     let _ = attention_memory(b, a, s, dtype);
     let (cap, max_len, bs, reqs, new_len) = i.paging;
     let sc = PagingScenario {
