@@ -138,3 +138,17 @@ test('one embedded widget costs the host at most 150 KiB gzip', async ({ page })
   console.log(lines.join('\n'));
   for (const r of rows) expect(r.gzip, `${r.widget}: ${r.gzip} bytes`).toBeLessThanOrEqual(150 * 1024);
 });
+
+test('a script embed from a server without CORS keeps the author\'s fallback', async ({ page }) => {
+  const errors = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${HOST}/blog/nocors.html`);
+  await page.waitForLoadState('networkidle');
+  const slot = page.locator('#slot');
+  // Nothing mounted, nothing collapsed: the link the author wrote is still there to follow.
+  await expect(slot.getByRole('link', { name: /KV cache growth/ })).toBeVisible();
+  expect((await slot.boundingBox()).height).toBeGreaterThan(10);
+  await expect(slot).not.toHaveAttribute('data-llmem-mounted', '');
+  // The browser says why (the module script was refused for want of the header).
+  expect(errors.length).toBeGreaterThan(0);
+});

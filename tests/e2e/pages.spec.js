@@ -59,3 +59,47 @@ test('keyboard: skip link, then tab through the topic cards', async ({ page }) =
   }
   await expect(page.locator('.card-link').first()).toBeFocused();
 });
+
+test('the table of contents and in-article links keep the figures\' state', async ({ page }) => {
+  await page.goto('/inference/?prefill-decode.batch=8');
+  const toc = page.locator('nav.toc a');
+  expect(await toc.count()).toBeGreaterThan(1);
+  for (const href of await toc.evaluateAll((as) => as.map((a) => a.getAttribute('href')))) {
+    expect(href.startsWith('#'), href).toBe(true);
+  }
+  const marker = await page.evaluate(() => (window.__sameDocument = Math.random()));
+  await toc.nth(1).click();
+  await expect(page).toHaveURL(/prefill-decode\.batch=8/);
+  // Same document: the page was not reloaded.
+  expect(await page.evaluate(() => window.__sameDocument)).toBe(marker);
+});
+
+test('the 404 page is styled and its links work at any depth', async ({ page }) => {
+  const w = watch(page);
+  const response = await page.goto('/kv-cache/typo/deeper/');
+  expect(response.status()).toBe(404);
+  await expect(page.locator('h1')).toHaveText('Page not found');
+  // Styled: the site stylesheet applied (the logo is icon-sized, not page-wide).
+  const logo = await page.locator('.brand-mark').boundingBox();
+  expect(logo.width).toBeLessThan(64);
+  await page.getByRole('link', { name: 'home page' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator('.site-header')).toBeVisible();
+  w.problems.splice(0, w.problems.length, ...w.problems.filter((p) => !p.startsWith('HTTP 404')));
+  w.assertClean();
+});
+
+test('the embed guide shows this site\'s address and a Copy button for each snippet', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.goto('/embed/');
+  const site = new URL('/', page.url()).href;
+  const first = page.locator('.prose pre').first();
+  await expect(first).toContainText(`${site}embed.js`);
+  await expect(page.locator('.prose')).not.toContainText('<this site>');
+  const blocks = await page.locator('.prose pre').count();
+  await expect(page.getByRole('button', { name: 'Copy this code' })).toHaveCount(blocks);
+  await page.getByRole('button', { name: 'Copy this code' }).first().click();
+  await expect(page.getByRole('button', { name: 'Copy this code' }).first()).toHaveText('Copied');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toContain(`${site}embed.js`);
+});

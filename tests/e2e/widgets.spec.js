@@ -333,6 +333,25 @@ test.describe('08 · context-window', () => {
     await c.getByRole('button', { name: '+ Add a turn' }).click();
     await expect(result(c)).toContainText('so turn 1 (1,000 tokens) fell out');
   });
+
+  test('a new limit keeps the conversation', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/agent-memory/');
+    const c = widget(page, 'context-window');
+    await expect(c).toContainText('4,800 / 8,192 tokens');
+    const limit = c.getByLabel('Context limit');
+    const values = await limit.locator('option').evaluateAll((os) => os.map((o) => o.value));
+    const larger = values.map(Number).filter((v) => v > 8192).sort((a, b) => a - b)[0];
+    await limit.selectOption(String(larger));
+    await expect(c).toContainText(`4,800 / ${larger.toLocaleString('en-US')} tokens`);
+    await expect(result(c)).toContainText('the whole conversation still fits');
+    const smaller = values.map(Number).filter((v) => v < 4800).sort((a, b) => b - a)[0];
+    if (smaller) {
+      await limit.selectOption(String(smaller));
+      await expect(result(c)).toContainText('fell out');
+    }
+    w.assertClean();
+  });
 });
 
 test.describe('09 · ssm-vs-kv', () => {
@@ -434,6 +453,25 @@ test.describe('calculator · uploads', () => {
     await expect(f.locator('.lw-error')).toContainText('“huge.json” is 2.10 MB; a config.json is at most 1.05 MB');
     // The previous (GPT-2) result stays.
     await expect(f).toContainText('124,439,808 parameters');
+    w.assertClean();
+  });
+});
+
+test.describe('units', () => {
+  test('GiB is kept in the link and on the next page', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/kv-cache/');
+    const kv = widget(page, 'kv-cache');
+    await kv.getByRole('radio', { name: 'GiB' }).check();
+    await expect(page).toHaveURL(/[?&]units=gib/);
+    await page.reload();
+    await expect(widget(page, 'kv-cache').getByRole('radio', { name: 'GiB' })).toBeChecked();
+    await expect(result(widget(page, 'kv-cache'))).toContainText('GiB');
+    // Another page, no query: the stored choice.
+    await page.goto('/weights/');
+    await expect(widget(page, 'weights').getByRole('radio', { name: 'GiB' })).toBeChecked();
+    await widget(page, 'weights').getByRole('radio', { name: 'GB', exact: true }).check();
+    await expect(page).not.toHaveURL(/units=/);
     w.assertClean();
   });
 });

@@ -46,6 +46,12 @@ pub enum Event {
     },
     NothingToSummarize,
     Reset,
+    /// The limit changed; the conversation is kept, and if it no longer
+    /// fits, the oldest turns (an inclusive range) fell out.
+    LimitChanged {
+        limit: u64,
+        forgotten: Option<(u64, u64)>,
+    },
 }
 
 /// A conversation held in a context window.
@@ -118,6 +124,23 @@ impl ContextWindow {
     }
 
     /// Empties the window.
+    /// Moves to a window of `limit` tokens, keeping the conversation: the
+    /// oldest turns fall out until the rest fits (the newest turn is cut to
+    /// the window if it alone is longer, as a model would truncate it).
+    pub fn set_limit(&mut self, limit: u64) -> Event {
+        self.limit = limit.max(1);
+        let mut forgotten: Option<(u64, u64)> = None;
+        while self.used() > self.limit && self.turns.len() > 1 {
+            let old = self.turns.remove(0);
+            self.forgotten_through = old.last;
+            forgotten = Some((forgotten.map_or(old.first, |f| f.0), old.last));
+        }
+        if let Some(last) = self.turns.last_mut() {
+            last.tokens = last.tokens.min(self.limit);
+        }
+        Event::LimitChanged { limit: self.limit, forgotten }
+    }
+
     pub fn reset(&mut self) -> Event {
         *self = Self::new(self.limit);
         Event::Reset
@@ -136,6 +159,24 @@ pub const CONTEXT_LIMITS: &[(u64, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_limit_keeps_the_conversation() {
+        let mut w = ContextWindow::new(8192);
+        for _ in 0..5 {
+            w.add_turn(1000);
+        }
+        // Larger: everything stays.
+        assert_eq!(w.set_limit(32768), Event::LimitChanged { limit: 32768, forgotten: None });
+        assert_eq!((w.turns.len(), w.used()), (5, 5000));
+        // Smaller: the two oldest turns fall out.
+        assert_eq!(w.set_limit(3000), Event::LimitChanged { limit: 3000, forgotten: Some((1, 2)) });
+        assert_eq!((w.turns.len(), w.used(), w.forgotten_through), (3, 3000, 2));
+        // Smaller than the newest turn: only it remains, cut to the window.
+        w.set_limit(500);
+        assert_eq!((w.turns.len(), w.used()), (1, 500));
+        assert_eq!(w.turn_count, 5);
+    }
 
     #[test]
     fn fills_then_evicts_oldest() {

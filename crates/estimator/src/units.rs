@@ -70,6 +70,16 @@ pub fn three_significant(value: f64) -> String {
     }
 }
 
+/// A bandwidth in bytes/s to three significant figures, as datasheets give
+/// them: `3.35 TB/s`, `19.0 TB/s`, `31.5 GB/s`.
+pub fn format_rate(bytes_per_s: f64) -> String {
+    if bytes_per_s >= 1e12 {
+        format!("{} TB/s", three_significant(bytes_per_s / 1e12))
+    } else {
+        format!("{} GB/s", three_significant(bytes_per_s / 1e9))
+    }
+}
+
 /// `value` with exactly `decimals` digits after the point (at most 6),
 /// rounded as `format!("{value:.decimals$}")` rounds (the exact binary value,
 /// ties to even); `—` when not finite or 1.8 × 10^19 or more once scaled.

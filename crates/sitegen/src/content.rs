@@ -9,6 +9,12 @@ use std::path::{Path, PathBuf};
 #[serde(deny_unknown_fields)]
 pub struct SiteMeta {
     pub title: String,
+    /// The site's public address (`https://example.org/llmem/`), for
+    /// canonical links and the embed guide's snippets; `LLMEM_SITE_URL`
+    /// overrides it at build time. Optional: without it, the guide fills in
+    /// the address it is served from.
+    #[serde(default)]
+    pub url: Option<String>,
     pub tagline: String,
     /// Markdown.
     pub intro: String,

@@ -162,6 +162,19 @@ pub fn widgets_css(widgets_src: &Path) -> Result<String, String> {
     Ok(css)
 }
 
+/// How the content writes the site's own address (HTML-escaped, as it
+/// appears inside a code block).
+const SITE_URL_PLACEHOLDER: &str = "https://&lt;this site&gt;/";
+
+/// The site URL setting, checked and ending in `/`.
+fn site_url(setting: Option<String>) -> Result<Option<String>, String> {
+    let Some(u) = setting.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) else { return Ok(None) };
+    if !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(['"', '<', '>', ' ']) {
+        return Err(format!("the site URL `{u}` (LLMEM_SITE_URL or site.toml's url) must be an http(s) address"));
+    }
+    Ok(Some(if u.ends_with('/') { u } else { format!("{u}/") }))
+}
+
 /// The loader: injects the widget stylesheet if the page lacks it, then
 /// loads the wasm bundles the page needs — the one a site page names in
 /// `<meta name="llmem-bundle">`, or on anyone else's page the bundle of
@@ -242,7 +255,9 @@ function fillEmbedPanel(event, host) {{
   const query = state.toString();
   const height = Math.round(host.getBoundingClientRect().height) + 40;
   const snippets = [
-    ["Script (the widget lives in your page)", `<div data-llmem-widget="${{id}}"${{attrs}}></div>\n<script type="module" src="${{base}}embed.js"></script>`],
+    // The link inside the placeholder is what readers see until the widget
+    // mounts, and what stays if it cannot load.
+    ["Script (the widget lives in your page)", `<div data-llmem-widget="${{id}}"${{attrs}}><a href="${{base}}embed/${{id}}/${{query ? "?" + query : ""}}">${{panel.dataset.title}} — interactive figure on llmem</a></div>\n<script type="module" src="${{base}}embed.js"></script>`],
     ["Iframe (isolated, any site)", `<iframe src="${{base}}embed/${{id}}/${{query ? "?" + query : ""}}" title="${{panel.dataset.title}} — llmem" width="100%" height="${{height}}" style="border:0" loading="lazy"></iframe>`],
   ];
   panel.textContent = "";
@@ -279,8 +294,19 @@ function fillEmbedPanel(event, host) {{
 if (!window.llmem) {{
   Object.defineProperty(window, "llmem", {{ value: Object.freeze({{ version: 1, mount }}), enumerable: false }});
 }}
-// Not awaited: the host page's load event never waits for our wasm.
-mount().catch((e) => console.error("llmem: could not load a widget bundle", e));
+// Not awaited: the host page's load event never waits for our wasm. On
+// failure the placeholders keep whatever the page put in them.
+mount().catch((e) => {{
+  for (const el of document.querySelectorAll("[data-llmem-widget]:not([data-llmem-mounted])")) {{
+    el.setAttribute("data-llmem-error", "load");
+  }}
+  console.error(
+    "llmem: the widget code could not be loaded from " + new URL("./", here).origin +
+      ". If this page is on another site, that server must send Access-Control-Allow-Origin (see DEPLOY.md); " +
+      "or use the iframe embed, which needs no header.",
+    e,
+  );
+}});
 "#,
         css = widgets_css
     ))
@@ -356,8 +382,27 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
         ))
     };
     let site_name = content.site.title.clone();
-    let emit = |site: &mut Site, parts: PageParts| {
-        site.files.insert(parts.path.clone(), shell.render(&parts).into_bytes());
+    let site_url = site_url(std::env::var("LLMEM_SITE_URL").ok().or_else(|| content.site.url.clone()))?;
+    // The root path the 404 page links from (`/` unless the site lives deeper).
+    let base_path =
+        site_url.as_deref().and_then(|u| u.splitn(4, '/').nth(3)).map_or_else(|| "/".to_string(), |p| format!("/{p}"));
+    let emit = |site: &mut Site, mut parts: PageParts| {
+        if let Some(url) = &site_url {
+            if parts.path.ends_with("index.html") {
+                let dir = parts.path.trim_end_matches("index.html");
+                parts.head.push_str(&format!("<link rel=\"canonical\" href=\"{}{dir}\">\n", render::escape(url)));
+            }
+        }
+        let html = shell.render(&parts);
+        // The embed guide's snippets carry the site's real address: the
+        // setting's, or the one guide.js reads from where it is served.
+        let html = match &site_url {
+            Some(url) => html.replace(SITE_URL_PLACEHOLDER, &render::escape(url)),
+            None => {
+                html.replace(SITE_URL_PLACEHOLDER, &format!("<span data-llmem-site-url>{SITE_URL_PLACEHOLDER}</span>"))
+            }
+        };
+        site.files.insert(parts.path.clone(), html.into_bytes());
     };
 
     emit(
@@ -370,6 +415,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
             head: css_head.clone(),
             main: pages::home(&content)?,
             nav_current: Some("/".into()),
+            absolute_base: None,
         },
     );
     for (i, a) in content.articles.iter().enumerate() {
@@ -388,13 +434,17 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
                 head,
                 main,
                 nav_current: None,
+                absolute_base: None,
             },
         );
     }
     for p in &content.pages {
         let (main, body) = pages::standalone(&content, p)?;
-        let head =
+        let mut head =
             if body.widgets.is_empty() { css_head.clone() } else { format!("{css_head}{}", wasm_head(&body.widgets)?) };
+        if p.meta.slug == "embed" {
+            head.push_str("<script type=\"module\" src=\"/guide.js\"></script>\n");
+        }
         emit(
             &mut site,
             PageParts {
@@ -405,6 +455,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
                 head,
                 main,
                 nav_current: Some(format!("/{}/", p.meta.slug)),
+                absolute_base: None,
             },
         );
     }
@@ -420,6 +471,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
             head: css_head.clone(),
             main: pages::glossary(&content)?,
             nav_current: Some("/glossary/".into()),
+            absolute_base: None,
         },
     );
     emit(
@@ -432,6 +484,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
             head: css_head,
             main: pages::not_found(),
             nav_current: None,
+            absolute_base: Some(base_path.clone()),
         },
     );
     for spec in llmem_catalog::WIDGETS {
@@ -546,6 +599,8 @@ pub fn check_links(site: &Site, also_present: &[&str]) -> Result<(), String> {
                 || url.starts_with("https://")
                 || url.starts_with("mailto:")
                 || url.starts_with("//")
+                // Markup quoted inside a code block, not a link.
+                || url.starts_with('<')
             {
                 continue;
             }

@@ -87,11 +87,15 @@ pub fn article(
     if sections.len() >= 2 {
         s.push_str("<nav class=\"toc\" aria-labelledby=\"toc-title\"><h2 id=\"toc-title\">On this page</h2><ol>");
         for (_, id, text) in &sections {
-            s.push_str(&format!("<li><a href=\"/{}/#{id}\">{}</a></li>", escape(&m.slug), escape(text)));
+            // Fragment-only: following it must not reload the page, or the
+            // figures' state in the query string would be lost.
+            s.push_str(&format!("<li><a href=\"#{id}\">{}</a></li>", escape(text)));
         }
         s.push_str("</ol></nav>");
     }
-    s.push_str(&format!("<div class=\"prose\">{}</div>", body.html));
+    // Links from the article to its own sections, fragment-only for the same reason.
+    let own = format!("href=\"/{}/#", m.slug);
+    s.push_str(&format!("<div class=\"prose\">{}</div>", body.html.replace(&own, "href=\"#")));
     s.push_str("<nav class=\"pager\" aria-label=\"Other topics\">");
     if let Some(p) = prev {
         s.push_str(&format!(

@@ -134,14 +134,7 @@ pub fn parse_count(v: &str) -> Result<u64, String> {
 
 pub use llmem_estimator::units::format_seconds;
 
-/// Formats a bandwidth in bytes/s as `3.35 TB/s` or `31.5 GB/s`.
-pub fn format_rate(bytes_per_s: f64) -> String {
-    if bytes_per_s >= 1e12 {
-        format!("{} TB/s", three_significant(bytes_per_s / 1e12))
-    } else {
-        format!("{} GB/s", three_significant(bytes_per_s / 1e9))
-    }
-}
+pub use llmem_estimator::units::format_rate;
 
 /// A parameter count in words: `8.03 billion`, `124 million`.
 pub fn params_in_words(n: u64) -> String {

@@ -33,6 +33,9 @@ pub struct PageParts {
     pub main: String,
     /// Which header link is current (`/`, `/glossary/`…), for `aria-current`.
     pub nav_current: Option<String>,
+    /// Links from the site's root path (`/`, `/llmem/`) instead of relative
+    /// ones: for the 404 page, which a host serves at any missing address.
+    pub absolute_base: Option<String>,
 }
 
 impl Shell {
@@ -61,7 +64,35 @@ impl Shell {
             let needle = format!("data-nav href=\"{cur}\"");
             html = html.replacen(&needle, &format!("data-nav aria-current=\"page\" href=\"{cur}\""), 1);
         }
-        relativize(&html, depth(&page.path))
+        match &page.absolute_base {
+            Some(base) => absolutize(&html, base),
+            None => relativize(&html, depth(&page.path)),
+        }
+    }
+}
+
+/// Rewrites root-relative `href="/…"` and `src="/…"` to start at `base`
+/// (a path ending in `/`), leaving protocol-relative and absolute URLs alone.
+pub fn absolutize(html: &str, base: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    loop {
+        let next = ["href=\"/", "src=\"/"].iter().filter_map(|pat| rest.find(pat).map(|i| (i, pat.len()))).min();
+        match next {
+            Some((i, len)) if !rest[i + len..].starts_with('/') => {
+                out.push_str(&rest[..i + len - 1]);
+                out.push_str(base);
+                rest = &rest[i + len..];
+            }
+            Some((i, len)) => {
+                out.push_str(&rest[..i + len]);
+                rest = &rest[i + len..];
+            }
+            None => {
+                out.push_str(rest);
+                return out;
+            }
+        }
     }
 }
 
@@ -141,6 +172,11 @@ mod tests {
         assert_eq!(relativize(r#"<a href="/glossary/#kv">x</a>"#, 2), r#"<a href="../../glossary/#kv">x</a>"#);
         assert_eq!(relativize(r#"<a href="//cdn.example/x">"#, 1), r#"<a href="//cdn.example/x">"#);
         assert_eq!(relativize(r#"<a href="https://arxiv.org/abs/1">"#, 1), r#"<a href="https://arxiv.org/abs/1">"#);
+        assert_eq!(
+            absolutize(r#"<a href="/glossary/#kv"><img src="/a.svg">"#, "/llmem/"),
+            r#"<a href="/llmem/glossary/#kv"><img src="/llmem/a.svg">"#
+        );
+        assert_eq!(absolutize(r#"<a href="//cdn.example/x">"#, "/"), r#"<a href="//cdn.example/x">"#);
     }
 
     #[test]

@@ -193,7 +193,7 @@ thread_local! {
     static URL_TIMER: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
 }
 
-fn queue_url_key(key: String, value: Option<String>) {
+pub(crate) fn queue_url_key(key: String, value: Option<String>) {
     PENDING_URL.with(|p| {
         let mut pending = p.borrow_mut();
         match pending.iter_mut().find(|(k, _)| *k == key) {

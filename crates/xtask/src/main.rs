@@ -261,6 +261,9 @@ fn bench(quick: bool, build: bool) -> Result<(), Failure> {
     step(if quick { "browser benchmarks (quick)" } else { "browser benchmarks (a few minutes)" });
     let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
     let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
+    // The same site from a host that sends no headers at all (no CORS), for
+    // the script embed's fallback.
+    let (bare_port, _bare) = serve::spawn(root.join("dist"), 0, Vec::new()).map_err(Failure::new)?;
     let site = format!("http://127.0.0.1:{site_port}");
     let (host_port, _host) =
         serve::spawn_with(root.join("tests"), 0, Vec::new(), vec![("__LLMEM_SITE__".to_string(), site.clone())])
@@ -334,6 +337,9 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
         .arg(root.join("tests/fixtures/generated")))?;
     let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
     let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
+    // The same site from a host that sends no headers at all (no CORS), for
+    // the script embed's fallback.
+    let (bare_port, _bare) = serve::spawn(root.join("dist"), 0, Vec::new()).map_err(Failure::new)?;
     // A second origin for the "someone else's blog" fixtures.
     let site = format!("http://127.0.0.1:{site_port}");
     let widgets_css = std::fs::read_dir(root.join("dist"))
@@ -342,7 +348,11 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
         .map(|e| e.file_name().to_string_lossy().to_string())
         .find(|n| n.starts_with("widgets-") && n.ends_with(".css"))
         .ok_or_else(|| Failure::new("dist/ has no widgets-*.css: run `cargo xtask dist`"))?;
-    let substitutions = vec![("__LLMEM_SITE__".to_string(), site), ("__LLMEM_WIDGETS_CSS__".to_string(), widgets_css)];
+    let substitutions = vec![
+        ("__LLMEM_SITE__".to_string(), site),
+        ("__LLMEM_BARE_SITE__".to_string(), format!("http://127.0.0.1:{bare_port}")),
+        ("__LLMEM_WIDGETS_CSS__".to_string(), widgets_css),
+    ];
     let (host_port, _host) =
         serve::spawn_with(root.join("tests/fixtures"), 0, Vec::new(), substitutions).map_err(Failure::new)?;
     std::fs::create_dir_all(root.join("target/e2e")).ok();

@@ -47,6 +47,14 @@ pub fn describe(e: &Event, w: &ContextWindow) -> String {
         ),
         Event::NothingToSummarize => "There is nothing old enough to summarize yet: add a few turns first.".into(),
         Event::Reset => "The conversation was cleared.".into(),
+        Event::LimitChanged { limit, forgotten: None } => {
+            format!("The window is now {} tokens; the whole conversation still fits.", group_thousands(*limit))
+        }
+        Event::LimitChanged { limit, forgotten: Some((first, last)) } => format!(
+            "The window is now {} tokens; {} no longer fit and fell out.",
+            group_thousands(*limit),
+            if first == last { format!("turn {first}") } else { format!("turns {first}–{last}") }
+        ),
     }
 }
 
@@ -75,12 +83,14 @@ pub fn ContextWindowWidget(
         group_thousands(turn0),
         group_thousands(limit0)
     ));
-    // A new limit starts a new conversation.
+    // A new limit keeps the conversation and re-evaluates it.
     Effect::new(move |prev: Option<u64>| {
         let l = limit_n.get();
         if prev.is_some_and(|p| p != l) {
-            window.set(ContextWindow::new(l));
-            message.set(format!("New window of {} tokens; the conversation was cleared.", group_thousands(l)));
+            let mut w = window.get_untracked();
+            let e = w.set_limit(l);
+            message.set(describe(&e, &w));
+            window.set(w);
         }
         l
     });

@@ -16,13 +16,7 @@ use llmem_estimator::{
     units::format_seconds,
 };
 
-fn rate(bps: f64) -> String {
-    if bps >= 1e12 {
-        format!("{} TB/s", fixed(bps / 1e12, 2))
-    } else {
-        format!("{} GB/s", fixed(bps / 1e9, 1))
-    }
-}
+use llmem_estimator::units::format_rate as rate;
 
 /// The memory hierarchy widget.
 #[component]

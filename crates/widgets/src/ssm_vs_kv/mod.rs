@@ -142,6 +142,18 @@ pub fn SsmVsKv(
                             " (flat at any length)".to_string()
                         },
                         c.cross.map(|n| format!(" · equal at {} tokens", format_tokens(n))).unwrap_or_default())}</p>
+                    {
+                        let beyond: Vec<String> = [(&c.transformer, "the transformer"), (&c.recurrent, "the hybrid")]
+                            .into_iter()
+                            .filter(|(m, _)| m.max_position_embeddings > 0 && m.max_position_embeddings < seq.get() && m.attention_layer_count() > 0)
+                            .map(|(m, who)| format!("{who} ({} tokens)", format_tokens(m.max_position_embeddings)))
+                            .collect();
+                        (!beyond.is_empty()).then(|| view! {
+                            <p class="lw-detail lw-warn">{format!(
+                                "Note: past the context trained for {}; the memory is what this length would take, not a length the model handles well.",
+                                beyond.join(" and "))}</p>
+                        })
+                    }
                 })}
             </div>
         </WidgetFrame>

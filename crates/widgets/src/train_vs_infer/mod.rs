@@ -108,6 +108,9 @@ pub fn TrainVsInfer(
                     "Training: mixed-precision Adam, {SEQ}-token sequences, micro-batch 1, {} attention, no recomputation or sharding. \
                      Inference: an {CONTEXT}-token context, one sequence, cache in fp16 (fp32 with fp32 weights); int8 and int4 include their scales.",
                     attention_kernel(&attention.get()).label())}</p>
+                <p class="lw-detail lw-warn">{move || arch.with(|a| a.as_ref().filter(|a| a.max_position_embeddings < CONTEXT).map(|a| format!(
+                    "Note: this model was trained for {} tokens, fewer than the lengths shown; the bars are what those shapes would take, not a setting it supports.",
+                    llmem_estimator::units::group_thousands(a.max_position_embeddings))))}</p>
             </div>
         </WidgetFrame>
     }
