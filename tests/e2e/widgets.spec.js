@@ -427,7 +427,9 @@ test.describe('embed panel', () => {
     const script = kv.getByLabel('Script (the widget lives in your page)');
     const iframe = kv.getByLabel('Iframe (isolated, any site)');
     const origin = new URL(page.url()).origin;
-    await expect(script).toHaveValue(`<div data-llmem-widget="kv-cache" data-context="131072"></div>\n<script type="module" src="${origin}/embed.js"></script>`);
+    await expect(script).toHaveValue(
+      `<div data-llmem-widget="kv-cache" data-context="131072"><a href="${origin}/embed/kv-cache/?context=131072">KV cache growth — interactive figure on llmem</a></div>\n<script type="module" src="${origin}/embed.js"></script>`,
+    );
     await expect(iframe).toHaveValue(new RegExp(`^<iframe src="${origin}/embed/kv-cache/\\?context=131072" title="KV cache growth — llmem"`));
     // The iframe snippet's address shows the same state.
     const src = (await iframe.inputValue()).match(/src="([^"]+)"/)[1];
