@@ -261,9 +261,6 @@ fn bench(quick: bool, build: bool) -> Result<(), Failure> {
     step(if quick { "browser benchmarks (quick)" } else { "browser benchmarks (a few minutes)" });
     let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
     let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
-    // The same site from a host that sends no headers at all (no CORS), for
-    // the script embed's fallback.
-    let (bare_port, _bare) = serve::spawn(root.join("dist"), 0, Vec::new()).map_err(Failure::new)?;
     let site = format!("http://127.0.0.1:{site_port}");
     let (host_port, _host) =
         serve::spawn_with(root.join("tests"), 0, Vec::new(), vec![("__LLMEM_SITE__".to_string(), site.clone())])
