@@ -477,3 +477,31 @@ test.describe('units', () => {
     w.assertClean();
   });
 });
+
+test.describe('06 · step-timeline', () => {
+  test('the step peaks when the loss gradient arrives, lower with checkpointing', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/training/');
+    const t = widget(page, 'step-timeline');
+    // Llama 3.1 8B, ZeRO-3 on 8 GPUs, 4K tokens: 14.05 GB resident (weights and
+    // optimizer state, sharded) + 28.56 GB of activations + the loss gradient
+    // (4 × 128,256 × 4096 B = 2.10 GB) + the LM head's gradient share (131 MB).
+    await expect(result(t)).toContainText('44.8 GB at the peak of the step');
+    await expect(result(t)).toContainText('gradient of the logits');
+    await expect(result(t)).toContainText('Resident throughout: 14.1 GB');
+    // The data table, the chart's text alternative: one row per event, the peak marked.
+    await t.getByText('Data table').click();
+    await expect(t.locator('tbody tr')).toHaveCount(2 * 32 + 6);
+    await expect(t.locator('tbody tr.lw-peak th')).toHaveText('gradient of the loss (peak)');
+    // Checkpointing keeps 32 layer inputs (1.07 GB) instead: 19.6 GB.
+    await t.getByRole('radio', { name: 'On', exact: true }).check();
+    await expect(result(t)).toContainText('19.6 GB at the peak of the step');
+    w.assertClean();
+  });
+
+  test('settings from the URL', async ({ page }) => {
+    await page.goto('/training/?step-timeline.gpus=1&step-timeline.stage=0');
+    // One GPU, no sharding: 112 GB resident + 28.56 GB + 2.10 GB + the LM head's gradient (1.05 GB).
+    await expect(result(widget(page, 'step-timeline'))).toContainText('144 GB at the peak of the step');
+  });
+});

@@ -333,6 +333,22 @@ pub const FIT: WidgetSpec = WidgetSpec {
     ],
 };
 
+/// The `step-timeline` widget.
+pub const STEP_TIMELINE: WidgetSpec = WidgetSpec {
+    id: "step-timeline",
+    title: "One training step, over time",
+    article: "training",
+    summary: "Follow one GPU's memory through the forward pass, the backward pass and the optimizer step, and see where the peak comes.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model trained"),
+        p("stage", ParamKind::Int { min: 0, max: 3 }, "3", "ZeRO stage"),
+        p("gpus", ParamKind::Int { min: 1, max: 128 }, "8", "data-parallel GPUs"),
+        p("seq", ParamKind::Int { min: 1024, max: 65_536 }, "4096", "sequence length"),
+        p("checkpointing", ParamKind::Choice(&["off", "on"]), "off", "full activation recomputation"),
+        ATTENTION,
+    ],
+};
+
 /// Every widget, in the order the embed guide lists them.
 pub const WIDGETS: &[WidgetSpec] = &[
     GPU_MAP,
@@ -348,6 +364,7 @@ pub const WIDGETS: &[WidgetSpec] = &[
     CONTEXT_WINDOW,
     SSM_VS_KV,
     FIT,
+    STEP_TIMELINE,
 ];
 
 /// Every widget id: for telling a misspelt id from one another bundle
@@ -366,6 +383,7 @@ pub const IDS: &[&str] = &[
     CONTEXT_WINDOW.id,
     SSM_VS_KV.id,
     FIT.id,
+    STEP_TIMELINE.id,
 ];
 
 /// The widget with this id.
@@ -376,6 +394,11 @@ pub fn widget(id: &str) -> Option<&'static WidgetSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_match_widgets() {
+        assert_eq!(IDS, WIDGETS.iter().map(|w| w.id).collect::<Vec<_>>());
+    }
 
     #[test]
     fn every_default_is_accepted() {

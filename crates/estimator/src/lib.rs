@@ -38,6 +38,7 @@ mod presets_codegen;
 pub mod quant;
 pub mod ssm;
 pub mod throughput;
+pub mod timeline;
 pub mod training;
 pub mod units;
 pub mod vision;

@@ -183,6 +183,7 @@ pub const FIGURES: &[&str] = &[
     "zero",
     "train_states",
     "activations",
+    "step_peak",
     "lora",
     "device_memory",
     "device_bandwidth",
@@ -367,6 +368,22 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             }
             .map_err(|e| e.to_string())?;
             format_bytes(b, a.units()?)
+        }
+        "step_peak" => {
+            let m = a.model()?;
+            let setup = llmem_estimator::training::TrainingSetup {
+                stage: llmem_estimator::training::ZeroStage::from_u8(a.u64_or("stage", 0)? as u8)
+                    .map_err(|e| e.to_string())?,
+                gpus: a.u64_or("gpus", 1)?,
+                seq: a.u64_or("seq", 4096)?,
+                micro_batch: a.u64_or("batch", 1)?,
+                recompute: Recompute::parse(a.str_or("recompute", "none")).map_err(|e| e.to_string())?,
+                kernel: llmem_estimator::activations::AttentionKernel::parse(a.str_or("attention", "flash"))
+                    .map_err(|e| e.to_string())?,
+                ..Default::default()
+            };
+            let t = llmem_estimator::timeline::step_timeline(&m, &setup).map_err(|e| e.to_string())?;
+            format_bytes(t.peak_bytes, a.units()?)
         }
         "lora" => {
             let m = a.model()?;

@@ -42,6 +42,8 @@ pub mod params;
 pub mod prefill_decode;
 #[cfg(feature = "ssm-vs-kv")]
 pub mod ssm_vs_kv;
+#[cfg(feature = "step-timeline")]
+pub mod step_timeline;
 #[cfg(feature = "store-recompute")]
 pub mod store_recompute;
 #[cfg(feature = "train-vs-infer")]
@@ -194,6 +196,7 @@ widgets! {
     "context-window" => CONTEXT_WINDOW, |params| view! { <context_window::ContextWindowWidget params /> };
     "ssm-vs-kv" => SSM_VS_KV, |params| view! { <ssm_vs_kv::SsmVsKv params /> };
     "fit" => FIT, |params| view! { <fit::Fit params /> };
+    "step-timeline" => STEP_TIMELINE, |params| view! { <step_timeline::StepTimelineWidget params /> };
 }
 
 /// Gives the placeholder an open shadow root holding the widget stylesheet
