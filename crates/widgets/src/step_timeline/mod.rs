@@ -129,7 +129,7 @@ pub fn StepTimelineWidget(
             </div>
             <figure class="lw-figure">
                 <canvas node_ref=canvas class="lw-canvas" role="img" aria-label=summary></canvas>
-                <figcaption class="lw-caption">"Computed, not recorded: one GPU's memory after each event of the step, micro-batch 1, mixed-precision Adam. The shaded band is what stays resident; the dot is the peak."</figcaption>
+                <figcaption class="lw-caption">"Computed, not recorded: one GPU's memory after each event of the step, micro-batch 1, mixed-precision Adam. The flat line is what stays resident; the dot is the peak."</figcaption>
             </figure>
             <div class="lw-result" aria-live="polite">
                 {move || data.get().map(|t| view! {
@@ -163,14 +163,19 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, t: &StepTimeline) {
     let top = t.peak_bytes as f64 * 1.15;
     let Some(plot) = Plot::new(canvas, 260.0, Axis::linear(0.0, n), Axis::linear(0.0, top)) else { return };
     plot.axes(&|_| String::new(), &show_f64, "forward pass → backward pass → optimizer step", "memory on one GPU");
-    // What stays resident: a flat band drawn as a muted line at its height.
-    plot.line(&[(0.0, t.resident_bytes as f64), (n, t.resident_bytes as f64)], plot.pal.muted, 1.5);
-    plot.label_beside("weights + optimizer state", n, t.resident_bytes as f64, 4.0, plot.pal.muted, Anchor::Right);
+    // What stays resident, labelled under its line where the curve is far above it.
+    let resident = t.resident_bytes as f64;
+    plot.line(&[(0.0, resident), (n, resident)], plot.pal.muted, 1.5);
+    let below = (resident - top * 0.09).max(top * 0.02);
+    plot.label_beside("resident: weights, optimizer", n, below, 2.0, plot.pal.muted, Anchor::Right);
     let pts: Vec<(f64, f64)> = t.points.iter().enumerate().map(|(i, p)| (i as f64, p.bytes as f64)).collect();
     plot.line(&pts, plot.pal.series[1], 2.5);
-    // Where the backward pass begins.
+    // Where the backward pass begins, and the two passes named.
     if let Some(b) = t.points.iter().position(|p| p.phase == Phase::Backward) {
         plot.dashed((b as f64, 0.0), (b as f64, top), plot.pal.muted);
+        let y = top * 0.03;
+        plot.label_beside("forward", b as f64, y, 6.0, plot.pal.muted, Anchor::Right);
+        plot.label_beside("backward", b as f64, y, 6.0, plot.pal.muted, Anchor::Left);
     }
     let peak = &t.points[t.peak_index];
     plot.dot(t.peak_index as f64, peak.bytes as f64, 6.0, plot.pal.text);
