@@ -505,3 +505,34 @@ test.describe('06 · step-timeline', () => {
     await expect(result(widget(page, 'step-timeline'))).toContainText('144 GB at the peak of the step');
   });
 });
+
+test.describe('05 · engine-memory', () => {
+  test('vLLM prints its two start-up lines; llama.cpp on a Mac runs in unified memory', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/inference/');
+    const e = widget(page, 'engine-memory');
+    // What `llmem serve llama-3.1-8b --engine vllm` prints (16-token blocks of 131,072 B per token).
+    await expect(result(e)).toContainText('GPU KV cache size: 448,224 tokens');
+    await expect(result(e)).toContainText('Maximum concurrency for 8,192 tokens per request: 54.71x');
+    await expect(e.locator('tbody tr', { hasText: 'profiled activation peak' })).toContainText('estimate');
+    await expect(e.locator('tbody tr', { hasText: 'KV cache blocks' })).toContainText('exact');
+    await expect(e.locator('tbody tr', { hasText: 'left unused' })).toContainText('setting');
+    // Three GPUs cannot split 32 heads: a message, not a crash.
+    await e.getByRole('radio', { name: 'llama.cpp' }).check();
+    await e.getByLabel('Device').selectOption('mac-16gb');
+    await expect(result(e)).toContainText('Serves this workload');
+    await expect(e.getByLabel('GGUF file type')).toBeVisible();
+    await expect(e.getByLabel('Weights', { exact: true })).toBeHidden();
+    w.assertClean();
+  });
+
+  test('a model too big for its GPUs says what to change', async ({ page }) => {
+    await page.goto('/inference/?engine-memory.model=llama-3.1-70b');
+    const e = widget(page, 'engine-memory');
+    await expect(result(e)).toContainText('Cannot serve this workload');
+    await expect(result(e)).toContainText('--tp');
+    await e.getByLabel('GPUs (tensor parallel)').focus();
+    await page.keyboard.press('End');
+    await expect(result(e)).toContainText('Serves this workload');
+  });
+});

@@ -349,6 +349,24 @@ pub const STEP_TIMELINE: WidgetSpec = WidgetSpec {
     ],
 };
 
+/// The `engine-memory` widget.
+pub const ENGINE_MEMORY: WidgetSpec = WidgetSpec {
+    id: "engine-memory",
+    title: "What a serving engine takes",
+    article: "inference",
+    summary: "Serve a model with vLLM, SGLang, llama.cpp or transformers and see what each reserves, allocates and leaves for the KV cache.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model served"),
+        p("device", DEVICE, "h100-sxm", "the device"),
+        p("engine", ParamKind::Choice(&["vllm", "sglang", "llama.cpp", "transformers"]), "vllm", "the serving engine"),
+        p("gpus", ParamKind::Int { min: 1, max: 8 }, "1", "tensor-parallel GPUs (vllm, sglang, transformers)"),
+        p("weights", ParamKind::Choice(&["checkpoint", "fp8", "awq-int4"]), "checkpoint", "weights format (vllm, sglang, transformers)"),
+        p("gguf", ParamKind::Choice(&["f16", "q8_0", "q4_k_m"]), "q4_k_m", "GGUF file type (llama.cpp)"),
+        p("context", ParamKind::Int { min: 256, max: 262_144 }, "8192", "tokens per sequence"),
+        p("batch", ParamKind::Int { min: 1, max: 256 }, "1", "sequences served at once"),
+    ],
+};
+
 /// Every widget, in the order the embed guide lists them.
 pub const WIDGETS: &[WidgetSpec] = &[
     GPU_MAP,
@@ -365,6 +383,7 @@ pub const WIDGETS: &[WidgetSpec] = &[
     SSM_VS_KV,
     FIT,
     STEP_TIMELINE,
+    ENGINE_MEMORY,
 ];
 
 /// Every widget id: for telling a misspelt id from one another bundle
@@ -384,6 +403,7 @@ pub const IDS: &[&str] = &[
     SSM_VS_KV.id,
     FIT.id,
     STEP_TIMELINE.id,
+    ENGINE_MEMORY.id,
 ];
 
 /// The widget with this id.

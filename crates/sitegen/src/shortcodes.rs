@@ -184,6 +184,7 @@ pub const FIGURES: &[&str] = &[
     "train_states",
     "activations",
     "step_peak",
+    "engine",
     "lora",
     "device_memory",
     "device_bandwidth",
@@ -384,6 +385,36 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             };
             let t = llmem_estimator::timeline::step_timeline(&m, &setup).map_err(|e| e.to_string())?;
             format_bytes(t.peak_bytes, a.units()?)
+        }
+        "engine" => {
+            use llmem_estimator::engines::{gguf_layout::FileType, llama_cpp::LlamaCppParams, parallel::Parallelism};
+            use llmem_estimator::engines::serve::{serve, Engine, ServeQuery};
+            let m = a.model()?;
+            let d = device(a.req("device")?).map_err(|e| e.to_string())?;
+            let engine = Engine::parse(a.req("engine")?).map_err(|e| e.to_string())?;
+            let q = ServeQuery {
+                arch: &m,
+                engine,
+                device: d,
+                parallel: Parallelism { tp: a.u64_or("gpus", 1)?, pp: 1, expert_parallel: false },
+                weights: WeightFormat::parse(a.str_or("format", "checkpoint")).map_err(|e| e.to_string())?,
+                gguf: FileType::parse(a.str_or("gguf", "q4_k_m")).map_err(|e| e.to_string())?,
+                kv: Dtype::Bf16,
+                context: a.u64_or("context", 8192)?,
+                batch: a.u64_or("batch", 1)?,
+                vllm: Default::default(),
+                sglang_mem_fraction: 0.88,
+                llama: LlamaCppParams { n_gpu_layers: u64::MAX, ..Default::default() },
+            };
+            let r = serve(&q).map_err(|e| e.to_string())?;
+            let term = |id: &str| r.gpus.first().map_or(0, |g| g.term(id));
+            match a.str_or("show", "kv_tokens") {
+                "kv_tokens" => format!("{} tokens", group_thousands(r.kv_cache_tokens.ok_or("no KV pool for this engine")?)),
+                "concurrency" => format!("{:.2}×", r.max_concurrency.ok_or("only vLLM reports a concurrency")?),
+                "compute" => format_bytes(r.compute_bytes, a.units()?),
+                "kv" => format_bytes(r.kv_bytes, a.units()?),
+                other => format_bytes(term(other), a.units()?),
+            }
         }
         "lora" => {
             let m = a.model()?;

@@ -22,6 +22,8 @@ pub mod config_text;
 #[cfg(feature = "context-window")]
 pub mod context_window;
 pub mod controls;
+#[cfg(feature = "engine-memory")]
+pub mod engine_memory;
 #[cfg(feature = "fit")]
 pub mod fit;
 pub mod frame;
@@ -196,6 +198,7 @@ widgets! {
     "context-window" => CONTEXT_WINDOW, |params| view! { <context_window::ContextWindowWidget params /> };
     "ssm-vs-kv" => SSM_VS_KV, |params| view! { <ssm_vs_kv::SsmVsKv params /> };
     "fit" => FIT, |params| view! { <fit::Fit params /> };
+    "engine-memory" => ENGINE_MEMORY, |params| view! { <engine_memory::EngineMemory params /> };
     "step-timeline" => STEP_TIMELINE, |params| view! { <step_timeline::StepTimelineWidget params /> };
 }
 

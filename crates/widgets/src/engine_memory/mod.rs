@@ -1,0 +1,221 @@
+//! 05 · What a serving engine takes: one GPU's memory as vLLM, SGLang,
+//! llama.cpp or transformers lays it out for a model, a device and a
+//! workload, each term marked as the engine's own arithmetic (exact), an
+//! estimate or a setting, with vLLM's start-up lines
+//! ([`llmem_estimator::engines::serve::serve`]).
+
+use crate::bars::{Segment, StackedBar};
+use crate::controls::{device_options, model_options, next_uid, Choice, Select, StepSlider};
+use crate::frame::WidgetFrame;
+use crate::params::Params;
+use crate::units::show;
+use leptos::prelude::*;
+use llmem_estimator::{
+    engines::{
+        gguf_layout::FileType,
+        llama_cpp::LlamaCppParams,
+        parallel::Parallelism,
+        serve::{serve, Basis, Engine, ServeQuery, ServeReport, VllmOptions},
+    },
+    hardware::device,
+    precision::{Dtype, WeightFormat},
+    presets::preset,
+    units::{format_tokens, group_thousands},
+};
+
+pub const GPU_STEPS: [u64; 4] = [1, 2, 4, 8];
+pub const CONTEXT_STEPS: [u64; 8] = [2048, 4096, 8192, 16_384, 32_768, 65_536, 131_072, 262_144];
+pub const BATCH_STEPS: [u64; 9] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+/// The engine's report for the widget's settings. `weights` is a GGUF file
+/// type for llama.cpp and a weights format for the others.
+pub fn report(
+    model: &str,
+    dev: &str,
+    engine: &str,
+    gpus: u64,
+    weights: &str,
+    context: u64,
+    batch: u64,
+) -> Option<Result<ServeReport, String>> {
+    let arch = preset(model).and_then(|p| p.arch()).ok()?;
+    let engine = Engine::parse(engine).ok()?;
+    let llama = engine == Engine::LlamaCpp;
+    let q = ServeQuery {
+        arch: &arch,
+        engine,
+        device: device(dev).ok()?,
+        parallel: Parallelism { tp: if llama { 1 } else { gpus }, pp: 1, expert_parallel: false },
+        weights: if llama { WeightFormat::Float(Dtype::Bf16) } else { WeightFormat::parse(weights).ok()? },
+        gguf: if llama { FileType::parse(weights).ok()? } else { FileType::F16 },
+        kv: Dtype::Bf16,
+        context,
+        batch,
+        vllm: VllmOptions::default(),
+        sglang_mem_fraction: 0.88,
+        llama: LlamaCppParams { n_gpu_layers: u64::MAX, ..LlamaCppParams::default() },
+    };
+    Some(serve(&q).map_err(|e| e.to_string()))
+}
+
+/// A term's color class.
+fn class(id: &str) -> &'static str {
+    match id {
+        "weights" => "lw-c-weights",
+        "kv" => "lw-c-kv",
+        "activations" | "compute" => "lw-c-act",
+        "cuda_graphs" | "non_torch" => "lw-c-opt",
+        _ => "lw-c-muted",
+    }
+}
+
+fn basis(b: Basis) -> &'static str {
+    match b {
+        Basis::Exact => "exact",
+        Basis::Estimate => "estimate",
+        Basis::Setting => "setting",
+    }
+}
+
+/// The engine-memory widget.
+#[component]
+pub fn EngineMemory(
+    /// Resolved parameters (defaults, `data-*` attributes, URL).
+    params: Params,
+) -> impl IntoView {
+    let uid = next_uid();
+    let model = RwSignal::new(params.get("model").to_string());
+    let dev = RwSignal::new(params.get("device").to_string());
+    let engine = RwSignal::new(params.get("engine").to_string());
+    let gpus = RwSignal::new(params.u64("gpus"));
+    let weights = RwSignal::new(params.get("weights").to_string());
+    let gguf = RwSignal::new(params.get("gguf").to_string());
+    let context = RwSignal::new(params.u64("context"));
+    let batch = RwSignal::new(params.u64("batch"));
+    let llama = Memo::new(move |_| engine.get() == "llama.cpp");
+    let data = Memo::new(move |_| {
+        let w = if llama.get() { gguf.get() } else { weights.get() };
+        report(&model.get(), &dev.get(), &engine.get(), gpus.get(), &w, context.get(), batch.get())
+    });
+    let state = Signal::derive(move || {
+        vec![
+            ("model", model.get()),
+            ("device", dev.get()),
+            ("engine", engine.get()),
+            ("gpus", gpus.get().to_string()),
+            ("weights", weights.get()),
+            ("gguf", gguf.get()),
+            ("context", context.get().to_string()),
+            ("batch", batch.get().to_string()),
+        ]
+    });
+    // The first GPU (every rank of a TP group holds the same), or for an
+    // engine running in unified or host memory, the whole run.
+    let segments = Signal::derive(move || match data.get() {
+        Some(Ok(r)) => match r.gpus.first() {
+            Some(g) => g.terms.iter().map(|t| Segment { label: t.label, bytes: t.bytes, class: class(t.id) }).collect(),
+            None => vec![
+                Segment { label: "model", bytes: r.weights_bytes, class: "lw-c-weights" },
+                Segment { label: "KV cache", bytes: r.kv_bytes, class: "lw-c-kv" },
+                Segment { label: "compute buffer", bytes: r.compute_bytes, class: "lw-c-act" },
+                Segment { label: "output", bytes: r.output_bytes, class: "lw-c-muted" },
+            ],
+        },
+        _ => Vec::new(),
+    });
+    let capacity = Memo::new(move |_| device(&dev.get()).map_or(1, |d| d.gpu_budget_bytes()));
+    let scale = Signal::derive(move || {
+        let used: u64 = segments.get().iter().map(|s| s.bytes).sum();
+        used.max(capacity.get())
+    });
+    let bar_label = Signal::derive(move || {
+        let d = device(&dev.get()).ok();
+        let name = d.map_or(String::new(), |d| d.name.to_string());
+        if llama.get() || gpus.get() == 1 {
+            format!("One {name}, usable {}", show(capacity.get()))
+        } else {
+            format!("Each of {} × {name} (tensor parallel), {}", gpus.get(), show(capacity.get()))
+        }
+    });
+    let engine_options: Vec<(String, String)> =
+        Engine::ALL.iter().map(|e| (e.id().to_string(), e.label().to_string())).collect();
+    let weight_options: Vec<(String, String)> =
+        [("checkpoint", "As stored (bf16)"), ("fp8", "FP8"), ("awq-int4", "AWQ 4-bit")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+    let gguf_options: Vec<(String, String)> = [("f16", "F16"), ("q8_0", "Q8_0"), ("q4_k_m", "Q4_K_M")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    view! {
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-engine"
+            subtitle="The same model, served by different engines: what each one takes before the first request, and what it leaves for the KV cache.".into()>
+            <div class="lw-controls">
+                <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
+                <Select id=format!("{uid}-device") label="Device" options=device_options() value=dev />
+                <Choice name=format!("{uid}-engine") legend="Engine" options=engine_options value=engine />
+                <div hidden=move || llama.get()>
+                    <StepSlider id=format!("{uid}-gpus") label="GPUs (tensor parallel)" steps=&GPU_STEPS
+                        count=Signal::stored(GPU_STEPS.len()) value=gpus
+                        text=Callback::new(|g: u64| g.to_string()) />
+                </div>
+                <div hidden=move || llama.get()>
+                    <Select id=format!("{uid}-weights") label="Weights" options=weight_options value=weights />
+                </div>
+                <div hidden=move || !llama.get()>
+                    <Select id=format!("{uid}-gguf") label="GGUF file type" options=gguf_options value=gguf />
+                </div>
+                <StepSlider id=format!("{uid}-context") label="Tokens per sequence" steps=&CONTEXT_STEPS
+                    count=Signal::stored(CONTEXT_STEPS.len()) value=context
+                    text=Callback::new(|c: u64| format!("{} tokens", format_tokens(c))) />
+                <StepSlider id=format!("{uid}-batch") label="Sequences at once" steps=&BATCH_STEPS
+                    count=Signal::stored(BATCH_STEPS.len()) value=batch
+                    text=Callback::new(|b: u64| b.to_string()) />
+            </div>
+            <StackedBar label=bar_label segments=segments scale=scale />
+            <div class="lw-result" aria-live="polite">
+                {move || match data.get() {
+                    Some(Ok(r)) => view! {
+                        <p class="lw-big" class:lw-yes=r.fits class:lw-no=!r.fits>{if r.fits { "✓ Serves this workload" } else { "✗ Cannot serve this workload" }}</p>
+                        {(r.engine == Engine::Vllm).then(|| r.kv_cache_tokens.zip(r.max_concurrency).map(|(t, c)| view! {
+                            <p class="lw-detail lw-mono">{format!("GPU KV cache size: {} tokens", group_thousands(t))}</p>
+                            <p class="lw-detail lw-mono">{format!("Maximum concurrency for {} tokens per request: {:.2}x", group_thousands(context.get()), c)}</p>
+                        }))}
+                        {(r.engine == Engine::Sglang).then(|| r.kv_cache_tokens.map(|t| view! {
+                            <p class="lw-detail lw-mono">{format!("max_total_num_tokens={t}")}</p>
+                        }))}
+                        {r.problems.iter().map(|p| view! { <p class="lw-detail lw-warn">{p.clone()}</p> }).collect::<Vec<_>>()}
+                        <table class="lw-table">
+                            <thead><tr><th scope="col">"Term"</th><th scope="col">"Bytes"</th><th scope="col">"Basis"</th></tr></thead>
+                            <tbody>
+                                {r.gpus.first().map(|g| g.terms.iter().map(|t| view! {
+                                    <tr title=t.note.clone()><th scope="row">{t.label}</th><td>{show(t.bytes)}</td><td>{basis(t.basis)}</td></tr>
+                                }).collect::<Vec<_>>())}
+                            </tbody>
+                        </table>
+                        <p class="lw-detail">"Exact: the engine's own arithmetic, reproduced (llama.cpp's model, KV and output buffers are checked against llama.cpp itself). Estimate: a modelled figure the engine measures at start-up. Setting: memory held back on purpose."</p>
+                    }.into_any(),
+                    Some(Err(e)) => view! { <p class="lw-detail lw-warn">{format!("This setting cannot be served: {e}.")}</p> }.into_any(),
+                    None => view! { <p class="lw-detail">"No figure for these settings."</p> }.into_any(),
+                }}
+            </div>
+        </WidgetFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vllm_on_an_h100() {
+        let r = report("llama-3.1-8b", "h100-sxm", "vllm", 1, "checkpoint", 8192, 1).unwrap().unwrap();
+        assert!(r.fits);
+        assert_eq!(r.kv_cache_tokens.unwrap() % 16, 0);
+        let r = report("llama-3.1-8b", "h100-sxm", "vllm", 3, "checkpoint", 8192, 1).unwrap();
+        assert!(r.is_err(), "32 heads do not split over 3 GPUs");
+        let m = report("llama-3.1-8b", "mac-16gb", "llama.cpp", 1, "q4_k_m", 8192, 1).unwrap().unwrap();
+        assert!(m.fits && m.gpus.is_empty());
+    }
+}
