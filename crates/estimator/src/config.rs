@@ -142,8 +142,10 @@ pub fn parse_config_value(value: &Value) -> Result<ModelArch> {
             })
         }
     };
-    let spec = family_spec(model_type)
-        .ok_or_else(|| EstimateError::UnsupportedModelType { model_type: truncate(model_type, 64) })?;
+    let spec = family_spec(model_type).ok_or_else(|| EstimateError::UnsupportedModelType {
+        model_type: truncate(model_type, 64),
+        supported: supported_model_types_list().join(", "),
+    })?;
     crate::families::build(spec, obj)
 }
 

@@ -14,8 +14,10 @@ pub enum EstimateError {
     MissingField { field: String },
     /// A field is present but has the wrong type or an impossible value.
     InvalidField { field: String, reason: String },
-    /// The config's `model_type` is not one of the families we model exactly.
-    UnsupportedModelType { model_type: String },
+    /// The config's `model_type` is not one of the families we model exactly;
+    /// `supported` lists the ones we do (filled where the config is read, so
+    /// formatting an error never pulls the family table into a bundle).
+    UnsupportedModelType { model_type: String, supported: String },
     /// The config text is not valid JSON, or not a JSON object.
     MalformedConfig { reason: String },
     /// An input is outside the range the estimator accepts.
@@ -31,11 +33,9 @@ impl fmt::Display for EstimateError {
         match self {
             Self::MissingField { field } => write!(f, "config is missing the field `{field}`"),
             Self::InvalidField { field, reason } => write!(f, "field `{field}`: {reason}"),
-            Self::UnsupportedModelType { model_type } => write!(
-                f,
-                "model_type `{model_type}` is not supported; supported: {}",
-                crate::config::supported_model_types_list().join(", ")
-            ),
+            Self::UnsupportedModelType { model_type, supported } => {
+                write!(f, "model_type `{model_type}` is not supported; supported: {supported}")
+            }
             Self::MalformedConfig { reason } => write!(f, "config is not valid JSON: {reason}"),
             Self::OutOfRange { what, reason } => write!(f, "{what}: {reason}"),
             Self::Overflow { what } => {

@@ -142,6 +142,17 @@ fn two_product(a: f64, b: f64) -> (f64, f64) {
     (p, ((ah * bh - p) + ah * bl + al * bh) + al * bl)
 }
 
+/// A setting as a person types it: at most `decimals` decimals, trailing
+/// zeros dropped (`0.9`, `0.88`, `1`), through [`fixed`].
+pub fn trimmed(value: f64, decimals: u32) -> String {
+    let s = fixed(value, decimals);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// A percentage with no decimals and its sign: `42%`.
 pub fn percent(fraction_times_100: f64) -> String {
     format!("{}%", fixed(fraction_times_100, 0))
@@ -261,6 +272,15 @@ mod tests {
         assert_eq!(fixed(f64::INFINITY, 0), "—");
         assert_eq!(fixed(1e30, 0), "—");
         assert_eq!(percent(41.6), "42%");
+    }
+
+    #[test]
+    fn settings_as_typed() {
+        assert_eq!(trimmed(0.9, 3), "0.9");
+        assert_eq!(trimmed(0.88, 3), "0.88");
+        assert_eq!(trimmed(1.0, 3), "1");
+        assert_eq!(trimmed(120.0, 0), "120");
+        assert_eq!(trimmed(0.0001, 3), "0");
     }
 
     #[test]

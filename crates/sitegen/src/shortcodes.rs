@@ -387,8 +387,8 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             format_bytes(t.peak_bytes, a.units()?)
         }
         "engine" => {
-            use llmem_estimator::engines::{gguf_layout::FileType, llama_cpp::LlamaCppParams, parallel::Parallelism};
             use llmem_estimator::engines::serve::{serve, Engine, ServeQuery};
+            use llmem_estimator::engines::{gguf_layout::FileType, llama_cpp::LlamaCppParams, parallel::Parallelism};
             let m = a.model()?;
             let d = device(a.req("device")?).map_err(|e| e.to_string())?;
             let engine = Engine::parse(a.req("engine")?).map_err(|e| e.to_string())?;
@@ -409,7 +409,9 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             let r = serve(&q).map_err(|e| e.to_string())?;
             let term = |id: &str| r.gpus.first().map_or(0, |g| g.term(id));
             match a.str_or("show", "kv_tokens") {
-                "kv_tokens" => format!("{} tokens", group_thousands(r.kv_cache_tokens.ok_or("no KV pool for this engine")?)),
+                "kv_tokens" => {
+                    format!("{} tokens", group_thousands(r.kv_cache_tokens.ok_or("no KV pool for this engine")?))
+                }
                 "concurrency" => format!("{:.2}×", r.max_concurrency.ok_or("only vLLM reports a concurrency")?),
                 "compute" => format_bytes(r.compute_bytes, a.units()?),
                 "kv" => format_bytes(r.kv_bytes, a.units()?),

@@ -11,7 +11,7 @@
 //! kilobytes of disk.
 
 use crate::{root, run, step, tools, Failure};
-use llmem_estimator::engines::gguf_layout::{layout, FileType};
+use llmem_estimator::engines::gguf_layout::{layout, metadata, FileType};
 use llmem_estimator::gguf_file::write_header;
 use llmem_estimator::ModelArch;
 use std::io::Write;
@@ -87,7 +87,8 @@ pub fn ensure() -> Result<PathBuf, Failure> {
 /// header only, the data region a hole.
 pub fn write_gguf(arch: &ModelArch, ftype: FileType, path: &Path) -> Result<(), Failure> {
     let l = layout(arch, ftype).map_err(|e| Failure::new(e.to_string()))?;
-    let (header, len) = write_header(&l.metadata, &l.new_tensors()).map_err(Failure::new)?;
+    let meta = metadata(arch, &l, ftype).map_err(|e| Failure::new(e.to_string()))?;
+    let (header, len) = write_header(&meta, &l.new_tensors()).map_err(Failure::new)?;
     let mut f = std::fs::File::create(path).map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
     f.write_all(&header).map_err(|e| Failure::new(e.to_string()))?;
     f.set_len(len).map_err(|e| Failure::new(e.to_string()))?;

@@ -102,12 +102,13 @@ impl GgufTensor {
     }
 }
 
-/// A GGUF file's metadata and tensors.
+/// A GGUF file's tensors (its metadata is [`metadata`], which only a file
+/// writer needs: sizing never reads it, and keeping it apart keeps the
+/// metadata keys out of the browser bundles).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GgufLayout {
     /// `general.architecture`.
     pub arch: &'static str,
-    pub metadata: Vec<(String, Value)>,
     pub tensors: Vec<GgufTensor>,
 }
 
@@ -189,8 +190,7 @@ pub fn layout(arch: &ModelArch, ftype: FileType) -> Result<GgufLayout> {
     let name = llama_cpp_arch(arch.family).ok_or_else(|| EstimateError::OutOfRange {
         what: "llama.cpp layout".into(),
         reason: format!(
-            "model_type `{}` is not laid out for llama.cpp yet; supported: {LLAMA_CPP_FAMILIES}",
-            arch.family.model_type()
+            "this model's family is not laid out for llama.cpp yet; supported model types: {LLAMA_CPP_FAMILIES}"
         ),
     })?;
     let h = arch.hidden_size;
@@ -321,7 +321,7 @@ pub fn layout(arch: &ModelArch, ftype: FileType) -> Result<GgufLayout> {
     if ftype == FileType::Q4KM {
         quantize_q4_k_m(arch, &mut tensors);
     }
-    Ok(GgufLayout { arch: name, metadata: metadata(arch, name, ftype)?, tensors })
+    Ok(GgufLayout { arch: name, tensors })
 }
 
 /// llama-quantize's Q4_K_M choices, applied to the F16 file's matrices
@@ -349,8 +349,10 @@ fn u32v(v: u64) -> Value {
 }
 
 /// The metadata llama.cpp reads for `arch` (`load_hparams` in
-/// `src/llama-model.cpp` and each architecture's `load_arch_hparams`).
-fn metadata(arch: &ModelArch, name: &str, ftype: FileType) -> Result<Vec<(String, Value)>> {
+/// `src/llama-model.cpp` and each architecture's `load_arch_hparams`), for
+/// the layout `l` of `arch` in `ftype`.
+pub fn metadata(arch: &ModelArch, l: &GgufLayout, ftype: FileType) -> Result<Vec<(String, Value)>> {
+    let name = l.arch;
     let k = |key: &str| format!("{name}.{key}");
     let mut m: Vec<(String, Value)> = vec![
         ("general.architecture".into(), Value::Str(name.into())),
@@ -474,6 +476,6 @@ mod tests {
     #[test]
     fn unsupported_family_is_named() {
         let m = preset("mamba-2.8b").unwrap().arch().unwrap();
-        assert!(layout(&m, FileType::F16).unwrap_err().to_string().contains("mamba"));
+        assert!(layout(&m, FileType::F16).unwrap_err().to_string().contains("not laid out"));
     }
 }

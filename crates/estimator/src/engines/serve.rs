@@ -33,6 +33,7 @@ use crate::error::{EstimateError, Result};
 use crate::hardware::Device;
 use crate::precision::{Dtype, WeightFormat};
 use crate::ssm::recurrent_state;
+use crate::units::{fixed, percent, trimmed};
 use serde::Serialize;
 
 /// An inference engine.
@@ -445,7 +446,8 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
                     basis: Basis::Exact,
                     note: format!(
                         "what gpu_memory_utilization = {} leaves, in blocks of {} tokens",
-                        q.vllm.gpu_memory_utilization, q.vllm.block_size
+                        trimmed(q.vllm.gpu_memory_utilization, 3),
+                        q.vllm.block_size
                     ),
                 });
                 terms.push(Term {
@@ -453,7 +455,7 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
                     label: "left unused by gpu_memory_utilization",
                     bytes: capacity.saturating_sub(budget),
                     basis: Basis::Setting,
-                    note: format!("{:.0}% of the GPU held back", (1.0 - q.vllm.gpu_memory_utilization) * 100.0),
+                    note: format!("{} of the GPU held back", percent((1.0 - q.vllm.gpu_memory_utilization) * 100.0)),
                 });
                 kv_tokens_min = Some(kv_tokens_min.map_or(tokens_held, |m: u64| m.min(tokens_held)));
                 concurrency_min = Some(concurrency_min.map_or(concurrency, |m: f64| m.min(concurrency)));
@@ -466,8 +468,10 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
                     ));
                 } else if concurrency < q.batch as f64 {
                     problems.push(format!(
-                        "only {concurrency:.2} sequences of {} tokens fit at once, not {}: vLLM will queue the rest",
-                        q.context, q.batch
+                        "only {} sequences of {} tokens fit at once, not {}: vLLM will queue the rest",
+                        fixed(concurrency, 2),
+                        q.context,
+                        q.batch
                     ));
                 }
                 (kv_bytes, act + graphs + non_torch, budget)
@@ -482,7 +486,10 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
                     label: "KV token pool",
                     bytes: tokens_held * per_token,
                     basis: Basis::Exact,
-                    note: format!("what mem_fraction_static = {} leaves after the weights", q.sglang_mem_fraction),
+                    note: format!(
+                        "what mem_fraction_static = {} leaves after the weights",
+                        trimmed(q.sglang_mem_fraction, 3)
+                    ),
                 });
                 let act = activation_estimate(q.arch, 8192, par.tp) + non_torch_estimate(par.tp);
                 terms.push(Term {

@@ -20,7 +20,7 @@ use llmem_estimator::{
     hardware::device,
     precision::{Dtype, WeightFormat},
     presets::preset,
-    units::{format_tokens, group_thousands},
+    units::{fixed, format_tokens, group_thousands},
 };
 
 pub const GPU_STEPS: [u64; 4] = [1, 2, 4, 8];
@@ -180,7 +180,7 @@ pub fn EngineMemory(
                         <p class="lw-big" class:lw-yes=r.fits class:lw-no=!r.fits>{if r.fits { "✓ Serves this workload" } else { "✗ Cannot serve this workload" }}</p>
                         {(r.engine == Engine::Vllm).then(|| r.kv_cache_tokens.zip(r.max_concurrency).map(|(t, c)| view! {
                             <p class="lw-detail lw-mono">{format!("GPU KV cache size: {} tokens", group_thousands(t))}</p>
-                            <p class="lw-detail lw-mono">{format!("Maximum concurrency for {} tokens per request: {:.2}x", group_thousands(context.get()), c)}</p>
+                            <p class="lw-detail lw-mono">{format!("Maximum concurrency for {} tokens per request: {}x", group_thousands(context.get()), fixed(c, 2))}</p>
                         }))}
                         {(r.engine == Engine::Sglang).then(|| r.kv_cache_tokens.map(|t| view! {
                             <p class="lw-detail lw-mono">{format!("max_total_num_tokens={t}")}</p>
