@@ -536,3 +536,63 @@ test.describe('05 · engine-memory', () => {
     await expect(result(e)).toContainText('Serves this workload');
   });
 });
+
+test.describe('03 · layer-map', () => {
+  test('Gemma 3 keeps 52 local layers at 1,024 tokens and 10 full ones growing', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/kv-cache/');
+    const m = widget(page, 'layer-map');
+    // 16 KV heads × 128 × 2 × 2 B = 8,192 B per token and layer:
+    // 52 × 1,024 × 8,192 + 10 × 32,768 × 8,192 = 3,120,562,176 B; all full: 62 × 32,768 × 8,192.
+    await expect(result(m)).toContainText('3.12 GB');
+    await expect(result(m)).toContainText('it would be 16.6 GB');
+    await expect(m.locator('.lw-layer')).toHaveCount(62);
+    await expect(m.locator('tbody tr', { hasText: 'sliding window (1,024)' })).toContainText('52');
+    await expect(m.locator('tbody tr', { hasText: 'full attention' })).toContainText('32,768');
+    // Only the full layers grow: 10 × 1,048,576 × 8,192 + the same local layers.
+    await m.getByLabel('Tokens in the sequence').focus();
+    await page.keyboard.press('End');
+    await expect(result(m)).toContainText('86.3 GB');
+    // A model with full attention everywhere saves nothing.
+    await m.getByLabel('Model').selectOption('llama-3.1-8b');
+    await expect(result(m)).toContainText('nothing is saved');
+    w.assertClean();
+  });
+
+  test('a hybrid from the URL shows its recurrent state', async ({ page }) => {
+    await page.goto('/kv-cache/?layer-map.model=nemotron-h-8b&layer-map.context=131072');
+    const m = widget(page, 'layer-map');
+    await expect(m.locator('tbody tr', { hasText: 'recurrent state' })).toContainText('fixed state');
+    await expect(m.getByLabel('Tokens in the sequence')).toHaveAttribute('aria-valuetext', /128K tokens/);
+  });
+});
+
+test.describe('08 · memory-store', () => {
+  test('a million documents in HNSW, then flat, then IVF-PQ', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/agent-memory/');
+    const s = widget(page, 'memory-store');
+    // 1,000 tokens in 512-token chunks overlapping by 64: 3 chunks per document.
+    // 3,000,000 × 768 × 4 B = 9.216 GB of vectors, plus 3,000,000 × (4 × (64 + 32/31) + 12) B of graph.
+    await expect(result(s)).toContainText('10.0 GB');
+    await expect(result(s)).toContainText('3,000,000 chunks');
+    await s.getByRole('radio', { name: 'Flat (exact)' }).check();
+    await expect(result(s)).toContainText('9.22 GB');
+    await expect(s.getByLabel('HNSW M, or PQ bytes per vector')).toBeDisabled();
+    // 32-byte codes + 8-byte ids + 6,928 centroids and 256 codewords of 768 floats.
+    await s.getByRole('radio', { name: 'IVF-PQ' }).check();
+    await expect(result(s)).toContainText('142 MB');
+    await s.getByLabel('Chunk overlap (tokens)').focus();
+    await page.keyboard.press('End');
+    await expect(result(s)).toContainText('No store for these settings');
+    w.assertClean();
+  });
+
+  test('settings from the URL', async ({ page }) => {
+    await page.goto('/agent-memory/?memory-store.embedder=text-embedding-3-large&memory-store.dtype=binary&memory-store.index=flat');
+    const s = widget(page, 'memory-store');
+    // 3,000,000 × 3,072 / 8 B.
+    await expect(result(s)).toContainText('1.15 GB');
+    await expect(s.getByLabel('Vectors stored as')).toHaveValue('binary');
+  });
+});

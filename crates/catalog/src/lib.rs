@@ -367,6 +367,48 @@ pub const ENGINE_MEMORY: WidgetSpec = WidgetSpec {
     ],
 };
 
+/// The `layer-map` widget.
+pub const LAYER_MAP: WidgetSpec = WidgetSpec {
+    id: "layer-map",
+    title: "What each layer keeps",
+    article: "kv-cache",
+    summary: "See every layer of a model as a cell: full attention grows with the sequence, sliding windows, chunks and recurrent state stay put.",
+    params: &[
+        p("model", MODEL, "gemma-3-27b", "the model"),
+        p("context", ParamKind::Int { min: 1, max: 1_048_576 }, "32768", "tokens in the sequence"),
+    ],
+};
+
+/// The `memory-store` widget.
+pub const MEMORY_STORE: WidgetSpec = WidgetSpec {
+    id: "memory-store",
+    title: "Sizing a long-term memory store",
+    article: "agent-memory",
+    summary: "Cut documents into chunks, embed them and index them (flat, HNSW or IVF-PQ) to see what the memory costs in RAM and on disk.",
+    params: &[
+        p("docs", ParamKind::Int { min: 1, max: 1_000_000_000 }, "1000000", "documents"),
+        p("tokens", ParamKind::Int { min: 1, max: 1_000_000 }, "1000", "average tokens per document"),
+        p("chunk", ParamKind::Int { min: 16, max: 8192 }, "512", "chunk size in tokens"),
+        p("overlap", ParamKind::Int { min: 0, max: 4096 }, "64", "overlap between chunks in tokens"),
+        p(
+            "embedder",
+            ParamKind::Choice(&[
+                "all-minilm-l6-v2",
+                "bge-base-en-v1.5",
+                "bge-m3",
+                "text-embedding-3-small",
+                "text-embedding-3-large",
+                "qwen3-embedding-8b",
+            ]),
+            "bge-base-en-v1.5",
+            "embedding model (sets the vector width)",
+        ),
+        p("dtype", ParamKind::Choice(&["f32", "f16", "int8", "binary"]), "f32", "how each vector component is stored"),
+        p("index", ParamKind::Choice(&["flat", "hnsw", "ivf-pq"]), "hnsw", "index type"),
+        p("links", ParamKind::Int { min: 8, max: 64 }, "32", "HNSW M, or PQ bytes per vector"),
+    ],
+};
+
 /// Every widget, in the order the embed guide lists them.
 pub const WIDGETS: &[WidgetSpec] = &[
     GPU_MAP,
@@ -384,6 +426,8 @@ pub const WIDGETS: &[WidgetSpec] = &[
     FIT,
     STEP_TIMELINE,
     ENGINE_MEMORY,
+    LAYER_MAP,
+    MEMORY_STORE,
 ];
 
 /// Every widget id: for telling a misspelt id from one another bundle
@@ -404,6 +448,8 @@ pub const IDS: &[&str] = &[
     FIT.id,
     STEP_TIMELINE.id,
     ENGINE_MEMORY.id,
+    LAYER_MAP.id,
+    MEMORY_STORE.id,
 ];
 
 /// The widget with this id.
@@ -414,6 +460,14 @@ pub fn widget(id: &str) -> Option<&'static WidgetSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The memory store's embedder choices are the estimator's table.
+    #[test]
+    fn embedders_match_the_estimator() {
+        let ParamKind::Choice(list) = MEMORY_STORE.param("embedder").unwrap().kind else { panic!("a choice") };
+        let ids: Vec<&str> = llmem_estimator::vector_store::EMBEDDERS.iter().map(|e| e.id).collect();
+        assert_eq!(list, &ids[..]);
+    }
 
     #[test]
     fn ids_match_widgets() {

@@ -28,6 +28,7 @@ pub mod gguf;
 pub mod gguf_file;
 pub mod hardware;
 pub mod kv_cache;
+pub mod layer_map;
 pub mod paging;
 pub mod precision;
 pub mod presets;
@@ -41,6 +42,7 @@ pub mod throughput;
 pub mod timeline;
 pub mod training;
 pub mod units;
+pub mod vector_store;
 pub mod vision;
 
 pub use arch::{Attention, AttentionSpan, Ffn, KvLayout, Layer, ModelArch, ParamCounts, Tensor, TensorKind};

@@ -185,6 +185,7 @@ pub const FIGURES: &[&str] = &[
     "activations",
     "step_peak",
     "engine",
+    "store",
     "lora",
     "device_memory",
     "device_bandwidth",
@@ -385,6 +386,44 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             };
             let t = llmem_estimator::timeline::step_timeline(&m, &setup).map_err(|e| e.to_string())?;
             format_bytes(t.peak_bytes, a.units()?)
+        }
+        "store" => {
+            use llmem_estimator::vector_store::{
+                chunks_per_document, embedder, store_size, suggested_nlist, IndexKind, StoreQuery, VectorDtype,
+            };
+            let documents = a.u64_or("docs", 1_000_000)?;
+            let tokens = a.u64_or("tokens", 1000)?;
+            let (chunk, overlap) = (a.u64_or("chunk", 512)?, a.u64_or("overlap", 64)?);
+            let embed = a.str_or("embedder", "bge-base-en-v1.5");
+            let dim = embedder(embed).ok_or_else(|| format!("unknown embedder `{embed}`"))?.dim;
+            let dtype = a.str_or("dtype", "f32");
+            let dtype = VectorDtype::parse(dtype).ok_or_else(|| format!("unknown vector dtype `{dtype}`"))?;
+            let links = a.u64_or("links", 32)?;
+            let chunks = chunks_per_document(tokens, chunk, overlap).map_err(|e| e.to_string())?.saturating_mul(documents);
+            let index = match a.str_or("index", "hnsw") {
+                "flat" => IndexKind::Flat,
+                "hnsw" => IndexKind::Hnsw { m: links },
+                "ivf-pq" => IndexKind::IvfPq { nlist: suggested_nlist(chunks), m: links },
+                other => return Err(format!("unknown index `{other}` (flat, hnsw, ivf-pq)")),
+            };
+            let q = StoreQuery {
+                documents,
+                tokens_per_document: tokens,
+                chunk_tokens: chunk,
+                overlap_tokens: overlap,
+                dim,
+                dtype,
+                index,
+            };
+            let s = store_size(&q).map_err(|e| e.to_string())?;
+            match a.str_or("show", "index") {
+                "index" => format_bytes(s.index_bytes, a.units()?),
+                "text" => format_bytes(s.text_bytes, a.units()?),
+                "graph" => format_bytes(s.graph_bytes, a.units()?),
+                "f32" => format_bytes(s.f32_vector_bytes, a.units()?),
+                "chunks" => group_thousands(s.chunks),
+                other => return Err(format!("unknown show `{other}` (index, text, graph, f32, chunks)")),
+            }
         }
         "engine" => {
             use llmem_estimator::engines::serve::{serve, Engine, ServeQuery};

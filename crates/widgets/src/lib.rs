@@ -26,6 +26,10 @@ pub mod controls;
 pub mod engine_memory;
 #[cfg(feature = "fit")]
 pub mod fit;
+#[cfg(feature = "layer-map")]
+pub mod layer_map;
+#[cfg(feature = "memory-store")]
+pub mod memory_store;
 pub mod frame;
 pub mod frame_page;
 #[cfg(feature = "gpu-map")]
@@ -199,6 +203,8 @@ widgets! {
     "ssm-vs-kv" => SSM_VS_KV, |params| view! { <ssm_vs_kv::SsmVsKv params /> };
     "fit" => FIT, |params| view! { <fit::Fit params /> };
     "engine-memory" => ENGINE_MEMORY, |params| view! { <engine_memory::EngineMemory params /> };
+    "layer-map" => LAYER_MAP, |params| view! { <layer_map::LayerMapWidget params /> };
+    "memory-store" => MEMORY_STORE, |params| view! { <memory_store::MemoryStore params /> };
     "step-timeline" => STEP_TIMELINE, |params| view! { <step_timeline::StepTimelineWidget params /> };
 }
 
