@@ -596,3 +596,60 @@ test.describe('08 · memory-store', () => {
     await expect(s.getByLabel('Vectors stored as')).toHaveValue('binary');
   });
 });
+
+test.describe('07 · bandwidth-race', () => {
+  test('every device reads Llama 3.1 8B once; 70B in bf16 drops most of them', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/hardware/');
+    const r = widget(page, 'bandwidth-race');
+    // 16,060,522,496 B of weights + 8,192 × 131,072 B of cache = 17,134,264,320 B per step.
+    await expect(r).toContainText('Each token reads 16.1 GB of weights and 1.07 GB of KV cache: 17.1 GB per step.');
+    // H100 SXM, 3.35 TB/s: 17,134,264,320 / 3.35e12 s = 5.11 ms, at most 195.5 tokens/s.
+    await expect(r.locator('.lw-lane', { hasText: 'H100 SXM' })).toContainText('at most 195.5 tokens/s');
+    // A 16 GB Mac lets its GPU use two thirds of its memory.
+    await expect(r.locator('.lw-lane', { hasText: 'Apple M4 (16 GB)' })).toContainText('does not fit');
+    await r.getByLabel('Model').selectOption('llama-3.1-70b');
+    await expect(r.locator('.lw-lane', { hasText: 'RTX 4090' })).toContainText('does not fit');
+    await r.getByLabel('Weights').selectOption('q4_k_m');
+    await expect(r.locator('.lw-lane', { hasText: 'MI300X' })).toContainText('tokens/s');
+    w.assertClean();
+  });
+
+  test('settings from the URL', async ({ page }) => {
+    await page.goto('/hardware/?bandwidth-race.model=llama-3.1-405b&bandwidth-race.format=bf16');
+    const r = widget(page, 'bandwidth-race');
+    await expect(result(r)).toContainText('No device here can hold it');
+  });
+});
+
+test.describe('09 · speculative', () => {
+  test('a 1B draft for Llama 3.1 70B costs 2.74 GB and buys about 3×', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/advanced/');
+    const s = widget(page, 'speculative');
+    // (1 − 0.8^5) / 0.2 = 3.36 tokens per pass; draft 2,471,628,800 B of weights
+    // + 8,196 × 32,768 B of cache + 4 extra target slots of 327,680 B.
+    await expect(result(s)).toContainText('3.12×');
+    await expect(result(s)).toContainText('yields 3.36 tokens');
+    await expect(result(s)).toContainText('The draft adds 2.74 GB');
+    // A draft from another family cannot work.
+    await s.getByLabel('Draft model').selectOption('qwen3-0.6b');
+    await expect(result(s)).toContainText('different vocabularies');
+    // A large draft, long proposals and poor acceptance: below break-even
+    // ((1 − 0.4^11) / 0.6 = 1.67 tokens for 10 draft steps at 12% of a target step each).
+    await s.getByLabel('Draft model').selectOption('llama-3.1-8b');
+    await s.getByLabel('Draft tokens per step').focus();
+    await page.keyboard.press('End');
+    await s.getByLabel('Acceptance rate').focus();
+    await page.keyboard.press('Home');
+    await expect(result(s)).toContainText('Below 1×');
+    w.assertClean();
+  });
+
+  test('settings from the URL', async ({ page }) => {
+    await page.goto('/advanced/?speculative.target=llama-3.1-8b&speculative.device=rtx-4090&speculative.k=8');
+    const s = widget(page, 'speculative');
+    await expect(s.getByLabel('Draft tokens per step')).toHaveAttribute('aria-valuetext', '8');
+    await expect(result(s)).toContainText('tokens on average');
+  });
+});

@@ -409,6 +409,36 @@ pub const MEMORY_STORE: WidgetSpec = WidgetSpec {
     ],
 };
 
+/// The `bandwidth-race` widget.
+pub const BANDWIDTH_RACE: WidgetSpec = WidgetSpec {
+    id: "bandwidth-race",
+    title: "The bandwidth race",
+    article: "hardware",
+    summary:
+        "Every device reading a model's weights and KV cache once, side by side: the floor under each generated token.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model"),
+        p("format", ParamKind::WeightFormat, "bf16", "weights format"),
+        p("context", ParamKind::Int { min: 1, max: 1_048_576 }, "8192", "tokens in the KV cache"),
+    ],
+};
+
+/// The `speculative` widget.
+pub const SPECULATIVE: WidgetSpec = WidgetSpec {
+    id: "speculative",
+    title: "Speculative decoding: memory for speed",
+    article: "advanced",
+    summary: "Pair a large model with a small draft and see what the draft's weights and cache cost and what its accepted guesses buy.",
+    params: &[
+        p("target", MODEL, "llama-3.1-70b", "the model being served"),
+        p("draft", MODEL, "llama-3.2-1b", "the draft model (must share the target's tokenizer)"),
+        p("device", DEVICE, "mi300x", "the device"),
+        p("k", ParamKind::Int { min: 1, max: 10 }, "4", "draft tokens proposed per step"),
+        p("accept", ParamKind::Int { min: 1, max: 99 }, "80", "acceptance rate of a draft token, in percent"),
+        p("context", ParamKind::Int { min: 1, max: 1_048_576 }, "8192", "tokens in the context"),
+    ],
+};
+
 /// Every widget, in the order the embed guide lists them.
 pub const WIDGETS: &[WidgetSpec] = &[
     GPU_MAP,
@@ -428,6 +458,8 @@ pub const WIDGETS: &[WidgetSpec] = &[
     ENGINE_MEMORY,
     LAYER_MAP,
     MEMORY_STORE,
+    BANDWIDTH_RACE,
+    SPECULATIVE,
 ];
 
 /// Every widget id: for telling a misspelt id from one another bundle
@@ -450,6 +482,8 @@ pub const IDS: &[&str] = &[
     ENGINE_MEMORY.id,
     LAYER_MAP.id,
     MEMORY_STORE.id,
+    BANDWIDTH_RACE.id,
+    SPECULATIVE.id,
 ];
 
 /// The widget with this id.

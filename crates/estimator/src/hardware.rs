@@ -513,9 +513,65 @@ pub fn stream_seconds(bytes: u64, bandwidth: f64) -> f64 {
     }
 }
 
+/// One device's lane in the bandwidth race.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lane {
+    pub device: &'static Device,
+    /// Seconds to read the bytes once from the device's memory.
+    pub seconds: f64,
+    /// Whether the bytes fit in the memory the device's GPU may use
+    /// ([`Device::gpu_budget_bytes`]).
+    pub fits: bool,
+}
+
+impl Lane {
+    /// Steps per second if each step reads the bytes once and does nothing
+    /// else: a ceiling, never reached (0 for a zero time).
+    pub fn steps_per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            1.0 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Every device of [`DEVICES`], and the host CPU, reading `bytes` once,
+/// fastest first. A memory-bound decode step reads every weight and the
+/// sequence's KV cache once, so no step can be faster than
+/// `bytes / bandwidth` (the roofline model's memory roof: Williams,
+/// Waterman & Patterson 2009, "Roofline", CACM 52(4), §2; for LLM decode,
+/// Pope et al. 2022, "Efficiently Scaling Transformer Inference",
+/// arXiv 2211.05102, §2.1). Peak bandwidths are the datasheets' (each
+/// device's `source`); kernels reach 70–90% of them.
+pub fn stream_race(bytes: u64) -> Vec<Lane> {
+    let mut lanes: Vec<Lane> = DEVICES
+        .iter()
+        .chain(std::iter::once(&HOST_CPU))
+        .map(|d| Lane { device: d, seconds: stream_seconds(bytes, d.bandwidth), fits: bytes <= d.gpu_budget_bytes() })
+        .collect();
+    lanes.sort_by(|a, b| b.device.bandwidth.total_cmp(&a.device.bandwidth));
+    lanes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The B200's 8 TB/s reads 16.06 GB (Llama 3.1 8B in bf16) in about
+    /// 2 ms; the host CPU's 89.6 GB/s takes 179 ms; a 16 GB Mac (10.9 GB for
+    /// the GPU) cannot hold it.
+    #[test]
+    fn race_order_and_fit() {
+        let lanes = stream_race(16_060_522_496);
+        assert_eq!(lanes.len(), DEVICES.len() + 1);
+        assert!(lanes.windows(2).all(|w| w[0].device.bandwidth >= w[1].device.bandwidth));
+        let cpu = lanes.iter().find(|l| l.device.id == "cpu").unwrap();
+        assert!((cpu.seconds - 16_060_522_496.0 / 89.6e9).abs() < 1e-12);
+        assert!(!lanes.iter().find(|l| l.device.id == "mac-16gb").unwrap().fits);
+        assert!(lanes.iter().find(|l| l.device.id == "h100-sxm").unwrap().fits);
+        assert_eq!(stream_race(0)[0].steps_per_second(), 0.0);
+    }
 
     #[test]
     fn the_cpu_is_found_but_not_listed_with_accelerators() {

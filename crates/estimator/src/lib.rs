@@ -37,6 +37,7 @@ mod presets_compiled;
 #[cfg(test)]
 mod presets_codegen;
 pub mod quant;
+pub mod speculative;
 pub mod ssm;
 pub mod throughput;
 pub mod timeline;

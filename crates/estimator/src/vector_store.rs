@@ -107,9 +107,14 @@ impl VectorDtype {
 pub enum IndexKind {
     Flat,
     /// HNSW with `m` links per vector on the upper levels (`2m` on level 0).
-    Hnsw { m: u64 },
+    Hnsw {
+        m: u64,
+    },
     /// IVF with `nlist` lists and product quantization to `m` bytes per vector.
-    IvfPq { nlist: u64, m: u64 },
+    IvfPq {
+        nlist: u64,
+        m: u64,
+    },
 }
 
 /// A memory store to size.
@@ -200,7 +205,8 @@ pub fn store_size(q: &StoreQuery) -> Result<StoreSize> {
             (codes, 0, ids, centroids.add_or(codebooks, "codebooks")?)
         }
     };
-    let index_bytes = vector_bytes.add_or(graph_bytes, "index")?.add_or(id_bytes, "index")?.add_or(codebook_bytes, "index")?;
+    let index_bytes =
+        vector_bytes.add_or(graph_bytes, "index")?.add_or(id_bytes, "index")?.add_or(codebook_bytes, "index")?;
     let text_bytes = chunk_text_tokens(q)?.mul_or(TEXT_BYTES_PER_TOKEN, "text bytes")?;
     Ok(StoreSize {
         chunks,

@@ -186,6 +186,7 @@ pub const FIGURES: &[&str] = &[
     "step_peak",
     "engine",
     "store",
+    "spec",
     "lora",
     "device_memory",
     "device_bandwidth",
@@ -387,6 +388,30 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             let t = llmem_estimator::timeline::step_timeline(&m, &setup).map_err(|e| e.to_string())?;
             format_bytes(t.peak_bytes, a.units()?)
         }
+        "spec" => {
+            use llmem_estimator::speculative::{speculative, SpecQuery};
+            let target = preset(a.req("target")?).and_then(|p| p.arch()).map_err(|e| e.to_string())?;
+            let draft = preset(a.req("draft")?).and_then(|p| p.arch()).map_err(|e| e.to_string())?;
+            let q = SpecQuery {
+                target: &target,
+                draft: &draft,
+                format: WeightFormat::Float(Dtype::Bf16),
+                kv: Dtype::Bf16,
+                context: a.u64_or("context", 8192)?,
+                batch: 1,
+                k: a.u64_or("k", 4)?,
+                acceptance: a.u64_or("accept", 80)?.min(100) as f64 / 100.0,
+                device: device(a.str_or("device", "mi300x")).map_err(|e| e.to_string())?,
+            };
+            let r = speculative(&q).map_err(|e| e.to_string())?;
+            match a.str_or("show", "speedup") {
+                "speedup" => format!("{}×", llmem_estimator::units::fixed(r.speedup, 2)),
+                "tokens" => llmem_estimator::units::fixed(r.tokens_per_pass, 2),
+                "extra" => format_bytes(r.extra_bytes, a.units()?),
+                "draft_weights" => format_bytes(r.draft_weights, a.units()?),
+                other => return Err(format!("unknown show `{other}` (speedup, tokens, extra, draft_weights)")),
+            }
+        }
         "store" => {
             use llmem_estimator::vector_store::{
                 chunks_per_document, embedder, store_size, suggested_nlist, IndexKind, StoreQuery, VectorDtype,
@@ -399,7 +424,8 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
             let dtype = a.str_or("dtype", "f32");
             let dtype = VectorDtype::parse(dtype).ok_or_else(|| format!("unknown vector dtype `{dtype}`"))?;
             let links = a.u64_or("links", 32)?;
-            let chunks = chunks_per_document(tokens, chunk, overlap).map_err(|e| e.to_string())?.saturating_mul(documents);
+            let chunks =
+                chunks_per_document(tokens, chunk, overlap).map_err(|e| e.to_string())?.saturating_mul(documents);
             let index = match a.str_or("index", "hnsw") {
                 "flat" => IndexKind::Flat,
                 "hnsw" => IndexKind::Hnsw { m: links },

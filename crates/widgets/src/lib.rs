@@ -16,6 +16,8 @@
 #[cfg(feature = "attention-matrix")]
 pub mod attention_matrix;
 pub mod b64;
+#[cfg(feature = "bandwidth-race")]
+pub mod bandwidth_race;
 pub mod bars;
 pub mod chart;
 pub mod config_text;
@@ -26,10 +28,6 @@ pub mod controls;
 pub mod engine_memory;
 #[cfg(feature = "fit")]
 pub mod fit;
-#[cfg(feature = "layer-map")]
-pub mod layer_map;
-#[cfg(feature = "memory-store")]
-pub mod memory_store;
 pub mod frame;
 pub mod frame_page;
 #[cfg(feature = "gpu-map")]
@@ -38,6 +36,10 @@ pub mod gpu_map;
 pub mod hierarchy;
 #[cfg(feature = "kv-cache")]
 pub mod kv_cache;
+#[cfg(feature = "layer-map")]
+pub mod layer_map;
+#[cfg(feature = "memory-store")]
+pub mod memory_store;
 #[cfg(feature = "paging")]
 pub mod paging;
 pub mod panic_guard;
@@ -46,6 +48,8 @@ pub mod panic_test;
 pub mod params;
 #[cfg(feature = "prefill-decode")]
 pub mod prefill_decode;
+#[cfg(feature = "speculative")]
+pub mod speculative;
 #[cfg(feature = "ssm-vs-kv")]
 pub mod ssm_vs_kv;
 #[cfg(feature = "step-timeline")]
@@ -205,6 +209,8 @@ widgets! {
     "engine-memory" => ENGINE_MEMORY, |params| view! { <engine_memory::EngineMemory params /> };
     "layer-map" => LAYER_MAP, |params| view! { <layer_map::LayerMapWidget params /> };
     "memory-store" => MEMORY_STORE, |params| view! { <memory_store::MemoryStore params /> };
+    "bandwidth-race" => BANDWIDTH_RACE, |params| view! { <bandwidth_race::BandwidthRace params /> };
+    "speculative" => SPECULATIVE, |params| view! { <speculative::Speculative params /> };
     "step-timeline" => STEP_TIMELINE, |params| view! { <step_timeline::StepTimelineWidget params /> };
 }
 

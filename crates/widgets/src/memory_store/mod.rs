@@ -36,7 +36,8 @@ pub fn size_for(
 ) -> Result<(StoreSize, StoreQuery), String> {
     let dim = embedder(embed).map_or(768, |e| e.dim);
     let dtype = VectorDtype::parse(dtype).unwrap_or(VectorDtype::F32);
-    let per_doc = llmem_estimator::vector_store::chunks_per_document(tokens, chunk, overlap).map_err(|e| e.to_string())?;
+    let per_doc =
+        llmem_estimator::vector_store::chunks_per_document(tokens, chunk, overlap).map_err(|e| e.to_string())?;
     let index = match index {
         "hnsw" => IndexKind::Hnsw { m: links },
         "ivf-pq" => IndexKind::IvfPq { nlist: suggested_nlist(per_doc.saturating_mul(documents)), m: links },
@@ -91,7 +92,16 @@ pub fn MemoryStore(
     let index = RwSignal::new(params.get("index").to_string());
     let links = RwSignal::new(params.u64("links"));
     let data = Memo::new(move |_| {
-        size_for(docs.get(), tokens.get(), chunk.get(), overlap.get(), &embed.get(), &dtype.get(), &index.get(), links.get())
+        size_for(
+            docs.get(),
+            tokens.get(),
+            chunk.get(),
+            overlap.get(),
+            &embed.get(),
+            &dtype.get(),
+            &index.get(),
+            links.get(),
+        )
     });
     let state = Signal::derive(move || {
         vec![
@@ -119,15 +129,19 @@ pub fn MemoryStore(
         Err(_) => Vec::new(),
     });
     let text_segments = Signal::derive(move || match data.get() {
-        Ok((s, _)) => vec![Segment { label: "chunk text (about 4 bytes per token)", bytes: s.text_bytes, class: "lw-c-kv" }],
+        Ok((s, _)) => {
+            vec![Segment { label: "chunk text (about 4 bytes per token)", bytes: s.text_bytes, class: "lw-c-kv" }]
+        }
         Err(_) => Vec::new(),
     });
     let scale = Signal::derive(move || data.get().map_or(1, |(s, _)| s.index_bytes.max(s.text_bytes).max(1)));
-    let embed_options: Vec<(String, String)> = EMBEDDERS.iter().map(|e| (e.id.to_string(), e.name.to_string())).collect();
-    let dtype_options: Vec<(String, String)> = [("f32", "float32"), ("f16", "float16"), ("int8", "int8"), ("binary", "1 bit")]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+    let embed_options: Vec<(String, String)> =
+        EMBEDDERS.iter().map(|e| (e.id.to_string(), e.name.to_string())).collect();
+    let dtype_options: Vec<(String, String)> =
+        [("f32", "float32"), ("f16", "float16"), ("int8", "int8"), ("binary", "1 bit")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
     let index_options: Vec<(String, String)> = [("flat", "Flat (exact)"), ("hnsw", "HNSW graph"), ("ivf-pq", "IVF-PQ")]
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
