@@ -653,3 +653,58 @@ test.describe('09 · speculative', () => {
     await expect(result(s)).toContainText('tokens on average');
   });
 });
+
+test.describe('02 · quant-block', () => {
+  test('Q4_K is 144 bytes for 256 weights; NF4 and MXFP4 from the menu', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/weights/');
+    const q = widget(page, 'quant-block');
+    // block_q4_K: d, dmin (2 × fp16), scales[12], qs[128] = 144 bytes.
+    await expect(result(q)).toContainText('4.5 bits');
+    await expect(result(q)).toContainText('256 weights in 144 bytes');
+    await expect(q.locator('tbody tr')).toHaveCount(4);
+    await expect(q.locator('.lw-qfield')).toHaveCount(4);
+    await q.getByLabel('Format').selectOption('nf4');
+    // 4 + 8/64 + 32/16,384 bits.
+    await expect(result(q)).toContainText('4.12695 bits');
+    await q.getByLabel('Format').selectOption('mxfp4');
+    await expect(result(q)).toContainText('32 weights in 17 bytes');
+    w.assertClean();
+  });
+
+  test('format from the URL; a bad one falls back', async ({ page }) => {
+    await page.goto('/weights/?quant-block.format=q6_k');
+    const q = widget(page, 'quant-block');
+    await expect(result(q)).toContainText('6.5625 bits');
+    await page.goto('/weights/?quant-block.format=q9_z');
+    await expect(result(widget(page, 'quant-block'))).toContainText('4.5 bits');
+  });
+});
+
+test.describe('08 · context-budget', () => {
+  test('a 128K window after system, tools, eight chunks and the answer', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/agent-memory/');
+    const b = widget(page, 'context-budget');
+    // 131,072 − (2,000 + 3,000 + 8 × 512 + 4,096) = 117,880 tokens: 147 turns of 800.
+    await expect(result(b)).toContainText('147 turns');
+    await expect(result(b)).toContainText('117,880 tokens left');
+    // 131,072 tokens × 131,072 B per token.
+    await expect(result(b)).toContainText('17.2 GB of KV cache');
+    await b.getByLabel('Context limit').focus();
+    await page.keyboard.press('Home');
+    await b.getByLabel('Retrieved chunks').focus();
+    await page.keyboard.press('End');
+    // 2,000 + 3,000 + 64 × 512 + 4,096 = 41,864 tokens > 8,192.
+    await expect(result(b)).toContainText('Over the limit');
+    await expect(result(b)).toContainText('33,672 more');
+    w.assertClean();
+  });
+
+  test('settings from the URL', async ({ page }) => {
+    await page.goto('/agent-memory/?context-budget.limit=32768&context-budget.tools=0&context-budget.turn=1600');
+    const b = widget(page, 'context-budget');
+    // 32,768 − (2,000 + 4,096 + 4,096) = 22,576: 14 turns of 1,600.
+    await expect(result(b)).toContainText('14 turns');
+  });
+});

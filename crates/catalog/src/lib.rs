@@ -439,6 +439,39 @@ pub const SPECULATIVE: WidgetSpec = WidgetSpec {
     ],
 };
 
+/// The `quant-block` widget.
+pub const QUANT_BLOCK: WidgetSpec = WidgetSpec {
+    id: "quant-block",
+    title: "Anatomy of a quantized block",
+    article: "weights",
+    summary:
+        "Open one block of Q4_K, Q6_K, NF4, MXFP4 or AWQ and see how codes and scales add up to the bits per weight.",
+    params: &[p(
+        "format",
+        ParamKind::Choice(&["q8_0", "q6_k", "q5_k", "q4_k", "q4_0", "mxfp4", "awq-int4", "nf4", "q2_k"]),
+        "q4_k",
+        "block format",
+    )],
+};
+
+/// The `context-budget` widget.
+pub const CONTEXT_BUDGET: WidgetSpec = WidgetSpec {
+    id: "context-budget",
+    title: "Budgeting the context window",
+    article: "agent-memory",
+    summary: "Split one window between system prompt, tool definitions, retrieved chunks, the answer and the conversation, and see the KV cache a full window costs.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model (for the KV cache of a full window)"),
+        p("limit", ParamKind::Int { min: 1024, max: 1_048_576 }, "131072", "context limit in tokens"),
+        p("system", ParamKind::Int { min: 0, max: 1_048_576 }, "2000", "system prompt tokens"),
+        p("tools", ParamKind::Int { min: 0, max: 1_048_576 }, "3000", "tool definition tokens"),
+        p("chunks", ParamKind::Int { min: 0, max: 1024 }, "8", "retrieved chunks"),
+        p("chunk", ParamKind::Int { min: 1, max: 65_536 }, "512", "tokens per chunk"),
+        p("output", ParamKind::Int { min: 0, max: 1_048_576 }, "4096", "tokens reserved for the answer"),
+        p("turn", ParamKind::Int { min: 1, max: 65_536 }, "800", "tokens per conversation turn"),
+    ],
+};
+
 /// Every widget, in the order the embed guide lists them.
 pub const WIDGETS: &[WidgetSpec] = &[
     GPU_MAP,
@@ -460,6 +493,8 @@ pub const WIDGETS: &[WidgetSpec] = &[
     MEMORY_STORE,
     BANDWIDTH_RACE,
     SPECULATIVE,
+    QUANT_BLOCK,
+    CONTEXT_BUDGET,
 ];
 
 /// Every widget id: for telling a misspelt id from one another bundle
@@ -484,6 +519,8 @@ pub const IDS: &[&str] = &[
     MEMORY_STORE.id,
     BANDWIDTH_RACE.id,
     SPECULATIVE.id,
+    QUANT_BLOCK.id,
+    CONTEXT_BUDGET.id,
 ];
 
 /// The widget with this id.
@@ -494,6 +531,14 @@ pub fn widget(id: &str) -> Option<&'static WidgetSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quantized-block choices are the estimator's layouts, in order.
+    #[test]
+    fn blocks_match_the_estimator() {
+        let ParamKind::Choice(list) = QUANT_BLOCK.param("format").unwrap().kind else { panic!("a choice") };
+        let ids: Vec<&str> = llmem_estimator::block_layout::BLOCKS.iter().map(|b| b.id).collect();
+        assert_eq!(list, &ids[..]);
+    }
 
     /// The memory store's embedder choices are the estimator's table.
     #[test]

@@ -156,9 +156,81 @@ pub const CONTEXT_LIMITS: &[(u64, &str)] = &[
     (1_048_576, "1M — Gemini 1.5 Pro, Qwen2.5-1M"),
 ];
 
+/// What an agent puts in one request's context, in tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BudgetRequest {
+    /// The model's context limit.
+    pub limit: u64,
+    /// Instructions sent with every request.
+    pub system: u64,
+    /// Tool (function) definitions: their JSON schemas are sent as prompt
+    /// tokens with every request (OpenAI, "Function calling": "functions
+    /// are injected into the system message … count against the model's
+    /// context limit and are billed as input tokens").
+    pub tools: u64,
+    /// Retrieved chunks and their size.
+    pub chunks: u64,
+    pub chunk_tokens: u64,
+    /// Room kept free for the answer: the request's `max_tokens`, which
+    /// must fit in the window with the prompt.
+    pub output: u64,
+    /// Tokens per conversation turn (a user message and a reply).
+    pub turn_tokens: u64,
+}
+
+/// How the window divides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    pub retrieved: u64,
+    /// Everything but the history: system, tools, retrieved and output.
+    pub fixed: u64,
+    /// What is left for the conversation so far (0 when over).
+    pub history: u64,
+    /// Whole turns the history can hold.
+    pub turns: u64,
+    /// Tokens by which the fixed parts exceed the limit (0 when they fit).
+    pub over: u64,
+}
+
+/// The window's split between fixed parts and history.
+pub fn budget(r: &BudgetRequest) -> Budget {
+    let retrieved = r.chunks.saturating_mul(r.chunk_tokens);
+    let fixed = r.system.saturating_add(r.tools).saturating_add(retrieved).saturating_add(r.output);
+    let history = r.limit.saturating_sub(fixed);
+    Budget {
+        retrieved,
+        fixed,
+        history,
+        turns: history.checked_div(r.turn_tokens).unwrap_or(0),
+        over: fixed.saturating_sub(r.limit),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn budget_split() {
+        let r = BudgetRequest {
+            limit: 131_072,
+            system: 2_000,
+            tools: 3_000,
+            chunks: 8,
+            chunk_tokens: 512,
+            output: 4_096,
+            turn_tokens: 800,
+        };
+        let b = budget(&r);
+        assert_eq!(b.retrieved, 4_096);
+        assert_eq!(b.fixed, 13_192);
+        assert_eq!(b.history, 117_880);
+        assert_eq!(b.turns, 147);
+        assert_eq!(b.over, 0);
+        let tight = budget(&BudgetRequest { limit: 8_192, chunks: 20, ..r });
+        assert_eq!((tight.history, tight.turns, tight.over), (0, 0, 19_336 - 8_192));
+        assert_eq!(budget(&BudgetRequest { turn_tokens: 0, ..r }).turns, 0);
+    }
 
     #[test]
     fn a_new_limit_keeps_the_conversation() {

@@ -17,6 +17,7 @@
 pub mod activations;
 pub mod arch;
 pub mod attention;
+pub mod block_layout;
 pub mod config;
 pub mod context_window;
 pub mod engines;

@@ -21,6 +21,8 @@ pub mod bandwidth_race;
 pub mod bars;
 pub mod chart;
 pub mod config_text;
+#[cfg(feature = "context-budget")]
+pub mod context_budget;
 #[cfg(feature = "context-window")]
 pub mod context_window;
 pub mod controls;
@@ -48,6 +50,8 @@ pub mod panic_test;
 pub mod params;
 #[cfg(feature = "prefill-decode")]
 pub mod prefill_decode;
+#[cfg(feature = "quant-block")]
+pub mod quant_block;
 #[cfg(feature = "speculative")]
 pub mod speculative;
 #[cfg(feature = "ssm-vs-kv")]
@@ -211,6 +215,8 @@ widgets! {
     "memory-store" => MEMORY_STORE, |params| view! { <memory_store::MemoryStore params /> };
     "bandwidth-race" => BANDWIDTH_RACE, |params| view! { <bandwidth_race::BandwidthRace params /> };
     "speculative" => SPECULATIVE, |params| view! { <speculative::Speculative params /> };
+    "quant-block" => QUANT_BLOCK, |params| view! { <quant_block::QuantBlock params /> };
+    "context-budget" => CONTEXT_BUDGET, |params| view! { <context_budget::ContextBudget params /> };
     "step-timeline" => STEP_TIMELINE, |params| view! { <step_timeline::StepTimelineWidget params /> };
 }
 
