@@ -708,3 +708,40 @@ test.describe('08 · context-budget', () => {
     await expect(result(b)).toContainText('14 turns');
   });
 });
+
+test.describe('04 · flash-tiles', () => {
+  test('11 × 11 tiles at 1,024 tokens; step, play and the whole pass', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/attention/');
+    const f = widget(page, 'flash-tiles');
+    // M = 100 KiB / 2 B = 51,200 elements; B_c = ⌈51,200 / 512⌉ = 100 = B_r; ⌈1,024 / 100⌉ = 11.
+    await expect(result(f)).toContainText('11 query blocks of 100 rows × 11 key/value blocks of 100 columns: 121 steps');
+    await expect(f.locator('.lw-flash-cell')).toHaveCount(121);
+    await f.getByRole('button', { name: 'Step', exact: true }).click();
+    await expect(result(f)).toContainText('Step 1 of 121: query block 1 with key/value block 1.');
+    // Q_0, K_0 and V_0: 3 × 100 × 128 = 38,400 elements × 2 B.
+    await expect(result(f)).toContainText('76.8 kB of HBM traffic so far');
+    await f.getByRole('button', { name: 'Whole pass' }).click();
+    // 2Nd(1 + 11) + N = 3,146,752 elements against 4Nd + 4N² = 4,718,592.
+    await expect(result(f)).toContainText('Whole pass: 6.29 MB against 9.44 MB, 1.5× less');
+    await expect(f.locator('.lw-flash-now')).toHaveCount(0);
+    // Play starts again from the first step and advances by itself; Pause stops it.
+    await f.getByRole('button', { name: 'Play' }).click();
+    await expect(f.getByRole('button', { name: 'Pause' })).toHaveAttribute('aria-pressed', 'true');
+    await expect(result(f)).toContainText(/Step \d+ of 121/);
+    await f.getByRole('button', { name: 'Pause' }).click();
+    const paused = await result(f).locator('p').first().textContent();
+    await page.waitForTimeout(600);
+    await expect(result(f).locator('p').first()).toHaveText(paused);
+    await f.getByRole('button', { name: 'Step back' }).click();
+    await expect(result(f).locator('p').first()).not.toHaveText(paused);
+    w.assertClean();
+  });
+
+  test('a long sequence is counted but not drawn', async ({ page }) => {
+    await page.goto('/attention/?flash-tiles.seq=16384&flash-tiles.sram=16');
+    const f = widget(page, 'flash-tiles');
+    await expect(f.locator('.lw-flash-cell')).toHaveCount(0);
+    await expect(result(f)).toContainText('× less');
+  });
+});

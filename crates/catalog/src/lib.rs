@@ -472,6 +472,20 @@ pub const CONTEXT_BUDGET: WidgetSpec = WidgetSpec {
     ],
 };
 
+/// The `flash-tiles` widget.
+pub const FLASH_TILES: WidgetSpec = WidgetSpec {
+    id: "flash-tiles",
+    title: "FlashAttention, block by block",
+    article: "attention",
+    summary:
+        "Step through FlashAttention's tiles and watch on-chip memory and HBM traffic against standard attention's.",
+    params: &[
+        p("seq", ParamKind::Int { min: 16, max: 16_384 }, "1024", "sequence length"),
+        p("dim", ParamKind::Int { min: 16, max: 512 }, "128", "head dimension"),
+        p("sram", ParamKind::Int { min: 1, max: 1024 }, "100", "on-chip memory per SM, in KiB"),
+    ],
+};
+
 /// Every widget, in the order the embed guide lists them.
 pub const WIDGETS: &[WidgetSpec] = &[
     GPU_MAP,
@@ -495,6 +509,7 @@ pub const WIDGETS: &[WidgetSpec] = &[
     SPECULATIVE,
     QUANT_BLOCK,
     CONTEXT_BUDGET,
+    FLASH_TILES,
 ];
 
 /// Every widget id: for telling a misspelt id from one another bundle
@@ -521,6 +536,7 @@ pub const IDS: &[&str] = &[
     SPECULATIVE.id,
     QUANT_BLOCK.id,
     CONTEXT_BUDGET.id,
+    FLASH_TILES.id,
 ];
 
 /// The widget with this id.

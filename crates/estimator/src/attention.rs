@@ -55,9 +55,132 @@ pub fn flash_tiles(sram_elements: u64, head_dim: u64) -> (u64, u64) {
     (bc.min(head_dim), bc)
 }
 
+/// One head's pass of FlashAttention's forward over `seq` tokens, counted
+/// in elements, in FlashAttention-2's loop order (Dao 2023, arXiv
+/// 2307.08691, Algorithm 1): the outer loop over query blocks, the inner
+/// over key/value blocks. Tile sizes follow the first paper's rule
+/// ([`flash_tiles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FlashWalk {
+    pub seq: u64,
+    pub head_dim: u64,
+    /// On-chip memory, in elements (M).
+    pub sram_elements: u64,
+    /// B_r and B_c.
+    pub block_rows: u64,
+    pub block_cols: u64,
+    /// T_r = ⌈N / B_r⌉ query blocks and T_c = ⌈N / B_c⌉ key/value blocks.
+    pub row_blocks: u64,
+    pub col_blocks: u64,
+    /// Elements of the blocks on chip during one inner step: Q_i, the
+    /// output accumulator O_i, K_j and V_j. The tile rule keeps them within
+    /// M; the row statistics m_i, ℓ_i (2·B_r) come on top.
+    pub sram_used: u64,
+    /// The B_r × B_c tile of scores computed in each step (held in
+    /// registers by the kernels, on top of the blocks).
+    pub tile_elements: u64,
+    /// HBM elements read and written by the whole pass.
+    pub flash_hbm: u64,
+    /// HBM elements standard attention moves (FlashAttention, arXiv
+    /// 2205.14135, Algorithm 0: read Q, K; write S; read S; write P; read
+    /// P, V; write O): 4Nd + 4N². Separate mask, scale and dropout kernels
+    /// in an eager implementation add more; this is the least.
+    pub standard_hbm: u64,
+}
+
+/// FlashAttention's walk for one head. Each query block is read once and
+/// its output and log-sum-exp written once (2Nd + N in all); for each, every
+/// key and value block is streamed in (2Nd per query block). The total,
+/// 2Nd(1 + T_r) + N, is the Θ(N²d²/M) of the first paper's Theorem 2.
+pub fn flash_walk(seq: u64, head_dim: u64, sram_elements: u64) -> Result<FlashWalk> {
+    if seq == 0 || head_dim == 0 || sram_elements < 4 * head_dim {
+        return Err(EstimateError::OutOfRange {
+            what: "FlashAttention tiling".into(),
+            reason: "the sequence and head size must be positive and on-chip memory must hold at least 4 × d elements"
+                .into(),
+        });
+    }
+    let (br, bc) = flash_tiles(sram_elements, head_dim);
+    let (tr, tc) = (seq.div_ceil(br), seq.div_ceil(bc));
+    let nd = seq.mul_or(head_dim, "Q size")?;
+    let flash_hbm = product(&[2, nd, tr.add_or(1, "blocks")?], "HBM traffic")?.add_or(seq, "HBM traffic")?;
+    let standard_hbm = nd.mul_or(4, "HBM traffic")?.add_or(product(&[seq, seq, 4], "HBM traffic")?, "HBM traffic")?;
+    let sram_used = product(&[2, br, head_dim], "SRAM")?.add_or(product(&[2, bc, head_dim], "SRAM")?, "SRAM")?;
+    let tile_elements = br.mul_or(bc, "score tile")?;
+    Ok(FlashWalk {
+        seq,
+        head_dim,
+        sram_elements,
+        block_rows: br,
+        block_cols: bc,
+        row_blocks: tr,
+        col_blocks: tc,
+        sram_used,
+        tile_elements,
+        flash_hbm,
+        standard_hbm,
+    })
+}
+
+impl FlashWalk {
+    /// Inner steps in the pass: T_r × T_c.
+    pub fn steps(&self) -> u64 {
+        self.row_blocks.saturating_mul(self.col_blocks)
+    }
+
+    /// (query block i, key/value block j) of inner step `s` (0-based).
+    pub fn position(&self, s: u64) -> (u64, u64) {
+        (s / self.col_blocks.max(1), s % self.col_blocks.max(1))
+    }
+
+    /// HBM elements moved once the first `s` inner steps are done: a query
+    /// block is read at its first step and its output and log-sum-exp
+    /// written after its last; ragged last blocks count at their true size.
+    pub fn hbm_after(&self, s: u64) -> u64 {
+        let s = s.min(self.steps());
+        let (n, d) = (self.seq, self.head_dim);
+        let (rows_done, rest) = (s / self.col_blocks, s % self.col_blocks);
+        let finished_rows = (rows_done * self.block_rows).min(n);
+        let mut moved = finished_rows * (2 * d + 1) + rows_done * 2 * n * d;
+        if rest > 0 {
+            let current = self.block_rows.min(n - finished_rows);
+            moved += current * d + 2 * d * (rest * self.block_cols).min(n);
+        }
+        moved
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// N = 1,024, d = 128, M = 51,200 elements (100 KiB of bf16, about the
+    /// paper's 100 KB): B_c = ⌈51,200 / 512⌉ = 100, B_r = min(100, 128) =
+    /// 100; 11 × 11 blocks; 2Nd(1 + 11) + N elements against 4Nd + 4N².
+    #[test]
+    fn flash_walk_counts() {
+        let w = flash_walk(1024, 128, 51_200).unwrap();
+        assert_eq!((w.block_rows, w.block_cols, w.row_blocks, w.col_blocks), (100, 100, 11, 11));
+        let (n, d) = (1024u64, 128u64);
+        assert_eq!(w.flash_hbm, 2 * n * d * 12 + n);
+        assert_eq!(w.standard_hbm, 4 * n * d + 4 * n * n);
+        assert_eq!(w.hbm_after(w.steps()), w.flash_hbm);
+        assert_eq!(w.hbm_after(0), 0);
+        // The first step: Q_0, then K_0 and V_0 (100 × 128 each).
+        assert_eq!(w.hbm_after(1), 3 * 100 * 128);
+        // The first query block finished: its output and statistics written.
+        assert_eq!(w.hbm_after(11), 100 * 128 * 2 + 100 + 2 * n * d);
+        assert!((1..=w.steps()).all(|s| w.hbm_after(s) > w.hbm_after(s - 1)));
+        assert_eq!(w.position(12), (1, 1));
+        assert_eq!(w.sram_used, 2 * 100 * 128 * 2);
+        assert_eq!(w.tile_elements, 100 * 100);
+        // The four blocks fit the on-chip memory the tile rule was given.
+        for (n, d, m) in [(1024, 128, 51_200), (4096, 64, 8_192), (16_384, 256, 116_736)] {
+            let w = flash_walk(n, d, m).unwrap();
+            assert!(w.sram_used <= m, "{n} {d} {m}");
+        }
+        assert!(flash_walk(1024, 128, 100).is_err());
+    }
 
     /// Llama-3.1-8B (32 heads) at 8K, batch 1, bf16: 32 × 8192² × 2 =
     /// 4 GiB for S alone, against 1 MiB of FlashAttention statistics.

@@ -30,6 +30,8 @@ pub mod controls;
 pub mod engine_memory;
 #[cfg(feature = "fit")]
 pub mod fit;
+#[cfg(feature = "flash-tiles")]
+pub mod flash_tiles;
 pub mod frame;
 pub mod frame_page;
 #[cfg(feature = "gpu-map")]
@@ -217,6 +219,7 @@ widgets! {
     "speculative" => SPECULATIVE, |params| view! { <speculative::Speculative params /> };
     "quant-block" => QUANT_BLOCK, |params| view! { <quant_block::QuantBlock params /> };
     "context-budget" => CONTEXT_BUDGET, |params| view! { <context_budget::ContextBudget params /> };
+    "flash-tiles" => FLASH_TILES, |params| view! { <flash_tiles::FlashTiles params /> };
     "step-timeline" => STEP_TIMELINE, |params| view! { <step_timeline::StepTimelineWidget params /> };
 }
 
