@@ -738,10 +738,48 @@ test.describe('04 · flash-tiles', () => {
     w.assertClean();
   });
 
+  test('with reduced motion there is no Play, and Step still works', async ({ page }) => {
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await page.goto('/attention/');
+    const f = widget(page, 'flash-tiles');
+    await expect(f.getByRole('button', { name: 'Play' })).toBeHidden();
+    await f.getByRole('button', { name: 'Step', exact: true }).press('Enter');
+    await expect(result(f)).toContainText('Step 1 of 121');
+  });
+
   test('a long sequence is counted but not drawn', async ({ page }) => {
     await page.goto('/attention/?flash-tiles.seq=16384&flash-tiles.sram=16');
     const f = widget(page, 'flash-tiles');
     await expect(f.locator('.lw-flash-cell')).toHaveCount(0);
     await expect(result(f)).toContainText('× less');
+  });
+});
+
+test.describe('03 · decode-steps', () => {
+  test('each token adds 131,072 B to Llama 3.1 8B; Gemma 3 past its window adds its global layers only', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/kv-cache/');
+    const d = widget(page, 'decode-steps');
+    // 1,024 × 131,072 B = 134,217,728 B.
+    await expect(result(d)).toContainText('134 MB of KV cache after 1,024 tokens (0 generated)');
+    await expect(result(d)).toContainText('The next token adds 131 kB');
+    await d.getByRole('button', { name: 'Next token' }).click();
+    await d.getByRole('button', { name: 'Next token' }).click();
+    await expect(result(d)).toContainText('after 1,026 tokens (2 generated)');
+    await expect(d.locator('.lw-decode-new')).toHaveCount(32);
+    // Gemma 3 27B: 10 global layers × 8,192 B per token once the 1,024-token windows are full.
+    await d.getByLabel('Model').selectOption('gemma-3-27b');
+    await d.getByLabel('Prompt length').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(result(d)).toContainText('The next token adds 81.9 kB');
+    await d.getByRole('button', { name: 'Back to the prompt' }).click();
+    await expect(result(d)).toContainText('(0 generated)');
+    w.assertClean();
+  });
+
+  test('model and prompt from the URL', async ({ page }) => {
+    await page.goto('/kv-cache/?decode-steps.model=nemotron-h-8b&decode-steps.prompt=131072');
+    const d = widget(page, 'decode-steps');
+    await expect(result(d)).toContainText('after 131,072 tokens');
   });
 });

@@ -486,6 +486,18 @@ pub const FLASH_TILES: WidgetSpec = WidgetSpec {
     ],
 };
 
+/// The `decode-steps` widget.
+pub const DECODE_STEPS: WidgetSpec = WidgetSpec {
+    id: "decode-steps",
+    title: "Decoding, one token at a time",
+    article: "kv-cache",
+    summary: "Generate tokens one by one and watch each append a key and a value to every layer, and the cache's bytes count up.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model"),
+        p("prompt", ParamKind::Int { min: 1, max: 1_048_576 }, "1024", "prompt length in tokens"),
+    ],
+};
+
 /// Every widget, in the order the embed guide lists them.
 pub const WIDGETS: &[WidgetSpec] = &[
     GPU_MAP,
@@ -510,6 +522,7 @@ pub const WIDGETS: &[WidgetSpec] = &[
     QUANT_BLOCK,
     CONTEXT_BUDGET,
     FLASH_TILES,
+    DECODE_STEPS,
 ];
 
 /// Every widget id: for telling a misspelt id from one another bundle
@@ -537,6 +550,7 @@ pub const IDS: &[&str] = &[
     QUANT_BLOCK.id,
     CONTEXT_BUDGET.id,
     FLASH_TILES.id,
+    DECODE_STEPS.id,
 ];
 
 /// The widget with this id.

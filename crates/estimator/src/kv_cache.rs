@@ -121,6 +121,15 @@ pub fn kv_cache_with_layout(
     })
 }
 
+/// Bytes one more token adds to one sequence's cache at `context` tokens:
+/// a key and a value in every layer still growing (full attention, or a
+/// window or chunk not yet full); nothing in recurrent layers.
+pub fn growth(arch: &ModelArch, dtype: Dtype, context: u64) -> Result<u64> {
+    let next = context.checked_add(1).ok_or_else(|| EstimateError::Overflow { what: "context".into() })?;
+    let after = kv_cache(arch, dtype, next, 1)?.total_bytes;
+    Ok(after - kv_cache(arch, dtype, context, 1)?.total_bytes)
+}
+
 /// The four attention layouts the KV widget compares, derived from a model's
 /// head geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -203,6 +212,20 @@ impl AttentionVariant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Llama 3.1 8B grows by 131,072 B per token at any length; Gemma 3 27B
+    /// by its 62 layers × 8,192 B until the 1,024-token windows fill, then
+    /// by its 10 global layers only.
+    #[test]
+    fn growth_per_token() {
+        let llama = crate::presets::preset("llama-3.1-8b").unwrap().arch().unwrap();
+        assert_eq!(growth(&llama, Dtype::Bf16, 0).unwrap(), 131_072);
+        assert_eq!(growth(&llama, Dtype::Bf16, 100_000).unwrap(), 131_072);
+        let gemma = crate::presets::preset("gemma-3-27b").unwrap().arch().unwrap();
+        assert_eq!(growth(&gemma, Dtype::Bf16, 1000).unwrap(), 62 * 8192);
+        assert_eq!(growth(&gemma, Dtype::Bf16, 4096).unwrap(), 10 * 8192);
+        assert!(growth(&llama, Dtype::Bf16, u64::MAX).is_err());
+    }
     use crate::presets::preset;
 
     /// Llama-3-8B: 32 layers × 8 KV heads × 128 × 2 (K and V) × 2 bytes

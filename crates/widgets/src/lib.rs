@@ -26,6 +26,8 @@ pub mod context_budget;
 #[cfg(feature = "context-window")]
 pub mod context_window;
 pub mod controls;
+#[cfg(feature = "decode-steps")]
+pub mod decode_steps;
 #[cfg(feature = "engine-memory")]
 pub mod engine_memory;
 #[cfg(feature = "fit")]
@@ -220,6 +222,7 @@ widgets! {
     "quant-block" => QUANT_BLOCK, |params| view! { <quant_block::QuantBlock params /> };
     "context-budget" => CONTEXT_BUDGET, |params| view! { <context_budget::ContextBudget params /> };
     "flash-tiles" => FLASH_TILES, |params| view! { <flash_tiles::FlashTiles params /> };
+    "decode-steps" => DECODE_STEPS, |params| view! { <decode_steps::DecodeSteps params /> };
     "step-timeline" => STEP_TIMELINE, |params| view! { <step_timeline::StepTimelineWidget params /> };
 }
 

@@ -99,13 +99,13 @@ pub fn FlashTiles(
             </div>
             {move || match walk.get() {
                 Ok(w) => view! {
-                    <div class="lw-flash-buttons" role="group" aria-label="Walk through the blocks">
+                    <div class="lw-step-buttons" role="group" aria-label="Walk through the blocks">
                         // aria-disabled rather than disabled: the buttons stay in the tab order.
                         <button type="button" class="lw-button" on:click=move |_| { stop(); done.update(|d| *d = d.saturating_sub(1)); }
                             aria-disabled=move || { (done.get() == 0).to_string() }>"Step back"</button>
                         <button type="button" class="lw-button" on:click=move |_| { stop(); advance(); }
                             aria-disabled=move || { (done.get() >= steps.get()).to_string() }>"Step"</button>
-                        <button type="button" class="lw-button" on:click=toggle aria-pressed=move || playing.get().to_string()>
+                        <button type="button" class="lw-button lw-play" on:click=toggle aria-pressed=move || playing.get().to_string()>
                             {move || if playing.get() { "Pause" } else { "Play" }}</button>
                         <button type="button" class="lw-button" on:click=move |_| { stop(); done.set(steps.get_untracked()); }>"Whole pass"</button>
                     </div>
