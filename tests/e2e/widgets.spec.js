@@ -738,6 +738,19 @@ test.describe('04 · flash-tiles', () => {
     w.assertClean();
   });
 
+  test('a new setting while playing stops the walk and starts it again', async ({ page }) => {
+    await page.goto('/attention/');
+    const f = widget(page, 'flash-tiles');
+    await f.getByRole('button', { name: 'Play' }).click();
+    await expect(result(f)).toContainText(/Step \d+ of 121/);
+    await f.getByLabel('Sequence length').focus();
+    await page.keyboard.press('ArrowLeft');
+    await expect(f.getByRole('button', { name: 'Play' })).toHaveAttribute('aria-pressed', 'false');
+    await expect(result(f)).toContainText('Press Step.');
+    await page.waitForTimeout(500);
+    await expect(result(f)).toContainText('Press Step.');
+  });
+
   test('with reduced motion there is no Play, and Step still works', async ({ page }) => {
     await page.emulateMedia({ reducedMotion: 'reduce' });
     await page.goto('/attention/');

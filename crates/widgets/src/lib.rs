@@ -62,6 +62,8 @@ pub mod speculative;
 pub mod ssm_vs_kv;
 #[cfg(feature = "step-timeline")]
 pub mod step_timeline;
+#[cfg(any(feature = "flash-tiles", feature = "decode-steps"))]
+pub mod stepper;
 #[cfg(feature = "store-recompute")]
 pub mod store_recompute;
 #[cfg(feature = "train-vs-infer")]

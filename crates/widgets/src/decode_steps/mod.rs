@@ -5,6 +5,7 @@
 use crate::controls::{model_options, next_uid, Select, StepSlider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
+use crate::stepper::Stepper;
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -37,46 +38,14 @@ pub fn DecodeSteps(
     let uid = next_uid();
     let model = RwSignal::new(params.get("model").to_string());
     let prompt = RwSignal::new(params.u64("prompt"));
-    let generated = RwSignal::new(0u64);
-    let playing = RwSignal::new(false);
     let arch = Memo::new(move |_| preset(&model.get()).and_then(|p| p.arch()).ok());
+    // Tokens generated since the prompt; a new model or prompt starts again.
+    let walker = Stepper::new(Signal::stored(MAX_STEPS), Duration::from_millis(300));
+    let generated = walker.done;
     Effect::new(move |_| {
         arch.track();
         prompt.track();
-        generated.set(0);
-    });
-    let timer = StoredValue::new_local(None::<leptos::prelude::IntervalHandle>);
-    let stop = move || {
-        if let Some(h) = timer.get_value() {
-            h.clear();
-        }
-        timer.set_value(None);
-        playing.set(false);
-    };
-    let advance = move || {
-        if generated.get_untracked() < MAX_STEPS {
-            generated.update(|g| *g += 1);
-        }
-        if generated.get_untracked() >= MAX_STEPS {
-            stop();
-        }
-    };
-    let toggle = move |_| {
-        if playing.get_untracked() {
-            stop();
-        } else {
-            if generated.get_untracked() >= MAX_STEPS {
-                generated.set(0);
-            }
-            let h = set_interval_with_handle(advance, Duration::from_millis(300)).ok();
-            timer.set_value(h);
-            playing.set(h.is_some());
-        }
-    };
-    on_cleanup(move || {
-        if let Some(h) = timer.get_value() {
-            h.clear();
-        }
+        walker.reset();
     });
     let state = Signal::derive(move || vec![("model", model.get()), ("prompt", prompt.get().to_string())]);
     let now = Memo::new(move |_| arch.get().map(|a| cache_at(&a, prompt.get().saturating_add(generated.get()))));
@@ -91,11 +60,12 @@ pub fn DecodeSteps(
                     text=Callback::new(|p: u64| format!("{} tokens", format_tokens(p))) />
             </div>
             <div class="lw-step-buttons" role="group" aria-label="Generate tokens">
-                <button type="button" class="lw-button" on:click=move |_| { stop(); advance(); }
-                    aria-disabled=move || { (generated.get() >= MAX_STEPS).to_string() }>"Next token"</button>
-                <button type="button" class="lw-button lw-play" on:click=toggle aria-pressed=move || playing.get().to_string()>
-                    {move || if playing.get() { "Pause" } else { "Play" }}</button>
-                <button type="button" class="lw-button" on:click=move |_| { stop(); generated.set(0); }>"Back to the prompt"</button>
+                <button type="button" class="lw-button" on:click=move |_| walker.step()
+                    aria-disabled=move || walker.at_end().to_string()>"Next token"</button>
+                <button type="button" class="lw-button lw-play" on:click=move |_| walker.toggle()
+                    aria-pressed=move || walker.playing.get().to_string()>
+                    {move || if walker.playing.get() { "Pause" } else { "Play" }}</button>
+                <button type="button" class="lw-button" on:click=move |_| walker.reset()>"Back to the prompt"</button>
             </div>
             <div class="lw-decode-grid" aria-hidden="true"
                 style:grid-template-columns=format!("repeat({SHOWN}, 1fr)")>

@@ -6,6 +6,7 @@
 use crate::controls::{next_uid, StepSlider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
+use crate::stepper::Stepper;
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -38,50 +39,14 @@ pub fn FlashTiles(
     let seq = RwSignal::new(params.u64("seq"));
     let dim = RwSignal::new(params.u64("dim"));
     let sram = RwSignal::new(params.u64("sram"));
-    // Inner steps done (0 = before the first).
-    let done = RwSignal::new(0u64);
-    let playing = RwSignal::new(false);
     let walk = Memo::new(move |_| walk_for(seq.get(), dim.get(), sram.get()));
-    // A new tiling starts the walk again.
+    let steps = Signal::derive(move || walk.get().map_or(0, |w| w.steps()));
+    // Inner steps done (0 = before the first); a new tiling starts again.
+    let walker = Stepper::new(steps, Duration::from_millis(220));
+    let done = walker.done;
     Effect::new(move |_| {
         walk.track();
-        done.set(0);
-        playing.set(false);
-    });
-    let steps = Signal::derive(move || walk.get().map_or(0, |w| w.steps()));
-    let timer = StoredValue::new_local(None::<leptos::prelude::IntervalHandle>);
-    let stop = move || {
-        if let Some(h) = timer.get_value() {
-            h.clear();
-        }
-        timer.set_value(None);
-        playing.set(false);
-    };
-    let advance = move || {
-        let total = steps.get_untracked();
-        if done.get_untracked() < total {
-            done.update(|d| *d += 1);
-        }
-        if done.get_untracked() >= total {
-            stop();
-        }
-    };
-    let toggle = move |_| {
-        if playing.get_untracked() {
-            stop();
-        } else {
-            if done.get_untracked() >= steps.get_untracked() {
-                done.set(0);
-            }
-            let h = set_interval_with_handle(advance, Duration::from_millis(220)).ok();
-            timer.set_value(h);
-            playing.set(h.is_some());
-        }
-    };
-    on_cleanup(move || {
-        if let Some(h) = timer.get_value() {
-            h.clear();
-        }
+        walker.reset();
     });
     let state = Signal::derive(move || {
         vec![("seq", seq.get().to_string()), ("dim", dim.get().to_string()), ("sram", sram.get().to_string())]
@@ -101,13 +66,14 @@ pub fn FlashTiles(
                 Ok(w) => view! {
                     <div class="lw-step-buttons" role="group" aria-label="Walk through the blocks">
                         // aria-disabled rather than disabled: the buttons stay in the tab order.
-                        <button type="button" class="lw-button" on:click=move |_| { stop(); done.update(|d| *d = d.saturating_sub(1)); }
-                            aria-disabled=move || { (done.get() == 0).to_string() }>"Step back"</button>
-                        <button type="button" class="lw-button" on:click=move |_| { stop(); advance(); }
-                            aria-disabled=move || { (done.get() >= steps.get()).to_string() }>"Step"</button>
-                        <button type="button" class="lw-button lw-play" on:click=toggle aria-pressed=move || playing.get().to_string()>
-                            {move || if playing.get() { "Pause" } else { "Play" }}</button>
-                        <button type="button" class="lw-button" on:click=move |_| { stop(); done.set(steps.get_untracked()); }>"Whole pass"</button>
+                        <button type="button" class="lw-button" on:click=move |_| walker.back()
+                            aria-disabled=move || walker.at_start().to_string()>"Step back"</button>
+                        <button type="button" class="lw-button" on:click=move |_| walker.step()
+                            aria-disabled=move || walker.at_end().to_string()>"Step"</button>
+                        <button type="button" class="lw-button lw-play" on:click=move |_| walker.toggle()
+                            aria-pressed=move || walker.playing.get().to_string()>
+                            {move || if walker.playing.get() { "Pause" } else { "Play" }}</button>
+                        <button type="button" class="lw-button" on:click=move |_| walker.finish()>"Whole pass"</button>
                     </div>
                     {(w.steps() <= MAX_DRAWN).then(|| view! {
                         <div class="lw-flash-grid" aria-hidden="true"
