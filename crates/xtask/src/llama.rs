@@ -41,8 +41,13 @@ pub fn ensure() -> Result<PathBuf, Failure> {
     let source = package_dir().join("probe.cpp");
     if !bins().join(format!("libllama.{LLAMA_CPP_VERSION}.so")).is_file() {
         step("llama.cpp from npm (node-llama-cpp, CPU build, ≈85 MB)");
+        // `npm install` with the committed lock, not `npm ci`: the registry
+        // serves only some of node-llama-cpp's optional per-platform
+        // packages, so the lock cannot list them all, and npm 11's `ci`
+        // refuses a lock without them even when they are omitted. With
+        // the lock present `install` still takes its pinned versions.
         run(Command::new("npm")
-            .args(["ci", "--omit=optional", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .args(["install", "--omit=optional", "--ignore-scripts", "--no-audit", "--no-fund", "--no-save"])
             .current_dir(package_dir())
             .env("NODE_LLAMA_CPP_SKIP_DOWNLOAD", "true")
             .env("PATH", tools::path_with_tools()))?;
