@@ -654,6 +654,135 @@ test.describe('09 · speculative', () => {
   });
 });
 
+test.describe('02 · quant-quality', () => {
+  test('Llama 3 8B from F16 to IQ1_S; the best that fits a card', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/weights/');
+    const q = widget(page, 'quant-quality');
+    // llama.cpp's scoreboard: Q4_K_M 4.58 GiB = 4,917,737,553 B, KLD 0.031273, ΔPPL 0.175482;
+    // 4.58 × 2^30 × 8 / 8,030,261,248 = 4.90 bits per weight.
+    await expect(result(q)).toContainText('4.92 GB');
+    await expect(result(q)).toContainText("Q4_K_M is 31% of FP16's size, 4.90 bits per weight");
+    await expect(result(q)).toContainText('by 0.0313 (mean KL divergence; perplexity +0.175)');
+    // 8 GiB − (1 GiB of f16 KV at 8K + llama.cpp's compute and output buffers) = 7.24 GB of room:
+    // Q6_K (6.14 GiB) fits, Q8_0 (7.96 GiB) does not.
+    await expect(result(q)).toContainText('the closest to FP16 that fits is Q6_K (6.59 GB, divergence 0.0055)');
+    await q.getByLabel('Format').selectOption('q8_0');
+    await expect(result(q)).toContainText('It does not fit: 7.24 GB are left for the weights');
+    // 16 GiB at 8K still leaves F16 (14.97 GiB) out.
+    await q.getByLabel('GPU memory').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expect(q.getByLabel('GPU memory')).toHaveAttribute('aria-valuetext', /16 GiB/);
+    await expect(result(q)).toContainText('It fits — and nothing measured that fits is closer to FP16.');
+    // Every row of the scoreboard is in the data table, the selected one marked.
+    await expect(q.locator('tbody tr')).toHaveCount(34);
+    await expect(q.locator('tbody tr.lw-peak')).toContainText('Q8_0');
+    w.assertClean();
+  });
+
+  test('settings from the URL; a bad format falls back', async ({ page }) => {
+    await page.goto('/weights/?quant-quality.format=iq1_s&quant-quality.memory=4');
+    const q = widget(page, 'quant-quality');
+    await expect(result(q)).toContainText('IQ1_S is 13% of FP16');
+    await expect(result(q)).toContainText('perplexity +54.463');
+    // 4 GiB − 1.35 GB leaves 2.94 GB: IQ2_S (2.56 GiB) is the best that fits.
+    await expect(result(q)).toContainText('the closest to FP16 that fits is IQ2_S');
+    await page.goto('/weights/?quant-quality.format=q9_z&quant-quality.memory=99999');
+    await expect(result(widget(page, 'quant-quality'))).toContainText('Q4_K_M is 31%');
+  });
+});
+
+test.describe('06 · parallel-layout', () => {
+  test('Llama 3.1 70B on 8 × 4 × 8 H100s, stage by stage', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/training/');
+    const p = widget(page, 'parallel-layout');
+    // 20 layers per stage; 1F1B keeps 4, 3, 2, 1 micro-batches in flight. Stage 1: an eighth of 20
+    // layers and the embedding, 2 + 2 bytes per parameter, 12 over 8 copies (ZeRO-1), and 4 × 20 layers
+    // of activations split 8 ways.
+    await expect(result(p)).toContainText("256 GPUs (8 × 4 × 8). The fullest, each GPU of stage 1, holds 28.8 GB");
+    await expect(result(p)).toContainText('it fits.');
+    await expect(p.locator('.lw-stack-row')).toHaveCount(4);
+    await expect(p.locator('.lw-stack-row').first()).toContainText('Stage 1 · layers 1–20 · 4 micro-batches in flight');
+    await expect(p.locator('.lw-stack-row').first()).toContainText('Activations 16.3 GB');
+    await expect(p.locator('.lw-stack-row').last()).toContainText('Stage 4 · layers 61–80 · 1 micro-batch in flight');
+    // Longer sequences: the first stage's activations outgrow the GPU, checkpointing brings them back.
+    await p.getByLabel('Sequence length').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expect(p.getByLabel('Sequence length')).toHaveAttribute('aria-valuetext', /32K tokens/);
+    await expect(result(p)).toContainText('holds 143 GB');
+    await expect(result(p)).toContainText('it does not fit. To make room, turn on activation checkpointing');
+    await p.getByRole('radio', { name: 'On' }).check();
+    await expect(result(p)).toContainText('holds 19.5 GB');
+    w.assertClean();
+  });
+
+  test('one GPU from the URL; a split that does not divide the heads', async ({ page }) => {
+    await page.goto('/training/?parallel-layout.tp=1&parallel-layout.pp=1&parallel-layout.dp=1&parallel-layout.zero=0');
+    const p = widget(page, 'parallel-layout');
+    // 70.6B parameters × (2 + 2 + 12) bytes + 133 GB of activations.
+    await expect(result(p)).toContainText('1 GPU (1 × 1 × 1). Each GPU holds 1.26 TB');
+    await page.goto('/training/?parallel-layout.model=qwen2.5-7b&parallel-layout.tp=8');
+    await expect(result(widget(page, 'parallel-layout'))).toContainText('This split does not work');
+  });
+});
+
+test.describe('07 · offload-split', () => {
+  test('Llama 3.1 70B Q4_K_M on an RTX 4090: 47 layers fit, host RAM sets the pace', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/hardware/');
+    const o = widget(page, 'offload-split');
+    // llama.cpp's split at --n-gpu-layers 47: 25.1 GB read from the GPU at 1,008 GB/s,
+    // 19.5 GB from dual-channel DDR5 at 89.6 GB/s: 24.9 ms + 218 ms.
+    await expect(o.getByLabel('Layers on the GPU (--n-gpu-layers)')).toHaveAttribute('aria-valuetext', '47 of 80 layers');
+    await expect(result(o)).toContainText('At most 4.1 tokens/s: each token reads 25.1 GB from the GPU (24.9 ms) and 19.5 GB from host RAM (218 ms).');
+    await expect(result(o)).toContainText('Host RAM takes 90% of the time for 44% of the bytes');
+    await expect(result(o)).toContainText('GPU: 23.5 GB of weights, 1.54 GB of KV cache, 296 MB of compute buffer.');
+    // Every layer and the output on the GPU: faster, but it does not fit.
+    await o.getByLabel('Layers on the GPU (--n-gpu-layers)').focus();
+    await page.keyboard.press('End');
+    await expect(result(o)).toContainText('At most 22.6 tokens/s');
+    await expect(result(o)).toContainText('This does not fit: the GPU side needs 44.9 GB');
+    // An H100 holds it all.
+    await o.getByLabel('GPU', { exact: true }).selectOption('h100-sxm');
+    await expect(result(o)).toContainText('At most 75.1 tokens/s');
+    await expect(result(o)).toContainText('The whole model fits on the GPU.');
+    w.assertClean();
+  });
+
+  test('layers from the URL; a bad value falls back to the most that fit', async ({ page }) => {
+    await page.goto('/hardware/?offload-split.layers=0');
+    const o = widget(page, 'offload-split');
+    await expect(result(o)).toContainText('At most 2.0 tokens/s: each token reads 44.6 GB from host RAM (498 ms).');
+    await page.goto('/hardware/?offload-split.layers=banana&offload-split.model=llama-3.1-8b');
+    await expect(result(widget(page, 'offload-split'))).toContainText('At most 177.1 tokens/s');
+  });
+});
+
+test.describe('04 · attention-pattern', () => {
+  test('Gemma 3 27B at 32K: a thin band and ten full triangles', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/attention/');
+    const a = widget(page, 'attention-pattern');
+    // 52 layers × (1,024 × 1,025 / 2 + 31,744 × 1,024) pairs + 10 × 32,768 × 32,769 / 2, over 62 full layers.
+    await expect(result(a)).toContainText('At 32K tokens Gemma 3 27B scores 21% of the pairs and keeps 19% of the keys and values that 62 full-attention layers would.');
+    await expect(result(a)).toContainText('sliding window of 1,024: 52 layers · 6.2% of the causal pairs · 2,268 of 32,896 tiles · keeps 1,024 tokens');
+    await a.getByLabel('Model').selectOption('llama-3.1-8b');
+    await expect(result(a)).toContainText('all 536,887,296 causal pairs per head');
+    w.assertClean();
+  });
+
+  test('model and length from the URL', async ({ page }) => {
+    await page.goto('/attention/?attention-pattern.model=llama-4-scout&attention-pattern.seq=131072');
+    const a = widget(page, 'attention-pattern');
+    await expect(result(a)).toContainText('chunks of 8,192: 36 layers · 6.3% of the causal pairs · 33,280 of 524,800 tiles');
+  });
+});
+
 test.describe('02 · quant-block', () => {
   test('Q4_K is 144 bytes for 256 weights; NF4 and MXFP4 from the menu', async ({ page }) => {
     const w = watch(page);

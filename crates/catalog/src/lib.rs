@@ -18,6 +18,9 @@ use llmem_estimator::{
 pub enum ParamKind {
     /// An integer in `min..=max`.
     Int { min: u64, max: u64 },
+    /// `auto` (the widget chooses, e.g. the most that fit) or an integer in
+    /// `min..=max`.
+    IntOrAuto { min: u64, max: u64 },
     /// One of a fixed list.
     Choice(&'static [&'static str]),
     /// A transformer preset id.
@@ -63,6 +66,11 @@ impl ParamSpec {
                 let n = parse_int(v)?;
                 (min..=max).contains(&n).then(|| n.to_string())
             }
+            ParamKind::IntOrAuto { .. } if v.eq_ignore_ascii_case("auto") => Some("auto".to_string()),
+            ParamKind::IntOrAuto { min, max } => {
+                let n = parse_int(v)?;
+                (min..=max).contains(&n).then(|| n.to_string())
+            }
             ParamKind::Choice(list) => list.iter().find(|c| c.eq_ignore_ascii_case(v)).map(|c| c.to_string()),
             ParamKind::Model => PRESETS.iter().find(|p| p.id.eq_ignore_ascii_case(v)).map(|p| p.id.to_string()),
             ParamKind::ModelOrCustom if v.eq_ignore_ascii_case(CUSTOM_MODEL) => Some(CUSTOM_MODEL.to_string()),
@@ -78,6 +86,7 @@ impl ParamSpec {
     pub fn describe_values(&self) -> String {
         match self.kind {
             ParamKind::Int { min, max } => format!("integer {min}–{max}"),
+            ParamKind::IntOrAuto { min, max } => format!("`auto` or integer {min}–{max}"),
             ParamKind::Choice(list) => list.join(" | "),
             ParamKind::Model => "a model preset id (see the list below)".into(),
             ParamKind::ModelOrCustom => {
@@ -454,6 +463,127 @@ pub const QUANT_BLOCK: WidgetSpec = WidgetSpec {
     )],
 };
 
+/// The `quant-quality` widget.
+pub const QUANT_QUALITY: WidgetSpec = WidgetSpec {
+    id: "quant-quality",
+    title: "Size against quality",
+    article: "weights",
+    summary: "Every GGUF format of Llama 3 8B that llama.cpp measured: file size against divergence from FP16, and the best that fits a GPU's memory.",
+    params: &[
+        p(
+            "format",
+            ParamKind::Choice(&[
+                "f16",
+                "q8_0",
+                "q6_k",
+                "q5_k_m",
+                "q5_k_s",
+                "q5_1",
+                "q5_0",
+                "q4_k_m-imatrix",
+                "q4_k_m",
+                "q4_k_s-imatrix",
+                "iq4_nl",
+                "iq4_xs",
+                "q4_k_s",
+                "q4_1",
+                "q4_0",
+                "q3_k_l-imatrix",
+                "q3_k_m-imatrix",
+                "q3_k_l",
+                "q3_k_m",
+                "iq3_m",
+                "iq3_s",
+                "iq3_xs",
+                "iq3_xxs",
+                "q3_k_s-imatrix",
+                "q3_k_s",
+                "iq2_m",
+                "q2_k-imatrix",
+                "q2_k_s",
+                "iq2_s",
+                "q2_k",
+                "iq2_xs",
+                "iq2_xxs",
+                "iq1_m",
+                "iq1_s",
+            ]),
+            "q4_k_m",
+            "the format to highlight",
+        ),
+        p("memory", ParamKind::Int { min: 1, max: 1024 }, "8", "GPU memory in GiB"),
+        p("context", ParamKind::Int { min: 256, max: 131_072 }, "8192", "tokens of context for one sequence"),
+    ],
+};
+
+/// The `parallel-layout` widget.
+pub const PARALLEL_LAYOUT: WidgetSpec = WidgetSpec {
+    id: "parallel-layout",
+    title: "Tensor, pipeline and data parallel, GPU by GPU",
+    article: "training",
+    summary: "Split a training run over TP × PP × DP GPUs and see what each pipeline stage's GPUs hold: weights, gradients, optimizer state and the activations of the micro-batches in flight.",
+    params: &[
+        p("model", MODEL, "llama-3.1-70b", "the model"),
+        p("tp", ParamKind::Int { min: 1, max: 64 }, "8", "tensor-parallel GPUs per layer"),
+        p("pp", ParamKind::Int { min: 1, max: 128 }, "4", "pipeline stages"),
+        p("dp", ParamKind::Int { min: 1, max: 4096 }, "8", "data-parallel copies"),
+        p("zero", ParamKind::Choice(&["0", "1", "2", "3"]), "1", "ZeRO stage over the data-parallel copies"),
+        p("seq", ParamKind::Int { min: 1, max: 1_048_576 }, "4096", "sequence length"),
+        p("ckpt", ParamKind::Choice(&["off", "on"]), "off", "activation checkpointing"),
+        p("device", DEVICE, "h100-sxm", "the GPU"),
+    ],
+};
+
+/// The `offload-split` widget.
+pub const OFFLOAD_SPLIT: WidgetSpec = WidgetSpec {
+    id: "offload-split",
+    title: "Partial offload, layer by layer",
+    article: "hardware",
+    summary: "Move llama.cpp's --n-gpu-layers and see what stays in host RAM and how the slow side sets the speed of every token.",
+    params: &[
+        p("model", MODEL, "llama-3.1-70b", "the model"),
+        p("gguf", ParamKind::Choice(&["f16", "q8_0", "q4_k_m"]), "q4_k_m", "GGUF file type"),
+        p("device", DEVICE, "rtx-4090", "the GPU (a discrete one)"),
+        p("context", ParamKind::Int { min: 1, max: 1_048_576 }, "8192", "context in tokens"),
+        p("layers", ParamKind::IntOrAuto { min: 0, max: 1024 }, "auto", "layers on the GPU (`auto`: the most that fit)"),
+    ],
+};
+
+/// The `attention-pattern` widget.
+pub const ATTENTION_PATTERN: WidgetSpec = WidgetSpec {
+    id: "attention-pattern",
+    title: "Which query sees which key",
+    article: "attention",
+    summary: "The mask of each kind of attention layer in a model (full, sliding window, chunked) drawn to scale, with the score pairs and tiles it computes and the keys it keeps.",
+    params: &[
+        p("model", MODEL, "gemma-3-27b", "the model"),
+        p("seq", ParamKind::Int { min: 1, max: 1_048_576 }, "32768", "sequence length"),
+    ],
+};
+
+/// The `cache-compare` widget.
+pub const CACHE_COMPARE: WidgetSpec = WidgetSpec {
+    id: "cache-compare",
+    title: "One sequence, eleven designs",
+    article: "advanced",
+    summary: "The memory one sequence holds at a chosen length for real models of every design: MHA, GQA, MLA, windows, chunks, hybrids and state-space models.",
+    params: &[p("seq", ParamKind::Int { min: 1, max: 1_048_576 }, "131072", "sequence length")],
+};
+
+/// The `batch-steps` widget.
+pub const BATCH_STEPS: WidgetSpec = WidgetSpec {
+    id: "batch-steps",
+    title: "Continuous batching, step by step",
+    article: "inference",
+    summary: "Step through a scheduler admitting requests while KV blocks are free, growing them a token a step, freeing their blocks when they finish, and sharing a system prompt's blocks.",
+    params: &[
+        p("blocks", ParamKind::Int { min: 8, max: 4096 }, "20", "KV blocks of 16 tokens in the pool"),
+        p("prefix", ParamKind::Int { min: 0, max: 40 }, "32", "tokens of system prompt every request shares"),
+        p("share", ParamKind::Choice(&["off", "on"]), "on", "store the shared prompt's full blocks once"),
+        p("step", ParamKind::Int { min: 0, max: 100_000 }, "12", "the scheduler step shown"),
+    ],
+};
+
 /// The `context-budget` widget.
 pub const CONTEXT_BUDGET: WidgetSpec = WidgetSpec {
     id: "context-budget",
@@ -520,6 +650,12 @@ pub const WIDGETS: &[WidgetSpec] = &[
     BANDWIDTH_RACE,
     SPECULATIVE,
     QUANT_BLOCK,
+    QUANT_QUALITY,
+    PARALLEL_LAYOUT,
+    OFFLOAD_SPLIT,
+    ATTENTION_PATTERN,
+    CACHE_COMPARE,
+    BATCH_STEPS,
     CONTEXT_BUDGET,
     FLASH_TILES,
     DECODE_STEPS,
@@ -548,6 +684,12 @@ pub const IDS: &[&str] = &[
     BANDWIDTH_RACE.id,
     SPECULATIVE.id,
     QUANT_BLOCK.id,
+    QUANT_QUALITY.id,
+    PARALLEL_LAYOUT.id,
+    OFFLOAD_SPLIT.id,
+    ATTENTION_PATTERN.id,
+    CACHE_COMPARE.id,
+    BATCH_STEPS.id,
     CONTEXT_BUDGET.id,
     FLASH_TILES.id,
     DECODE_STEPS.id,
@@ -570,12 +712,29 @@ mod tests {
         assert_eq!(list, &ids[..]);
     }
 
+    /// The size-against-quality choices are the scoreboard's rows, in order.
+    #[test]
+    fn quality_points_match_the_estimator() {
+        let ParamKind::Choice(list) = QUANT_QUALITY.param("format").unwrap().kind else { panic!("a choice") };
+        let ids: Vec<&str> = llmem_estimator::quant_quality::SCOREBOARD.iter().map(|q| q.id).collect();
+        assert_eq!(list, &ids[..]);
+    }
+
     /// The memory store's embedder choices are the estimator's table.
     #[test]
     fn embedders_match_the_estimator() {
         let ParamKind::Choice(list) = MEMORY_STORE.param("embedder").unwrap().kind else { panic!("a choice") };
         let ids: Vec<&str> = llmem_estimator::vector_store::EMBEDDERS.iter().map(|e| e.id).collect();
         assert_eq!(list, &ids[..]);
+    }
+
+    #[test]
+    fn auto_or_a_number() {
+        let l = OFFLOAD_SPLIT.param("layers").unwrap();
+        assert_eq!(l.accept("AUTO").as_deref(), Some("auto"));
+        assert_eq!(l.accept("40").as_deref(), Some("40"));
+        assert_eq!(l.accept("2000"), None);
+        assert_eq!(l.accept("some"), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! it stores only the softmax statistics (m, ℓ; one logsumexp per row in
 //! FlashAttention-2), O(n) memory (§3.1, Theorem 1).
 
+use crate::arch::AttentionSpan;
 use crate::error::{product, Checked, EstimateError, Result};
 use crate::precision::Dtype;
 use serde::Serialize;
@@ -150,6 +151,75 @@ impl FlashWalk {
     }
 }
 
+/// What one head of one attention layer with a given span computes over a
+/// whole sequence of `n` tokens (the prefill, or the training forward pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SpanCost {
+    /// Query–key pairs scored: the entries of the score matrix the mask allows.
+    pub pairs: u64,
+    /// Pairs of full causal attention over the same `n`: n(n + 1)/2.
+    pub causal_pairs: u64,
+    /// Tiles of `tile × tile` pairs that hold at least one allowed pair: the
+    /// ones a FlashAttention kernel that skips empty blocks computes (Dao et
+    /// al. 2022, §3.3, block-sparse FlashAttention; FlashAttention-2's causal
+    /// kernel skips the blocks above the diagonal the same way).
+    pub tiles: u64,
+    /// The same count for full causal attention.
+    pub causal_tiles: u64,
+    /// Keys and values the layer keeps after the `n` tokens
+    /// ([`AttentionSpan::cached_tokens`]).
+    pub kept_tokens: u64,
+}
+
+/// The cost of `span` over `n` tokens, with query `i` (from 0) seeing key
+/// `j` when `j ≤ i` and: always (full); `i − j < W` (a sliding window of
+/// `W` keys, itself included, as transformers' `sliding_window` mask and
+/// Mistral's rolling buffer define it, arXiv 2310.06825 §2); `j` in `i`'s
+/// chunk of `C` (Llama 4's `attention_chunk_size`: chunk `⌊i / C⌋`).
+pub fn span_cost(span: AttentionSpan, n: u64, tile: u64) -> Result<SpanCost> {
+    if tile == 0 || n > 1 << 32 {
+        return Err(EstimateError::OutOfRange {
+            what: "attention pattern".into(),
+            reason: "the tile must be at least 1 and the sequence at most 2³² tokens".into(),
+        });
+    }
+    let tri = |k: u64| k * (k + 1) / 2;
+    let causal_pairs = tri(n);
+    let pairs = match span {
+        AttentionSpan::Full => causal_pairs,
+        AttentionSpan::Sliding(w) => {
+            let w = w.max(1);
+            if n <= w {
+                causal_pairs
+            } else {
+                tri(w) + (n - w) * w
+            }
+        }
+        AttentionSpan::Chunked(c) => {
+            let c = c.max(1);
+            (n / c) * tri(c) + tri(n % c)
+        }
+    };
+    // Tiles: query block r covers rows r·B … min(n, (r + 1)·B) − 1; count
+    // the key blocks from the one holding its first row's oldest visible
+    // key up to the diagonal block.
+    let blocks = n.div_ceil(tile);
+    let mut tiles = 0u64;
+    for r in 0..blocks {
+        let first_row = r * tile;
+        let last_row = (first_row + tile).min(n) - 1;
+        let oldest = match span {
+            AttentionSpan::Full => 0,
+            AttentionSpan::Sliding(w) => (first_row + 1).saturating_sub(w.max(1)),
+            AttentionSpan::Chunked(c) => first_row / c.max(1) * c.max(1),
+        };
+        // A chunked block whose rows straddle a chunk boundary still needs
+        // every key block from the older chunk's start to the diagonal.
+        tiles += last_row / tile - oldest / tile + 1;
+    }
+    Ok(SpanCost { pairs, causal_pairs, tiles, causal_tiles: tri(blocks), kept_tokens: span.cached_tokens(n) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +276,58 @@ mod tests {
     fn tiles() {
         assert_eq!(flash_tiles(98_304, 128), (128, 192));
         assert_eq!(flash_tiles(1, 0), (0, 0));
+    }
+
+    /// Brute force over every pair and tile for small cases.
+    #[test]
+    fn span_cost_matches_brute_force() {
+        let sees = |span: AttentionSpan, i: u64, j: u64| {
+            j <= i
+                && match span {
+                    AttentionSpan::Full => true,
+                    AttentionSpan::Sliding(w) => i - j < w,
+                    AttentionSpan::Chunked(c) => i / c == j / c,
+                }
+        };
+        for span in [
+            AttentionSpan::Full,
+            AttentionSpan::Sliding(5),
+            AttentionSpan::Sliding(16),
+            AttentionSpan::Chunked(8),
+            AttentionSpan::Chunked(6),
+        ] {
+            for n in [1u64, 4, 5, 17, 40, 64] {
+                for tile in [1u64, 4, 8] {
+                    let c = span_cost(span, n, tile).unwrap();
+                    let pairs =
+                        (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|&(i, j)| sees(span, i, j)).count()
+                            as u64;
+                    let blocks = n.div_ceil(tile);
+                    let tiles = (0..blocks)
+                        .flat_map(|r| (0..blocks).map(move |k| (r, k)))
+                        .filter(|&(r, k)| {
+                            (r * tile..((r + 1) * tile).min(n))
+                                .any(|i| (k * tile..((k + 1) * tile).min(n)).any(|j| sees(span, i, j)))
+                        })
+                        .count() as u64;
+                    assert_eq!((c.pairs, c.tiles), (pairs, tiles), "{span:?} n={n} tile={tile}");
+                }
+            }
+        }
+    }
+
+    /// Gemma 3's 1,024-token window at 32K: 3% of the causal pairs; the
+    /// 128 × 128 tiles a kernel computes: 9 per query block once the
+    /// window is full, against 256 blocks down the diagonal.
+    #[test]
+    fn gemma3_window_at_32k() {
+        let c = span_cost(AttentionSpan::Sliding(1024), 32_768, 128).unwrap();
+        assert_eq!(c.causal_pairs, 32_768 * 32_769 / 2);
+        assert_eq!(c.pairs, 1024 * 1025 / 2 + (32_768 - 1024) * 1024);
+        assert_eq!(c.kept_tokens, 1024);
+        assert_eq!(c.causal_tiles, 256 * 257 / 2);
+        // Blocks 0–7 see 1…8 key blocks; every later one 9.
+        assert_eq!(c.tiles, (1..=8).sum::<u64>() + (256 - 8) * 9);
+        assert!(span_cost(AttentionSpan::Full, 8, 0).is_err());
     }
 }

@@ -17,6 +17,7 @@
 pub mod activations;
 pub mod arch;
 pub mod attention;
+pub mod batching;
 pub mod block_layout;
 pub mod config;
 pub mod context_window;
@@ -38,11 +39,13 @@ mod presets_compiled;
 #[cfg(test)]
 mod presets_codegen;
 pub mod quant;
+pub mod quant_quality;
 pub mod speculative;
 pub mod ssm;
 pub mod throughput;
 pub mod timeline;
 pub mod training;
+pub mod training_layout;
 pub mod units;
 pub mod vector_store;
 pub mod vision;

@@ -187,6 +187,9 @@ pub const FIGURES: &[&str] = &[
     "engine",
     "store",
     "spec",
+    "quality",
+    "offload",
+    "layout3d",
     "lora",
     "device_memory",
     "device_bandwidth",
@@ -410,6 +413,111 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
                 "extra" => format_bytes(r.extra_bytes, a.units()?),
                 "draft_weights" => format_bytes(r.draft_weights, a.units()?),
                 other => return Err(format!("unknown show `{other}` (speedup, tokens, extra, draft_weights)")),
+            }
+        }
+        "quality" => {
+            use llmem_estimator::quant_quality::point;
+            let id = a.req("format")?;
+            let q = point(id).ok_or_else(|| format!("`{id}` is not on llama.cpp's Llama 3 8B scoreboard"))?;
+            let fixed = llmem_estimator::units::fixed;
+            match a.str_or("show", "kld") {
+                "kld" => fixed(q.kld, 4),
+                "ppl" => fixed(q.ppl, 2),
+                "delta_ppl" => fixed(q.delta_ppl, 2),
+                "size" => format_bytes(q.size_bytes(), a.units()?),
+                "bpw" => fixed(q.bits_per_weight(), 2),
+                "rms" => format!("{}%", fixed(q.rms_dp, 1)),
+                other => return Err(format!("unknown show `{other}` (kld, ppl, delta_ppl, size, bpw, rms)")),
+            }
+        }
+        "pattern" => {
+            use llmem_estimator::attention::span_cost;
+            let m = a.model()?;
+            let n = a.u64_or("seq", 32_768)?;
+            let (mut pairs, mut full, mut kept, mut layers) = (0u64, 0u64, 0u64, 0u64);
+            for span in m.layers.iter().filter_map(|l| l.attention) {
+                let c = span_cost(span, n, 128).map_err(|e| e.to_string())?;
+                pairs += c.pairs;
+                full += c.causal_pairs;
+                kept += c.kept_tokens;
+                layers += 1;
+            }
+            if full == 0 {
+                return Err("the model has no attention layers".into());
+            }
+            let pct = |a: u64, b: u64| format!("{}%", llmem_estimator::units::fixed(a as f64 * 100.0 / b as f64, 0));
+            match a.str_or("show", "pairs") {
+                "pairs" => pct(pairs, full),
+                "kept" => pct(kept, layers.saturating_mul(n)),
+                other => return Err(format!("unknown show `{other}` (pairs, kept)")),
+            }
+        }
+        "offload" => {
+            use llmem_estimator::engines::{
+                gguf_layout::FileType,
+                offload::{most_that_fit, offload_sweep},
+            };
+            let m = preset(a.str_or("model", "llama-3.1-70b")).and_then(|p| p.arch()).map_err(|e| e.to_string())?;
+            let ftype = FileType::parse(a.str_or("gguf", "q4_k_m")).map_err(|e| e.to_string())?;
+            let gpu = device(a.str_or("device", "rtx-4090")).map_err(|e| e.to_string())?;
+            let sweep = offload_sweep(&m, ftype, a.u64_or("context", 8192)?, gpu, &llmem_estimator::hardware::HOST_CPU)
+                .map_err(|e| e.to_string())?;
+            let best = most_that_fit(&sweep).ok_or("not even one layer fits the GPU")?;
+            let all = sweep.last().ok_or("no layers")?;
+            let fixed = llmem_estimator::units::fixed;
+            match a.str_or("show", "tps") {
+                "layers" => best.n_gpu_layers.min(m.num_layers).to_string(),
+                "tps" => fixed(best.tokens_per_second(), 1),
+                "all_tps" => fixed(all.tokens_per_second(), 1),
+                "host_share" => {
+                    format!(
+                        "{}%",
+                        fixed(best.host_read as f64 / (best.host_read + best.gpu_read).max(1) as f64 * 100.0, 0)
+                    )
+                }
+                "host_time" => {
+                    format!("{}%", fixed(best.host_seconds / best.seconds().max(f64::MIN_POSITIVE) * 100.0, 0))
+                }
+                other => return Err(format!("unknown show `{other}` (layers, tps, all_tps, host_share, host_time)")),
+            }
+        }
+        "layout3d" => {
+            use llmem_estimator::training::{Recompute, ZeroStage};
+            use llmem_estimator::training_layout::{training_layout, Layout3d};
+            let m = preset(a.req("model")?).and_then(|p| p.arch()).map_err(|e| e.to_string())?;
+            let l = Layout3d {
+                tp: a.u64_or("tp", 8)?,
+                pp: a.u64_or("pp", 4)?,
+                dp: a.u64_or("dp", 8)?,
+                zero: ZeroStage::from_u8(a.u64_or("zero", 1)?.min(3) as u8).map_err(|e| e.to_string())?,
+                seq: a.u64_or("seq", 4096)?,
+                recompute: Recompute::parse(a.str_or("recompute", "none")).map_err(|e| e.to_string())?,
+                ..Layout3d::default()
+            };
+            let stages = training_layout(&m, &l).map_err(|e| e.to_string())?;
+            let pick = match a.str_or("show", "first") {
+                "first" => stages.first(),
+                "last" => stages.last(),
+                "peak" => stages.iter().max_by_key(|s| s.per_gpu_bytes),
+                other => return Err(format!("unknown show `{other}` (first, last, peak)")),
+            };
+            format_bytes(pick.ok_or("no stages")?.per_gpu_bytes, a.units()?)
+        }
+        "batching" => {
+            use llmem_estimator::batching::{demo_workload, simulate, BatchingSetup, Snapshot};
+            let setup = BatchingSetup {
+                requests: demo_workload(),
+                block_tokens: 16,
+                blocks: a.u64_or("blocks", 20)?,
+                shared_prefix: a.u64_or("prefix", 32)?,
+                share_prefix: a.str_or("share", "on") == "on",
+            };
+            let run = simulate(&setup).map_err(|e| e.to_string())?;
+            match a.str_or("show", "steps") {
+                "steps" => run.len().saturating_sub(1).to_string(),
+                "preemptions" => run.last().map_or(0, |s| s.preemptions).to_string(),
+                "peak" => run.iter().map(Snapshot::used_blocks).max().unwrap_or(0).to_string(),
+                other => return Err(format!("unknown show `{other}` (steps, preemptions, peak)")),
             }
         }
         "store" => {

@@ -517,6 +517,41 @@ impl Plot {
         let _ = self.area.draw(&Circle::new(self.at(x, y), (radius * self.dpr) as i32, color.filled()));
     }
 
+    /// A filled square centred on a data point, `half` CSS pixels from its
+    /// centre to each side: a second marker shape, so a series is told
+    /// apart by shape as well as colour.
+    pub fn square(&self, x: f64, y: f64, half: f64, color: RGBColor) {
+        use plotters::prelude::*;
+        self.text_style.set(None);
+        let (px, py) = self.at(x, y);
+        let h = (half * self.dpr) as i32;
+        let _ = self.area.draw(&Rectangle::new([(px - h, py - h), (px + h, py + h)], color.filled()));
+    }
+
+    /// A filled polygon through data points (sub-pixel, by the canvas's
+    /// own path calls).
+    pub fn fill_polygon(&self, pts: &[(f64, f64)], color: RGBColor) {
+        let Some(((x0, y0), rest)) = pts.split_first() else { return };
+        self.text_style.set(None);
+        let (px, py) = self.at_f64(*x0, *y0);
+        self.ctx.begin_path();
+        self.ctx.move_to(px, py);
+        for (x, y) in rest {
+            let (px, py) = self.at_f64(*x, *y);
+            self.ctx.line_to(px, py);
+        }
+        self.ctx.close_path();
+        self.ctx.set_fill_style_str(&format!("rgb({},{},{})", color.0, color.1, color.2));
+        self.ctx.fill();
+    }
+
+    /// An open circle around a data point (the selected one).
+    pub fn ring(&self, x: f64, y: f64, radius: f64, color: RGBColor) {
+        use plotters::prelude::*;
+        let style = color.stroke_width((2.0 * self.dpr).max(1.0) as u32);
+        let _ = self.area.draw(&Circle::new(self.at(x, y), (radius * self.dpr) as i32, style));
+    }
+
     pub fn present(self) {
         let _ = self.area.present();
     }

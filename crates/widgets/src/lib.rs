@@ -15,10 +15,16 @@
 
 #[cfg(feature = "attention-matrix")]
 pub mod attention_matrix;
+#[cfg(feature = "attention-pattern")]
+pub mod attention_pattern;
 pub mod b64;
 #[cfg(feature = "bandwidth-race")]
 pub mod bandwidth_race;
 pub mod bars;
+#[cfg(feature = "batch-steps")]
+pub mod batch_steps;
+#[cfg(feature = "cache-compare")]
+pub mod cache_compare;
 pub mod chart;
 pub mod config_text;
 #[cfg(feature = "context-budget")]
@@ -46,16 +52,22 @@ pub mod kv_cache;
 pub mod layer_map;
 #[cfg(feature = "memory-store")]
 pub mod memory_store;
+#[cfg(feature = "offload-split")]
+pub mod offload_split;
 #[cfg(feature = "paging")]
 pub mod paging;
 pub mod panic_guard;
 #[cfg(feature = "panic-test")]
 pub mod panic_test;
+#[cfg(feature = "parallel-layout")]
+pub mod parallel_layout;
 pub mod params;
 #[cfg(feature = "prefill-decode")]
 pub mod prefill_decode;
 #[cfg(feature = "quant-block")]
 pub mod quant_block;
+#[cfg(feature = "quant-quality")]
+pub mod quant_quality;
 #[cfg(feature = "speculative")]
 pub mod speculative;
 #[cfg(feature = "ssm-vs-kv")]
@@ -222,6 +234,12 @@ widgets! {
     "bandwidth-race" => BANDWIDTH_RACE, |params| view! { <bandwidth_race::BandwidthRace params /> };
     "speculative" => SPECULATIVE, |params| view! { <speculative::Speculative params /> };
     "quant-block" => QUANT_BLOCK, |params| view! { <quant_block::QuantBlock params /> };
+    "quant-quality" => QUANT_QUALITY, |params| view! { <quant_quality::QuantQuality params /> };
+    "parallel-layout" => PARALLEL_LAYOUT, |params| view! { <parallel_layout::ParallelLayout params /> };
+    "offload-split" => OFFLOAD_SPLIT, |params| view! { <offload_split::OffloadSplit params /> };
+    "attention-pattern" => ATTENTION_PATTERN, |params| view! { <attention_pattern::AttentionPattern params /> };
+    "cache-compare" => CACHE_COMPARE, |params| view! { <cache_compare::CacheCompare params /> };
+    "batch-steps" => BATCH_STEPS, |params| view! { <batch_steps::BatchSteps params /> };
     "context-budget" => CONTEXT_BUDGET, |params| view! { <context_budget::ContextBudget params /> };
     "flash-tiles" => FLASH_TILES, |params| view! { <flash_tiles::FlashTiles params /> };
     "decode-steps" => DECODE_STEPS, |params| view! { <decode_steps::DecodeSteps params /> };

@@ -5,5 +5,6 @@
 
 pub mod gguf_layout;
 pub mod llama_cpp;
+pub mod offload;
 pub mod parallel;
 pub mod serve;
