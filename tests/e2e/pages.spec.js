@@ -104,3 +104,24 @@ test('the embed guide shows this site\'s address and a Copy button for each snip
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   expect(copied).toContain(`${site}embed.js`);
 });
+
+const ARTICLES = ['fundamentals', 'weights', 'kv-cache', 'attention', 'inference', 'training', 'hardware', 'agent-memory', 'advanced'];
+
+test('every article carries at least three figures and two exercises whose answers open on demand', async ({ page }) => {
+  for (const slug of ARTICLES) {
+    await page.goto(`/${slug}/`);
+    await allWidgetsMounted(page);
+    expect(await page.locator('[data-llmem-widget]').count(), slug).toBeGreaterThanOrEqual(3);
+    const exercises = page.locator('details.exercise');
+    expect(await exercises.count(), slug).toBeGreaterThanOrEqual(2);
+    const first = exercises.first();
+    const answer = first.locator('p').first();
+    await expect(answer).toBeHidden();
+    // Opened from the keyboard: the question is the <summary>, a real control.
+    await first.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await expect(answer).toBeVisible();
+    // Answers are computed when the site is built: no shortcode is left unexpanded.
+    await expect(answer).not.toContainText('{{');
+  }
+});

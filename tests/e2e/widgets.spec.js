@@ -783,6 +783,63 @@ test.describe('04 · attention-pattern', () => {
   });
 });
 
+test.describe('09 · cache-compare', () => {
+  test('eleven designs at 128K tokens; at 1M the windows and states stay put', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/advanced/');
+    const c = widget(page, 'cache-compare');
+    // Llama 2 7B: 32 layers × 32 heads × 128 × 2 × 2 B = 524,288 B a token, × 131,072.
+    await expect(result(c)).toContainText("At 128K tokens the largest cache here, Llama 2 7B's, is 5,519× the smallest, Mamba 2.8B's: 68.7 GB against 12.5 MB.");
+    await expect(c.locator('.lw-lane')).toHaveCount(11);
+    await expect(c.locator('.lw-lane', { hasText: 'Llama 3.1 8B' })).toContainText('17.2 GB · +131 kB per token');
+    await expect(c.locator('.lw-lane', { hasText: 'Mistral 7B v0.1' })).toContainText('537 MB · no longer grows');
+    await expect(c.locator('.lw-lane', { hasText: 'DeepSeek-V3' })).toContainText('MLA (one latent per token)');
+    await expect(c.locator('.lw-lane', { hasText: 'Qwen3-Next' })).toContainText('hybrid: 12 attention + 36 recurrent layers');
+    await c.getByLabel('Sequence length').focus();
+    await page.keyboard.press('End');
+    await expect(result(c)).toContainText('At 1M tokens the largest cache here, Llama 2 7B\'s, is 44,151×');
+    w.assertClean();
+  });
+
+  test('length from the URL', async ({ page }) => {
+    await page.goto('/advanced/?cache-compare.seq=4096');
+    const c = widget(page, 'cache-compare');
+    await expect(c.getByLabel('Sequence length')).toHaveAttribute('aria-valuetext', /4K tokens/);
+    // Below its 4,096-token window Mistral still grows.
+    await expect(c.locator('.lw-lane', { hasText: 'Mistral 7B v0.1' })).toContainText('per token');
+  });
+});
+
+test.describe('05 · batch-steps', () => {
+  test('eight requests over twenty blocks, the system prompt shared', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/inference/');
+    const b = widget(page, 'batch-steps');
+    await expect(result(b)).toContainText('Step 12 of 42: 5 running, 1 waiting, 2 finished. 18 of 20 blocks in use, 2 of them the shared system prompt (5 requests point to each)');
+    await expect(b.locator('.lw-pool-block')).toHaveCount(20);
+    await expect(b.locator('.lw-pool-shared')).toHaveCount(2);
+    await expect(b.locator('.lw-pool-shared').first()).toContainText('shared ×5');
+    await expect(b.locator('.lw-queue')).toContainText('H · waiting for blocks');
+    await b.getByRole('button', { name: 'Step', exact: true }).click();
+    await expect(result(b)).toContainText('Step 13 of 42');
+    await expect(result(b)).toContainText('67 tokens generated so far');
+    await b.getByRole('button', { name: 'End' }).click();
+    await expect(result(b)).toContainText('Step 42 of 42: 0 running, 0 waiting, 8 finished. 0 of 20 blocks in use');
+    await expect(result(b)).toContainText('All eight requests finish after 42 steps, with 0 preemptions and at most 20 blocks in use. Without sharing: 48 steps, 3 preemptions, at most 20 blocks.');
+    // Without sharing the walk starts again, and the same pool preempts.
+    await b.getByRole('radio', { name: 'Off' }).check();
+    await expect(result(b)).toContainText('Step 0 of 48');
+    await expect(b.locator('.lw-pool-shared')).toHaveCount(0);
+    w.assertClean();
+  });
+
+  test('a step from the URL', async ({ page }) => {
+    await page.goto('/inference/?batch-steps.share=off&batch-steps.step=30');
+    const b = widget(page, 'batch-steps');
+    await expect(result(b)).toContainText('Step 30 of 48: 4 running, 0 waiting, 4 finished. 20 of 20 blocks in use;');
+  });
+});
+
 test.describe('02 · quant-block', () => {
   test('Q4_K is 144 bytes for 256 weights; NF4 and MXFP4 from the menu', async ({ page }) => {
     const w = watch(page);

@@ -74,7 +74,7 @@ pub mod speculative;
 pub mod ssm_vs_kv;
 #[cfg(feature = "step-timeline")]
 pub mod step_timeline;
-#[cfg(any(feature = "flash-tiles", feature = "decode-steps"))]
+#[cfg(any(feature = "flash-tiles", feature = "decode-steps", feature = "batch-steps"))]
 pub mod stepper;
 #[cfg(feature = "store-recompute")]
 pub mod store_recompute;

@@ -153,9 +153,13 @@ pub fn BatchSteps(
             </div>
             <ol class="lw-pool" aria-label="The block pool">
                 {move || now.get().map(|s| s.pool.iter().enumerate().map(|(i, b)| {
-                    let (class, text, fill) = match b {
+                    let (class, text, fill) = match *b {
                         Block::Free => ("lw-pool-block", "free".to_string(), 0),
-                        Block::Owned { request, tokens } => ("lw-pool-block lw-pool-own", format!("{} {}/{}", letter(*request as usize), tokens, BLOCK_TOKENS), u64::from(*tokens) * 100 / BLOCK_TOKENS),
+                        Block::Owned { request, tokens } => (
+                            "lw-pool-block lw-pool-own",
+                            format!("{} {tokens}/{BLOCK_TOKENS}", letter(request as usize)),
+                            u64::from(tokens) * 100 / BLOCK_TOKENS,
+                        ),
                         Block::Shared { refs } => ("lw-pool-block lw-pool-shared", format!("shared ×{refs}"), 100),
                     };
                     let label = format!("block {}: {text}", i + 1);

@@ -106,7 +106,7 @@ pub fn verdict(rows: &[Row], seq: u64) -> String {
         "At {} tokens the largest cache here, {}'s, is {}× the smallest, {}'s: {} against {}.",
         format_tokens(seq),
         big.name,
-        fixed(big.bytes as f64 / small.bytes.max(1) as f64, 0),
+        group_thousands((big.bytes as f64 / small.bytes.max(1) as f64).round() as u64),
         small.name,
         show(big.bytes),
         show(small.bytes)
@@ -186,7 +186,7 @@ mod tests {
         assert_eq!((m.per_token, m.bytes, m.design.as_str()), (0, m.state, "state-space: fixed state only"));
         assert!(by("nemotron-h-8b").design.starts_with("hybrid: 4 attention"));
         let v = verdict(&r, 131_072);
-        assert!(v.starts_with("At 128K tokens the largest cache here, Llama 2 7B's, is"), "{v}");
+        assert!(v.starts_with("At 128K tokens the largest cache here, Llama 2 7B's, is 5,519× the smallest"), "{v}");
         assert!(v.contains("the smallest, Mamba 2.8B"), "{v}");
     }
 }
