@@ -140,7 +140,9 @@ pub fn CacheCompare(
                     let top = rows.iter().map(|r| r.bytes).max().unwrap_or(1).max(1);
                     rows.into_iter().map(|r| {
                         let width = format!("{}%", fixed((r.bytes as f64 / top as f64 * 100.0).clamp(0.4, 100.0), 2));
-                        let growth = if r.per_token == 0 {
+                        let growth = if r.per_token == 0 && r.bytes == r.state {
+                            "never grows".to_string()
+                        } else if r.per_token == 0 {
                             "no longer grows".to_string()
                         } else {
                             format!("+{} per token", show(r.per_token))
