@@ -125,3 +125,31 @@ test('every article carries at least three figures and two exercises whose answe
     await expect(answer).not.toContainText('{{');
   }
 });
+
+test('search finds a glossary term and an article section, and fetches its index only when used', async ({ page }) => {
+  const w = watch(page);
+  const fetched = [];
+  page.on('request', (r) => fetched.push(r.url()));
+  await page.goto('/kv-cache/');
+  const box = page.getByRole('searchbox', { name: 'Search the articles and the glossary' });
+  await expect(box).toBeVisible();
+  expect(fetched.some((u) => u.includes('search-index.json'))).toBe(false);
+  await box.fill('PagedAttention');
+  const results = page.locator('#site-search-results');
+  await expect(results.getByRole('link', { name: /^Glossary › PagedAttention/ })).toBeVisible();
+  await expect(results.locator('a[href*="inference/#pagedattention"]')).toBeVisible();
+  expect(fetched.some((u) => u.includes('search-index.json'))).toBe(true);
+  await expect(page.locator('#site-search-status')).toContainText('results');
+  // Figures are in the index as the page shows them.
+  await box.fill('ZeRO stages');
+  await expect(results.locator('a[href*="training/#zero-stages-1-to-3"]')).toBeVisible();
+  // Keyboard: down into the results, Enter follows the link.
+  await box.press('ArrowDown');
+  await expect(results.locator('a').first()).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/training\/#zero-stages-1-to-3$/);
+  // Escape clears; nonsense finds nothing and says so.
+  await page.getByRole('searchbox', { name: 'Search the articles and the glossary' }).fill('qwertyuiop');
+  await expect(page.locator('#site-search-results')).toContainText('Nothing found');
+  w.assertClean();
+});

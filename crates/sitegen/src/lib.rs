@@ -14,6 +14,7 @@ pub mod bundles;
 pub mod content;
 pub mod pages;
 pub mod render;
+pub mod search;
 pub mod shortcodes;
 pub mod template;
 
@@ -371,8 +372,9 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
     }
 
     let css_head = format!(
-        "<meta name=\"llmem-page\" content=\"site\">\n<link rel=\"stylesheet\" href=\"/{site_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n"
+        "<meta name=\"llmem-page\" content=\"site\">\n<link rel=\"stylesheet\" href=\"/{site_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n<script type=\"module\" src=\"/search.js\"></script>\n"
     );
+    site.files.insert("search-index.json".into(), search::index(&content)?.into_bytes());
     let wasm_head = |widgets: &[String]| -> Result<String, String> {
         let stem = bundles.for_set(widgets).ok_or_else(|| format!("no bundle carries {widgets:?}"))?;
         let (js, wasm) = &bundles.files[stem];

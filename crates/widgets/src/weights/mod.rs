@@ -72,6 +72,8 @@ pub fn Weights(
                             <span class="lw-mark" aria-hidden="true">{move || if fits() { "✓" } else { "✗" }}</span>
                             <span class="visually-hidden">{move || if fits() { "Fits: " } else { "Too big: " }}</span>
                             {d.name}
+                            <span class="lw-fit-short" aria-hidden="true">{move || format!(
+                                " · {}", percent(total.get() as f64 * 100.0 / d.capacity_bytes as f64))}</span>
                             <span class="lw-fit-figures">{move || format!(
                                 "{} of its {} (sold as {})", percent(total.get() as f64 * 100.0 / d.capacity_bytes as f64),
                                 show(d.capacity_bytes), d.marketed)}</span>
