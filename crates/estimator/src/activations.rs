@@ -209,9 +209,16 @@ fn layer_cost(arch: &ModelArch, layer: &crate::arch::Layer, kernel: AttentionKer
                 c.per_token += m.q_lora_rank.map_or(0, |r| norm_per_token(r, false, NormKind::Rms, true));
                 c.per_token += norm_per_token(m.kv_lora_rank, false, NormKind::Rms, true);
                 c.per_token += 2 * hh * (qk + m.v_head_dim) * 2;
+                // Both kernels keep a bf16 copy of the queries for the
+                // backward pass; FlashAttention adds its fp32 log-sum-exp per
+                // head, eager attention the fp32 scores and bf16
+                // probabilities per pair (so eager never keeps less).
                 match kernel {
                     AttentionKernel::Flash => c.per_token += 2 * hh * qk + 4 * hh,
-                    AttentionKernel::Eager => c.per_token_sq += hh * 6,
+                    AttentionKernel::Eager => {
+                        c.per_token += 2 * hh * qk;
+                        c.per_token_sq += hh * 6;
+                    }
                 }
             }
             None => {}
