@@ -982,3 +982,23 @@ test.describe('03 · decode-steps', () => {
     await expect(result(d)).toContainText('after 131,072 tokens');
   });
 });
+
+test.describe('02 · weights on a phone', () => {
+  test.use({ viewport: { width: 375, height: 800 } });
+  test('the device list is compact: two columns, the share of each device inline', async ({ page }) => {
+    await page.goto('/weights/');
+    const w = widget(page, 'weights');
+    await expect(result(w)).toContainText('of weights');
+    const fits = w.locator('.lw-fits li').first();
+    await expect(fits.locator('.lw-fit-short')).toBeVisible();
+    // The longer figures stay for screen readers, out of the layout.
+    await expect(fits.locator('.lw-fit-figures')).toHaveCSS('position', 'absolute');
+    const height = await w.evaluate((el) => el.getBoundingClientRect().height);
+    // It was 1,930 px tall at this width, one device and one format per two lines.
+    expect(height).toBeLessThan(1650);
+    // Each format is one line: its bar sits beside its label.
+    const row = w.locator('.lw-bar-row').first();
+    const [label, track] = await Promise.all([row.locator('.lw-bar-label').boundingBox(), row.locator('.lw-bar-track').boundingBox()]);
+    expect(track.x).toBeGreaterThan(label.x + label.width - 1);
+  });
+});

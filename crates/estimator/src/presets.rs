@@ -62,12 +62,15 @@ pub struct Preset {
     pub id: &'static str,
     /// Display name.
     pub name: &'static str,
-    /// Hugging Face repository the config comes from.
+    /// Hugging Face repository the config comes from (native builds only:
+    /// no figure shows it, and every browser bundle would carry the strings).
+    #[cfg(not(target_arch = "wasm32"))]
     pub repo: &'static str,
     /// Parameter count that Hugging Face transformers instantiates for this
     /// config (`model.num_parameters()`), which our inventory must equal.
     pub expected_params: u64,
     /// Where the expected count is published.
+    #[cfg(not(target_arch = "wasm32"))]
     pub params_source: &'static str,
     /// Listed in the model pickers of the widgets (the smaller Mamba sizes
     /// serve the state-space figure and the text only).
@@ -116,8 +119,10 @@ macro_rules! preset {
         Preset {
             id: $id,
             name: $name,
+            #[cfg(not(target_arch = "wasm32"))]
             repo: $repo,
             expected_params: $params,
+            #[cfg(not(target_arch = "wasm32"))]
             params_source: $source,
             in_pickers: $pick,
             recurrent: $rec,
@@ -126,6 +131,7 @@ macro_rules! preset {
 }
 
 /// The transformers figure for a config, as `tests/fixtures/transformers_params.json` records it.
+#[cfg_attr(target_arch = "wasm32", allow(unused_macros))]
 macro_rules! tf {
     () => {
         "transformers 5.24 on the meta device (tests/fixtures/transformers_params.json)"

@@ -60,3 +60,21 @@ fn every_measured_layer_and_rest_is_reproduced() {
     assert!(checked >= 36, "only {checked} cases");
     assert!(mismatches.is_empty(), "{} of {checked} differ:\n{}", mismatches.len(), mismatches.join("\n"));
 }
+
+/// Eager attention never keeps less than FlashAttention, for any preset and
+/// down to a single token (MLA once kept less at one token; the property
+/// test in `properties.rs` found it).
+#[test]
+fn eager_keeps_at_least_flash_for_every_preset() {
+    for p in llmem_estimator::presets::PRESETS {
+        let a = p.arch().unwrap();
+        for (seq, micro_batch) in [(1, 1), (2, 1), (1, 3), (4096, 1)] {
+            let q = |kernel| {
+                activations(&a, &ActivationQuery { seq, micro_batch, kernel, recompute: Recompute::None })
+                    .unwrap()
+                    .total_bytes
+            };
+            assert!(q(AttentionKernel::Eager) >= q(AttentionKernel::Flash), "{} s={seq} b={micro_batch}", p.id);
+        }
+    }
+}

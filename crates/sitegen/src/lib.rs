@@ -183,9 +183,15 @@ fn site_url(setting: Option<String>) -> Result<Option<String>, String> {
 /// it works from any page on any origin. `window.llmem.mount()` mounts
 /// placeholders added later.
 pub fn embed_js(bundles: &BundleMap, widgets_css: &str) -> String {
-    let files = bundles
+    // Every release bundle is a folder `<stem>/llmem.js` + `<stem>/llmem_bg.wasm`,
+    // so the loader lists the stems once and spells out only files that do
+    // not follow that rule (the development build's): every embed downloads
+    // this list, and it grows with every figure.
+    let stems = bundles.files.keys().map(|stem| format!("{stem:?}")).collect::<Vec<_>>().join(",");
+    let odd = bundles
         .files
         .iter()
+        .filter(|(stem, (js, wasm))| **js != format!("{stem}/llmem.js") || **wasm != format!("{stem}/llmem_bg.wasm"))
         .map(|(stem, (js, wasm))| format!("{stem:?}: [{js:?}, {wasm:?}]"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -196,7 +202,9 @@ pub fn embed_js(bundles: &BundleMap, widgets_css: &str) -> String {
 // then place <div data-llmem-widget="kv-cache"></div> where a widget goes.
 // Every asset is resolved against this script's URL, never the host page's.
 const here = import.meta.url;
-const FILES = {{{files}}};
+const STEMS = new Set([{stems}]);
+const ODD = {{{odd}}};
+const filesOf = (stem) => ODD[stem] || [stem + "/llmem.js", stem + "/llmem_bg.wasm"];
 const BY_WIDGET = {{{by_widget}}};
 if (!document.querySelector("link[data-llmem-css]")) {{
   const link = document.createElement("link");
@@ -208,7 +216,7 @@ if (!document.querySelector("link[data-llmem-css]")) {{
 const loaded = new Map();
 function load(stem) {{
   if (!loaded.has(stem)) {{
-    const [js, wasm] = FILES[stem];
+    const [js, wasm] = filesOf(stem);
     // The wasm is fetched alongside the glue, not after it has run; init
     // takes the pending response (and compiles it as it streams).
     const bytes = fetch(new URL("./" + wasm, here));
@@ -223,11 +231,11 @@ function load(stem) {{
 async function mount() {{
   const meta = document.querySelector('meta[name="llmem-bundle"]');
   const stems = new Set();
-  if (meta && FILES[meta.content]) stems.add(meta.content);
+  if (meta && STEMS.has(meta.content)) stems.add(meta.content);
   for (const el of document.querySelectorAll("[data-llmem-widget]:not([data-llmem-mounted])")) {{
     const stem = BY_WIDGET[el.getAttribute("data-llmem-widget")];
     if (stem && !(meta && stems.has(meta.content) && meta.content === stem)) {{
-      if (!meta || !FILES[meta.content]) stems.add(stem);
+      if (!meta || !STEMS.has(meta.content)) stems.add(stem);
     }} else if (!stem) {{
       el.textContent = "llmem: there is no widget called “" + String(el.getAttribute("data-llmem-widget")).slice(0, 40) + "”.";
       el.setAttribute("data-llmem-mounted", "");
