@@ -412,6 +412,18 @@ test.describe('calculator · fit', () => {
     await expect(result(f)).toContainText('Fits, with 25.9 GB to spare');
     await expect(result(f)).toContainText('47 tokens/s');
   });
+
+  test('a context past what the config declares is flagged, with its RoPE scaling', async ({ page }) => {
+    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.context=131072');
+    const f = widget(page, 'fit');
+    await expect(result(f)).toContainText('Largest context at this batch');
+    await expect(result(f)).not.toContainText('past the');
+    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.context=1048576');
+    const g = widget(page, 'fit');
+    // Llama 3.1 8B declares 131,072 tokens, reached by llama3 RoPE scaling ×8 from 8,192.
+    await expect(result(g)).toContainText("Note: 1,048,576 tokens is past the 131,072 this model's config declares.");
+    await expect(result(g)).toContainText('RoPE (llama3) by 8× from 8,192 tokens');
+  });
 });
 
 test.describe('embed panel', () => {

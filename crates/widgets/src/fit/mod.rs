@@ -131,6 +131,26 @@ fn url_config(mode: PageMode) -> Option<String> {
     (v.len() <= MAX_URL_CONFIG).then_some(v)
 }
 
+/// A warning when the context is past the length the model's config
+/// declares (`max_position_embeddings`), naming the RoPE scaling the config
+/// already applies, if any: the memory is still what that length would take.
+pub fn context_note(arch: &ModelArch, context: u64) -> Option<String> {
+    let max = arch.max_position_embeddings;
+    if max == 0 || context <= max || arch.attention_layer_count() == 0 {
+        return None;
+    }
+    let scaling = arch.rope_scaling.as_ref().map_or(String::new(), |r| {
+        let factor = r.factor_milli.map_or(String::new(), |f| format!(" by {}×", llmem_estimator::units::trimmed(f as f64 / 1000.0, 3)));
+        let from = r.original_context.map_or(String::new(), |o| format!(" from {} tokens", group_thousands(o)));
+        format!(" Its config already stretches RoPE ({}){factor}{from} to reach that; going further needs more scaling, which changes quality, not memory.", r.kind)
+    });
+    Some(format!(
+        "Note: {} tokens is past the {} this model's config declares. The memory shown is what that length would take, not a length the model was trained for.{scaling}",
+        group_thousands(context),
+        group_thousands(max)
+    ))
+}
+
 /// The "Will it fit?" calculator.
 #[component]
 pub fn Fit(
@@ -336,6 +356,7 @@ pub fn Fit(
                             fixed(r.decode_tokens_per_s, 0), fixed(r.decode_tokens_per_s / batch.get().max(1) as f64, 0))}</p>
                     }
                 })}
+                {move || arch.get().and_then(|a| context_note(&a, context.get())).map(|n| view! { <p class="lw-detail lw-warn">{n}</p> })}
                 <p class="lw-detail">"Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve."</p>
             </div>
         </WidgetFrame>
@@ -345,6 +366,17 @@ pub fn Fit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Llama 3.1 8B declares 131,072 tokens, reached by llama3 RoPE scaling
+    /// ×8 from 8,192: a million tokens is past it, and the note says both.
+    #[test]
+    fn context_past_the_declared_length_is_noted() {
+        let a = llmem_estimator::presets::preset("llama-3.1-8b").unwrap().arch().unwrap();
+        assert_eq!(context_note(&a, 131_072), None);
+        let n = context_note(&a, 1_048_576).unwrap();
+        assert!(n.starts_with("Note: 1,048,576 tokens is past the 131,072 this model's config declares."), "{n}");
+        assert!(n.contains("RoPE (llama3) by 8× from 8,192 tokens"), "{n}");
+    }
 
     #[test]
     fn configs() {
