@@ -80,6 +80,22 @@ test.describe('kv-cache widget', () => {
     w.assertClean();
   });
 
+  test('a log scale for curves decades apart, kept in the URL', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/kv-cache/?kv-cache.model=deepseek-v3');
+    const kv = widget(page, 'kv-cache');
+    const canvas = kv.locator('canvas');
+    await expect(canvas).toBeVisible();
+    const linear = await canvas.evaluate((c) => c.toDataURL());
+    await kv.getByRole('radio', { name: 'Log' }).check();
+    await expect(page).toHaveURL(/kv-cache\.scale=log/);
+    // The chart is redrawn on the other scale.
+    await expect.poll(() => canvas.evaluate((c) => c.toDataURL())).not.toBe(linear);
+    await page.reload();
+    await expect(widget(page, 'kv-cache').getByRole('radio', { name: 'Log' })).toBeChecked();
+    w.assertClean();
+  });
+
   test('invalid parameters fall back to defaults, shown as text', async ({ page }) => {
     const w = watch(page);
     await page.goto('/kv-cache/?kv-cache.context=-5&kv-cache.model=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&kv-cache.batch=NaN');

@@ -227,6 +227,7 @@ pub const KV_CACHE: WidgetSpec = WidgetSpec {
             "attention layout: the model's own, or what-if",
         ),
         p("dtype", ParamKind::Dtype, "bf16", "KV cache element type"),
+        p("scale", ParamKind::Choice(&["linear", "log"]), "linear", "the chart's vertical scale"),
     ],
 };
 

@@ -111,6 +111,7 @@ pub fn KvCache(
     let batch = RwSignal::new(params.u64("batch") as u32);
     let attention = RwSignal::new(params.get("attention").to_string());
     let dtype = RwSignal::new(params.get("dtype").to_string());
+    let scale = RwSignal::new(params.get("scale").to_string());
 
     let arch = Memo::new(move |_| preset(&model.get()).and_then(|p| p.arch()).ok());
     let dtype_v = Memo::new(move |_| Dtype::parse(&dtype.get()).unwrap_or(Dtype::Bf16));
@@ -144,6 +145,7 @@ pub fn KvCache(
             ("batch", batch.get().to_string()),
             ("attention", attention.get()),
             ("dtype", dtype.get()),
+            ("scale", scale.get()),
         ]
     });
 
@@ -166,7 +168,7 @@ pub fn KvCache(
         // The dot is the readout's own total, so chart and text always agree.
         curves.with(|d| {
             if let Some(d) = d {
-                draw(&c, d, current, context.get(), result.get().map(|r| r.total));
+                draw(&c, d, current, context.get(), result.get().map(|r| r.total), scale.get() == "log");
             }
         });
     });
@@ -212,6 +214,9 @@ pub fn KvCache(
                         ("mla".into(), "MLA".into()),
                     ]
                     value=attention />
+                <Choice name=format!("{uid}-scale") legend="Vertical scale"
+                    options=vec![("linear".into(), "Linear".into()), ("log".into(), "Log".into())]
+                    value=scale />
             </div>
             <div class="lw-result" aria-live="polite" aria-atomic="true">
                 <p class="lw-big">
@@ -299,11 +304,21 @@ fn draw(
     current: AttentionVariant,
     context: u64,
     dot_bytes: Option<u64>,
+    log: bool,
 ) {
     let limit_k = data.limit as f64 / 1024.0;
     let weights = data.weights;
     let y_max = data.series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).fold(weights, f64::max).max(1.0) * 1.08;
-    let Some(plot) = Plot::new(canvas, 260.0, Axis::linear(1.0, limit_k), Axis::linear(0.0, y_max)) else { return };
+    // On a log scale the designs' curves, decades apart (MHA against MLA),
+    // are all readable; the axis starts half the smallest value down.
+    let y = if log {
+        let y_min =
+            data.series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)).filter(|v| *v > 0.0).fold(y_max, f64::min);
+        Axis::log((y_min / 2.0).max(1.0), y_max * 1.5)
+    } else {
+        Axis::linear(0.0, y_max)
+    };
+    let Some(plot) = Plot::new(canvas, 260.0, Axis::linear(1.0, limit_k), y) else { return };
     plot.axes(&|x| format!("{}K", x.round() as u64), &show_f64, "context (tokens)", "KV cache");
     plot.dashed((1.0, weights), (limit_k, weights), plot.pal.muted);
     plot.label("weights (bf16)", 1.0 + limit_k * 0.02, weights, plot.pal.muted, Anchor::Left);
