@@ -153,9 +153,15 @@ pub fn trimmed(value: f64, decimals: u32) -> String {
     }
 }
 
-/// A percentage with no decimals and its sign: `42%`.
+/// A percentage with no decimals and its sign: `42%`; a share that is not
+/// zero but rounds to it reads `<1%` (DeepSeek-V3's cache at 8K is 0.04% of
+/// its weights, not nothing).
 pub fn percent(fraction_times_100: f64) -> String {
-    format!("{}%", fixed(fraction_times_100, 0))
+    let whole = fixed(fraction_times_100, 0);
+    if fraction_times_100 > 0.0 && whole == "0" {
+        return "<1%".into();
+    }
+    format!("{whole}%")
 }
 
 /// Gigabytes as a float (decimal).
@@ -290,6 +296,15 @@ mod tests {
         assert_eq!(format_bytes(999, UnitSystem::Decimal), "999 B");
         assert_eq!(format_bytes(1_500, UnitSystem::Decimal), "1.50 kB");
         assert_eq!(format_bytes(GIB, UnitSystem::Binary), "1.00 GiB");
+    }
+
+    #[test]
+    fn small_shares_are_not_zero() {
+        assert_eq!(percent(0.0), "0%");
+        assert_eq!(percent(0.04), "<1%");
+        assert_eq!(percent(0.5), "<1%");
+        assert_eq!(percent(0.7), "1%");
+        assert_eq!(percent(42.4), "42%");
     }
 
     #[test]
