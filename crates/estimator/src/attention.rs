@@ -10,6 +10,7 @@
 
 use crate::arch::AttentionSpan;
 use crate::error::{product, Checked, EstimateError, Result};
+use crate::formula::{count, mul, var, Formula, Unit};
 use crate::precision::Dtype;
 use serde::Serialize;
 
@@ -43,6 +44,23 @@ pub fn attention_memory(batch: u64, heads: u64, seq: u64, dtype: Dtype) -> Resul
         naive_scores_and_probs_bytes: naive_scores_bytes.mul_or(2, "score matrix")?,
         flash_bytes: product(&[batch, heads, seq, 4], "softmax statistics")?,
     })
+}
+
+/// The formula behind [`AttentionMemory::naive_scores_bytes`]: one score
+/// per query–key pair, per head and sequence (Dao et al. 2022, §2.2).
+pub fn scores_formula(batch: u64, heads: u64, seq: u64, dtype: Dtype) -> Formula {
+    Formula::new(
+        "Scores S, one layer",
+        mul(vec![
+            count("b", "sequences", batch),
+            count("h", "query heads", heads),
+            count("n", "tokens (queries, and keys)", seq),
+            count("n", "tokens (queries, and keys)", seq),
+            var("β", "bytes per score", dtype.bits() as f64 / 8.0, Unit::Number),
+        ]),
+        Unit::Bytes,
+        "Dao et al. 2022, FlashAttention (arXiv 2205.14135) §2.2, Algorithm 0",
+    )
 }
 
 /// FlashAttention's tile sizes for on-chip memory of `sram_bytes` and head

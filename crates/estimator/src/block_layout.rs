@@ -14,6 +14,7 @@
 //! fp16 scale and a 4-bit zero point (AutoAWQ's `qweight`, `scales`,
 //! `qzeros`, see [`crate::precision`]).
 
+use crate::formula::{add, count, div, var, Formula, Unit};
 use serde::Serialize;
 
 /// What a field holds.
@@ -63,6 +64,19 @@ impl BlockLayout {
     /// Bits per weight: the block's bits over its weights.
     pub fn bits_per_weight(&self) -> f64 {
         self.bits() as f64 / self.weights.max(1) as f64
+    }
+
+    /// The formula behind [`BlockLayout::bits_per_weight`]: every field's
+    /// bits over the weights the block encodes (the field widths of
+    /// ggml-common.h's block structs, or the NF4 paper's, cited per block).
+    pub fn formula(&self) -> Formula {
+        let fields = self.fields.iter().map(|f| var(f.name, f.what, f.bits as f64, Unit::Bits)).collect();
+        Formula::new(
+            "Bits per weight",
+            div(add(fields), count("w", "weights in the block", self.weights)),
+            Unit::Bits,
+            "ggml/src/ggml-common.h (block structs); Dettmers et al. 2023, QLoRA (arXiv 2305.14314) §3",
+        )
     }
 
     /// The share of the block spent on scales and minimums.

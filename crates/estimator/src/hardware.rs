@@ -6,6 +6,7 @@
 //! datasheet figures; throughputs are dense (the datasheets' 2:4-sparse
 //! figures halved).
 
+use crate::formula::{div, var, Formula, Unit};
 use serde::Serialize;
 
 /// How the device reaches host memory.
@@ -501,6 +502,27 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
         source: "Samsung 990 PRO specifications: sequential read up to 7,450 MB/s (PCIe 4.0 x4)".to_string(),
     });
     tiers
+}
+
+/// The formula behind [`stream_seconds`] for the weights and a tier: a
+/// pass over the weights is bound by the tier's bandwidth (the roofline's
+/// memory side; Williams et al. 2009, "Roofline", CACM 52(4)), at the
+/// tier's figure from `source`.
+pub fn stream_formula(bytes: u64, bandwidth: f64, source: &str) -> Formula {
+    Formula::new(
+        "Time to read once",
+        div(
+            var("W", "the model's weights", bytes as f64, Unit::Bytes),
+            var(
+                "B",
+                "the tier's bandwidth",
+                if bandwidth.is_finite() && bandwidth > 0.0 { bandwidth } else { 0.0 },
+                Unit::Rate,
+            ),
+        ),
+        Unit::Seconds,
+        format!("Williams et al. 2009, Roofline (CACM 52(4)); bandwidth: {source}"),
+    )
 }
 
 /// Seconds to stream `bytes` once at `bandwidth` bytes/s (0 for a zero or

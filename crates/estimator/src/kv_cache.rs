@@ -13,8 +13,9 @@
 //! arXiv 2408.00118, §2 — local layers with a 4096-token window alternate
 //! with global layers).
 
-use crate::arch::{KvLayout, ModelArch};
+use crate::arch::{AttentionSpan, KvLayout, ModelArch};
 use crate::error::{ceil_div, product, Checked, EstimateError, Result};
+use crate::formula::{add, count, min, mul, num, var, Expr, Formula, Unit};
 use crate::precision::Dtype;
 use crate::ssm::recurrent_state;
 use serde::Serialize;
@@ -119,6 +120,99 @@ pub fn kv_cache_with_layout(
         batch,
         dtype,
     })
+}
+
+/// The formula behind [`kv_cache_with_layout`]'s total, for a figure's
+/// "Show the formula" panel: tokens held summed over the attention layers
+/// (grouped by span: full, sliding window W, chunk C), times the values
+/// cached per token and layer, the batch and the bytes per value, plus the
+/// recurrent layers' constant state per sequence. `cache` is what
+/// [`kv_cache_with_layout`] gave for `arch` and `layout`. Sources as for
+/// [`kv_cache_with_layout`] (module docs).
+pub fn formula(arch: &ModelArch, layout: KvLayout, cache: &KvCache) -> Formula {
+    let (dtype, context, batch) = (cache.dtype, cache.context, cache.batch);
+    let (mut full, mut bounded) = (0u64, Vec::<(AttentionSpan, u64)>::new());
+    for span in arch.layers.iter().filter_map(|l| l.attention) {
+        match span {
+            AttentionSpan::Full => full += 1,
+            s => match bounded.iter_mut().find(|(b, _)| *b == s) {
+                Some((_, n)) => *n += 1,
+                None => bounded.push((s, 1)),
+            },
+        }
+    }
+    let s = || count("s", "tokens per sequence", context);
+    let width: Vec<Expr> = match layout {
+        KvLayout::Heads { kv_heads, k_head_dim, v_head_dim } if k_head_dim == v_head_dim => vec![
+            num(2.0),
+            count("H_kv", "KV heads per layer (a key and a value each)", kv_heads),
+            count("d_h", "head dimension", k_head_dim),
+        ],
+        KvLayout::Heads { kv_heads, k_head_dim, v_head_dim } => vec![
+            count("H_kv", "KV heads per layer", kv_heads),
+            add(vec![count("d_k", "key head dimension", k_head_dim), count("d_v", "value head dimension", v_head_dim)]),
+        ],
+        KvLayout::Latent { latent_dim, rope_dim } => vec![add(vec![
+            count("d_c", "MLA latent width (shared by all heads)", latent_dim),
+            count("d_R", "decoupled RoPE key width", rope_dim),
+        ])],
+    };
+    let tail = [
+        count("b", "sequences in the batch", batch),
+        var("β", "bytes per cached value", dtype.bits() as f64 / 8.0, Unit::Number),
+    ];
+    let mut factors = Vec::new();
+    if bounded.is_empty() {
+        // 2 × L × H_kv × d_h × s, as the papers write it.
+        let mut width = width.into_iter();
+        factors.extend(width.next());
+        factors.push(count("L", "attention layers", full));
+        factors.extend(width);
+        factors.push(s());
+    } else {
+        let mut groups = Vec::new();
+        if full > 0 {
+            groups.push(mul(vec![count("L_full", "full-attention layers", full), s()]));
+        }
+        const WINDOW: [(&str, &str); 3] = [("L_win", "W"), ("L_win2", "W2"), ("L_win3", "W3")];
+        const CHUNK: [(&str, &str); 3] = [("L_chunk", "C"), ("L_chunk2", "C2"), ("L_chunk3", "C3")];
+        let (mut windows, mut chunks) = (0usize, 0usize);
+        for (span, n) in &bounded {
+            let (l, w) = match span {
+                AttentionSpan::Chunked(c) => {
+                    let (ls, cs) = CHUNK[chunks.min(2)];
+                    chunks += 1;
+                    (count(ls, "chunked-attention layers", *n), count(cs, "chunk (tokens)", *c))
+                }
+                _ => {
+                    let (ls, ws) = WINDOW[windows.min(2)];
+                    windows += 1;
+                    (count(ls, "sliding-window layers", *n), count(ws, "window (tokens)", span.bound().unwrap_or(0)))
+                }
+            };
+            groups.push(mul(vec![l, min(s(), w)]));
+        }
+        factors.push(add(groups));
+        factors.extend(width);
+    }
+    factors.extend(tail);
+    let mut expr = mul(factors);
+    let state = cache.state_bytes_per_sequence;
+    if state > 0 {
+        expr = add(vec![
+            expr,
+            mul(vec![
+                var("S", "recurrent layers' state per sequence", state as f64, Unit::Bytes),
+                count("b", "sequences in the batch", batch),
+            ]),
+        ]);
+    }
+    Formula::new(
+        "KV cache",
+        expr,
+        Unit::Bytes,
+        "Shazeer 2019 (arXiv 1911.02150) §2; Ainslie et al. 2023, GQA (arXiv 2305.13245) §2; DeepSeek-V2 (arXiv 2405.04434) §2.1.3; Jiang et al. 2023, Mistral 7B (arXiv 2310.06825) §2",
+    )
 }
 
 /// Bytes one more token adds to one sequence's cache at `context` tokens:

@@ -26,6 +26,7 @@ pub mod error;
 pub mod families;
 pub mod fields;
 pub mod fit;
+pub mod formula;
 pub mod gguf;
 pub mod gguf_file;
 pub mod hardware;

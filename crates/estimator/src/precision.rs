@@ -9,6 +9,7 @@
 
 use crate::arch::{ModelArch, Tensor, TensorKind};
 use crate::error::{ceil_div, Checked, EstimateError, Result};
+use crate::formula::{add, count, div, mul, num, var, Expr, Formula, Unit};
 use crate::gguf;
 use crate::quant::CheckpointQuant;
 use serde::{Deserialize, Serialize};
@@ -439,6 +440,49 @@ pub fn weights_footprint(arch: &ModelArch, format: WeightFormat) -> Result<Weigh
     }
     fp.bits_per_param = if fp.params == 0 { 0.0 } else { fp.total_bytes as f64 * 8.0 / fp.params as f64 };
     Ok(fp)
+}
+
+/// The formula behind [`WeightsFootprint::total_bytes`]: the quantized
+/// parameters at their format's average bits (codes, scales, zero points and
+/// indices together, as [`weights_footprint`] prices each tensor), plus the
+/// parameters kept unquantized at their width. For a float format that is
+/// P × bytes per parameter.
+pub fn footprint_formula(fp: &WeightsFootprint) -> Formula {
+    let kept = if fp.kept_params == 0 {
+        None
+    } else {
+        let b = fp.kept_bytes as f64 / fp.kept_params as f64;
+        Some(if fp.quantized_params == 0 {
+            mul(vec![count("P", "parameters", fp.kept_params), var("β", "bytes per parameter", b, Unit::Number)])
+        } else {
+            mul(vec![
+                count("P_k", "parameters kept unquantized (embeddings, norms, often the head)", fp.kept_params),
+                var("β_k", "their bytes per parameter", b, Unit::Number),
+            ])
+        })
+    };
+    let quantized = (fp.quantized_params > 0).then(|| {
+        div(
+            mul(vec![
+                count("P_q", "quantized parameters", fp.quantized_params),
+                var(
+                    "q",
+                    "the format's bits per weight, scales included",
+                    fp.quantized_bytes as f64 * 8.0 / fp.quantized_params as f64,
+                    Unit::Number,
+                ),
+            ]),
+            num(8.0),
+        )
+    });
+    let mut terms: Vec<Expr> = quantized.into_iter().chain(kept).collect();
+    let expr = if terms.len() == 1 { terms.remove(0) } else { add(terms) };
+    Formula::new(
+        "Weights",
+        expr,
+        Unit::Bytes,
+        "Every tensor priced in its format: llama.cpp ggml-common.h (GGUF blocks), bitsandbytes (NF4, Dettmers et al. 2023 §3), the checkpoint's quantization_config",
+    )
 }
 
 /// The width a pre-quantized checkpoint keeps its unquantized tensors in:

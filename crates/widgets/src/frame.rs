@@ -28,6 +28,10 @@ pub fn WidgetFrame(
     /// Offer the GB / GiB switch (only widgets that show byte counts do).
     #[prop(default = true)]
     units: bool,
+    /// The formula behind the headline number, for the "Show the formula"
+    /// panel under the figure.
+    #[prop(optional)]
+    formula: Option<crate::formula::FormulaFn>,
     /// The widget body.
     children: Children,
 ) -> impl IntoView {
@@ -67,6 +71,7 @@ pub fn WidgetFrame(
             </header>
             {note}
             {children()}
+            {formula.map(|formula| view! { <crate::formula::FormulaPanel formula /> })}
             <footer class="lw-foot">
                 {units.then(|| view! { <UnitToggle uid=uid.clone() /> })}
                 <button type="button" class="lw-button lw-embed-btn" aria-expanded=move || open.get().to_string()

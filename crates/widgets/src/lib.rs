@@ -40,6 +40,7 @@ pub mod engine_memory;
 pub mod fit;
 #[cfg(feature = "flash-tiles")]
 pub mod flash_tiles;
+pub mod formula;
 pub mod frame;
 pub mod frame_page;
 #[cfg(feature = "gpu-map")]

@@ -101,3 +101,46 @@ impl Stepper {
         self.done.get() >= self.total.get()
     }
 }
+
+/// The button row of a step-through, in one order for every figure: Step
+/// back, Step, Play/Pause, back to the start, to the end. A figure names its
+/// own steps and leaves out the buttons it has no use for. The buttons are
+/// marked `aria-disabled` rather than disabled at either end of the walk, so
+/// they keep their place in the tab order.
+#[component]
+pub fn StepButtons(
+    walker: Stepper,
+    /// What the group does, for screen readers ("Scheduler steps").
+    group: &'static str,
+    /// The forward button's text.
+    step: &'static str,
+    /// The backward button's text, if the figure steps back.
+    #[prop(optional)]
+    back: Option<&'static str>,
+    /// The reset button's text, if there is one.
+    #[prop(optional)]
+    reset: Option<&'static str>,
+    /// The button that jumps to the end, if there is one.
+    #[prop(optional)]
+    finish: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div class="lw-step-buttons" role="group" aria-label=group>
+            {back.map(|text| view! {
+                <button type="button" class="lw-button" on:click=move |_| walker.back()
+                    aria-disabled=move || walker.at_start().to_string()>{text}</button>
+            })}
+            <button type="button" class="lw-button" on:click=move |_| walker.step()
+                aria-disabled=move || walker.at_end().to_string()>{step}</button>
+            <button type="button" class="lw-button lw-play" on:click=move |_| walker.toggle()
+                aria-pressed=move || walker.playing.get().to_string()>
+                {move || if walker.playing.get() { "Pause" } else { "Play" }}</button>
+            {reset.map(|text| view! {
+                <button type="button" class="lw-button" on:click=move |_| walker.reset()>{text}</button>
+            })}
+            {finish.map(|text| view! {
+                <button type="button" class="lw-button" on:click=move |_| walker.finish()>{text}</button>
+            })}
+        </div>
+    }
+}

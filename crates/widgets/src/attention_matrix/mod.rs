@@ -31,6 +31,10 @@ pub fn AttentionMatrix(
     let context = RwSignal::new(params.u64("context"));
     let heads = Memo::new(move |_| preset(&model.get()).and_then(|p| p.arch()).map_or(32, |a| a.num_heads()));
     let real = Memo::new(move |_| attention_memory(1, heads.get(), context.get(), Dtype::Bf16).ok());
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        (heads.get() > 0)
+            .then(|| llmem_estimator::attention::scores_formula(1, heads.get(), context.get(), Dtype::Bf16))
+    });
     let state = Signal::derive(move || {
         vec![("seq", n.get().to_string()), ("model", model.get()), ("context", context.get().to_string())]
     });
@@ -45,7 +49,7 @@ pub fn AttentionMatrix(
     let h100 = device("h100-sxm").ok();
     let squares = move || u64::from(n.get()) * u64::from(n.get());
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-attn"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-attn" formula
             subtitle="Every token scores every earlier token. Grow the toy sequence and watch the grid square while FlashAttention's memory only lengthens.".into()>
             <Slider id=format!("{uid}-seq") label="Toy sequence length" min=4 max=Signal::stored(40u32) value=n
                 text=Callback::new(|v: u32| format!("{v} tokens")) />

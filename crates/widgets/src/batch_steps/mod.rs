@@ -6,7 +6,7 @@
 use crate::controls::{next_uid, Choice, StepSlider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
-use crate::stepper::Stepper;
+use crate::stepper::{StepButtons, Stepper};
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -140,17 +140,7 @@ pub fn BatchSteps(
                 <Choice name=format!("{uid}-share") legend="Prefix sharing"
                     options=vec![("off".into(), "Off".into()), ("on".into(), "On".into())] value=share />
             </div>
-            <div class="lw-step-buttons" role="group" aria-label="Scheduler steps">
-                <button type="button" class="lw-button" on:click=move |_| walker.back()
-                    aria-disabled=move || walker.at_start().to_string()>"Step back"</button>
-                <button type="button" class="lw-button" on:click=move |_| walker.step()
-                    aria-disabled=move || walker.at_end().to_string()>"Step"</button>
-                <button type="button" class="lw-button lw-play" on:click=move |_| walker.toggle()
-                    aria-pressed=move || walker.playing.get().to_string()>
-                    {move || if walker.playing.get() { "Pause" } else { "Play" }}</button>
-                <button type="button" class="lw-button" on:click=move |_| walker.reset()>"Start"</button>
-                <button type="button" class="lw-button" on:click=move |_| walker.finish()>"End"</button>
-            </div>
+            <StepButtons walker group="Scheduler steps" back="Step back" step="Step" reset="Start" finish="End" />
             <ol class="lw-pool" aria-label="The block pool">
                 {move || now.get().map(|s| s.pool.iter().enumerate().map(|(i, b)| {
                     let (class, text, fill) = match *b {

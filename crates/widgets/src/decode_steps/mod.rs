@@ -5,7 +5,7 @@
 use crate::controls::{model_options, next_uid, Select, StepSlider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
-use crate::stepper::Stepper;
+use crate::stepper::{StepButtons, Stepper};
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -59,14 +59,7 @@ pub fn DecodeSteps(
                     count=Signal::stored(PROMPT_STEPS.len()) value=prompt
                     text=Callback::new(|p: u64| format!("{} tokens", format_tokens(p))) />
             </div>
-            <div class="lw-step-buttons" role="group" aria-label="Generate tokens">
-                <button type="button" class="lw-button" on:click=move |_| walker.step()
-                    aria-disabled=move || walker.at_end().to_string()>"Next token"</button>
-                <button type="button" class="lw-button lw-play" on:click=move |_| walker.toggle()
-                    aria-pressed=move || walker.playing.get().to_string()>
-                    {move || if walker.playing.get() { "Pause" } else { "Play" }}</button>
-                <button type="button" class="lw-button" on:click=move |_| walker.reset()>"Back to the prompt"</button>
-            </div>
+            <StepButtons walker group="Generate tokens" step="Next token" reset="Back to the prompt" />
             <div class="lw-decode-grid" aria-hidden="true"
                 style:grid-template-columns=format!("repeat({SHOWN}, 1fr)")>
                 {move || {

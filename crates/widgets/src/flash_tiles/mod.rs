@@ -6,7 +6,7 @@
 use crate::controls::{next_uid, StepSlider};
 use crate::frame::WidgetFrame;
 use crate::params::Params;
-use crate::stepper::Stepper;
+use crate::stepper::{StepButtons, Stepper};
 use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::{
@@ -64,17 +64,7 @@ pub fn FlashTiles(
             </div>
             {move || match walk.get() {
                 Ok(w) => view! {
-                    <div class="lw-step-buttons" role="group" aria-label="Walk through the blocks">
-                        // aria-disabled rather than disabled: the buttons stay in the tab order.
-                        <button type="button" class="lw-button" on:click=move |_| walker.back()
-                            aria-disabled=move || walker.at_start().to_string()>"Step back"</button>
-                        <button type="button" class="lw-button" on:click=move |_| walker.step()
-                            aria-disabled=move || walker.at_end().to_string()>"Step"</button>
-                        <button type="button" class="lw-button lw-play" on:click=move |_| walker.toggle()
-                            aria-pressed=move || walker.playing.get().to_string()>
-                            {move || if walker.playing.get() { "Pause" } else { "Play" }}</button>
-                        <button type="button" class="lw-button" on:click=move |_| walker.finish()>"Whole pass"</button>
-                    </div>
+                    <StepButtons walker group="Walk through the blocks" back="Step back" step="Step" finish="Whole pass" />
                     {(w.steps() <= MAX_DRAWN).then(|| view! {
                         <div class="lw-flash-grid" aria-hidden="true"
                             style:grid-template-columns=format!("repeat({}, 1fr)", w.col_blocks)>

@@ -46,8 +46,12 @@ pub fn Hierarchy(
         let hi = 2e13f64.log10();
         ((bw.max(1e9).log10() - lo) / (hi - lo) * 100.0).clamp(4.0, 100.0)
     };
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let t = tiers.get().get(selected.get()).cloned()?;
+        Some(llmem_estimator::hardware::stream_formula(weights.get(), t.bandwidth, &t.source))
+    });
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-hier"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-hier" formula
             subtitle="Faster memory is smaller. Bars show bandwidth on a log scale; pick a tier to see its role and how long reading the weights from it takes.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-device") label="Device" options=device_options() value=dev />

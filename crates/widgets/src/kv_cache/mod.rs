@@ -10,7 +10,7 @@ use crate::params::Params;
 use crate::units::{show, show_f64, Bytes};
 use leptos::{html, prelude::*};
 use llmem_estimator::{
-    kv_cache::{kv_cache_with_layout, AttentionVariant},
+    kv_cache::{formula as kv_formula, kv_cache_with_layout, AttentionVariant},
     precision::{float_weights_bytes, Dtype},
     presets::preset,
     units::{format_tokens, percent},
@@ -138,6 +138,13 @@ pub fn KvCache(
         readout(&a, variant_of(&attention.get()), dtype_v.get(), context.get(), u64::from(batch.get()))
     });
 
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let a = arch.get()?;
+        let layout = variant_of(&attention.get()).map_or_else(|| a.kv_layout(), |v| v.layout_for(&a));
+        let cache = kv_cache_with_layout(&a, layout, dtype_v.get(), context.get(), u64::from(batch.get())).ok()?;
+        Some(kv_formula(&a, layout, &cache))
+    });
+
     let state = Signal::derive(move || {
         vec![
             ("model", model.get()),
@@ -196,7 +203,7 @@ pub fn KvCache(
     });
 
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-kv"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-kv" formula
             subtitle="Every token keeps a key and a value per KV head in every layer. Grow the context and batch, or change how heads share them.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options value=model />

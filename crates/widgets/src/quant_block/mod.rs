@@ -46,9 +46,10 @@ pub fn QuantBlock(
     let format = RwSignal::new(params.get("format").to_string());
     let layout = Memo::new(move |_| block(&format.get()).or(BLOCKS.first()).copied());
     let state = Signal::derive(move || vec![("format", format.get())]);
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || layout.get().map(|b| b.formula()));
     let options: Vec<(String, String)> = BLOCKS.iter().map(|b| (b.id.to_string(), b.name.to_string())).collect();
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-qblock"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-qblock" formula
             subtitle="A quantized format stores weights in blocks: short codes plus the scales that turn them back into numbers. The layout alone decides the bits per weight.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-format") label="Format" options=options value=format />

@@ -44,9 +44,11 @@ pub fn Weights(
     let format_options: Vec<(String, String)> =
         WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
     let total = Signal::derive(move || current.get().map_or(0, |c| c.total_bytes));
+    let formula: crate::formula::FormulaFn =
+        std::sync::Arc::new(move || current.get().map(|c| llmem_estimator::precision::footprint_formula(&c)));
     let largest = move || footprints.get().and_then(|v| v.iter().map(|f| f.total_bytes).max()).unwrap_or(1).max(1);
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-weights"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-weights" formula
             subtitle="Parameters times bytes per parameter — plus the scales and zero points a real quantized format stores.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options_with_custom() value=model />

@@ -1,0 +1,71 @@
+//! "Show the formula": the panel under a figure that writes out the formula
+//! behind its headline number ([`llmem_estimator::formula`]) — in symbols,
+//! with the current values substituted, each symbol named, and its source.
+//!
+//! The panel is written as one string of markup rather than a view tree: every figure's bundle carries it, and a view tree over a new signal
+//! type costs several KiB of wasm where this costs a few hundred bytes.
+//! Every piece of text in it is escaped. (Fetching the formulas as a split
+//! module on first open was measured and rejected: the async loading code
+//! every bundle then carries weighs as much as the formulas it defers; see
+//! BENCHMARKS.md.)
+
+use crate::units::show_f64;
+use leptos::prelude::*;
+use llmem_estimator::formula::Formula;
+use std::sync::Arc;
+
+/// Gives a figure's formula at its current setting (`None` when the setting
+/// has no result, e.g. out of range). Reading signals inside makes the open
+/// panel follow the figure.
+pub type FormulaFn = Arc<dyn Fn() -> Option<Formula> + Send + Sync>;
+
+/// `text` with `&`, `<`, `>` and `"` escaped for HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The panel's markup for `f`, bytes written in the reader's units.
+pub fn markup(f: &Formula) -> String {
+    let bytes = |b: f64| show_f64(b);
+    let mut s = format!(
+        "<p class=\"lw-formula-math\"><code>{} = {}</code><code>= {}</code><code>= <b class=\"lw-formula-result\">{}</b></code></p><dl class=\"lw-formula-symbols\">",
+        escape(f.name),
+        escape(&f.expr.symbolic()),
+        escape(&f.expr.substituted(&bytes)),
+        escape(&f.result(&bytes)),
+    );
+    for v in f.expr.vars() {
+        s += &format!(
+            "<dt><code>{}</code></dt><dd>{}: {}</dd>",
+            escape(v.symbol),
+            escape(v.meaning),
+            escape(&v.unit.write(v.value, &bytes))
+        );
+    }
+    s += &format!("</dl><p class=\"lw-formula-source\">Source: {}</p>", escape(&f.source));
+    s
+}
+
+/// The collapsible formula panel of a figure; it follows the figure and
+/// the reader's units. (Writing it on every change, open or not, costs a few
+/// microseconds against the figure's own redraw, and spares every bundle the
+/// code of a toggle handler and its signal.)
+#[component]
+pub fn FormulaPanel(formula: FormulaFn) -> impl IntoView {
+    view! {
+        <details class="lw-formula">
+            <summary>"Show the formula"</summary>
+            <div class="lw-formula-body" inner_html=move || formula().map_or_else(String::new, |f| markup(&f))></div>
+        </details>
+    }
+}
