@@ -10,7 +10,7 @@
 
 use crate::arch::AttentionSpan;
 use crate::error::{product, Checked, EstimateError, Result};
-use crate::formula::{count, mul, var, Formula, Unit};
+use crate::formula::{add, count, min, mul, num, var, Formula, Unit};
 use crate::precision::Dtype;
 use serde::Serialize;
 
@@ -152,6 +152,39 @@ impl FlashWalk {
         (s / self.col_blocks.max(1), s % self.col_blocks.max(1))
     }
 
+    /// The formula behind [`FlashWalk::hbm_after`] in bytes of
+    /// `element_bytes` each: finished query rows read their queries and
+    /// write their output and log-sum-exp (2d + 1 each) after streaming
+    /// every key and value (2nd per query block); the block under way has
+    /// read its queries and the key/value blocks so far (Dao 2023,
+    /// FlashAttention-2, Algorithm 1; Dao et al. 2022, Theorem 2).
+    pub fn hbm_formula(&self, s: u64, element_bytes: u64) -> Formula {
+        let s = s.min(self.steps());
+        let (n, d) = (self.seq, self.head_dim);
+        let (rows_done, rest) = (s / self.col_blocks.max(1), s % self.col_blocks.max(1));
+        let finished_rows = (rows_done * self.block_rows).min(n);
+        let dd = || count("d", "head dimension", d);
+        let nn = || count("N", "sequence length", n);
+        let mut terms = vec![
+            mul(vec![count("R", "query rows finished", finished_rows), add(vec![mul(vec![num(2.0), dd()]), num(1.0)])]),
+            mul(vec![count("r", "query blocks finished", rows_done), num(2.0), nn(), dd()]),
+        ];
+        if rest > 0 {
+            terms.push(mul(vec![count("q", "rows of the query block under way", self.block_rows.min(n - finished_rows)), dd()]));
+            terms.push(mul(vec![
+                num(2.0),
+                dd(),
+                min(mul(vec![count("j", "key/value blocks streamed for it", rest), count("B_c", "key/value block (tokens)", self.block_cols)]), nn()),
+            ]));
+        }
+        Formula::new(
+            "HBM traffic so far",
+            mul(vec![add(terms), count("β", "bytes per element (bf16)", element_bytes)]),
+            Unit::Bytes,
+            "Dao 2023, FlashAttention-2 (arXiv 2307.08691) Algorithm 1; Dao et al. 2022, FlashAttention (arXiv 2205.14135) Theorem 2",
+        )
+    }
+
     /// HBM elements moved once the first `s` inner steps are done: a query
     /// block is read at its first step and its output and log-sum-exp
     /// written after its last; ragged last blocks count at their true size.
@@ -167,6 +200,37 @@ impl FlashWalk {
         }
         moved
     }
+}
+
+/// The formula behind the share of query–key pairs a model scores against
+/// the same number of full causal layers: each kind of layer's count times
+/// the pairs one head of it scores ([`span_cost`]), over every attention
+/// layer scoring all n(n + 1)/2 causal pairs. `kinds` is (span, layers,
+/// pairs per head) for each kind present.
+pub fn pattern_formula(kinds: &[(AttentionSpan, u64, u64)], n: u64) -> Formula {
+    const NAMES: [(&str, &str); 3] = [("L_full", "P_full"), ("L_win", "P_win"), ("L_chunk", "P_chunk")];
+    let terms = kinds
+        .iter()
+        .map(|(span, layers, pairs)| {
+            let (l, p) = match span {
+                AttentionSpan::Full => NAMES[0],
+                AttentionSpan::Sliding(_) => NAMES[1],
+                AttentionSpan::Chunked(_) => NAMES[2],
+            };
+            mul(vec![count(l, "layers of this kind", *layers), count(p, "pairs one head of it scores", *pairs)])
+        })
+        .collect();
+    let all: u64 = kinds.iter().map(|k| k.1).sum();
+    let nn = || count("n", "tokens", n);
+    Formula::new(
+        "Pairs scored",
+        div(
+            add(terms),
+            mul(vec![count("L", "attention layers", all), div(mul(vec![nn(), add(vec![nn(), num(1.0)])]), num(2.0))]),
+        ),
+        Unit::Share,
+        "Causal mask: Vaswani et al. 2017 (arXiv 1706.03762) §3.2.3; sliding window: Jiang et al. 2023, Mistral 7B (arXiv 2310.06825) §2; chunks: transformers' Llama4TextConfig.attention_chunk_size",
+    )
 }
 
 /// What one head of one attention layer with a given span computes over a

@@ -9,6 +9,7 @@
 //! simulation is deterministic so the widget, its URL state and its tests
 //! agree exactly.
 
+use crate::formula::{add, count, div, floor, mul, sub, Formula, Unit};
 use serde::Serialize;
 
 /// One entry in the context.
@@ -190,6 +191,29 @@ pub struct Budget {
     pub turns: u64,
     /// Tokens by which the fixed parts exceed the limit (0 when they fit).
     pub over: u64,
+}
+
+/// The formula behind [`Budget::turns`]: what the limit leaves after the
+/// parts every request carries, in whole turns (the sources on
+/// [`BudgetRequest`]'s fields).
+pub fn turns_formula(r: &BudgetRequest) -> Formula {
+    Formula::new(
+        "Turns that fit",
+        floor(div(
+            sub(
+                count("N", "the model's context limit", r.limit),
+                add(vec![
+                    count("S", "system prompt", r.system),
+                    count("T", "tool definitions", r.tools),
+                    mul(vec![count("k", "retrieved chunks", r.chunks), count("c", "tokens per chunk", r.chunk_tokens)]),
+                    count("O", "room kept for the answer (max_tokens)", r.output),
+                ]),
+            ),
+            count("t", "tokens per turn (a message and a reply)", r.turn_tokens),
+        )),
+        Unit::Counted("turns"),
+        "OpenAI, Function calling (tool schemas count as input tokens); OpenAI API reference, max_tokens (the answer must fit the window)",
+    )
 }
 
 /// The window's split between fixed parts and history.

@@ -4,6 +4,7 @@
 
 use crate::arch::{Attention, ModelArch};
 use crate::error::{product, Checked, EstimateError, Result};
+use crate::formula::{add, var, Formula, Unit};
 use crate::hardware::Device;
 use crate::kv_cache::{kv_cache, MAX_BATCH, MAX_CONTEXT};
 use crate::precision::{weights_footprint, Dtype, WeightFormat};
@@ -66,6 +67,23 @@ pub struct InferenceMemory {
     /// Estimated peak activations ([`inference_activation_bytes`]).
     pub activation_bytes: u64,
     pub total_bytes: u64,
+}
+
+impl InferenceMemory {
+    /// The formula behind [`InferenceMemory::total_bytes`]: the three terms
+    /// as [`inference_memory`] computes them.
+    pub fn formula(&self) -> Formula {
+        Formula::new(
+            "Total",
+            add(vec![
+                var("W", "weights, every tensor in its format", self.weights_bytes as f64, Unit::Bytes),
+                var("KV", "KV cache: 2 × layers × KV heads × head dim × tokens × bytes", self.kv_bytes as f64, Unit::Bytes),
+                var("A", "working activations (the widest layer's, and fp32 logits)", self.activation_bytes as f64, Unit::Bytes),
+            ]),
+            Unit::Bytes,
+            "KV: Shazeer 2019 (arXiv 1911.02150) §2; activations: an estimate (llmem fit.rs, inference_activation_bytes)",
+        )
+    }
 }
 
 /// Weights + KV cache + activations of serving `batch` sequences of `context` tokens.

@@ -25,14 +25,19 @@ pub enum Unit {
     Rate,
     /// Seconds (`4.79 ms`).
     Seconds,
-    /// A ratio (`3.4×`).
-    Times,
+    /// A ratio with this many decimals (`3.12×`, `41×`).
+    Times(u32),
     /// A share (`21%`), the value being a fraction of one.
     Share,
     /// Bits, to five decimals (`4.5 bits`, `3.4375 bits`).
     Bits,
-    /// Tokens per second, whole (`4 tokens/s` reads `4.1 tokens/s`).
-    TokensPerSecond,
+    /// Tokens per second with this many decimals (`207 tokens/s`,
+    /// `4.1 tokens/s`); whole numbers grouped by thousands.
+    TokensPerSecond(u32),
+    /// FLOP/s (`989 TFLOP/s`).
+    Flops,
+    /// A count of things, named (`3 turns`).
+    Counted(&'static str),
 }
 
 impl Unit {
@@ -44,10 +49,13 @@ impl Unit {
             Unit::Bytes => bytes(value),
             Unit::Rate => format_rate(value),
             Unit::Seconds => format_seconds(value),
-            Unit::Times => format!("{}×", three_significant(value)),
+            Unit::Times(d) => format!("{}×", crate::units::fixed(value, d)),
             Unit::Share => crate::units::percent(value * 100.0),
             Unit::Bits => format!("{} bits", trimmed(value, 5)),
-            Unit::TokensPerSecond => format!("{} tokens/s", trimmed(value, 1)),
+            Unit::TokensPerSecond(0) => format!("{} tokens/s", crate::units::format_count(value)),
+            Unit::TokensPerSecond(d) => format!("{} tokens/s", crate::units::fixed(value, d)),
+            Unit::Counted(what) => format!("{} {what}", number(value)),
+            Unit::Flops => format!("{} TFLOP/s", three_significant(value / 1e12)),
         }
     }
 }
@@ -89,8 +97,11 @@ pub enum Expr {
     Sub(Box<Expr>, Box<Expr>),
     Div(Box<Expr>, Box<Expr>),
     Min(Box<Expr>, Box<Expr>),
+    Max(Box<Expr>, Box<Expr>),
     /// Rounded up to a whole number.
     Ceil(Box<Expr>),
+    /// Rounded down to a whole number.
+    Floor(Box<Expr>),
 }
 
 /// A named quantity as an expression.
@@ -133,6 +144,16 @@ pub fn min(a: Expr, b: Expr) -> Expr {
     Expr::Min(Box::new(a), Box::new(b))
 }
 
+/// `⌊a⌋`.
+pub fn floor(a: Expr) -> Expr {
+    Expr::Floor(Box::new(a))
+}
+
+/// `max(a, b)`.
+pub fn max(a: Expr, b: Expr) -> Expr {
+    Expr::Max(Box::new(a), Box::new(b))
+}
+
 /// `⌈a⌉`.
 pub fn ceil(a: Expr) -> Expr {
     Expr::Ceil(Box::new(a))
@@ -156,7 +177,9 @@ impl Expr {
                 }
             }
             Expr::Min(a, b) => a.eval().min(b.eval()),
+            Expr::Max(a, b) => a.eval().max(b.eval()),
             Expr::Ceil(a) => a.eval().ceil(),
+            Expr::Floor(a) => a.eval().floor(),
         }
     }
 
@@ -203,8 +226,8 @@ impl Expr {
                 out.push_str(" / ");
                 bracketed(b, out, not_atom);
             }
-            Expr::Min(a, b) => {
-                out.push_str("min(");
+            Expr::Min(a, b) | Expr::Max(a, b) => {
+                out.push_str(if matches!(self, Expr::Min(..)) { "min(" } else { "max(" });
                 a.write(leaf, out);
                 out.push_str(", ");
                 b.write(leaf, out);
@@ -214,6 +237,11 @@ impl Expr {
                 out.push('⌈');
                 a.write(leaf, out);
                 out.push('⌉');
+            }
+            Expr::Floor(a) => {
+                out.push('⌊');
+                a.write(leaf, out);
+                out.push('⌋');
             }
         }
     }
@@ -244,11 +272,11 @@ impl Expr {
                 }
                 Expr::Num(_) => {}
                 Expr::Mul(x) | Expr::Add(x) => x.iter().for_each(|e| walk(e, out)),
-                Expr::Sub(a, b) | Expr::Div(a, b) | Expr::Min(a, b) => {
+                Expr::Sub(a, b) | Expr::Div(a, b) | Expr::Min(a, b) | Expr::Max(a, b) => {
                     walk(a, out);
                     walk(b, out);
                 }
-                Expr::Ceil(a) => walk(a, out),
+                Expr::Ceil(a) | Expr::Floor(a) => walk(a, out),
             }
         }
         let mut out = Vec::new();
@@ -304,6 +332,10 @@ mod tests {
         assert_eq!(d.symbolic(), "(a − b) / (c × d)");
         assert_eq!(d.eval(), 1.0);
         assert_eq!(min(count("s", "", 9000), count("W", "", 4096)).eval(), 4096.0);
+        assert_eq!(floor(div(count("h", "", 17), num(4.0))).symbolic(), "⌊h / 4⌋");
+        assert_eq!(floor(div(count("h", "", 17), num(4.0))).eval(), 4.0);
+        let m = max(count("a", "", 3), num(5.0));
+        assert_eq!((m.eval(), m.symbolic()), (5.0, "max(a, 5)".to_string()));
         assert_eq!(ceil(div(count("s", "", 17), num(16.0))).substituted(&|_| String::new()), "⌈17 / 16⌉");
     }
 

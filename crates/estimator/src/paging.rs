@@ -11,6 +11,7 @@
 //! memory, so the only waste is the unfilled tail of each request's last
 //! block (§4.3: "bounded by one block per sequence").
 
+use crate::formula::{add, count, div, Formula, Unit};
 use crate::error::{ceil_div, EstimateError, Result};
 use serde::Serialize;
 
@@ -61,6 +62,23 @@ impl Layout {
     pub fn waste_percent(&self) -> f64 {
         percent(self.reserved_waste + self.internal_waste, self.slots.len() as u64)
     }
+    /// The formula behind [`Layout::waste_percent`] (Kwon et al. 2023, §3
+    /// and Figure 3 for the kinds of waste, §4.3 for paging's bound).
+    pub fn waste_formula(&self) -> Formula {
+        Formula::new(
+            "Wasted",
+            div(
+                add(vec![
+                    count("R", "slots reserved beyond a request's length (contiguous)", self.reserved_waste),
+                    count("I", "unfilled tails of last blocks (paged)", self.internal_waste),
+                ]),
+                count("C", "token slots in the pool", self.slots.len() as u64),
+            ),
+            Unit::Share,
+            "Kwon et al. 2023, PagedAttention (arXiv 2309.06180) §3, Figure 3, §4.3",
+        )
+    }
+
     /// Free slots as a percentage of capacity.
     pub fn free_percent(&self) -> f64 {
         percent(self.free, self.slots.len() as u64)

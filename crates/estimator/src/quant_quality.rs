@@ -24,6 +24,7 @@
 //! formats llmem prices itself (F16, Q8_0, Q4_K_M) are checked against its
 //! own GGUF layout of the same architecture in this module's tests.
 
+use crate::formula::{mul, num, var, Formula, Unit};
 use serde::Serialize;
 
 /// Parameters of Llama 3 8B (transformers' count for
@@ -55,6 +56,21 @@ impl QualityPoint {
     /// Bytes on disk (and in memory once loaded), to the published precision.
     pub fn size_bytes(&self) -> u64 {
         u64::from(self.size_centi_gib) * (1 << 30) / 100
+    }
+
+    /// What the headline size is: the scoreboard's published size, GiB to
+    /// two decimals, in bytes — a measurement copied as published, not a
+    /// formula (module docs).
+    pub fn size_formula(&self) -> Formula {
+        Formula::new(
+            "File size",
+            mul(vec![
+                var("S", "size llama.cpp reports, GiB (two decimals)", f64::from(self.size_centi_gib) / 100.0, Unit::Number),
+                num(1_073_741_824.0),
+            ]),
+            Unit::Bytes,
+            "llama.cpp tools/perplexity/README.md, LLaMA 3 8b Scoreboard (revision f364eb6f): a measurement, as published",
+        )
     }
 
     /// Average bits per weight over the whole file.

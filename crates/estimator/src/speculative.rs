@@ -23,6 +23,7 @@
 //! it ignores the verifying pass's extra arithmetic, which is small while
 //! `k + 1` stays far below the device's ridge point.
 
+use crate::formula::{add, count, div, mul, var, Formula, Unit};
 use crate::arch::ModelArch;
 use crate::error::{Checked, EstimateError, Result};
 use crate::hardware::{stream_seconds, Device};
@@ -122,6 +123,37 @@ pub fn speculative(q: &SpecQuery) -> Result<SpecReport> {
         speedup: if spec > 0.0 { t_target / spec } else { 0.0 },
         same_vocab: q.target.vocab_size == q.draft.vocab_size,
     })
+}
+
+/// The formula behind [`SpecReport::speedup`] for `k` draft tokens accepted
+/// with probability `alpha`: time per token without a draft over time per
+/// token with it, on the memory roof (module docs; Leviathan et al. 2023,
+/// §3.1, Eq. 1 for the tokens a pass yields).
+pub fn speedup_formula(k: u64, alpha: f64, r: &SpecReport) -> Formula {
+    let t_target = || var("t_T", "one target pass: its weights and cache at the bandwidth", r.plain_seconds_per_token, Unit::Seconds);
+    let t_draft = if k == 0 {
+        0.0
+    } else {
+        ((r.spec_seconds_per_token * r.tokens_per_pass) - r.plain_seconds_per_token) / k as f64
+    };
+    Formula::new(
+        "Speed-up",
+        div(
+            mul(vec![
+                var("E", "tokens one target pass yields, (1 − α^(k+1)) / (1 − α)", r.tokens_per_pass, Unit::Number),
+                t_target(),
+            ]),
+            add(vec![
+                mul(vec![count("k", "draft tokens per pass", k), var("t_D", "one draft step", t_draft, Unit::Seconds)]),
+                t_target(),
+            ]),
+        ),
+        Unit::Times(2),
+        format!(
+            "Leviathan, Kalman & Matias 2023 (arXiv 2211.17192) §3.1, Eq. 1, with α = {}; memory-roof step times",
+            crate::units::trimmed(alpha, 2)
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! Hugging Face transformers' Mamba cache keeps `kernel` columns instead
 //! (`MambaCache.conv_states`), one more per channel.
 
+use crate::formula::{add, div, var, Formula, Unit};
 use crate::arch::{ModelArch, Tensor, TensorKind};
 use crate::error::{product, Checked, Result};
 use crate::kv_cache::{bytes_of, kv_cache, MAX_CONTEXT};
@@ -194,6 +195,28 @@ pub struct RecurrentState {
     pub conv_bytes: u64,
     pub ssm_bytes: u64,
     pub total_bytes: u64,
+}
+
+/// The formula behind the state-space figure's headline: a transformer's
+/// KV cache over a recurrent (or hybrid) model's whole cache at the same
+/// length — its constant state plus, for a hybrid, its attention layers'
+/// keys and values. Written to one decimal below 10×, whole above.
+pub fn cache_ratio_formula(transformer_kv: u64, recurrent_cache: u64, state: u64) -> Formula {
+    let attention = recurrent_cache.saturating_sub(state);
+    let denominator = if attention > 0 {
+        add(vec![
+            var("S", "the recurrent layers' state (constant)", state as f64, Unit::Bytes),
+            var("KV_a", "a hybrid's attention layers' keys and values", attention as f64, Unit::Bytes),
+        ])
+    } else {
+        var("S", "the recurrent layers' state (constant)", state as f64, Unit::Bytes)
+    };
+    Formula::new(
+        "Ratio",
+        div(var("KV", "the transformer's KV cache at this length", transformer_kv as f64, Unit::Bytes), denominator),
+        Unit::Times(if transformer_kv < 10 * recurrent_cache { 1 } else { 0 }),
+        "Gu & Dao 2023, Mamba (arXiv 2312.00752) §3; state shapes as vLLM allocates them (mamba_utils.py, MambaStateShapeCalculator); KV: Shazeer 2019 (arXiv 1911.02150) §2",
+    )
 }
 
 /// The per-sequence recurrent state of `arch` in `dtype` (zero for a model

@@ -13,6 +13,7 @@
 
 use crate::arch::{Attention, ModelArch};
 use crate::error::{Checked, EstimateError, Result};
+use crate::formula::{add, count, div, max, mul, num, var, Formula, Unit};
 use crate::hardware::Device;
 use crate::kv_cache::kv_cache;
 use crate::precision::{weights_footprint, Dtype, WeightFormat};
@@ -148,6 +149,44 @@ pub fn phases(
         capacity_bytes,
         fits: needed_bytes <= capacity_bytes,
     })
+}
+
+/// The formula behind [`PhaseAnalysis::decode_tokens_per_s`]: the batch's
+/// tokens over the time of one decode step, which is the longer of its
+/// FLOPs at the device's peak and its bytes (active weights and the batch's
+/// KV cache) at its bandwidth (roofline and FLOP count as in the module
+/// docs). Without a published peak the step is its bytes over bandwidth.
+pub fn decode_formula(arch: &ModelArch, context: u64, batch: u64, device: &Device, a: &PhaseAnalysis) -> Result<Formula> {
+    let b = || count("b", "sequences decoded together", batch);
+    let flops = mul(vec![
+        b(),
+        add(vec![
+            mul(vec![num(2.0), count("N", "parameters in matrix multiplies", matmul_params(arch)?)]),
+            mul(vec![
+                num(2.0),
+                count("L", "layers", arch.num_layers),
+                count("s", "tokens in each sequence's cache", context),
+                count("d_a", "attention width (heads × query head dim)", attention_width(arch)),
+            ]),
+        ]),
+    ]);
+    let memory = div(
+        var("M", "bytes read per step: active weights and the batch's KV cache", a.decode.bytes, Unit::Bytes),
+        var("B", "memory bandwidth", device.bandwidth, Unit::Rate),
+    );
+    let step = match device.bf16_flops {
+        Some(peak) => max(div(flops, var("P", "peak dense bf16 throughput", peak, Unit::Flops)), memory),
+        None => memory,
+    };
+    Ok(Formula::new(
+        "Decode ceiling",
+        div(b(), step),
+        Unit::TokensPerSecond(0),
+        format!(
+            "Williams et al. 2009, Roofline (CACM 52(4)); Kaplan et al. 2020 (arXiv 2001.08361) §2.1, Table 1; device: {}",
+            device.source
+        ),
+    ))
 }
 
 /// Memory-bound decode ceiling with no device table: `bandwidth / bytes per

@@ -28,6 +28,7 @@
 //! inside kernels, the optimizer's per-tensor temporaries (`foreach` Adam
 //! works through parameters in groups), and communication buffers.
 
+use crate::formula::{add, var, Formula, Unit};
 use crate::activations::{activations, ActivationQuery};
 use crate::arch::ModelArch;
 use crate::error::{Checked, Result};
@@ -67,6 +68,31 @@ pub struct StepTimeline {
     pub peak_bytes: u64,
     /// Index of the (first) highest point.
     pub peak_index: usize,
+}
+
+impl StepTimeline {
+    /// The formula behind [`StepTimeline::peak_bytes`]: what is on the GPU
+    /// at the highest event of the step (the module docs give each term's
+    /// source: ZeRO's model states, the activations measured per layer,
+    /// the fp32 gradient of the loss, ZeRO-3's gathered layers).
+    pub fn peak_formula(&self) -> Option<Formula> {
+        let p = self.points.get(self.peak_index)?;
+        let extra = p.bytes.saturating_sub(self.resident_bytes + p.activation_bytes + p.grad_bytes);
+        let mut terms = vec![
+            var("R", "weights and optimizer state, there all step", self.resident_bytes as f64, Unit::Bytes),
+            var("A", "activations held at the peak (the loss gradient included)", p.activation_bytes as f64, Unit::Bytes),
+            var("G", "gradients computed by then", p.grad_bytes as f64, Unit::Bytes),
+        ];
+        if extra > 0 {
+            terms.push(var("X", "ZeRO-3: layers gathered in full", extra as f64, Unit::Bytes));
+        }
+        Some(Formula::new(
+            "Peak",
+            add(terms),
+            Unit::Bytes,
+            "Rajbhandari et al. 2020, ZeRO (arXiv 1910.02054) §3; activations as transformers keeps them (measured, llmem activations.rs); PyTorch frees each tensor when its last use is done",
+        ))
+    }
 }
 
 /// The memory timeline of one training step of `arch` under `setup`.

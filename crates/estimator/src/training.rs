@@ -9,6 +9,7 @@
 //! optimizer state over N_d data-parallel GPUs, stage 2 also the gradients,
 //! stage 3 also the parameters.
 
+use crate::formula::{add, ceil, count, div, mul, num, var, Expr, Formula, Unit};
 use crate::activations::{activations, ActivationQuery, AttentionKernel};
 use crate::arch::{ModelArch, TensorKind};
 use crate::error::{ceil_div, product, Checked, EstimateError, Result};
@@ -404,6 +405,72 @@ pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<Traini
         unsharded_bytes: unsharded,
         global_batch: product(&[setup.micro_batch, setup.grad_accum.max(1), setup.gpus], "global batch")?,
     })
+}
+
+/// The formula behind [`TrainingMemory::per_gpu_bytes`] for `params`
+/// parameters under `setup`: ZeRO's model states, each divided over the
+/// data-parallel GPUs from the stage that partitions it (Rajbhandari et al.
+/// 2020, "ZeRO", arXiv 1910.02054, §5 and Figure 1: parameters from stage 3,
+/// gradients from 2, optimizer state from 1; a shard is rounded up to whole
+/// bytes), plus the activations kept for the backward pass (measured per
+/// layer, [`crate::activations`]) and ZeRO-3's gathered layers.
+pub fn formula(params: u64, setup: &TrainingSetup, mem: &TrainingMemory) -> Formula {
+    let n = || count("N", "data-parallel GPUs", setup.gpus);
+    let psi = || count("Ψ", "parameters", params);
+    let term = |bytes_per: Expr, partitioned: bool| {
+        let whole = mul(vec![bytes_per, psi()]);
+        if partitioned && setup.gpus > 1 {
+            ceil(div(whole, n()))
+        } else {
+            whole
+        }
+    };
+    let width = setup.optimizer.param_bytes();
+    let mut terms = vec![
+        term(count("p", "bytes per parameter of the weights", width), setup.stage >= ZeroStage::Zero3),
+        term(count("g", "bytes per parameter of the gradients", setup.optimizer.grad_bytes()), setup.stage >= ZeroStage::Zero2),
+    ];
+    if !setup.offload_optimizer && params > 0 {
+        let k = setup.optimizer.state_bytes(params).map_or(0.0, |o| o as f64 / params as f64);
+        terms.push(term(var("K", "bytes per parameter of optimizer state", k, Unit::Number), setup.stage >= ZeroStage::Zero1));
+    }
+    terms.push(var("A", "activations kept for the backward pass", mem.activation_bytes as f64, Unit::Bytes));
+    if mem.gathered_bytes > 0 {
+        terms.push(var("G", "ZeRO-3: layers gathered in full for compute", mem.gathered_bytes as f64, Unit::Bytes));
+    }
+    Formula::new(
+        "Per GPU",
+        add(terms),
+        Unit::Bytes,
+        "Rajbhandari et al. 2020, ZeRO (arXiv 1910.02054) §5, Figure 1; activations measured with transformers (llmem activations.rs)",
+    )
+}
+
+/// The formula behind the training-against-inference ratio: one GPU
+/// training with mixed-precision Adam and no sharding (2 + 2 + 12 bytes per
+/// parameter, Rajbhandari et al. 2020, ZeRO, §3.1) and the activations kept
+/// for backward, over serving the same model: its weights, KV cache and
+/// working activations. Written to one decimal.
+pub fn train_infer_formula(params: u64, train_activations: u64, weights: u64, kv: u64, infer_activations: u64) -> Formula {
+    let psi = || count("Ψ", "parameters", params);
+    Formula::new(
+        "Training ÷ inference",
+        div(
+            add(vec![
+                mul(vec![num(2.0), psi()]),
+                mul(vec![num(2.0), psi()]),
+                mul(vec![num(12.0), psi()]),
+                var("A_t", "activations kept for the backward pass", train_activations as f64, Unit::Bytes),
+            ]),
+            add(vec![
+                var("W", "weights for serving", weights as f64, Unit::Bytes),
+                var("KV", "KV cache", kv as f64, Unit::Bytes),
+                var("A_i", "working activations while serving", infer_activations as f64, Unit::Bytes),
+            ]),
+        ),
+        Unit::Times(1),
+        "Rajbhandari et al. 2020, ZeRO (arXiv 1910.02054) §3.1 (16 bytes per parameter); activations as transformers keeps them (llmem activations.rs)",
+    )
 }
 
 /// Which projections get LoRA adapters.

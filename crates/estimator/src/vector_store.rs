@@ -33,6 +33,7 @@
 //! about four characters of English) — an estimate; other languages and
 //! code differ.
 
+use crate::formula::{add, ceil, count, div, mul, num, sub, Formula, Unit};
 use crate::error::{ceil_div, Checked, EstimateError, Result};
 use serde::Serialize;
 
@@ -218,6 +219,45 @@ pub fn store_size(q: &StoreQuery) -> Result<StoreSize> {
         text_bytes,
         f32_vector_bytes,
     })
+}
+
+/// The formula behind [`StoreSize::index_bytes`] for `q` (module docs for
+/// each index's layout and sources): the vectors (or PQ codes), plus HNSW's
+/// expected neighbour slots and per-vector offset and level, or IVF's ids,
+/// centroids and codebooks.
+pub fn index_formula(q: &StoreQuery, s: &StoreSize) -> Formula {
+    let n = || count("n", "chunks (one vector each)", s.chunks);
+    let terms = match q.index {
+        IndexKind::Flat | IndexKind::Hnsw { .. } => {
+            let v = q.dtype.vector_bytes(q.dim).unwrap_or(0);
+            let mut t = vec![mul(vec![n(), count("v", "bytes per vector (width × bytes per component)", v)])];
+            if let IndexKind::Hnsw { m } = q.index {
+                let m = || count("M", "HNSW links per vector on the upper levels", m);
+                let m1 = || sub(m(), num(1.0));
+                t.push(ceil(div(
+                    mul(vec![n(), num(4.0), add(vec![mul(vec![num(2.0), m(), m1()]), m()])]),
+                    m1(),
+                )));
+                t.push(mul(vec![n(), num(12.0)]));
+            }
+            t
+        }
+        IndexKind::IvfPq { nlist, m } => {
+            let d = || count("d", "embedding width", q.dim);
+            vec![
+                mul(vec![n(), count("m", "PQ code bytes per vector", m)]),
+                mul(vec![n(), num(8.0)]),
+                mul(vec![count("L", "IVF lists (coarse centroids)", nlist), d(), num(4.0)]),
+                mul(vec![num(256.0), d(), num(4.0)]),
+            ]
+        }
+    };
+    Formula::new(
+        "Index in RAM",
+        add(terms),
+        Unit::Bytes,
+        "FAISS wiki, Faiss indexes (bytes per vector) and faiss/impl/HNSW.cpp; Malkov & Yashunin 2018 (arXiv 1603.09320) §4; Jégou et al. 2011, IEEE TPAMI 33(1) §II, §IV",
+    )
 }
 
 /// Tokens of text across all chunks (overlaps counted twice, as stored).

@@ -91,3 +91,254 @@ fn attention_hierarchy_and_block_formulas() {
     let q4k = llmem_estimator::block_layout::block("q4_k").unwrap().formula();
     assert_eq!(q4k.result(&|_| String::new()), "4.5 bits");
 }
+
+#[test]
+fn zero_formula_is_the_per_gpu_memory() {
+    use llmem_estimator::training::{formula, training_memory, Optimizer, Recompute, TrainingSetup, ZeroStage};
+    for id in ["llama-3.1-8b", "qwen3-30b-a3b", "deepseek-v2-lite", "gemma-3-27b"] {
+        let Ok(p) = llmem_estimator::presets::preset(id) else { continue };
+        let arch = p.arch().unwrap();
+        let params = arch.param_counts().unwrap().total;
+        for stage in [ZeroStage::Zero0, ZeroStage::Zero1, ZeroStage::Zero2, ZeroStage::Zero3] {
+            for gpus in [1, 3, 8, 1024] {
+                for optimizer in [Optimizer::AdamMixed, Optimizer::Adam8bit] {
+                    for (recompute, offload) in [(Recompute::None, false), (Recompute::Full, true)] {
+                        let setup = TrainingSetup {
+                            stage,
+                            gpus,
+                            optimizer,
+                            recompute,
+                            offload_optimizer: offload,
+                            ..TrainingSetup::default()
+                        };
+                        let m = training_memory(&arch, &setup).unwrap();
+                        agrees(&formula(params, &setup, &m), m.per_gpu_bytes as f64, &format!("{id} {stage:?} ×{gpus}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn store_formula_is_the_index() {
+    use llmem_estimator::vector_store::{index_formula, store_size, IndexKind, StoreQuery, VectorDtype};
+    for index in [IndexKind::Flat, IndexKind::Hnsw { m: 32 }, IndexKind::Hnsw { m: 2 }, IndexKind::IvfPq { nlist: 4096, m: 64 }] {
+        for dtype in [VectorDtype::F32, VectorDtype::F16, VectorDtype::Int8, VectorDtype::Binary] {
+            for (documents, tokens) in [(1, 1), (1_000_000, 1000), (1_000_000_000, 5000)] {
+                let q = StoreQuery {
+                    documents,
+                    tokens_per_document: tokens,
+                    chunk_tokens: 512,
+                    overlap_tokens: 64,
+                    dim: 768,
+                    dtype,
+                    index,
+                };
+                let s = store_size(&q).unwrap();
+                agrees(&index_formula(&q, &s), s.index_bytes as f64, &format!("{index:?} {dtype:?} {documents}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn decode_formula_is_the_ceiling() {
+    use llmem_estimator::{
+        hardware::DEVICES,
+        precision::WeightFormat,
+        throughput::{decode_formula, phases},
+    };
+    for p in PRESETS {
+        let arch = p.arch().unwrap();
+        for d in DEVICES {
+            for (context, batch) in [(128, 1), (4096, 64), (131_072, 8)] {
+                let a = phases(&arch, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, context, batch, d).unwrap();
+                let f = decode_formula(&arch, context, batch, d, &a).unwrap();
+                let rel = (f.value() - a.decode_tokens_per_s).abs() / a.decode_tokens_per_s.max(1e-12);
+                assert!(rel < 1e-9, "{} on {}: {} against {}", p.id, d.id, f.value(), a.decode_tokens_per_s);
+            }
+        }
+    }
+}
+
+#[test]
+fn speculative_formula_is_the_speedup() {
+    use llmem_estimator::{
+        hardware::device,
+        precision::WeightFormat,
+        speculative::{speculative, speedup_formula, SpecQuery},
+    };
+    let t = llmem_estimator::presets::preset("llama-3.1-70b").unwrap().arch().unwrap();
+    let d = llmem_estimator::presets::preset("llama-3.2-1b").unwrap().arch().unwrap();
+    for k in [1, 4, 64] {
+        for alpha in [0.0, 0.5, 0.8, 1.0] {
+            let q = SpecQuery {
+                target: &t,
+                draft: &d,
+                format: WeightFormat::Float(Dtype::Bf16),
+                kv: Dtype::Bf16,
+                context: 8192,
+                batch: 1,
+                k,
+                acceptance: alpha,
+                device: device("h100-sxm").unwrap(),
+            };
+            let r = speculative(&q).unwrap();
+            let f = speedup_formula(k, alpha, &r);
+            assert!((f.value() - r.speedup).abs() < 1e-9 * r.speedup.max(1.0), "k {k} α {alpha}: {} against {}", f.value(), r.speedup);
+        }
+    }
+}
+
+#[test]
+fn paging_formula_is_the_waste() {
+    use llmem_estimator::paging::PagingScenario;
+    for block in [1, 4, 16, 64] {
+        for n in 0..=6 {
+            let s = PagingScenario {
+                capacity: 1024,
+                max_len: 256,
+                block_size: block,
+                requests: [100, 37, 250, 3, 180, 64][..n].to_vec(),
+                new_request_len: 64,
+            };
+            for l in [s.contiguous().unwrap(), s.paged().unwrap()] {
+                let f = l.waste_formula();
+                assert!((f.value() * 100.0 - l.waste_percent()).abs() < 1e-9, "block {block}, {n} requests");
+                assert_eq!(f.result(&|_| String::new()), llmem_estimator::units::percent(l.waste_percent()));
+            }
+        }
+    }
+}
+
+#[test]
+fn offload_formula_is_the_ceiling() {
+    use llmem_estimator::{
+        engines::{gguf_layout::FileType, offload::offload_sweep},
+        hardware::{device, HOST_CPU},
+    };
+    let arch = llmem_estimator::presets::preset("llama-3.1-70b").unwrap().arch().unwrap();
+    let gpu = device("rtx-4090").unwrap();
+    for step in offload_sweep(&arch, FileType::parse("q4_k_m").unwrap(), 8192, gpu, &HOST_CPU).unwrap() {
+        let f = step.formula(gpu, &HOST_CPU);
+        assert!((f.value() - step.tokens_per_second()).abs() < 1e-9, "{} layers", step.n_gpu_layers);
+    }
+}
+
+#[test]
+fn budget_formula_is_the_turns() {
+    use llmem_estimator::context_window::{budget, turns_formula, BudgetRequest};
+    for limit in [4096, 131_072, 1_048_576] {
+        for (chunks, turn) in [(0, 1), (5, 800), (20, 3000), (3, 0)] {
+            let r = BudgetRequest { limit, system: 1500, tools: 2000, chunks, chunk_tokens: 512, output: 4096, turn_tokens: turn };
+            let b = budget(&r);
+            if b.over > 0 {
+                continue;
+            }
+            assert_eq!(turns_formula(&r).value(), b.turns as f64, "{limit} {chunks} {turn}");
+        }
+    }
+}
+
+#[test]
+fn timeline_formula_is_the_peak() {
+    use llmem_estimator::{
+        timeline::step_timeline,
+        training::{Recompute, TrainingSetup, ZeroStage},
+    };
+    for p in PRESETS {
+        let arch = p.arch().unwrap();
+        for (stage, gpus, recompute) in
+            [(ZeroStage::Zero0, 1, Recompute::None), (ZeroStage::Zero3, 8, Recompute::Full), (ZeroStage::Zero2, 4, Recompute::None)]
+        {
+            let setup = TrainingSetup { stage, gpus, recompute, ..TrainingSetup::default() };
+            let t = step_timeline(&arch, &setup).unwrap();
+            agrees(&t.peak_formula().unwrap(), t.peak_bytes as f64, p.id);
+        }
+    }
+}
+
+#[test]
+fn ratio_formula_writes_as_the_figure() {
+    use llmem_estimator::ssm::cache_ratio_formula;
+    // Llama 3.1 8B at 8K against Mamba 2.8B's 12,451,840-byte state.
+    let f = cache_ratio_formula(1_073_741_824, 12_451_840, 12_451_840);
+    assert_eq!(f.expr.symbolic(), "KV / S");
+    assert_eq!(f.result(&|_| String::new()), "86×");
+    let h = cache_ratio_formula(1_073_741_824, 51_806_208 + 8192 * 16_384, 51_806_208);
+    assert_eq!(h.expr.symbolic(), "KV / (S + KV_a)");
+    assert!((h.value() - 1_073_741_824.0 / (51_806_208.0 + 8192.0 * 16_384.0)).abs() < 1e-12);
+    assert_eq!(h.result(&|_| String::new()), "5.8×");
+}
+
+#[test]
+fn train_infer_formula_is_the_ratio() {
+    use llmem_estimator::{
+        activations::AttentionKernel,
+        fit::inference_memory,
+        precision::WeightFormat,
+        training::{model_activation_bytes, model_states, train_infer_formula, Optimizer, Recompute, ZeroStage},
+    };
+    for p in PRESETS {
+        let arch = p.arch().unwrap();
+        let params = arch.param_counts().unwrap().total;
+        let s = model_states(params, Optimizer::AdamMixed, ZeroStage::Zero0, 1, false).unwrap();
+        let act = model_activation_bytes(&arch, 4096, 1, AttentionKernel::Flash, Recompute::None).unwrap();
+        let m = inference_memory(&arch, WeightFormat::Float(Dtype::Bf16), Dtype::Fp16, 8192, 1).unwrap();
+        let train = s.params_bytes + s.grads_bytes + s.optimizer_bytes + act;
+        let infer = m.weights_bytes + m.kv_bytes + m.activation_bytes;
+        let f = train_infer_formula(params, act, m.weights_bytes, m.kv_bytes, m.activation_bytes);
+        assert!((f.value() - train as f64 / infer as f64).abs() < 1e-9, "{}", p.id);
+    }
+}
+
+#[test]
+fn inference_formula_is_the_total() {
+    use llmem_estimator::{fit::inference_memory, precision::WeightFormat};
+    for p in PRESETS {
+        let m = inference_memory(&p.arch().unwrap(), WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, 8192, 4).unwrap();
+        agrees(&m.formula(), m.total_bytes as f64, p.id);
+    }
+}
+
+#[test]
+fn flash_formula_is_the_traffic() {
+    use llmem_estimator::attention::flash_walk;
+    for (n, d, sram) in [(1024, 64, 49_152), (4096, 128, 114_688), (1000, 96, 20_000), (17, 64, 256)] {
+        let w = flash_walk(n, d, sram).unwrap();
+        for s in (0..=w.steps()).step_by(((w.steps() / 50).max(1)) as usize).chain([w.steps()]) {
+            assert_eq!(w.hbm_formula(s, 2).value(), (w.hbm_after(s) * 2) as f64, "{n} {d} {sram} step {s}");
+        }
+    }
+}
+
+#[test]
+fn scoreboard_formula_is_the_size() {
+    for p in llmem_estimator::quant_quality::SCOREBOARD {
+        agrees(&p.size_formula(), p.size_bytes() as f64, p.id);
+    }
+}
+
+#[test]
+fn pattern_formula_is_the_share() {
+    use llmem_estimator::attention::{pattern_formula, span_cost};
+    use std::collections::BTreeMap;
+    for p in PRESETS {
+        let arch = p.arch().unwrap();
+        for n in [1, 4096, 32_768] {
+            let mut by_span: BTreeMap<String, (llmem_estimator::AttentionSpan, u64)> = BTreeMap::new();
+            for span in arch.layers.iter().filter_map(|l| l.attention) {
+                by_span.entry(format!("{span:?}")).or_insert((span, 0)).1 += 1;
+            }
+            if by_span.is_empty() {
+                continue;
+            }
+            let kinds: Vec<_> = by_span.values().map(|(s, l)| (*s, *l, span_cost(*s, n, 128).unwrap().pairs)).collect();
+            let scored: u64 = kinds.iter().map(|k| k.1 * k.2).sum();
+            let all: u64 = kinds.iter().map(|k| k.1).sum::<u64>() * (n * (n + 1) / 2);
+            let f = pattern_formula(&kinds, n);
+            assert!((f.value() - scored as f64 / all as f64).abs() < 1e-12, "{} at {n}", p.id);
+        }
+    }
+}

@@ -19,6 +19,13 @@ use std::sync::Arc;
 /// panel follow the figure.
 pub type FormulaFn = Arc<dyn Fn() -> Option<Formula> + Send + Sync>;
 
+/// The KV cache formula of `arch` as built, for the figures whose headline
+/// is its cache ([`llmem_estimator::kv_cache::formula`]).
+pub fn kv_formula(arch: &llmem_estimator::ModelArch, dtype: llmem_estimator::precision::Dtype, context: u64, batch: u64) -> Option<Formula> {
+    let cache = llmem_estimator::kv_cache::kv_cache(arch, dtype, context, batch).ok()?;
+    Some(llmem_estimator::kv_cache::formula(arch, arch.kv_layout(), &cache))
+}
+
 /// `text` with `&`, `<`, `>` and `"` escaped for HTML.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -19,6 +19,7 @@ use super::gguf_layout::{layout, FileType};
 use super::llama_cpp::{llama_cpp_with_layout, LlamaCppParams, LlamaCppReport};
 use crate::arch::ModelArch;
 use crate::error::Result;
+use crate::formula::{add, div, num, var, Formula, Unit};
 use crate::hardware::{stream_seconds, Device};
 use serde::Serialize;
 
@@ -48,6 +49,29 @@ impl OffloadStep {
         } else {
             0.0
         }
+    }
+
+    /// The formula behind [`OffloadStep::tokens_per_second`] with the GPU's
+    /// and the host's bandwidths (module docs: each side's memory roof).
+    pub fn formula(&self, gpu: &Device, host: &Device) -> Formula {
+        let side = |bytes: u64, bw: f64, b: [&'static str; 4]| {
+            div(var(b[0], b[1], bytes as f64, Unit::Bytes), var(b[2], b[3], bw, Unit::Rate))
+        };
+        Formula::new(
+            "Decode ceiling",
+            div(
+                num(1.0),
+                add(vec![
+                    side(self.gpu_read, gpu.bandwidth, ["G", "bytes a token reads from GPU memory (weights and KV of the offloaded layers)", "B_gpu", "GPU memory bandwidth"]),
+                    side(self.host_read, host.bandwidth, ["H", "bytes a token reads from host RAM (the other layers)", "B_host", "host RAM bandwidth"]),
+                ]),
+            ),
+            Unit::TokensPerSecond(1),
+            format!(
+                "llama.cpp's --n-gpu-layers split (llama_model::load_tensors, src/llama-model.cpp; checked against llama.cpp); Williams et al. 2009, Roofline; devices: {}; {}",
+                gpu.source, host.source
+            ),
+        )
     }
 
     /// GPU memory the run takes.

@@ -115,8 +115,12 @@ pub fn AttentionPattern(
         }
     });
     let summary = move || verdict(&name.get(), &all.get(), seq.get());
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let kinds: Vec<_> = all.get().iter().map(|k| (k.span, k.layers, k.cost.pairs)).collect();
+        (!kinds.is_empty()).then(|| llmem_estimator::attention::pattern_formula(&kinds, seq.get()))
+    });
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-pattern"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-pattern" formula
             subtitle="Each square is one layer's score matrix: a row per query, a column per key, the shaded part the pairs it computes. Full attention fills the triangle; windows and chunks keep a band.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

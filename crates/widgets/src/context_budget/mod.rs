@@ -74,6 +74,10 @@ pub fn ContextBudget(
         turn_tokens: turn.get(),
     });
     let split = Memo::new(move |_| budget(&request.get()));
+    // Over the limit, no turn fits and the figure says so instead.
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        (split.get().over == 0).then(|| llmem_estimator::context_window::turns_formula(&request.get()))
+    });
     let state = Signal::derive(move || {
         vec![
             ("model", model.get()),
@@ -88,7 +92,7 @@ pub fn ContextBudget(
     });
     let tokens = |v: u64| format!("{} tokens", group_thousands(v));
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-budget"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-budget" formula
             subtitle="Everything an agent sends competes for one window. The fixed parts are paid on every request; the conversation gets what is left.".into()>
             <div class="lw-controls">
                 <StepSlider id=format!("{uid}-limit") label="Context limit" steps=&LIMIT_STEPS

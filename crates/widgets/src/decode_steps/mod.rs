@@ -50,8 +50,11 @@ pub fn DecodeSteps(
     let state = Signal::derive(move || vec![("model", model.get()), ("prompt", prompt.get().to_string())]);
     let now = Memo::new(move |_| arch.get().map(|a| cache_at(&a, prompt.get().saturating_add(generated.get()))));
     let layers = Memo::new(move |_| arch.get().map_or(0, |a| a.num_layers));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        crate::formula::kv_formula(&arch.get()?, Dtype::Bf16, prompt.get().saturating_add(generated.get()), 1)
+    });
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-decode"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-decode" formula
             subtitle="After the prompt, each generated token adds one key and one value to every attention layer. Step through and watch the cache grow.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

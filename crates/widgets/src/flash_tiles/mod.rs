@@ -43,6 +43,8 @@ pub fn FlashTiles(
     let steps = Signal::derive(move || walk.get().map_or(0, |w| w.steps()));
     // Inner steps done (0 = before the first); a new tiling starts again.
     let walker = Stepper::new(steps, Duration::from_millis(220));
+    let formula: crate::formula::FormulaFn =
+        std::sync::Arc::new(move || walk.get().ok().map(|w| w.hbm_formula(walker.done.get(), ELEMENT)));
     let done = walker.done;
     Effect::new(move |_| {
         walk.track();
@@ -52,7 +54,7 @@ pub fn FlashTiles(
         vec![("seq", seq.get().to_string()), ("dim", dim.get().to_string()), ("sram", sram.get().to_string())]
     });
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-flash"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-flash" formula
             subtitle="FlashAttention never writes the N × N score matrix. It keeps one block of queries on chip, streams every block of keys and values past it, and writes that block's output once.".into()>
             <div class="lw-controls">
                 <StepSlider id=format!("{uid}-seq") label="Sequence length" steps=&SEQ_STEPS

@@ -44,6 +44,18 @@ pub fn block_sizes(arch: &ModelArch, training: bool) -> Option<[u64; 4]> {
     }
 }
 
+/// The formula behind the total of [`block_sizes`] for a mode.
+fn total_formula(arch: &ModelArch, training: bool) -> Option<llmem_estimator::formula::Formula> {
+    if training {
+        let setup = llmem_estimator::training::TrainingSetup { gpus: 1, seq: TRAINING_SEQ, ..Default::default() };
+        let m = llmem_estimator::training::training_memory(arch, &setup).ok()?;
+        Some(llmem_estimator::training::formula(arch.param_counts().ok()?.total, &setup, &m))
+    } else {
+        let m = inference_memory(arch, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, INFERENCE_CONTEXT, 1).ok()?;
+        Some(m.formula())
+    }
+}
+
 fn describe(block: &str, training: bool) -> &'static str {
     match (block, training) {
         ("weights", _) => "The learned parameters: every matrix of every layer and the embedding table. Both modes need all of them, and generation reads them in full for every token.",
@@ -70,6 +82,7 @@ pub fn GpuMap(
     let arch = Memo::new(move |_| preset(&model.get()).and_then(|p| p.arch()).ok());
     let training = Memo::new(move |_| mode.get() == "training");
     let sizes = Memo::new(move |_| arch.get().and_then(|a| block_sizes(&a, training.get())));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || total_formula(&arch.get()?, training.get()));
     let state = Signal::derive(move || vec![("mode", mode.get()), ("model", model.get()), ("block", block.get())]);
 
     let total = move || sizes.get().map_or(0, |s| s.iter().sum::<u64>());
@@ -91,7 +104,7 @@ pub fn GpuMap(
         (BLOCKS[idx].1, size, describe(&b, training.get()))
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-gpu"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-gpu" formula
             subtitle="Switch between running and training the model, then pick a block to see what it holds.".into()>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-mode") legend="Workload"

@@ -62,9 +62,13 @@ pub fn LayerMapWidget(
     let model = RwSignal::new(params.get("model").to_string());
     let context = RwSignal::new(params.u64("context"));
     let data = Memo::new(move |_| map_for(&model.get(), context.get()));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let arch = preset(&model.get()).and_then(|p| p.arch()).ok()?;
+        crate::formula::kv_formula(&arch, Dtype::Bf16, context.get(), 1)
+    });
     let state = Signal::derive(move || vec![("model", model.get()), ("context", context.get().to_string())]);
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-layermap"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-layermap" formula
             subtitle="One cell per layer, filled by what that layer keeps for one sequence. Full attention grows with every token; windows, chunks and recurrent state do not.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

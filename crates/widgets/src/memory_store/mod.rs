@@ -146,10 +146,13 @@ pub fn MemoryStore(
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        data.get().ok().map(|(s, q)| llmem_estimator::vector_store::index_formula(&q, &s))
+    });
     let is_flat = Signal::derive(move || index.get() == "flat");
     let is_pq = Signal::derive(move || index.get() == "ivf-pq");
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-store"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-store" formula
             subtitle="Documents become chunks, chunks become vectors, vectors go into an index. What the memory costs in RAM, and the text kept beside it.".into()>
             <div class="lw-controls">
                 <StepSlider id=format!("{uid}-docs") label="Documents" steps=&DOC_STEPS

@@ -112,6 +112,10 @@ pub fn OffloadSplit(
     let max = Signal::derive(move || sweep.get().map_or(0, |s| s.len().saturating_sub(1)) as u32);
     let current = Memo::new(move |_| sweep.get().and_then(|s| s.get(layers.get() as usize).cloned()));
     let num_layers = Memo::new(move |_| preset(&model.get()).and_then(|p| p.arch()).map_or(0, |a| a.num_layers));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let d = device(&gpu.get()).ok()?;
+        current.get().map(|c| c.formula(d, &HOST_CPU))
+    });
     let state = Signal::derive(move || {
         vec![
             ("model", model.get()),
@@ -148,7 +152,7 @@ pub fn OffloadSplit(
         )
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-offload"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-offload" formula
             subtitle="When a model does not fit the GPU, llama.cpp keeps the first layers in host RAM and runs them on the CPU. Every token still reads every layer, so the slow side sets the pace.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

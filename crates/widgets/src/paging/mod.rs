@@ -74,8 +74,9 @@ pub fn Paging(
             )
         })
     };
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || result.get().map(|l| l.waste_formula()));
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state units=false class="lw-paging"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state units=false class="lw-paging" formula
             subtitle="Each color is one request's KV cache. Reserve every request's maximum length up front, or hand out small blocks as it grows.".into()>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-mode") legend="Allocation"

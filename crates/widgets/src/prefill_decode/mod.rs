@@ -36,6 +36,12 @@ pub fn PrefillDecode(
         let a = preset(&model.get()).and_then(|p| p.arch()).ok()?;
         phases(&a, WeightFormat::Float(Dtype::Bf16), Dtype::Bf16, context.get(), batch.get(), &d.get()?).ok()
     });
+    // A setting that does not fit has no speed, so no formula either.
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let an = analysis.get().filter(|an| an.fits)?;
+        let a = preset(&model.get()).and_then(|p| p.arch()).ok()?;
+        llmem_estimator::throughput::decode_formula(&a, context.get(), batch.get(), &d.get()?, &an).ok()
+    });
     let state = Signal::derive(move || {
         vec![
             ("model", model.get()),
@@ -79,7 +85,7 @@ pub fn PrefillDecode(
         _ => "No roofline for this device.".into(),
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state units=false class="lw-roof"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state units=false class="lw-roof" formula
             subtitle="Prefill reads the weights once for the whole prompt; decode reads them again for every token. Batch the decode to climb the roof.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

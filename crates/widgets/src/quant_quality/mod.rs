@@ -99,6 +99,7 @@ pub fn QuantQuality(
     let memory = RwSignal::new(params.u64("memory"));
     let context = RwSignal::new(params.u64("context"));
     let selected = Memo::new(move |_| point(&format.get()).or(SCOREBOARD.first()).copied());
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || selected.get().map(|p| p.size_formula()));
     let room = Memo::new(move |_| weights_room(memory.get(), context.get()));
     let state = Signal::derive(move || {
         vec![("format", format.get()), ("memory", memory.get().to_string()), ("context", context.get().to_string())]
@@ -127,7 +128,7 @@ pub fn QuantQuality(
         })
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-qq"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-qq" formula
             subtitle="Each dot is one file of the same model, measured by llama.cpp: how large it is, and how far its next-token predictions drift from the 16-bit original.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-format") label="Format" options=options value=format />

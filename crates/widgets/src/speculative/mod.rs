@@ -62,6 +62,11 @@ pub fn Speculative(
     let context = RwSignal::new(params.u64("context"));
     let data =
         Memo::new(move |_| report(&target.get(), &draft.get(), &dev.get(), k.get(), accept.get(), context.get()));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let r = data.get()?.ok()?;
+        let alpha = accept.get().min(100) as f64 / 100.0;
+        Some(llmem_estimator::speculative::speedup_formula(k.get(), alpha, &r))
+    });
     let state = Signal::derive(move || {
         vec![
             ("target", target.get()),
@@ -88,7 +93,7 @@ pub fn Speculative(
         format!("On one {name} (its GPU can use {})", show(capacity.get()))
     });
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-spec"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-spec" formula
             subtitle="A small draft model guesses a few tokens; the large model checks them all in one pass. The draft costs memory; accepted guesses buy speed.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-target") label="Target model" options=model_options() value=target />

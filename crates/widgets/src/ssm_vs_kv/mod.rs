@@ -89,6 +89,9 @@ pub fn SsmVsKv(
     let model = RwSignal::new(params.get("model").to_string());
     let mamba = RwSignal::new(params.get("mamba").to_string());
     let data = Memo::new(move |_| compare(&model.get(), &mamba.get(), seq.get()));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        data.get().map(|c| llmem_estimator::ssm::cache_ratio_formula(c.kv, c.recurrent_kv, c.state))
+    });
     let state =
         Signal::derive(move || vec![("seq", seq.get().to_string()), ("model", model.get()), ("mamba", mamba.get())]);
     let canvas = NodeRef::<html::Canvas>::new();
@@ -117,7 +120,7 @@ pub fn SsmVsKv(
         })
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-ssm"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-ssm" formula
             subtitle="A transformer keeps every token's keys and values; a state-space model folds them into a state of fixed size, and a hybrid keeps both, in different layers.".into()>
             <div class="lw-controls">
                 <StepSlider id=format!("{uid}-seq") label="Sequence length" steps=&SEQ_STEPS count=Signal::stored(SEQ_STEPS.len())

@@ -78,6 +78,7 @@ pub fn StepTimelineWidget(
             &attention.get(),
         )
     });
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || data.get()?.peak_formula());
     let state = Signal::derive(move || {
         vec![
             ("model", model.get()),
@@ -112,7 +113,7 @@ pub fn StepTimelineWidget(
     let stage_options: Vec<(String, String)> =
         ["0", "1", "2", "3"].iter().map(|s| (s.to_string(), format!("ZeRO-{s}"))).collect();
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-timeline"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-timeline" formula
             subtitle="Memory through one step: activations pile up in the forward pass, turn into gradients in the backward pass, and the optimizer updates the weights.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

@@ -80,6 +80,11 @@ pub fn TrainVsInfer(
     let inference = Signal::derive(move || bars.get().map(|b| b.1).unwrap_or_default());
     let sum = |v: Vec<Segment>| v.iter().map(|s| s.bytes).sum::<u64>();
     let scale = Signal::derive(move || sum(training.get()).max(sum(inference.get())));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let (t, i) = (training.get(), inference.get());
+        let params = arch.get()?.param_counts().ok()?.total;
+        Some(llmem_estimator::training::train_infer_formula(params, t.get(3)?.bytes, i.first()?.bytes, i.get(1)?.bytes, i.get(2)?.bytes))
+    });
     let ratio = move || {
         let (t, i) = (sum(training.get()), sum(inference.get()));
         if i == 0 {
@@ -89,7 +94,7 @@ pub fn TrainVsInfer(
         }
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-tvi"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-tvi" formula
             subtitle="The same model, trained and served, on one GPU. Change the model and the precision it is served in.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options_with_custom() value=model />

@@ -19,10 +19,9 @@ pub const GPU_STEPS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /// Sequence length and micro-batch the activations assume.
 pub const SEQ: u64 = 4096;
 
-/// Training memory for the widget's settings.
-pub fn memory(model: &str, stage: u8, gpus: u64, checkpointing: bool, attention: &str) -> Option<TrainingMemory> {
-    let a = preset(model).and_then(|p| p.arch()).ok()?;
-    let setup = TrainingSetup {
+/// The training setup of the widget's settings.
+fn setup_of(stage: u8, gpus: u64, checkpointing: bool, attention: &str) -> Option<TrainingSetup> {
+    Some(TrainingSetup {
         stage: ZeroStage::from_u8(stage).ok()?,
         gpus,
         seq: SEQ,
@@ -30,8 +29,13 @@ pub fn memory(model: &str, stage: u8, gpus: u64, checkpointing: bool, attention:
         recompute: if checkpointing { Recompute::Full } else { Recompute::None },
         kernel: attention_kernel(attention),
         ..TrainingSetup::default()
-    };
-    training_memory(&a, &setup).ok()
+    })
+}
+
+/// Training memory for the widget's settings.
+pub fn memory(model: &str, stage: u8, gpus: u64, checkpointing: bool, attention: &str) -> Option<TrainingMemory> {
+    let a = preset(model).and_then(|p| p.arch()).ok()?;
+    training_memory(&a, &setup_of(stage, gpus, checkpointing, attention)?).ok()
 }
 
 /// The ZeRO / FSDP widget.
@@ -48,6 +52,12 @@ pub fn Zero(
     let attention = RwSignal::new(params.get("attention").to_string());
     let mem = Memo::new(move |_| {
         memory(&model.get(), stage.get().parse().unwrap_or(0), gpus.get(), ckpt.get() == "on", &attention.get())
+    });
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let m = mem.get()?;
+        let params = preset(&model.get()).and_then(|p| p.arch()).and_then(|a| a.param_counts()).ok()?.total;
+        let setup = setup_of(stage.get().parse().unwrap_or(0), gpus.get(), ckpt.get() == "on", &attention.get())?;
+        Some(llmem_estimator::training::formula(params, &setup, &m))
     });
     let state = Signal::derive(move || {
         vec![
@@ -87,7 +97,7 @@ pub fn Zero(
         .map(|(i, l)| (i.to_string(), l.to_string()))
         .collect();
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-zero"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-zero" formula
             subtitle="Data parallelism copies everything to every GPU. ZeRO (and PyTorch FSDP) shard it instead; checkpointing shrinks the activations.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
