@@ -10,7 +10,7 @@
 
 use crate::arch::AttentionSpan;
 use crate::error::{product, Checked, EstimateError, Result};
-use crate::formula::{add, count, min, mul, num, var, Formula, Unit};
+use crate::formula::{add, count, div, min, mul, num, var, Formula, Unit};
 use crate::precision::Dtype;
 use serde::Serialize;
 
@@ -170,11 +170,20 @@ impl FlashWalk {
             mul(vec![count("r", "query blocks finished", rows_done), num(2.0), nn(), dd()]),
         ];
         if rest > 0 {
-            terms.push(mul(vec![count("q", "rows of the query block under way", self.block_rows.min(n - finished_rows)), dd()]));
+            terms.push(mul(vec![
+                count("q", "rows of the query block under way", self.block_rows.min(n - finished_rows)),
+                dd(),
+            ]));
             terms.push(mul(vec![
                 num(2.0),
                 dd(),
-                min(mul(vec![count("j", "key/value blocks streamed for it", rest), count("B_c", "key/value block (tokens)", self.block_cols)]), nn()),
+                min(
+                    mul(vec![
+                        count("j", "key/value blocks streamed for it", rest),
+                        count("B_c", "key/value block (tokens)", self.block_cols),
+                    ]),
+                    nn(),
+                ),
             ]));
         }
         Formula::new(

@@ -11,8 +11,8 @@
 //! memory, so the only waste is the unfilled tail of each request's last
 //! block (§4.3: "bounded by one block per sequence").
 
-use crate::formula::{add, count, div, Formula, Unit};
 use crate::error::{ceil_div, EstimateError, Result};
+use crate::formula::{add, count, div, Formula, Unit};
 use serde::Serialize;
 
 /// One token slot of KV memory.

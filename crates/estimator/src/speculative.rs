@@ -23,9 +23,9 @@
 //! it ignores the verifying pass's extra arithmetic, which is small while
 //! `k + 1` stays far below the device's ridge point.
 
-use crate::formula::{add, count, div, mul, var, Formula, Unit};
 use crate::arch::ModelArch;
 use crate::error::{Checked, EstimateError, Result};
+use crate::formula::{add, count, div, mul, var, Formula, Unit};
 use crate::hardware::{stream_seconds, Device};
 use crate::kv_cache::kv_cache;
 use crate::precision::{weights_footprint, Dtype, WeightFormat};
@@ -130,7 +130,9 @@ pub fn speculative(q: &SpecQuery) -> Result<SpecReport> {
 /// token with it, on the memory roof (module docs; Leviathan et al. 2023,
 /// §3.1, Eq. 1 for the tokens a pass yields).
 pub fn speedup_formula(k: u64, alpha: f64, r: &SpecReport) -> Formula {
-    let t_target = || var("t_T", "one target pass: its weights and cache at the bandwidth", r.plain_seconds_per_token, Unit::Seconds);
+    let t_target = || {
+        var("t_T", "one target pass: its weights and cache at the bandwidth", r.plain_seconds_per_token, Unit::Seconds)
+    };
     let t_draft = if k == 0 {
         0.0
     } else {

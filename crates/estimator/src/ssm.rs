@@ -19,9 +19,9 @@
 //! Hugging Face transformers' Mamba cache keeps `kernel` columns instead
 //! (`MambaCache.conv_states`), one more per channel.
 
-use crate::formula::{add, div, var, Formula, Unit};
 use crate::arch::{ModelArch, Tensor, TensorKind};
 use crate::error::{product, Checked, Result};
+use crate::formula::{add, div, var, Formula, Unit};
 use crate::kv_cache::{bytes_of, kv_cache, MAX_CONTEXT};
 use crate::precision::Dtype;
 use serde::Serialize;

@@ -156,7 +156,13 @@ pub fn phases(
 /// FLOPs at the device's peak and its bytes (active weights and the batch's
 /// KV cache) at its bandwidth (roofline and FLOP count as in the module
 /// docs). Without a published peak the step is its bytes over bandwidth.
-pub fn decode_formula(arch: &ModelArch, context: u64, batch: u64, device: &Device, a: &PhaseAnalysis) -> Result<Formula> {
+pub fn decode_formula(
+    arch: &ModelArch,
+    context: u64,
+    batch: u64,
+    device: &Device,
+    a: &PhaseAnalysis,
+) -> Result<Formula> {
     let b = || count("b", "sequences decoded together", batch);
     let flops = mul(vec![
         b(),

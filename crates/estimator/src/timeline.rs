@@ -28,10 +28,10 @@
 //! inside kernels, the optimizer's per-tensor temporaries (`foreach` Adam
 //! works through parameters in groups), and communication buffers.
 
-use crate::formula::{add, var, Formula, Unit};
 use crate::activations::{activations, ActivationQuery};
 use crate::arch::ModelArch;
 use crate::error::{Checked, Result};
+use crate::formula::{add, var, Formula, Unit};
 use crate::training::{model_states, zero3_gathered_bytes, Recompute, TrainingSetup, ZeroStage};
 use serde::Serialize;
 
@@ -80,7 +80,12 @@ impl StepTimeline {
         let extra = p.bytes.saturating_sub(self.resident_bytes + p.activation_bytes + p.grad_bytes);
         let mut terms = vec![
             var("R", "weights and optimizer state, there all step", self.resident_bytes as f64, Unit::Bytes),
-            var("A", "activations held at the peak (the loss gradient included)", p.activation_bytes as f64, Unit::Bytes),
+            var(
+                "A",
+                "activations held at the peak (the loss gradient included)",
+                p.activation_bytes as f64,
+                Unit::Bytes,
+            ),
             var("G", "gradients computed by then", p.grad_bytes as f64, Unit::Bytes),
         ];
         if extra > 0 {

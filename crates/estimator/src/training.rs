@@ -9,10 +9,10 @@
 //! optimizer state over N_d data-parallel GPUs, stage 2 also the gradients,
 //! stage 3 also the parameters.
 
-use crate::formula::{add, ceil, count, div, mul, num, var, Expr, Formula, Unit};
 use crate::activations::{activations, ActivationQuery, AttentionKernel};
 use crate::arch::{ModelArch, TensorKind};
 use crate::error::{ceil_div, product, Checked, EstimateError, Result};
+use crate::formula::{add, ceil, count, div, mul, num, var, Expr, Formula, Unit};
 use crate::precision::{weights_footprint, WeightFormat};
 use serde::Serialize;
 
@@ -428,11 +428,17 @@ pub fn formula(params: u64, setup: &TrainingSetup, mem: &TrainingMemory) -> Form
     let width = setup.optimizer.param_bytes();
     let mut terms = vec![
         term(count("p", "bytes per parameter of the weights", width), setup.stage >= ZeroStage::Zero3),
-        term(count("g", "bytes per parameter of the gradients", setup.optimizer.grad_bytes()), setup.stage >= ZeroStage::Zero2),
+        term(
+            count("g", "bytes per parameter of the gradients", setup.optimizer.grad_bytes()),
+            setup.stage >= ZeroStage::Zero2,
+        ),
     ];
     if !setup.offload_optimizer && params > 0 {
         let k = setup.optimizer.state_bytes(params).map_or(0.0, |o| o as f64 / params as f64);
-        terms.push(term(var("K", "bytes per parameter of optimizer state", k, Unit::Number), setup.stage >= ZeroStage::Zero1));
+        terms.push(term(
+            var("K", "bytes per parameter of optimizer state", k, Unit::Number),
+            setup.stage >= ZeroStage::Zero1,
+        ));
     }
     terms.push(var("A", "activations kept for the backward pass", mem.activation_bytes as f64, Unit::Bytes));
     if mem.gathered_bytes > 0 {
@@ -451,7 +457,13 @@ pub fn formula(params: u64, setup: &TrainingSetup, mem: &TrainingMemory) -> Form
 /// parameter, Rajbhandari et al. 2020, ZeRO, §3.1) and the activations kept
 /// for backward, over serving the same model: its weights, KV cache and
 /// working activations. Written to one decimal.
-pub fn train_infer_formula(params: u64, train_activations: u64, weights: u64, kv: u64, infer_activations: u64) -> Formula {
+pub fn train_infer_formula(
+    params: u64,
+    train_activations: u64,
+    weights: u64,
+    kv: u64,
+    infer_activations: u64,
+) -> Formula {
     let psi = || count("Ψ", "parameters", params);
     Formula::new(
         "Training ÷ inference",

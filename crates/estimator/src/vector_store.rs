@@ -33,8 +33,8 @@
 //! about four characters of English) — an estimate; other languages and
 //! code differ.
 
-use crate::formula::{add, ceil, count, div, mul, num, sub, Formula, Unit};
 use crate::error::{ceil_div, Checked, EstimateError, Result};
+use crate::formula::{add, ceil, count, div, mul, num, sub, Formula, Unit};
 use serde::Serialize;
 
 /// An embedding model: its output width, from its model card.
@@ -234,10 +234,7 @@ pub fn index_formula(q: &StoreQuery, s: &StoreSize) -> Formula {
             if let IndexKind::Hnsw { m } = q.index {
                 let m = || count("M", "HNSW links per vector on the upper levels", m);
                 let m1 = || sub(m(), num(1.0));
-                t.push(ceil(div(
-                    mul(vec![n(), num(4.0), add(vec![mul(vec![num(2.0), m(), m1()]), m()])]),
-                    m1(),
-                )));
+                t.push(ceil(div(mul(vec![n(), num(4.0), add(vec![mul(vec![num(2.0), m(), m1()]), m()])]), m1())));
                 t.push(mul(vec![n(), num(12.0)]));
             }
             t

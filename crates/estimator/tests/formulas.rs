@@ -112,7 +112,11 @@ fn zero_formula_is_the_per_gpu_memory() {
                             ..TrainingSetup::default()
                         };
                         let m = training_memory(&arch, &setup).unwrap();
-                        agrees(&formula(params, &setup, &m), m.per_gpu_bytes as f64, &format!("{id} {stage:?} ×{gpus}"));
+                        agrees(
+                            &formula(params, &setup, &m),
+                            m.per_gpu_bytes as f64,
+                            &format!("{id} {stage:?} ×{gpus}"),
+                        );
                     }
                 }
             }
@@ -123,7 +127,9 @@ fn zero_formula_is_the_per_gpu_memory() {
 #[test]
 fn store_formula_is_the_index() {
     use llmem_estimator::vector_store::{index_formula, store_size, IndexKind, StoreQuery, VectorDtype};
-    for index in [IndexKind::Flat, IndexKind::Hnsw { m: 32 }, IndexKind::Hnsw { m: 2 }, IndexKind::IvfPq { nlist: 4096, m: 64 }] {
+    for index in
+        [IndexKind::Flat, IndexKind::Hnsw { m: 32 }, IndexKind::Hnsw { m: 2 }, IndexKind::IvfPq { nlist: 4096, m: 64 }]
+    {
         for dtype in [VectorDtype::F32, VectorDtype::F16, VectorDtype::Int8, VectorDtype::Binary] {
             for (documents, tokens) in [(1, 1), (1_000_000, 1000), (1_000_000_000, 5000)] {
                 let q = StoreQuery {
@@ -186,7 +192,12 @@ fn speculative_formula_is_the_speedup() {
             };
             let r = speculative(&q).unwrap();
             let f = speedup_formula(k, alpha, &r);
-            assert!((f.value() - r.speedup).abs() < 1e-9 * r.speedup.max(1.0), "k {k} α {alpha}: {} against {}", f.value(), r.speedup);
+            assert!(
+                (f.value() - r.speedup).abs() < 1e-9 * r.speedup.max(1.0),
+                "k {k} α {alpha}: {} against {}",
+                f.value(),
+                r.speedup
+            );
         }
     }
 }
@@ -231,7 +242,15 @@ fn budget_formula_is_the_turns() {
     use llmem_estimator::context_window::{budget, turns_formula, BudgetRequest};
     for limit in [4096, 131_072, 1_048_576] {
         for (chunks, turn) in [(0, 1), (5, 800), (20, 3000), (3, 0)] {
-            let r = BudgetRequest { limit, system: 1500, tools: 2000, chunks, chunk_tokens: 512, output: 4096, turn_tokens: turn };
+            let r = BudgetRequest {
+                limit,
+                system: 1500,
+                tools: 2000,
+                chunks,
+                chunk_tokens: 512,
+                output: 4096,
+                turn_tokens: turn,
+            };
             let b = budget(&r);
             if b.over > 0 {
                 continue;
@@ -249,9 +268,11 @@ fn timeline_formula_is_the_peak() {
     };
     for p in PRESETS {
         let arch = p.arch().unwrap();
-        for (stage, gpus, recompute) in
-            [(ZeroStage::Zero0, 1, Recompute::None), (ZeroStage::Zero3, 8, Recompute::Full), (ZeroStage::Zero2, 4, Recompute::None)]
-        {
+        for (stage, gpus, recompute) in [
+            (ZeroStage::Zero0, 1, Recompute::None),
+            (ZeroStage::Zero3, 8, Recompute::Full),
+            (ZeroStage::Zero2, 4, Recompute::None),
+        ] {
             let setup = TrainingSetup { stage, gpus, recompute, ..TrainingSetup::default() };
             let t = step_timeline(&arch, &setup).unwrap();
             agrees(&t.peak_formula().unwrap(), t.peak_bytes as f64, p.id);

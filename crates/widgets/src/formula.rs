@@ -12,16 +12,17 @@
 use crate::units::show_f64;
 use leptos::prelude::*;
 use llmem_estimator::formula::Formula;
-use std::sync::Arc;
 
-/// Gives a figure's formula at its current setting (`None` when the setting
-/// has no result, e.g. out of range). Reading signals inside makes the open
-/// panel follow the figure.
-pub type FormulaFn = Arc<dyn Fn() -> Option<Formula> + Send + Sync>;
+pub use crate::frame::FormulaFn;
 
 /// The KV cache formula of `arch` as built, for the figures whose headline
 /// is its cache ([`llmem_estimator::kv_cache::formula`]).
-pub fn kv_formula(arch: &llmem_estimator::ModelArch, dtype: llmem_estimator::precision::Dtype, context: u64, batch: u64) -> Option<Formula> {
+pub fn kv_formula(
+    arch: &llmem_estimator::ModelArch,
+    dtype: llmem_estimator::precision::Dtype,
+    context: u64,
+    batch: u64,
+) -> Option<Formula> {
     let cache = llmem_estimator::kv_cache::kv_cache(arch, dtype, context, batch).ok()?;
     Some(llmem_estimator::kv_cache::formula(arch, arch.kv_layout(), &cache))
 }

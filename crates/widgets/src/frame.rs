@@ -31,7 +31,7 @@ pub fn WidgetFrame(
     /// The formula behind the headline number, for the "Show the formula"
     /// panel under the figure.
     #[prop(optional)]
-    formula: Option<crate::formula::FormulaFn>,
+    formula: Option<FormulaFn>,
     /// The widget body.
     children: Children,
 ) -> impl IntoView {
@@ -71,7 +71,7 @@ pub fn WidgetFrame(
             </header>
             {note}
             {children()}
-            {formula.map(|formula| view! { <crate::formula::FormulaPanel formula /> })}
+            {formula_panel(formula)}
             <footer class="lw-foot">
                 {units.then(|| view! { <UnitToggle uid=uid.clone() /> })}
                 <button type="button" class="lw-button lw-embed-btn" aria-expanded=move || open.get().to_string()
@@ -89,6 +89,22 @@ pub fn WidgetFrame(
                 hidden=move || !open.get()></div>
         </section>
     }
+}
+
+/// Gives a figure's formula at its current setting (`None` when the setting
+/// has no result, e.g. out of range). Reading signals inside makes the open
+/// panel follow the figure.
+pub type FormulaFn = std::sync::Arc<dyn Fn() -> Option<llmem_estimator::formula::Formula> + Send + Sync>;
+
+/// The "Show the formula" panel, in bundles whose widgets have a formula.
+#[cfg(feature = "formula")]
+fn formula_panel(formula: Option<FormulaFn>) -> impl IntoView {
+    formula.map(|formula| view! { <crate::formula::FormulaPanel formula /> })
+}
+
+#[cfg(not(feature = "formula"))]
+fn formula_panel(formula: Option<FormulaFn>) -> impl IntoView {
+    drop(formula);
 }
 
 /// A heading inside a widget's body, one level below the widget's title

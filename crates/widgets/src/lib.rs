@@ -40,6 +40,7 @@ pub mod engine_memory;
 pub mod fit;
 #[cfg(feature = "flash-tiles")]
 pub mod flash_tiles;
+#[cfg(feature = "formula")]
 pub mod formula;
 pub mod frame;
 pub mod frame_page;

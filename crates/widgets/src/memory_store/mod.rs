@@ -146,9 +146,8 @@ pub fn MemoryStore(
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
-    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
-        data.get().ok().map(|(s, q)| llmem_estimator::vector_store::index_formula(&q, &s))
-    });
+    let formula: crate::formula::FormulaFn =
+        std::sync::Arc::new(move || data.get().ok().map(|(s, q)| llmem_estimator::vector_store::index_formula(&q, &s)));
     let is_flat = Signal::derive(move || index.get() == "flat");
     let is_pq = Signal::derive(move || index.get() == "ivf-pq");
     view! {

@@ -83,7 +83,13 @@ pub fn TrainVsInfer(
     let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
         let (t, i) = (training.get(), inference.get());
         let params = arch.get()?.param_counts().ok()?.total;
-        Some(llmem_estimator::training::train_infer_formula(params, t.get(3)?.bytes, i.first()?.bytes, i.get(1)?.bytes, i.get(2)?.bytes))
+        Some(llmem_estimator::training::train_infer_formula(
+            params,
+            t.get(3)?.bytes,
+            i.first()?.bytes,
+            i.get(1)?.bytes,
+            i.get(2)?.bytes,
+        ))
     });
     let ratio = move || {
         let (t, i) = (sum(training.get()), sum(inference.get()));
