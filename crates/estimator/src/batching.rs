@@ -23,6 +23,7 @@
 //!   (copy-on-write, §4.4; vLLM's prefix caching hashes only full blocks).
 
 use crate::error::{EstimateError, Result};
+use crate::formula::{add, count, mul, var, Formula, Unit};
 use serde::Serialize;
 
 /// One request of the workload.
@@ -101,6 +102,27 @@ impl Snapshot {
 
     pub fn count(&self, s: Status) -> u64 {
         self.status.iter().filter(|x| **x == s).count() as u64
+    }
+
+    /// The formula behind the KV memory the pool's blocks in use hold:
+    /// every block in use, shared or a request's own, holds `block_tokens`
+    /// slots of `bytes_per_token` (Kwon et al. 2023, PagedAttention, §4.2;
+    /// a block is allocated whole).
+    pub fn in_use_formula(&self, block_tokens: u64, bytes_per_token: u64) -> Formula {
+        let shared = self.shared_blocks();
+        Formula::new(
+            "KV in use",
+            mul(vec![
+                add(vec![
+                    count("S", "shared prefix blocks (stored once)", shared),
+                    count("O", "requests' own blocks", self.used_blocks() - shared),
+                ]),
+                count("B", "tokens per block", block_tokens),
+                var("b", "KV bytes per token (Llama 3.1 8B, bf16)", bytes_per_token as f64, Unit::Bytes),
+            ]),
+            Unit::Bytes,
+            "Kwon et al. 2023, PagedAttention (arXiv 2309.06180) §4.2–4.3; vLLM prefix caching (shares full blocks only)",
+        )
     }
 
     /// Token slots allocated but not yet written: the unfilled tails of

@@ -25,7 +25,8 @@ pub enum Unit {
     Rate,
     /// Seconds (`4.79 ms`).
     Seconds,
-    /// A ratio with this many decimals (`3.12×`, `41×`).
+    /// A ratio with this many decimals (`3.12×`, `41×`; whole ratios grouped
+    /// by thousands, `4,096×`).
     Times(u32),
     /// A share (`21%`), the value being a fraction of one.
     Share,
@@ -49,6 +50,7 @@ impl Unit {
             Unit::Bytes => bytes(value),
             Unit::Rate => format_rate(value),
             Unit::Seconds => format_seconds(value),
+            Unit::Times(0) => format!("{}×", crate::units::format_count(value)),
             Unit::Times(d) => format!("{}×", crate::units::fixed(value, d)),
             Unit::Share => crate::units::percent(value * 100.0),
             Unit::Bits => format!("{} bits", trimmed(value, 5)),

@@ -6,7 +6,7 @@
 //! datasheet figures; throughputs are dense (the datasheets' 2:4-sparse
 //! figures halved).
 
-use crate::formula::{div, var, Formula, Unit};
+use crate::formula::{add, div, var, Formula, Unit};
 use serde::Serialize;
 
 /// How the device reaches host memory.
@@ -522,6 +522,24 @@ pub fn stream_formula(bytes: u64, bandwidth: f64, source: &str) -> Formula {
         ),
         Unit::Seconds,
         format!("Williams et al. 2009, Roofline (CACM 52(4)); bandwidth: {source}"),
+    )
+}
+
+/// The formula behind a lane of [`stream_race`] for a model's weights and
+/// KV cache on `device`: one read of both at its bandwidth, the time a
+/// memory-bound decode step takes at least (the roofline's memory side).
+pub fn race_formula(weights: u64, kv: u64, device: &Device) -> Formula {
+    Formula::new(
+        "Time to read once",
+        div(
+            add(vec![
+                var("W", "the model's weights", weights as f64, Unit::Bytes),
+                var("KV", "its KV cache", kv as f64, Unit::Bytes),
+            ]),
+            var("B", "the device's memory bandwidth", device.bandwidth, Unit::Rate),
+        ),
+        Unit::Seconds,
+        format!("Williams et al. 2009, Roofline (CACM 52(4)); bandwidth: {}", device.source),
     )
 }
 

@@ -15,7 +15,7 @@
 
 use crate::arch::{AttentionSpan, KvLayout, ModelArch};
 use crate::error::{ceil_div, product, Checked, EstimateError, Result};
-use crate::formula::{add, count, min, mul, num, var, Expr, Formula, Unit};
+use crate::formula::{add, count, div, min, mul, num, var, Expr, Formula, Unit};
 use crate::precision::Dtype;
 use crate::ssm::recurrent_state;
 use serde::Serialize;
@@ -212,6 +212,20 @@ pub fn formula(arch: &ModelArch, layout: KvLayout, cache: &KvCache) -> Formula {
         expr,
         Unit::Bytes,
         "Shazeer 2019 (arXiv 1911.02150) §2; Ainslie et al. 2023, GQA (arXiv 2305.13245) §2; DeepSeek-V2 (arXiv 2405.04434) §2.1.3; Jiang et al. 2023, Mistral 7B (arXiv 2310.06825) §2",
+    )
+}
+
+/// The formula behind "the largest cache is N× the smallest" when designs
+/// are compared at one length: the two caches as [`kv_cache`] gives them.
+pub fn ratio_formula(largest: u64, smallest: u64) -> Formula {
+    Formula::new(
+        "Ratio",
+        div(
+            var("KV_max", "the largest cache at this length", largest as f64, Unit::Bytes),
+            var("KV_min", "the smallest cache at this length", smallest as f64, Unit::Bytes),
+        ),
+        Unit::Times(0),
+        "Each cache as the KV cache figure computes it: Shazeer 2019 (arXiv 1911.02150) §2; DeepSeek-V2 (arXiv 2405.04434) §2.1.3; Gu & Dao 2023 (arXiv 2312.00752) §3",
     )
 }
 

@@ -12,7 +12,7 @@
 use crate::activations::{activations, ActivationQuery, AttentionKernel};
 use crate::arch::{ModelArch, TensorKind};
 use crate::error::{ceil_div, product, Checked, EstimateError, Result};
-use crate::formula::{add, ceil, count, div, mul, num, var, Expr, Formula, Unit};
+use crate::formula::{add, ceil, count, div, mul, num, sub, var, Expr, Formula, Unit};
 use crate::precision::{weights_footprint, WeightFormat};
 use serde::Serialize;
 
@@ -293,6 +293,49 @@ pub fn partial_recompute_bytes(
         .add_or(if r == layers { kept.rest_bytes } else { stored.rest_bytes }, "activation size")
 }
 
+/// The formula behind [`partial_recompute_bytes`], its terms as the doc
+/// comment there gives them (Chen et al. 2016, §3).
+pub fn recompute_formula(
+    arch: &ModelArch,
+    seq: u64,
+    micro_batch: u64,
+    kernel: AttentionKernel,
+    recomputed: u64,
+) -> Result<Formula> {
+    let layers = arch.num_layers;
+    let r = recomputed.min(layers);
+    let q = |recompute| ActivationQuery { seq, micro_batch, kernel, recompute };
+    let stored = activations(arch, &q(Recompute::None))?;
+    let kept = activations(arch, &q(Recompute::Full))?;
+    let rr = || count("r", "layers recomputed (checkpointed)", r);
+    let mut terms = vec![
+        mul(vec![
+            sub(count("L", "layers", layers), rr()),
+            var(
+                "A_layer",
+                "what one stored layer keeps for backward",
+                (stored.layers_bytes / layers.max(1)) as f64,
+                Unit::Bytes,
+            ),
+        ]),
+        mul(vec![
+            rr(),
+            var("A_in", "a checkpointed layer's input", (kept.layers_bytes / layers.max(1)) as f64, Unit::Bytes),
+        ]),
+    ];
+    if r > 0 {
+        terms.push(var("A_re", "the one layer rebuilt at a time in backward", stored.layer_bytes as f64, Unit::Bytes));
+    }
+    let rest = if r == layers { kept.rest_bytes } else { stored.rest_bytes };
+    terms.push(var("A_out", "outside the layers: embeddings, final norm, logits, loss", rest as f64, Unit::Bytes));
+    Ok(Formula::new(
+        "Activations",
+        add(terms),
+        Unit::Bytes,
+        "Chen et al. 2016, Sublinear Memory Cost (arXiv 1604.06174) §3; per-layer counts measured with transformers (llmem activations.rs)",
+    ))
+}
+
 /// Relative compute of a training step when `recomputed` of `layers` layers
 /// are recomputed: a forward pass costs 1 unit per layer and the backward
 /// pass 2 (Kaplan et al. 2020, §2.1: ≈ 2N FLOPs per token forward, 6N in
@@ -407,6 +450,33 @@ pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<Traini
     })
 }
 
+/// ZeRO's model-state terms of a formula: weights, gradients and (unless
+/// offloaded) optimizer state per parameter, each divided over `gpus`
+/// data-parallel copies from the stage that partitions it, a shard rounded
+/// up ([`model_states`]).
+pub(crate) fn states_terms(params: u64, optimizer: Optimizer, stage: ZeroStage, gpus: u64, offload: bool) -> Vec<Expr> {
+    let n = || count("N", "data-parallel GPUs", gpus);
+    let psi = || count("Ψ", "parameters", params);
+    let term = |bytes_per: Expr, partitioned: bool| {
+        let whole = mul(vec![bytes_per, psi()]);
+        if partitioned && gpus > 1 {
+            ceil(div(whole, n()))
+        } else {
+            whole
+        }
+    };
+    let mut terms = vec![
+        term(count("p", "bytes per parameter of the weights", optimizer.param_bytes()), stage >= ZeroStage::Zero3),
+        term(count("g", "bytes per parameter of the gradients", optimizer.grad_bytes()), stage >= ZeroStage::Zero2),
+    ];
+    if !offload && params > 0 {
+        let k = optimizer.state_bytes(params).map_or(0.0, |o| o as f64 / params as f64);
+        terms
+            .push(term(var("K", "bytes per parameter of optimizer state", k, Unit::Number), stage >= ZeroStage::Zero1));
+    }
+    terms
+}
+
 /// The formula behind [`TrainingMemory::per_gpu_bytes`] for `params`
 /// parameters under `setup`: ZeRO's model states, each divided over the
 /// data-parallel GPUs from the stage that partitions it (Rajbhandari et al.
@@ -415,31 +485,7 @@ pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<Traini
 /// bytes), plus the activations kept for the backward pass (measured per
 /// layer, [`crate::activations`]) and ZeRO-3's gathered layers.
 pub fn formula(params: u64, setup: &TrainingSetup, mem: &TrainingMemory) -> Formula {
-    let n = || count("N", "data-parallel GPUs", setup.gpus);
-    let psi = || count("Ψ", "parameters", params);
-    let term = |bytes_per: Expr, partitioned: bool| {
-        let whole = mul(vec![bytes_per, psi()]);
-        if partitioned && setup.gpus > 1 {
-            ceil(div(whole, n()))
-        } else {
-            whole
-        }
-    };
-    let width = setup.optimizer.param_bytes();
-    let mut terms = vec![
-        term(count("p", "bytes per parameter of the weights", width), setup.stage >= ZeroStage::Zero3),
-        term(
-            count("g", "bytes per parameter of the gradients", setup.optimizer.grad_bytes()),
-            setup.stage >= ZeroStage::Zero2,
-        ),
-    ];
-    if !setup.offload_optimizer && params > 0 {
-        let k = setup.optimizer.state_bytes(params).map_or(0.0, |o| o as f64 / params as f64);
-        terms.push(term(
-            var("K", "bytes per parameter of optimizer state", k, Unit::Number),
-            setup.stage >= ZeroStage::Zero1,
-        ));
-    }
+    let mut terms = states_terms(params, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer);
     terms.push(var("A", "activations kept for the backward pass", mem.activation_bytes as f64, Unit::Bytes));
     if mem.gathered_bytes > 0 {
         terms.push(var("G", "ZeRO-3: layers gathered in full for compute", mem.gathered_bytes as f64, Unit::Bytes));

@@ -38,6 +38,7 @@ use crate::activations::{activations, ActivationQuery, AttentionKernel};
 use crate::arch::ModelArch;
 use crate::engines::parallel::{rank_shares, Parallelism};
 use crate::error::{Checked, EstimateError, Result};
+use crate::formula::{add, count, div, floor, mul, var, Formula, Unit};
 use crate::precision::{Dtype, WeightFormat};
 use crate::training::{model_states, ModelStates, Optimizer, Recompute, ZeroStage};
 use serde::Serialize;
@@ -135,6 +136,42 @@ pub fn training_layout(arch: &ModelArch, l: &Layout3d) -> Result<Vec<StageMemory
         });
     }
     Ok(out)
+}
+
+/// The formula behind [`StageMemory::per_gpu_bytes`] of `stage` (module
+/// docs for each term's source): the stage's parameters' model states under
+/// ZeRO over the DP copies, and the activations of its layers for the
+/// micro-batches in flight (plus the one layer rebuilt at a time under full
+/// recomputation), divided over the TP ranks — with the logits and the rest
+/// outside the layers on the last stage.
+pub fn stage_formula(arch: &ModelArch, l: &Layout3d, stage: &StageMemory) -> Result<Formula> {
+    let q = |recompute| ActivationQuery { seq: l.seq, micro_batch: l.micro_batch, kernel: l.kernel, recompute };
+    let kept = activations(arch, &q(l.recompute))?;
+    let each_layer = kept.layers_bytes / arch.num_layers.max(1);
+    let rebuilt = if l.recompute == Recompute::Full { activations(arch, &q(Recompute::None))?.layer_bytes } else { 0 };
+    let tp = || count("TP", "tensor-parallel ranks", l.tp);
+    let mut inner = vec![mul(vec![
+        var("A_layer", "activations one layer keeps for one micro-batch", each_layer as f64, Unit::Bytes),
+        count("ℓ", "layers on this stage", stage.layers),
+        count("m", "micro-batches in flight under 1F1B (PP − stage)", stage.in_flight),
+    ])];
+    if rebuilt > 0 {
+        inner.push(var("A_re", "the one layer rebuilt at a time", rebuilt as f64, Unit::Bytes));
+    }
+    let mut terms = crate::training::states_terms(stage.params, l.optimizer, l.zero, l.dp, false);
+    terms.push(floor(div(add(inner), tp())));
+    if stage.stage == l.pp - 1 {
+        terms.push(floor(div(
+            var("A_out", "outside the layers: final norm, logits and loss", kept.rest_bytes as f64, Unit::Bytes),
+            tp(),
+        )));
+    }
+    Ok(Formula::new(
+        "Per GPU",
+        add(terms),
+        Unit::Bytes,
+        "Shoeybi et al. 2019, Megatron-LM (arXiv 1909.08053) §3; Rajbhandari et al. 2020, ZeRO (arXiv 1910.02054) §5; Korthikanti et al. 2022 (arXiv 2205.05198) §4.2; Narayanan et al. 2021 (arXiv 2104.04473) §2.2.1",
+    ))
 }
 
 #[cfg(test)]

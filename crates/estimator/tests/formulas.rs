@@ -363,3 +363,59 @@ fn pattern_formula_is_the_share() {
         }
     }
 }
+
+#[test]
+fn recompute_formula_is_the_activations() {
+    use llmem_estimator::{
+        activations::AttentionKernel,
+        training::{partial_recompute_bytes, recompute_formula},
+    };
+    for p in PRESETS {
+        let arch = p.arch().unwrap();
+        for r in [0, 1, arch.num_layers / 2, arch.num_layers] {
+            for kernel in [AttentionKernel::Flash, AttentionKernel::Eager] {
+                let bytes = partial_recompute_bytes(&arch, 4096, 1, kernel, r).unwrap();
+                agrees(
+                    &recompute_formula(&arch, 4096, 1, kernel, r).unwrap(),
+                    bytes as f64,
+                    &format!("{} r={r}", p.id),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn race_formula_is_each_lane() {
+    use llmem_estimator::hardware::{race_formula, stream_race};
+    for lane in stream_race(16_060_522_496 + 1_073_741_824) {
+        let f = race_formula(16_060_522_496, 1_073_741_824, lane.device);
+        assert!((f.value() - lane.seconds).abs() < 1e-15, "{}", lane.device.id);
+    }
+}
+
+#[test]
+fn stage_formula_is_each_stage() {
+    use llmem_estimator::{
+        training::{Recompute, ZeroStage},
+        training_layout::{stage_formula, training_layout, Layout3d},
+    };
+    for id in ["llama-3.1-8b", "llama-3.1-70b", "qwen3-30b-a3b"] {
+        let arch = llmem_estimator::presets::preset(id).unwrap().arch().unwrap();
+        for (tp, pp, dp, zero, recompute) in [
+            (1, 1, 1, ZeroStage::Zero0, Recompute::None),
+            (8, 4, 8, ZeroStage::Zero1, Recompute::None),
+            (2, 2, 3, ZeroStage::Zero3, Recompute::Full),
+        ] {
+            let l = Layout3d { tp, pp, dp, zero, recompute, ..Layout3d::default() };
+            let Ok(stages) = training_layout(&arch, &l) else { continue };
+            for s in &stages {
+                agrees(
+                    &stage_formula(&arch, &l, s).unwrap(),
+                    s.per_gpu_bytes as f64,
+                    &format!("{id} {tp}×{pp}×{dp} stage {}", s.stage),
+                );
+            }
+        }
+    }
+}

@@ -47,6 +47,12 @@ pub fn BandwidthRace(
     let context = RwSignal::new(params.u64("context"));
     let bytes = Memo::new(move |_| bytes_for(&model.get(), &format.get(), context.get()));
     let lanes = Memo::new(move |_| bytes.get().map(|(w, k)| stream_race(w.saturating_add(k))).unwrap_or_default());
+    // The fastest device that holds the model, as the result names it.
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let (w, k) = bytes.get()?;
+        let fastest = lanes.get().into_iter().find(|l| l.fits)?;
+        Some(llmem_estimator::hardware::race_formula(w, k, fastest.device))
+    });
     let state = Signal::derive(move || {
         vec![("model", model.get()), ("format", format.get()), ("context", context.get().to_string())]
     });
@@ -56,7 +62,7 @@ pub fn BandwidthRace(
         .map(|f| (f.id().to_string(), f.label().to_string()))
         .collect();
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-race"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-race" formula
             subtitle="Generating a token reads every weight and the whole KV cache once. How fast each device can do that sets a ceiling on its tokens per second.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

@@ -127,8 +127,10 @@ pub fn BatchSteps(
         .ok()
         .and_then(|a| kv_cache(&a, Dtype::Bf16, 1, 1).ok())
         .map_or(0, |k| k.bytes_per_token);
+    let formula: crate::formula::FormulaFn =
+        std::sync::Arc::new(move || now.get().map(|s| s.in_use_formula(BLOCK_TOKENS, per_token)));
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-batch"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-batch" formula
             subtitle="Requests join the batch the step they fit and leave the step they finish. Their caches live in 16-token blocks taken from one pool; a system prompt they all share can be stored once.".into()>
             <div class="lw-controls">
                 <StepSlider id=format!("{uid}-blocks") label="KV blocks in the pool" steps=&POOL_STEPS
@@ -175,6 +177,7 @@ pub fn BatchSteps(
             <div class="lw-result" aria-live="polite">
                 {move || now.get().zip(this.get()).map(|(s, r)| view! {
                     <p class="lw-detail">{describe(&s, r.len())}</p>
+                    <p class="lw-detail lw-batch-bytes">{format!("The blocks in use hold {} of KV cache.", show(s.used_blocks() * BLOCK_TOKENS * per_token))}</p>
                     <p class="lw-detail">{outcome(&r, other.get().as_deref(), sharing.get())}</p>
                 })}
                 <p class="lw-source">{move || format!(

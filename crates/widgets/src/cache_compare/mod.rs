@@ -122,9 +122,15 @@ pub fn CacheCompare(
     let uid = next_uid();
     let seq = RwSignal::new(params.u64("seq"));
     let data = Memo::new(move |_| rows(seq.get()));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let rows = data.get();
+        let big = rows.iter().map(|r| r.bytes).max()?;
+        let small = rows.iter().map(|r| r.bytes).min()?;
+        Some(llmem_estimator::kv_cache::ratio_formula(big, small.max(1)))
+    });
     let state = Signal::derive(move || vec![("seq", seq.get().to_string())]);
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-compare"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-compare" formula
             subtitle="The memory one sequence holds, for eleven real models whose designs differ only in how they remember: all heads, shared heads, a compressed latent, windows, chunks, recurrent state.".into()>
             <div class="lw-controls">
                 <StepSlider id=format!("{uid}-seq") label="Sequence length" steps=&SEQ_STEPS

@@ -36,6 +36,12 @@ pub struct Setting {
 
 /// Every stage's memory, or what is wrong with the split.
 pub fn layout_for(s: &Setting) -> Result<Vec<StageMemory>, String> {
+    let (arch, l) = inputs(s)?;
+    training_layout(&arch, &l).map_err(|e| e.to_string())
+}
+
+/// The model and the layout of a setting.
+fn inputs(s: &Setting) -> Result<(llmem_estimator::ModelArch, Layout3d), String> {
     let arch = preset(&s.model).and_then(|p| p.arch()).map_err(|e| e.to_string())?;
     let l = Layout3d {
         tp: s.tp,
@@ -46,7 +52,14 @@ pub fn layout_for(s: &Setting) -> Result<Vec<StageMemory>, String> {
         recompute: if s.checkpointing { Recompute::Full } else { Recompute::None },
         ..Layout3d::default()
     };
-    training_layout(&arch, &l).map_err(|e| e.to_string())
+    Ok((arch, l))
+}
+
+/// The formula of the fullest stage, the one the result names.
+fn fullest_formula(s: &Setting, stages: &[StageMemory]) -> Option<llmem_estimator::formula::Formula> {
+    let (arch, l) = inputs(s).ok()?;
+    let top = stages.iter().max_by_key(|m| m.per_gpu_bytes)?;
+    llmem_estimator::training_layout::stage_formula(&arch, &l, top).ok()
 }
 
 /// The bar segments of one stage.
@@ -121,6 +134,8 @@ pub fn ParallelLayout(
         checkpointing: ckpt.get() == "on",
     });
     let stages = Memo::new(move |_| layout_for(&setting.get()));
+    let formula: crate::formula::FormulaFn =
+        std::sync::Arc::new(move || fullest_formula(&setting.get(), stages.get().ok()?.as_slice()));
     let dev = Memo::new(move |_| device(&gpu.get()).ok());
     let budget = Signal::derive(move || dev.get().map_or(0, |d| d.gpu_budget_bytes()));
     let state = Signal::derive(move || {
@@ -139,7 +154,7 @@ pub fn ParallelLayout(
         ["0", "1", "2", "3"].iter().map(|s| (s.to_string(), format!("ZeRO-{s}"))).collect();
     let gpus_text = |n: u64| format!("{n} GPU{}", if n == 1 { "" } else { "s" });
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-par"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-par" formula
             subtitle="Tensor parallelism splits every layer across GPUs, pipeline parallelism gives each GPU a run of layers, data parallelism copies the whole arrangement and ZeRO shares the copies' states.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />

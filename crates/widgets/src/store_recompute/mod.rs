@@ -55,6 +55,10 @@ pub fn StoreRecompute(
         Some((m(recomputed.get())?, m(0)?, m(a.num_layers)?))
     });
     let compute = Memo::new(move |_| recompute_compute_factor(layers.get(), recomputed.get()));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || {
+        let kernel = attention_kernel(&attention.get());
+        llmem_estimator::training::recompute_formula(&arch.get()?, seq.get(), 1, kernel, recomputed.get()).ok()
+    });
     let state = Signal::derive(move || {
         vec![
             ("recompute", percent.get().to_string()),
@@ -67,7 +71,7 @@ pub fn StoreRecompute(
     let mem_fraction = move || memory.get().map_or(0.0, |(now, all, _)| now as f64 / all.max(1) as f64);
     let compute_fraction = move || (compute.get() - 1.0) / (4.0 / 3.0 - 1.0);
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-recompute"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-recompute" formula
             subtitle="Activation checkpointing trades memory for compute. Slide from keeping everything to rebuilding everything.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
