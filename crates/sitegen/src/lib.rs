@@ -380,7 +380,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
     }
 
     let css_head = format!(
-        "<meta name=\"llmem-page\" content=\"site\">\n<link rel=\"stylesheet\" href=\"/{site_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n<script type=\"module\" src=\"/search.js\"></script>\n"
+        "<meta name=\"llmem-page\" content=\"site\">\n<link rel=\"stylesheet\" href=\"/{site_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n<script type=\"module\" src=\"/search.js\"></script>\n<script type=\"module\" src=\"/follow.js\"></script>\n"
     );
     site.files.insert("search-index.json".into(), search::index(&content)?.into_bytes());
     let wasm_head = |widgets: &[String]| -> Result<String, String> {

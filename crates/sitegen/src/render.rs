@@ -152,7 +152,12 @@ pub fn typed_figures(line: &str) -> Vec<String> {
 }
 
 /// Replaces shortcodes and glossary references in one source line.
-fn expand_line(line: &str, content: &Content, widgets: &mut Vec<String>) -> Result<String, String> {
+fn expand_line(
+    line: &str,
+    content: &Content,
+    widgets: &mut Vec<String>,
+    follows: &mut Vec<String>,
+) -> Result<String, String> {
     let trimmed = line.trim();
     if trimmed == "{{embed_reference}}" {
         return Ok(format!("\n{}\n", embed_reference()));
@@ -171,16 +176,33 @@ fn expand_line(line: &str, content: &Content, widgets: &mut Vec<String>) -> Resu
         let end = rest[start..].find("}}").ok_or("unclosed `{{`")? + start;
         out.push_str(&rest[..start]);
         stripped.push_str(&rest[..start]);
-        let code = shortcodes::parse(&rest[start + 2..end])?;
+        let mut code = shortcodes::parse(&rest[start + 2..end])?;
         if code.name == "widget" {
             return Err("a {{widget …}} shortcode must be on a line of its own".into());
         }
+        // `follow=<figure>`: the number is that figure's headline at the
+        // article's setting, and follows the figure when a reader changes it
+        // (assets/static/follow.js; the figure must be on the same page).
+        let follow = code.args.remove("follow");
         let (text, alt) = shortcodes::evaluate_with_alt(&code)?;
-        match alt {
-            Some(alt) => {
+        match (alt, follow) {
+            (alt, Some(id)) => {
+                if llmem_catalog::widget(&id).is_none() {
+                    return Err(format!("`follow={id}`: there is no such figure"));
+                }
+                out.push_str(&format!(
+                    "<span class=\"fig lw-follow\" data-follow=\"{}\" data-article=\"{}\"{}>{}</span>",
+                    escape(&id),
+                    escape(&text),
+                    alt.map(|a| format!(" title=\"{}\"", escape(&a))).unwrap_or_default(),
+                    escape(&text)
+                ));
+                follows.push(id);
+            }
+            (Some(alt), None) => {
                 out.push_str(&format!("<span class=\"fig\" title=\"{}\">{}</span>", escape(&alt), escape(&text)))
             }
-            None => out.push_str(&escape(&text)),
+            (None, None) => out.push_str(&escape(&text)),
         }
         rest = &rest[end + 2..];
     }
@@ -210,11 +232,16 @@ fn expand_line(line: &str, content: &Content, widgets: &mut Vec<String>) -> Resu
 /// Renders a Markdown body. `source` names the file in errors.
 pub fn render(markdown: &str, content: &Content, source: &str) -> Result<Rendered, String> {
     let mut widgets = Vec::new();
+    let mut follows = Vec::new();
     let mut expanded = String::with_capacity(markdown.len() * 2);
     for (n, line) in markdown.lines().enumerate() {
-        let line = expand_line(line, content, &mut widgets).map_err(|e| format!("{source}:{}: {e}", n + 1))?;
+        let line =
+            expand_line(line, content, &mut widgets, &mut follows).map_err(|e| format!("{source}:{}: {e}", n + 1))?;
         expanded.push_str(&line);
         expanded.push('\n');
+    }
+    if let Some(id) = follows.iter().find(|id| !widgets.contains(id)) {
+        return Err(format!("{source}: a number follows the `{id}` figure, which is not on this page"));
     }
     let opts = Options::ENABLE_TABLES | Options::ENABLE_SMART_PUNCTUATION | Options::ENABLE_STRIKETHROUGH;
     let events: Vec<Event> = Parser::new_ext(&expanded, opts).collect();
