@@ -71,3 +71,29 @@ fn content_guide_examples_are_true() {
     }
     assert!(checked >= 20, "only {checked} examples found");
 }
+
+#[test]
+fn a_number_follows_a_figure_on_its_page_only() {
+    use llmem_sitegen::{content::Content, render::render};
+    let content = Content::load(&Sources::repository().content).unwrap();
+    let page = "{{widget kv-cache}}\n\nNow {{kv model=llama-3.1-8b context=8K follow=kv-cache}} of cache.\n";
+    let html = render(page, &content, "test.md").unwrap_or_else(|e| panic!("{e}")).html;
+    assert!(
+        html.contains("<span class=\"fig lw-follow\" data-follow=\"kv-cache\" data-article=\"1.07 GB\" title=\"≈ 1020 MiB\">1.07 GB</span>"),
+        "{html}"
+    );
+    let alone = "Now {{kv model=llama-3.1-8b context=8K follow=kv-cache}} of cache.\n";
+    let e = render(alone, &content, "test.md").err().unwrap();
+    assert!(e.contains("not on this page"), "{e}");
+    let e = render("{{kv model=llama-3.1-8b follow=no-such-figure}}\n", &content, "test.md").err().unwrap();
+    assert!(e.contains("no such figure"), "{e}");
+}
+
+#[test]
+fn the_site_binds_a_number_to_a_figure_in_six_articles() {
+    let site = site();
+    for slug in ["weights", "kv-cache", "attention", "inference", "training", "hardware"] {
+        let html = site.text(&format!("{slug}/index.html")).unwrap();
+        assert!(html.contains("data-follow=\""), "{slug}");
+    }
+}
