@@ -20,6 +20,11 @@ for (const scheme of ['light', 'dark']) {
       await page.goto(base + p, { waitUntil: 'networkidle' });
       const slots = page.locator('[data-llmem-widget]');
       for (let i = 0; i < (await slots.count()); i++) await slots.nth(i).locator('.llmem-widget').waitFor();
+      // LLMEM_SHOTS_OPEN=formula: every "Show the formula" panel open.
+      if (process.env.LLMEM_SHOTS_OPEN === 'formula') {
+        const panels = page.locator('details.lw-formula summary');
+        for (let i = 0; i < (await panels.count()); i++) await panels.nth(i).click();
+      }
       await page.waitForTimeout(200);
       const name = `${(p.replace(/\//g, '_').replace(/^_|_$/g, '') || 'home').replace(/[?&=.]/g, '-')}-${width}-${scheme}.png`;
       await page.screenshot({ path: path.join(out, name), fullPage: true });

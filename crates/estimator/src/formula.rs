@@ -256,10 +256,11 @@ impl Expr {
     }
 
     /// The expression with every quantity's value in its place, bytes
-    /// written by `bytes`.
+    /// written by `bytes`; a value and its unit are joined by a no-break
+    /// space, so a narrow screen never splits `938 MB`.
     pub fn substituted(&self, bytes: &dyn Fn(f64) -> String) -> String {
         let mut s = String::new();
-        self.write(&|v| v.unit.write(v.value, bytes), &mut s);
+        self.write(&|v| v.unit.write(v.value, bytes).replace(' ', "\u{a0}"), &mut s);
         s
     }
 

@@ -422,16 +422,19 @@ impl Plot {
     }
 
     /// Labels at data points, nudged apart vertically so none overlap
-    /// (series ending close together, e.g. MQA and MLA).
+    /// (series ending close together, e.g. MQA and MLA). Each label sits just
+    /// above its point; a crowded one moves up, never down, so it stays
+    /// clear of the lines below it and of the axis.
     pub fn labels_spaced(&self, items: &[(&str, f64, f64, RGBColor)], anchor: Anchor) {
         // One 12 px line of text and a little air.
         let gap = 15.0 * self.dpr;
         let mut placed: Vec<(f64, usize)> =
             items.iter().enumerate().map(|(i, (_, x, y, _))| (f64::from(self.at(*x, *y).1), i)).collect();
-        placed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        // Lowest on screen first (largest y), each next one at least a line above.
+        placed.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
         for k in 1..placed.len() {
-            if placed[k].0 - placed[k - 1].0 < gap {
-                placed[k].0 = placed[k - 1].0 + gap;
+            if placed[k - 1].0 - placed[k].0 < gap {
+                placed[k].0 = placed[k - 1].0 - gap;
             }
         }
         let align = match anchor {
