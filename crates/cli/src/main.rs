@@ -17,6 +17,7 @@ use llmem_estimator::{
 use serde_json::json;
 use std::process::ExitCode;
 
+mod inspect;
 mod serve;
 
 #[derive(Parser)]
@@ -118,6 +119,18 @@ enum Command {
     /// What an inference engine allocates to serve a model, per GPU: llama.cpp's
     /// buffers, vLLM's reserve and KV blocks, SGLang's token pool, transformers' cache.
     Serve(Box<serve::ServeArgs>),
+    /// What a checkpoint stores, from its header alone: a .gguf, a .safetensors,
+    /// or a model.safetensors.index.json (the body is never read).
+    Inspect {
+        /// The file.
+        file: String,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// List every tensor too.
+        #[arg(long)]
+        tensors: bool,
+    },
     /// List the built-in model presets.
     Presets,
     /// List the devices in the hardware table.
@@ -165,6 +178,7 @@ fn run(command: Command) -> CliResult<String> {
             fit(&config, &dev, count, weights.as_deref(), kv.as_deref(), context, batch, json)
         }
         Command::Serve(args) => serve::run(&args),
+        Command::Inspect { file, json, tensors } => inspect::run(&file, json, tensors),
         Command::Presets => Ok(PRESETS
             .iter()
             .map(|p| format!("{:<16} {:<44} {:>17} params", p.id, p.name, group_thousands(p.expected_params)))

@@ -346,3 +346,91 @@ fn activations_of_a_config() {
         llmem(&["activations", "--config", "llama-3.1-8b", "--seq", "4096", "--batch", "1", "--attention", "paged"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A scratch file under the target directory (removed when dropped).
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("inspect");
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir.join(name))
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A GGUF header written as llama.cpp's converter would for Llama 3.1 8B in
+/// Q4_K_M, the body a hole: `inspect` reads the header and prices every
+/// tensor at its type, as the layout the llama.cpp ground truth checks.
+#[test]
+fn inspect_a_gguf_header() {
+    use llmem_estimator::{
+        engines::gguf_layout::{layout, metadata, FileType},
+        gguf_file::write_header,
+        presets::preset,
+    };
+    let arch = preset("llama-3.1-8b").unwrap().arch().unwrap();
+    let l = layout(&arch, FileType::Q4KM).unwrap();
+    let (header, len) = write_header(&metadata(&arch, &l, FileType::Q4KM).unwrap(), &l.new_tensors()).unwrap();
+    let f = Scratch::new("llama.gguf");
+    std::fs::write(&f.0, &header).unwrap();
+    std::fs::File::options().write(true).open(&f.0).unwrap().set_len(len).unwrap();
+    let v = json(&["inspect", f.path(), "--json"]);
+    assert_eq!(v["format"], "gguf");
+    assert_eq!(v["architecture"], "llama");
+    assert_eq!(v["elements"], l.tensors.iter().map(|t| t.elements()).sum::<u64>());
+    assert_eq!(v["bytes"], l.tensors.iter().map(|t| t.bytes()).sum::<u64>());
+    assert_eq!(v["by_type"][0]["dtype"], "q4_K");
+    assert!(v.get("tensors").is_none(), "tensors only with --tensors");
+    let text = llmem(&["inspect", f.path()]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("gguf (llama), 292 tensors"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+}
+
+#[test]
+fn inspect_a_safetensors_header_and_refuse_a_bad_one() {
+    let header = r#"{"__metadata__":{"format":"pt"},"embed":{"dtype":"BF16","shape":[1000,64],"data_offsets":[0,128000]},"norm":{"dtype":"F32","shape":[64],"data_offsets":[128000,128256]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header.as_bytes());
+    let f = Scratch::new("model.safetensors");
+    std::fs::write(&f.0, &bytes).unwrap();
+    std::fs::File::options().write(true).open(&f.0).unwrap().set_len(bytes.len() as u64 + 128_256).unwrap();
+    let v = json(&["inspect", f.path(), "--json", "--tensors"]);
+    assert_eq!((v["elements"].as_u64(), v["bytes"].as_u64()), (Some(64_064), Some(128_256)));
+    assert_eq!(v["tensors"].as_array().unwrap().len(), 2);
+    // The same header with the body cut short: a tensor ends past the end.
+    std::fs::File::options().write(true).open(&f.0).unwrap().set_len(bytes.len() as u64 + 1000).unwrap();
+    let out = llmem(&["inspect", f.path()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("not a valid safetensors file: tensor `embed` ends past the end of the file"));
+    // Wrong magic, and a declared header far larger than the file.
+    std::fs::write(&f.0, b"\xff\xff\xff\xff\xff\xff\xff\x7f{}").unwrap();
+    let out = llmem(&["inspect", f.path()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the format allows"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn inspect_an_index() {
+    let f = Scratch::new("model.safetensors.index.json");
+    std::fs::write(&f.0, r#"{"metadata":{"total_size":16060522496},"weight_map":{"a":"model-00001-of-00004.safetensors","b":"model-00004-of-00004.safetensors"}}"#).unwrap();
+    let v = json(&["inspect", f.path(), "--json"]);
+    assert_eq!((v["total_size"].as_u64(), v["tensors"].as_u64()), (Some(16_060_522_496), Some(2)));
+    assert!(String::from_utf8_lossy(&llmem(&["inspect", f.path()]).stdout).contains("16.1 GB (15.0 GiB)"));
+}

@@ -41,6 +41,7 @@ mod presets_compiled;
 mod presets_codegen;
 pub mod quant;
 pub mod quant_quality;
+pub mod safetensors;
 pub mod speculative;
 pub mod ssm;
 pub mod throughput;

@@ -228,7 +228,7 @@ fn test() -> Result<(), Failure> {
 /// in `crates/estimator/fuzz/artifacts/`.
 fn fuzz(seconds: u32) -> Result<(), Failure> {
     let fuzz_dir = root().join("crates/estimator");
-    for target in ["config", "estimates"] {
+    for target in ["config", "estimates", "headers"] {
         step(&format!("fuzz {target} ({seconds} s)"));
         let scratch = root().join("target/fuzz").join(target);
         std::fs::create_dir_all(&scratch).map_err(|e| Failure::new(format!("{}: {e}", scratch.display())))?;
