@@ -180,14 +180,16 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, c: &Comparison, seq: u64) {
     plot.axes(&short_number, &show_f64, "sequence length (tokens)", "memory per sequence");
     plot.line(&kv, plot.pal.series[1], 2.5);
     plot.line(&rec, plot.pal.series[3], 2.5);
-    // Labels where no line crosses them: the cache's near its top end, the
-    // recurrent model's at the left, above its line.
+    // Labels where no line crosses them: the cache's near its top end; the
+    // recurrent model's at the right end, above its line, where the cache is
+    // long past it (at the left the cache's line climbs through the state's
+    // level, right where a label would sit).
     let near_end = kv.iter().rev().nth(6).copied().unwrap_or((1.0, 1.0));
     plot.label("transformer KV cache", near_end.0, near_end.1 * 1.6, plot.pal.series[1], Anchor::Right);
-    let start = rec.first().copied().unwrap_or((64.0, 1.0));
+    let end = rec.last().copied().unwrap_or((MAX_SEQ as f64, 1.0));
     let label =
         if c.recurrent.attention_layer_count() > 0 { "hybrid: state + attention" } else { "state-space state (flat)" };
-    plot.label(label, 80.0, start.1 * 1.3, plot.pal.series[3], Anchor::Left);
+    plot.label(label, end.0 / 1.1, end.1 * 1.3, plot.pal.series[3], Anchor::Right);
     if let Some(n) = c.cross {
         if (64..=MAX_SEQ).contains(&n) {
             if let Ok(k) = kv_cache(&c.recurrent, Dtype::Bf16, n, 1) {
