@@ -2,10 +2,10 @@
 //! ratio, in colors read from the widget's CSS (so light and dark themes,
 //! and a host page's overrides, apply to charts too).
 
+use crate::canvas_backend::CanvasBackend;
 use leptos::prelude::*;
 use llmem_estimator::units::fixed;
 use plotters::style::RGBColor;
-use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
 
 /// Colors for a chart, from CSS custom properties on the widget.
@@ -174,7 +174,7 @@ pub fn backend(canvas: &web_sys::HtmlCanvasElement, css_height: f64) -> Option<(
     if canvas.height() != h {
         canvas.set_height(h);
     }
-    CanvasBackend::with_canvas_object(canvas.clone()).map(|b| (b, dpr))
+    CanvasBackend::new(canvas.clone()).map(|b| (b, dpr))
 }
 
 thread_local! {

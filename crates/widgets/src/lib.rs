@@ -25,6 +25,7 @@ pub mod bars;
 pub mod batch_steps;
 #[cfg(feature = "cache-compare")]
 pub mod cache_compare;
+pub mod canvas_backend;
 pub mod chart;
 pub mod config_text;
 #[cfg(feature = "context-budget")]

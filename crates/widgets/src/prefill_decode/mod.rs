@@ -161,7 +161,10 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, a: Option<&PhaseAnalysis>, d: &Devi
         let phases = [("P prefill", a.prefill, plot.pal.series[2]), ("D decode", a.decode, plot.pal.series[1])];
         for (label, p, color) in phases.into_iter().filter(|(l, ..)| a.compute_roof || l.starts_with('D')) {
             let x = p.intensity.clamp(0.11, 9e4);
-            let y = (p.attainable_flops / 1e12).clamp(top / 9e3, top * 1.9);
+            // max/min rather than clamp: f64::clamp with bounds the compiler
+            // cannot see are ordered keeps a panic message that formats
+            // them, and with it core's float printer (7 KiB gzip of wasm).
+            let y = (p.attainable_flops / 1e12).max(top / 9e3).min(top * 1.9);
             plot.dot(x, y, 6.0, color);
             plot.label_beside(label, x, y, 8.0, plot.pal.text, if x > 1e3 { Anchor::Right } else { Anchor::Left });
         }
