@@ -197,8 +197,13 @@ fn draw(canvas: &web_sys::HtmlCanvasElement, c: &Comparison, seq: u64) {
             }
         }
     }
+    // The current length, from just above the state's label (so the dashed
+    // line does not run through it) up to the transformer's cache.
     if let Ok(k) = kv_cache(&c.transformer, Dtype::Bf16, seq, 1) {
-        plot.dashed((seq as f64, y_min.max(1.0)), (seq as f64, k.total_bytes as f64), plot.pal.muted);
+        let from = rec.iter().find(|p| p.0 >= seq as f64).map_or(y_min, |p| p.1 * 3.0).max(y_min.max(1.0));
+        if (k.total_bytes as f64) > from {
+            plot.dashed((seq as f64, from), (seq as f64, k.total_bytes as f64), plot.pal.muted);
+        }
     }
     plot.present();
 }
