@@ -48,10 +48,11 @@ fn read_growing<T>(path: &Path, len: u64, mut parse: impl FnMut(&[u8]) -> Result
     }
 }
 
-fn gguf_error(e: gguf_file::ReadError) -> ReadError {
-    match e {
-        gguf_file::ReadError::NeedMore(n) => ReadError::NeedMore(n),
-        gguf_file::ReadError::Invalid(why) => ReadError::Invalid(format!("not a valid GGUF file: {why}")),
+/// `e`, saying which format the file failed to be.
+fn naming(format: &str) -> impl Fn(ReadError) -> ReadError + '_ {
+    move |e| match e {
+        ReadError::Invalid(why) => ReadError::Invalid(format!("not a valid {format} file: {why}")),
+        more => more,
     }
 }
 
@@ -85,14 +86,9 @@ pub fn run(path: &str, json: bool, tensors: bool) -> Result<String, String> {
     let mut file = std::fs::File::open(p).map_err(|e| format!("cannot read {path}: {e}"))?;
     let magic = head(&mut file, 4).map_err(|e| format!("cannot read {path}: {e}"))?;
     let s: CheckpointSummary = if magic == b"GGUF" {
-        read_growing(p, len, |b| summarize_gguf(&gguf_file::read_header(b).map_err(gguf_error)?))?
+        read_growing(p, len, |b| summarize_gguf(&gguf_file::read_header(b)?).map_err(naming("GGUF")))?
     } else {
-        read_growing(p, len, |b| {
-            read_safetensors(b, Some(len)).map_err(|e| match e {
-                ReadError::Invalid(why) => ReadError::Invalid(format!("not a valid safetensors file: {why}")),
-                more => more,
-            })
-        })?
+        read_growing(p, len, |b| read_safetensors(b, Some(len)).map_err(naming("safetensors")))?
     };
     if json {
         let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;

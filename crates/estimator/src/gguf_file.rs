@@ -174,12 +174,13 @@ impl Header {
     }
 }
 
-/// Why a header could not be read.
+/// Why a checkpoint header (GGUF here, safetensors in
+/// [`crate::safetensors`]) could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
     /// The bytes end before the header does: read at least this many and try again.
     NeedMore(u64),
-    /// Not a GGUF file, or a corrupt one.
+    /// Not a file of the format, or a corrupt one, and why.
     Invalid(String),
 }
 
@@ -187,7 +188,7 @@ impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReadError::NeedMore(n) => write!(f, "the header is longer than the bytes read; read at least {n} bytes"),
-            ReadError::Invalid(why) => write!(f, "not a valid GGUF file: {why}"),
+            ReadError::Invalid(why) => f.write_str(why),
         }
     }
 }

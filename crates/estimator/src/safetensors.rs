@@ -20,27 +20,9 @@
 //! each tensor at its ggml type, block layout included.
 
 use crate::gguf_file::Header as GgufHeader;
+pub use crate::gguf_file::ReadError;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt;
-
-/// Why a header could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadError {
-    /// The header runs past the bytes given: read at least this many.
-    NeedMore(u64),
-    /// The header is not valid, and why.
-    Invalid(String),
-}
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::NeedMore(n) => write!(f, "the header is longer than the bytes read; read at least {n} bytes"),
-            ReadError::Invalid(why) => f.write_str(why),
-        }
-    }
-}
 
 /// The largest header accepted, as the reference implementation's limit.
 pub const MAX_HEADER: u64 = 100_000_000;

@@ -278,19 +278,44 @@ pub fn partial_recompute_bytes(
     kernel: AttentionKernel,
     recomputed: u64,
 ) -> Result<u64> {
-    let layers = arch.num_layers;
-    let r = recomputed.min(layers);
-    let q = |recompute| ActivationQuery { seq, micro_batch, kernel, recompute };
-    let stored = activations(arch, &q(Recompute::None))?;
-    let kept = activations(arch, &q(Recompute::Full))?;
-    let per_layer = stored.layers_bytes / layers.max(1);
-    let per_input = kept.layers_bytes / layers.max(1);
-    let rebuilt = if r > 0 { stored.layer_bytes } else { 0 };
-    (layers - r)
-        .mul_or(per_layer, "activation size")?
-        .add_or(r.mul_or(per_input, "activation size")?, "activation size")?
-        .add_or(rebuilt, "activation size")?
-        .add_or(if r == layers { kept.rest_bytes } else { stored.rest_bytes }, "activation size")
+    let t = RecomputeTerms::of(arch, seq, micro_batch, kernel, recomputed)?;
+    (t.layers - t.recomputed)
+        .mul_or(t.per_layer, "activation size")?
+        .add_or(t.recomputed.mul_or(t.per_input, "activation size")?, "activation size")?
+        .add_or(t.rebuilt, "activation size")?
+        .add_or(t.outside, "activation size")
+}
+
+/// The terms of [`partial_recompute_bytes`], shared with its formula.
+struct RecomputeTerms {
+    layers: u64,
+    recomputed: u64,
+    /// What one stored layer keeps.
+    per_layer: u64,
+    /// What one checkpointed layer keeps: its input.
+    per_input: u64,
+    /// The one layer rebuilt at a time (0 when none is recomputed).
+    rebuilt: u64,
+    /// Outside the layers.
+    outside: u64,
+}
+
+impl RecomputeTerms {
+    fn of(arch: &ModelArch, seq: u64, micro_batch: u64, kernel: AttentionKernel, recomputed: u64) -> Result<Self> {
+        let layers = arch.num_layers;
+        let r = recomputed.min(layers);
+        let q = |recompute| ActivationQuery { seq, micro_batch, kernel, recompute };
+        let stored = activations(arch, &q(Recompute::None))?;
+        let kept = activations(arch, &q(Recompute::Full))?;
+        Ok(RecomputeTerms {
+            layers,
+            recomputed: r,
+            per_layer: stored.layers_bytes / layers.max(1),
+            per_input: kept.layers_bytes / layers.max(1),
+            rebuilt: if r > 0 { stored.layer_bytes } else { 0 },
+            outside: if r == layers { kept.rest_bytes } else { stored.rest_bytes },
+        })
+    }
 }
 
 /// The formula behind [`partial_recompute_bytes`], its terms as the doc
@@ -302,32 +327,19 @@ pub fn recompute_formula(
     kernel: AttentionKernel,
     recomputed: u64,
 ) -> Result<Formula> {
-    let layers = arch.num_layers;
-    let r = recomputed.min(layers);
-    let q = |recompute| ActivationQuery { seq, micro_batch, kernel, recompute };
-    let stored = activations(arch, &q(Recompute::None))?;
-    let kept = activations(arch, &q(Recompute::Full))?;
-    let rr = || count("r", "layers recomputed (checkpointed)", r);
+    let t = RecomputeTerms::of(arch, seq, micro_batch, kernel, recomputed)?;
+    let rr = || count("r", "layers recomputed (checkpointed)", t.recomputed);
     let mut terms = vec![
         mul(vec![
-            sub(count("L", "layers", layers), rr()),
-            var(
-                "A_layer",
-                "what one stored layer keeps for backward",
-                (stored.layers_bytes / layers.max(1)) as f64,
-                Unit::Bytes,
-            ),
+            sub(count("L", "layers", t.layers), rr()),
+            var("A_layer", "what one stored layer keeps for backward", t.per_layer as f64, Unit::Bytes),
         ]),
-        mul(vec![
-            rr(),
-            var("A_in", "a checkpointed layer's input", (kept.layers_bytes / layers.max(1)) as f64, Unit::Bytes),
-        ]),
+        mul(vec![rr(), var("A_in", "a checkpointed layer's input", t.per_input as f64, Unit::Bytes)]),
     ];
-    if r > 0 {
-        terms.push(var("A_re", "the one layer rebuilt at a time in backward", stored.layer_bytes as f64, Unit::Bytes));
+    if t.rebuilt > 0 {
+        terms.push(var("A_re", "the one layer rebuilt at a time in backward", t.rebuilt as f64, Unit::Bytes));
     }
-    let rest = if r == layers { kept.rest_bytes } else { stored.rest_bytes };
-    terms.push(var("A_out", "outside the layers: embeddings, final norm, logits, loss", rest as f64, Unit::Bytes));
+    terms.push(var("A_out", "outside the layers: embeddings, final norm, logits, loss", t.outside as f64, Unit::Bytes));
     Ok(Formula::new(
         "Activations",
         add(terms),
