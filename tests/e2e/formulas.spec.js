@@ -4,6 +4,7 @@
 // every preset; these check the page shows it and follows the figure).
 import { test, expect } from '@playwright/test';
 import { watch, widget } from './helpers.js';
+import { WIDGET_IDS } from './widget-ids.js';
 
 /** Opens the widget's formula panel and returns it. */
 async function openFormula(w) {
@@ -228,6 +229,46 @@ const CASES = [
     symbolic: null,
     result: null,
   },
+  {
+    id: 'engine-memory',
+    url: '/embed/engine-memory/?model=llama-3.1-8b&device=h100-sxm&engine=vllm&gpus=1',
+    // What gpu_memory_utilization leaves, in whole blocks: the table's KV row.
+    symbolic: 'KV cache blocks = ⌊(f × M − (W + A + G + C)) / P⌋ × P',
+    result: null,
+    headline: '.lw-table tr:has-text("KV cache blocks") td',
+  },
+  {
+    id: 'engine-memory',
+    url: '/embed/engine-memory/?model=llama-3.1-8b&device=h100-sxm&engine=sglang&gpus=2',
+    symbolic: 'KV token pool = ⌊(f × M − W) / P⌋ × P',
+    result: null,
+    headline: '.lw-table tr:has-text("KV token pool") td',
+  },
+  {
+    id: 'engine-memory',
+    url: '/embed/engine-memory/?model=llama-3.1-8b&device=rtx-4090&engine=llama.cpp&gguf=q4_k_m',
+    symbolic: 'Memory on the GPU = W + KV + C',
+    result: null,
+    headline: '.lw-engine-used',
+    within: true,
+  },
+  {
+    id: 'fit',
+    url: '/embed/fit/?model=llama-3.1-8b&device=rtx-4090&context=8192&batch=1',
+    symbolic: 'Needed = W + KV + A + n × R',
+    result: null,
+    headline: '.lw-fit-needed',
+  },
+  {
+    id: 'context-window',
+    url: '/embed/context-window/?limit=8192&turn=800',
+    // Six 800-token turns to start: 4,800 / 8,192 = 58.6%.
+    symbolic: 'Window fill = (V + R) / N',
+    substituted: '= (4,800 + 0) / 8,192',
+    result: '59%',
+    headline: '.lw-ctx-used',
+    within: true,
+  },
 ];
 
 for (const c of CASES) {
@@ -249,6 +290,18 @@ for (const c of CASES) {
   });
 }
 
+test('every figure has a formula panel with a result', async ({ page }) => {
+  test.setTimeout(120_000);
+  for (const id of WIDGET_IDS) {
+    await page.goto(`/embed/${id}/`);
+    const w = widget(page, id);
+    const panel = w.locator('details.lw-formula');
+    await expect(panel, `${id} has a formula panel`).toHaveCount(1);
+    await panel.locator('summary').click();
+    await expect(panel.locator('.lw-formula-source'), id).toContainText('Source: ');
+  }
+});
+
 test('an open panel follows the figure and the units', async ({ page }) => {
   await page.goto('/embed/kv-cache/?model=llama-3.1-8b&context=8192');
   const w = widget(page, 'kv-cache');
@@ -266,6 +319,19 @@ test('an open panel follows the figure and the units', async ({ page }) => {
   await expect(panel).not.toHaveAttribute('open', '');
   await page.keyboard.press('Enter');
   await expect(panel.locator('.lw-formula-result')).toHaveText('512 MiB');
+});
+
+test('the context window's formula follows the conversation', async ({ page }) => {
+  await page.goto('/embed/context-window/?limit=8192&turn=800');
+  const w = widget(page, 'context-window');
+  const panel = await openFormula(w);
+  await w.getByRole('button', { name: 'Summarize old turns' }).click();
+  // Five turns (4,000 tokens) become a 25% recap of 1,000; the sixth stays.
+  await expect(panel.locator('.lw-formula-math code').nth(1)).toHaveText('= (800 + 1,000) / 8,192');
+  await expectResultIsHeadline(w, panel, '22%', '.lw-ctx-used', true);
+  await w.getByRole('button', { name: '+ Add a turn' }).click();
+  await expect(panel.locator('.lw-formula-math code').nth(1)).toHaveText('= (1,600 + 1,000) / 8,192');
+  await expectResultIsHeadline(w, panel, '32%', '.lw-ctx-used', true);
 });
 
 test('a step-through moves its formula with each step', async ({ page }) => {

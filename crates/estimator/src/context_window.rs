@@ -146,6 +146,36 @@ impl ContextWindow {
         *self = Self::new(self.limit);
         Event::Reset
     }
+
+    /// How full the window is, as a formula: the turns still held word for
+    /// word plus the summaries standing in for older ones, over the limit —
+    /// the same fraction as [`ContextWindow::fill`].
+    pub fn fill_formula(&self) -> Formula {
+        let (verbatim, summaries) =
+            self.turns.iter().fold(
+                (0u64, 0u64),
+                |(v, s), t| {
+                    if t.summary {
+                        (v, s + t.tokens)
+                    } else {
+                        (v + t.tokens, s)
+                    }
+                },
+            );
+        Formula::new(
+            "Window fill",
+            div(
+                add(vec![
+                    count("V", "tokens of the turns held word for word", verbatim),
+                    count("R", "tokens of the summaries (recaps) replacing older turns", summaries),
+                ]),
+                count("N", "the model's context limit", self.limit),
+            ),
+            Unit::Share,
+            "MemGPT (Packer et al. 2023, arXiv 2310.08560), §2.1: the prompt holds the conversation up to the \
+             context limit; old messages are evicted first or replaced by a recursive summary",
+        )
+    }
 }
 
 /// Context limits of real models, for the widget's picker: (tokens, label).

@@ -4,7 +4,7 @@
 
 use crate::arch::{Attention, ModelArch};
 use crate::error::{product, Checked, EstimateError, Result};
-use crate::formula::{add, var, Formula, Unit};
+use crate::formula::{add, count, mul, var, Formula, Unit};
 use crate::hardware::Device;
 use crate::kv_cache::{kv_cache, MAX_BATCH, MAX_CONTEXT};
 use crate::precision::{weights_footprint, Dtype, WeightFormat};
@@ -134,6 +134,44 @@ pub struct FitReport {
     /// weights + KV cache), assuming the model is split evenly across them
     /// (tensor parallelism) and ignoring communication.
     pub decode_tokens_per_s: f64,
+}
+
+impl FitReport {
+    /// The formula behind "needed": [`InferenceMemory`]'s three terms and
+    /// the runtime allowance of every device.
+    pub fn formula(&self) -> Formula {
+        let devices = self.overhead_bytes / RUNTIME_OVERHEAD_PER_DEVICE;
+        Formula::new(
+            "Needed",
+            add(vec![
+                var("W", "weights, every tensor in its format", self.weights_bytes as f64, Unit::Bytes),
+                var(
+                    "KV",
+                    "KV cache: 2 × layers × KV heads × head dim × tokens × bytes",
+                    self.kv_bytes as f64,
+                    Unit::Bytes,
+                ),
+                var(
+                    "A",
+                    "working activations (an estimate: the widest layer's, and fp32 logits)",
+                    self.activation_bytes as f64,
+                    Unit::Bytes,
+                ),
+                mul(vec![
+                    count("n", "devices", devices),
+                    var(
+                        "R",
+                        "CUDA context and library workspaces per device",
+                        RUNTIME_OVERHEAD_PER_DEVICE as f64,
+                        Unit::Bytes,
+                    ),
+                ]),
+            ]),
+            Unit::Bytes,
+            "KV: Shazeer 2019 (arXiv 1911.02150) §2; R: a CUDA context of 287 MB (PyTorch PR #86509) with cuBLAS \
+             and NCCL buffers, ≈ 0.39 GiB in vLLM's profiler (vllm-project/vllm #11251), rounded to 512 MiB",
+        )
+    }
 }
 
 /// Largest device count we accept.

@@ -73,6 +73,24 @@ const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 const KIB: u64 = 1 << 10;
 
+/// A device's citation. Native builds carry every one; a wasm bundle only
+/// when a figure in it shows where a device's figures come from (the
+/// estimator's `device-sources` feature, which the widgets that cite a
+/// device enable): the twenty citations are some 1.5 KiB of gzip that every
+/// other bundle would download for nothing.
+#[cfg(feature = "device-sources")]
+macro_rules! cite {
+    ($text:expr) => {
+        $text
+    };
+}
+#[cfg(not(feature = "device-sources"))]
+macro_rules! cite {
+    ($text:expr) => {
+        ""
+    };
+}
+
 /// The devices we model.
 pub const DEVICES: &[Device] = &[
     Device {
@@ -87,10 +105,10 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(128 * 100 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA Ada GPU Architecture whitepaper v2.1, Appendix A Table 2 (1008 GB/s; \
+        source: cite!("NVIDIA Ada GPU Architecture whitepaper v2.1, Appendix A Table 2 (1008 GB/s; \
                  BF16 with FP32 accumulate 165.2 TFLOPS dense; 128 SMs); Ada tuning guide \
                  §1.4.1.1 (100 KB shared memory per SM); nvidia-smi reports 24564 MiB \
-                 (vllm-project/vllm #7768)",
+                 (vllm-project/vllm #7768)"),
     },
     Device {
         id: "a100-40gb",
@@ -103,9 +121,9 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(108 * 192 * KIB),
         sram_bandwidth: Some(19e12),
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA A100 datasheet (1,555 GB/s; BF16 312 TFLOPS dense); FlashAttention \
+        source: cite!("NVIDIA A100 datasheet (1,555 GB/s; BF16 312 TFLOPS dense); FlashAttention \
                  (Dao et al. 2022, arXiv 2205.14135) §2.1: 192 KB SRAM per each of 108 SMs, \
-                 ~19 TB/s estimated; nvidia-smi reports 40960 MiB (modal-labs/modal-client #2797)",
+                 ~19 TB/s estimated; nvidia-smi reports 40960 MiB (modal-labs/modal-client #2797)"),
     },
     Device {
         id: "a100-80gb",
@@ -118,8 +136,8 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(108 * 192 * KIB),
         sram_bandwidth: Some(19e12),
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA A100 datasheet (2,039 GB/s; BF16 312 TFLOPS dense); FlashAttention \
-                 §2.1 (SRAM); nvidia-smi reports 81920 MiB (modal-labs/modal-client #2797)",
+        source: cite!("NVIDIA A100 datasheet (2,039 GB/s; BF16 312 TFLOPS dense); FlashAttention \
+                 §2.1 (SRAM); nvidia-smi reports 81920 MiB (modal-labs/modal-client #2797)"),
     },
     Device {
         id: "h100-sxm",
@@ -132,9 +150,9 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(132 * 228 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: "NVIDIA H100 datasheet (3.35 TB/s; BF16 1,979 TFLOPS with sparsity → 989.5 \
+        source: cite!("NVIDIA H100 datasheet (3.35 TB/s; BF16 1,979 TFLOPS with sparsity → 989.5 \
                  dense); Hopper tuning guide §1.4.1.1 (228 KB shared memory per SM, 132 SMs); \
-                 nvidia-smi reports 81559 MiB (NVIDIA/nccl #1264)",
+                 nvidia-smi reports 81559 MiB (NVIDIA/nccl #1264)"),
     },
     Device {
         id: "h200",
@@ -147,8 +165,8 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(132 * 228 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: "NVIDIA H200 product page (141 GB HBM3e, 4.8 TB/s, BF16 1,979 TFLOPS with \
-                 sparsity); nvidia-smi reports 143771 MiB (sgl-project/sglang #3196)",
+        source: cite!("NVIDIA H200 product page (141 GB HBM3e, 4.8 TB/s, BF16 1,979 TFLOPS with \
+                 sparsity); nvidia-smi reports 143771 MiB (sgl-project/sglang #3196)"),
     },
     Device {
         id: "b200",
@@ -161,9 +179,9 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(148 * 228 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: "NVIDIA HGX B200 specifications (180 GB, 8 TB/s, BF16 4.5 PFLOPS with sparsity \
+        source: cite!("NVIDIA HGX B200 specifications (180 GB, 8 TB/s, BF16 4.5 PFLOPS with sparsity \
                  → 2.25 dense); nvidia-smi reports 183359 MiB = 192.3 GB decimal, which is why \
-                 it is also quoted as 192 GB (NVIDIA/TensorRT-LLM #10278)",
+                 it is also quoted as 192 GB (NVIDIA/TensorRT-LLM #10278)"),
     },
     Device {
         id: "mi300x",
@@ -176,9 +194,9 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(304 * 64 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: "AMD Instinct MI300X data sheet (192 GB HBM3, 5.3 TB/s, 1307.4 TFLOPS BF16 \
+        source: cite!("AMD Instinct MI300X data sheet (192 GB HBM3, 5.3 TB/s, 1307.4 TFLOPS BF16 \
                  dense, footnote MI300-18); ROCm GPU specifications (304 CUs × 64 KiB LDS); \
-                 rocm-smi reports 206,141,652,992 B (ROCm issue #4750)",
+                 rocm-smi reports 206,141,652,992 B (ROCm issue #4750)"),
     },
     Device {
         id: "mi325x",
@@ -191,7 +209,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(304 * 64 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: "AMD Instinct MI325X data sheet (256 GB HBM3E, 6 TB/s, 1307.4 TFLOPS BF16 dense); the same 304-CU die as the MI300X; capacity less the 16 MiB rocm-smi withholds on the MI300X",
+        source: cite!("AMD Instinct MI325X data sheet (256 GB HBM3E, 6 TB/s, 1307.4 TFLOPS BF16 dense); the same 304-CU die as the MI300X; capacity less the 16 MiB rocm-smi withholds on the MI300X"),
     },
     Device {
         id: "l40s",
@@ -204,7 +222,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(142 * 100 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA L40S datasheet (48 GB GDDR6 with ECC, 864 GB/s, BF16 733 TFLOPS with sparsity → 362 dense, 142 SMs); nvidia-smi reports 46068 MiB with ECC on",
+        source: cite!("NVIDIA L40S datasheet (48 GB GDDR6 with ECC, 864 GB/s, BF16 733 TFLOPS with sparsity → 362 dense, 142 SMs); nvidia-smi reports 46068 MiB with ECC on"),
     },
     Device {
         id: "rtx-5090",
@@ -217,7 +235,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(170 * 128 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: "NVIDIA RTX Blackwell GPU architecture whitepaper (32 GB GDDR7, 1,792 GB/s, 170 SMs; FP16/BF16 tensor with FP32 accumulate 209.5 TFLOPS dense); nvidia-smi reports 32607 MiB",
+        source: cite!("NVIDIA RTX Blackwell GPU architecture whitepaper (32 GB GDDR7, 1,792 GB/s, 170 SMs; FP16/BF16 tensor with FP32 accumulate 209.5 TFLOPS dense); nvidia-smi reports 32607 MiB"),
     },
     Device {
         id: "a10g",
@@ -230,7 +248,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(80 * 128 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA A10 datasheet (24 GB GDDR6, 600 GB/s, BF16 125 TFLOPS dense; the A10G in AWS G5 instances is its cloud variant); nvidia-smi on a g5 instance reports 23028 MiB",
+        source: cite!("NVIDIA A10 datasheet (24 GB GDDR6, 600 GB/s, BF16 125 TFLOPS dense; the A10G in AWS G5 instances is its cloud variant); nvidia-smi on a g5 instance reports 23028 MiB"),
     },
     Device {
         id: "t4",
@@ -243,7 +261,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(40 * 64 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: "NVIDIA T4 datasheet (16 GB GDDR6, 320 GB/s, FP16 65 TFLOPS; no BF16: Turing predates it, so bf16 weights need fp16 or fp32 on this card); nvidia-smi reports 15360 MiB",
+        source: cite!("NVIDIA T4 datasheet (16 GB GDDR6, 320 GB/s, FP16 65 TFLOPS; no BF16: Turing predates it, so bf16 weights need fp16 or fp32 on this card); nvidia-smi reports 15360 MiB"),
     },
     Device {
         id: "mac-16gb",
@@ -256,7 +274,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple introduces M4 chip' (7 May 2024): 120GB/s; MacBook Air and Mac mini (2024) ship with 16 GB",
+        source: cite!("Apple Newsroom, 'Apple introduces M4 chip' (7 May 2024): 120GB/s; MacBook Air and Mac mini (2024) ship with 16 GB"),
     },
     Device {
         id: "mac-36gb",
@@ -269,7 +287,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): M3 Pro up to 36GB, 150GB/s",
+        source: cite!("Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): M3 Pro up to 36GB, 150GB/s"),
     },
     Device {
         id: "mac-64gb",
@@ -282,7 +300,7 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): M4 Pro up to 64GB, 273GB/s",
+        source: cite!("Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): M4 Pro up to 64GB, 273GB/s"),
     },
     Device {
         id: "m2-ultra",
@@ -295,9 +313,9 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple introduces M2 Ultra' (5 June 2023): up to 192GB, \
+        source: cite!("Apple Newsroom, 'Apple introduces M2 Ultra' (5 June 2023): up to 192GB, \
                  800GB/s. Apple publishes no GPU FP16/BF16 throughput; macOS limits how much \
-                 unified memory the GPU may wire (iogpu.wired_limit_mb)",
+                 unified memory the GPU may wire (iogpu.wired_limit_mb)"),
     },
     Device {
         id: "m3-max",
@@ -310,8 +328,8 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): up to \
-                 128GB; MacBook Pro tech specs: 400GB/s (16-core CPU, 40-core GPU)",
+        source: cite!("Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): up to \
+                 128GB; MacBook Pro tech specs: 400GB/s (16-core CPU, 40-core GPU)"),
     },
     Device {
         id: "m4-max",
@@ -324,8 +342,8 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: "Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): up to \
-                 128GB with up to 546GB/s",
+        source: cite!("Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): up to \
+                 128GB with up to 546GB/s"),
     },
 ];
 
@@ -377,7 +395,7 @@ pub const HOST_CPU: Device = Device {
     sram_bytes: None,
     sram_bandwidth: None,
     host_link: HostLink::Host,
-    source: "JEDEC JESD79-5 DDR5-5600, two 64-bit channels: 89.6 GB/s",
+    source: cite!("JEDEC JESD79-5 DDR5-5600, two 64-bit channels: 89.6 GB/s"),
 };
 
 /// The device with this id (case-insensitive): one of [`DEVICES`], or

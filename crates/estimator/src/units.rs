@@ -114,16 +114,25 @@ pub fn fixed(value: f64, decimals: u32) -> String {
             _ => product.round_ties_even(),
         }) as u64
     };
-    let digits = n.to_string();
-    // Left-pad so there is at least one digit before the point.
-    let digits = format!("{}{digits}", "0".repeat((decimals + 1).saturating_sub(digits.len())));
-    let (whole, frac) = digits.split_at(digits.len() - decimals);
-    let sign = if value.is_sign_negative() { "-" } else { "" };
-    if decimals == 0 {
-        format!("{sign}{whole}")
-    } else {
-        format!("{sign}{whole}.{frac}")
+    // The digits, left-padded so there is at least one before the point,
+    // written one by one: slicing a `String` would link core's char-boundary
+    // panic and its `char` debug printer (with their Unicode tables) into
+    // every wasm bundle.
+    let digits = n.to_string().into_bytes();
+    let padded: Vec<u8> =
+        std::iter::repeat_n(b'0', (decimals + 1).saturating_sub(digits.len())).chain(digits).collect();
+    let point = padded.len() - decimals;
+    let mut out = String::with_capacity(padded.len() + 2);
+    if value.is_sign_negative() {
+        out.push('-');
     }
+    for (i, d) in padded.into_iter().enumerate() {
+        if i == point {
+            out.push('.');
+        }
+        out.push(char::from(d));
+    }
+    out
 }
 
 /// `a × b` as the rounded product and its exact rounding error (Dekker,

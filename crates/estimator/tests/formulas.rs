@@ -261,6 +261,33 @@ fn budget_formula_is_the_turns() {
 }
 
 #[test]
+fn window_fill_formula_is_the_fill() {
+    use llmem_estimator::context_window::ContextWindow;
+    let mut w = ContextWindow::new(8192);
+    assert_eq!(w.fill_formula().value(), 0.0, "an empty window");
+    // Turns, a summary, eviction past the limit, and a smaller limit: the
+    // formula follows the window through each.
+    let mut summarized = false;
+    for step in 0..40u64 {
+        match step % 7 {
+            3 => {
+                w.summarize(0.25);
+            }
+            6 if step > 30 => {
+                w.set_limit(4096);
+            }
+            _ => {
+                w.add_turn(300 + step * 97);
+            }
+        }
+        let (formula, fill) = (w.fill_formula().value(), w.fill());
+        assert!((formula - fill).abs() < 1e-12 && fill <= 1.0, "step {step}: formula {formula}, figure {fill}");
+        summarized |= w.turns.iter().any(|t| t.summary);
+    }
+    assert!(summarized, "the walk held a summary at some step");
+}
+
+#[test]
 fn timeline_formula_is_the_peak() {
     use llmem_estimator::{
         timeline::step_timeline,
@@ -416,6 +443,80 @@ fn stage_formula_is_each_stage() {
                     &format!("{id} {tp}×{pp}×{dp} stage {}", s.stage),
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn engine_formula_is_the_engine_figure() {
+    use llmem_estimator::engines::{
+        gguf_layout::FileType,
+        llama_cpp::LlamaCppParams,
+        parallel::Parallelism,
+        serve::{serve, Engine, ServeQuery, VllmOptions},
+    };
+    use llmem_estimator::{hardware::device, precision::WeightFormat};
+    let mut checked = [0usize; 4];
+    for p in PRESETS {
+        let arch = p.arch().unwrap();
+        for engine in Engine::ALL {
+            for (dev, tp) in [("h100-sxm", 1), ("h100-sxm", 4), ("rtx-4090", 1), ("m3-max", 1), ("cpu", 1)] {
+                let llama = engine == Engine::LlamaCpp;
+                if !llama && (dev == "cpu" || dev.starts_with("m3")) {
+                    continue;
+                }
+                let q = ServeQuery {
+                    arch: &arch,
+                    engine,
+                    device: device(dev).unwrap(),
+                    parallel: Parallelism { tp: if llama { 1 } else { tp }, pp: 1, expert_parallel: false },
+                    weights: WeightFormat::Float(Dtype::Bf16),
+                    gguf: FileType::Q4KM,
+                    kv: Dtype::Bf16,
+                    context: 8192,
+                    batch: 4,
+                    vllm: VllmOptions::default(),
+                    sglang_mem_fraction: 0.88,
+                    llama: LlamaCppParams { n_gpu_layers: u64::MAX, ..LlamaCppParams::default() },
+                };
+                let Ok(r) = serve(&q) else { continue };
+                let f = r.formula();
+                let what = format!("{} {engine:?} {dev} TP {tp}", p.id);
+                let expected = match (engine, r.gpus.first()) {
+                    (Engine::Vllm | Engine::Sglang, Some(g)) => g.term("kv"),
+                    (_, Some(g)) => g.total_bytes,
+                    (_, None) => r.total_bytes,
+                };
+                assert_eq!(f.value(), expected as f64, "{what}\n{}", f.expr.symbolic());
+                checked[Engine::ALL.iter().position(|e| *e == engine).unwrap()] += 1;
+            }
+        }
+    }
+    assert!(checked.iter().all(|n| *n > 20), "{checked:?}");
+}
+
+#[test]
+fn fit_formula_is_what_is_needed() {
+    use llmem_estimator::{
+        fit::{will_it_fit, FitQuery},
+        hardware::device,
+        precision::WeightFormat,
+    };
+    for p in PRESETS {
+        let arch = p.arch().unwrap();
+        for (dev, n, context, batch) in [("rtx-4090", 1, 8192, 1), ("h100-sxm", 8, 131_072, 16), ("m3-max", 1, 4096, 4)]
+        {
+            let q = FitQuery {
+                arch: &arch,
+                weights: WeightFormat::Float(Dtype::Bf16),
+                kv: Dtype::Bf16,
+                context,
+                batch,
+                device: device(dev).unwrap(),
+                device_count: n,
+            };
+            let Ok(r) = will_it_fit(&q) else { continue };
+            assert_eq!(r.formula().value(), r.total_bytes as f64, "{} on {n} × {dev}", p.id);
         }
     }
 }

@@ -30,6 +30,7 @@ use super::llama_cpp::{llama_cpp, LlamaCppParams, LlamaCppReport};
 use super::parallel::{rank_shares, Parallelism};
 use crate::arch::{AttentionSpan, ModelArch};
 use crate::error::{EstimateError, Result};
+use crate::formula::{add, div, floor, mul, sub, var, Expr, Formula, Unit};
 use crate::hardware::Device;
 use crate::precision::{Dtype, WeightFormat};
 use crate::ssm::recurrent_state;
@@ -179,6 +180,21 @@ pub struct GpuReport {
     pub total_bytes: u64,
     /// What the GPU may use.
     pub capacity_bytes: u64,
+    /// vLLM and SGLang: how the KV pool was sized.
+    #[serde(skip)]
+    pub kv_pool: Option<KvPool>,
+}
+
+/// How vLLM or SGLang sized the KV pool on one GPU: the share of the
+/// device's memory it may fill, and the unit the pool is counted in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KvPool {
+    /// `gpu_memory_utilization` (vLLM) or `mem_fraction_static` (SGLang).
+    pub fraction: f64,
+    /// Bytes of one unit: a block in every layer of a KV group (vLLM's
+    /// page size × layers per group), or one token in every layer (SGLang's
+    /// cell size).
+    pub unit_bytes: u64,
 }
 
 impl GpuReport {
@@ -211,6 +227,105 @@ pub struct ServeReport {
     /// llama.cpp: its buffers in detail (context after padding, cells per
     /// sequence, host/device split).
     pub llama_cpp: Option<LlamaCppReport>,
+}
+
+impl ServeReport {
+    /// The formula behind the figure's first GPU: for vLLM and SGLang, the
+    /// KV pool as what the engine's share of the device leaves, rounded
+    /// down to whole blocks (vLLM) or tokens (SGLang); for llama.cpp and
+    /// transformers, everything the device holds, term by term.
+    pub fn formula(&self) -> Formula {
+        let Some(gpu) = self.gpus.first() else {
+            // llama.cpp on a CPU or in unified memory: one pool holds all.
+            return Formula::new(
+                "Memory used",
+                add(vec![
+                    var("W", "model buffer (the GGUF's tensors)", self.weights_bytes as f64, Unit::Bytes),
+                    var("KV", "KV cache (cells padded to 256 per sequence)", self.kv_bytes as f64, Unit::Bytes),
+                    var("C", "compute buffer (estimate)", self.compute_bytes as f64, Unit::Bytes),
+                    var("O", "output buffer (logits)", self.output_bytes as f64, Unit::Bytes),
+                ]),
+                Unit::Bytes,
+                "llama.cpp, src/llama-model.cpp, src/llama-kv-cache.cpp and src/llama-context.cpp \
+                 (the buffers it prints at load)",
+            );
+        };
+        let bytes = |symbol, meaning, id| var(symbol, meaning, gpu.term(id) as f64, Unit::Bytes);
+        match (self.engine, gpu.kv_pool) {
+            (Engine::Vllm | Engine::Sglang, Some(pool)) => {
+                let vllm = self.engine == Engine::Vllm;
+                let before = if vllm {
+                    add(vec![
+                        bytes("W", "weights on this GPU", "weights"),
+                        bytes("A", "profiled activation peak (estimate)", "activations"),
+                        bytes("G", "CUDA graphs (estimate)", "cuda_graphs"),
+                        bytes("C", "CUDA context and NCCL (estimate)", "non_torch"),
+                    ])
+                } else {
+                    bytes("W", "weights on this GPU", "weights")
+                };
+                let share = mul(vec![
+                    var(
+                        "f",
+                        if vllm { "gpu_memory_utilization" } else { "mem_fraction_static" },
+                        pool.fraction,
+                        Unit::Number,
+                    ),
+                    var("M", "the GPU's memory", gpu.capacity_bytes as f64, Unit::Bytes),
+                ]);
+                let unit = var(
+                    "P",
+                    if vllm {
+                        "one block of block_size tokens in every layer of a KV group"
+                    } else {
+                        "one token in every layer (cell size)"
+                    },
+                    pool.unit_bytes as f64,
+                    Unit::Bytes,
+                );
+                let left = sub(share, before);
+                let left = if left.eval() < 0.0 { crate::formula::max(crate::formula::num(0.0), left) } else { left };
+                Formula::new(
+                    if vllm { "KV cache blocks" } else { "KV token pool" },
+                    mul(vec![floor(div(left, unit.clone())), unit]),
+                    Unit::Bytes,
+                    if vllm {
+                        "vLLM, vllm/v1/worker/gpu_worker.py (determine_available_memory) and \
+                         vllm/v1/core/kv_cache_utils.py (get_num_blocks)"
+                    } else {
+                        "SGLang, python/sglang/srt/model_executor/model_runner.py (profile_max_num_token)"
+                    },
+                )
+            }
+            _ => {
+                let terms: Vec<Expr> = gpu
+                    .terms
+                    .iter()
+                    .map(|t| {
+                        let symbol = match t.id {
+                            "weights" => "W",
+                            "kv" => "KV",
+                            "compute" => "C",
+                            "activations" => "A",
+                            _ => "X",
+                        };
+                        var(symbol, t.label, t.bytes as f64, Unit::Bytes)
+                    })
+                    .collect();
+                Formula::new(
+                    "Memory on the GPU",
+                    add(terms),
+                    Unit::Bytes,
+                    if self.engine == Engine::LlamaCpp {
+                        "llama.cpp, src/llama-model.cpp, src/llama-kv-cache.cpp and src/llama-context.cpp \
+                         (the buffers it prints at load)"
+                    } else {
+                        "transformers, src/transformers/cache_utils.py (DynamicCache); activations an estimate"
+                    },
+                )
+            }
+        }
+    }
 }
 
 /// Bytes of activations of one forward pass over `tokens` tokens on one GPU
@@ -351,7 +466,14 @@ fn serve_llama_cpp(q: &ServeQuery) -> Result<ServeReport> {
     let gpus = if cpu || unified {
         Vec::new()
     } else {
-        vec![GpuReport { rank: 0, stage: 0, terms: gpu_terms, total_bytes: gpu_total, capacity_bytes: capacity }]
+        vec![GpuReport {
+            rank: 0,
+            stage: 0,
+            terms: gpu_terms,
+            total_bytes: gpu_total,
+            capacity_bytes: capacity,
+            kv_pool: None,
+        }]
     };
     Ok(ServeReport {
         engine: Engine::LlamaCpp,
@@ -404,6 +526,7 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
             basis: Basis::Exact,
             note: format!("this GPU's share ({}), as the checkpoint is loaded", parallel_note(&par)),
         }];
+        let mut pool = None;
         let (kv_alloc, act, total) = match q.engine {
             Engine::Vllm => {
                 let budget = (capacity as f64 * q.vllm.gpu_memory_utilization) as u64;
@@ -438,7 +561,8 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
                 });
                 let used = share.weights_bytes + act + graphs + non_torch;
                 let available = budget.saturating_sub(used);
-                let (kv_bytes, tokens_held, concurrency) = vllm_blocks(q, share, available);
+                let (kv_bytes, tokens_held, concurrency, unit_bytes) = vllm_blocks(q, share, available);
+                pool = Some(KvPool { fraction: q.vllm.gpu_memory_utilization, unit_bytes });
                 terms.push(Term {
                     id: "kv",
                     label: "KV cache blocks",
@@ -478,9 +602,10 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
             }
             Engine::Sglang => {
                 let budget = (capacity as f64 * q.sglang_mem_fraction) as u64;
-                let pool = budget.saturating_sub(share.weights_bytes);
+                let left = budget.saturating_sub(share.weights_bytes);
                 let per_token = share.kv_bytes_per_token.max(1);
-                let tokens_held = pool / per_token;
+                let tokens_held = left / per_token;
+                pool = Some(KvPool { fraction: q.sglang_mem_fraction, unit_bytes: per_token });
                 terms.push(Term {
                     id: "kv",
                     label: "KV token pool",
@@ -556,6 +681,7 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
                 terms: terms.clone(),
                 total_bytes: total,
                 capacity_bytes: capacity,
+                kv_pool: pool,
             });
         }
     }
@@ -594,12 +720,13 @@ fn parallel_note(p: &Parallelism) -> String {
 /// needs `ceil(context / block)` blocks in a full-attention group and
 /// `ceil((window − 1 + max_num_batched_tokens) / block) + 1` in a
 /// sliding-window one, or a chunk's worth for chunked attention, and one
-/// block in a recurrent group. Returns (bytes allocated, tokens, concurrency).
-fn vllm_blocks(q: &ServeQuery, share: &super::parallel::RankShare, available: u64) -> (u64, u64, f64) {
+/// block in a recurrent group. Returns (bytes allocated, tokens,
+/// concurrency, bytes of one block in every layer of a group).
+fn vllm_blocks(q: &ServeQuery, share: &super::parallel::RankShare, available: u64) -> (u64, u64, f64, u64) {
     let block = q.vllm.block_size.max(1);
     let layers_here = share.attention_layers;
     if layers_here == 0 {
-        return (0, 0, f64::INFINITY);
+        return (0, 0, f64::INFINITY, 0);
     }
     let page = share.kv_bytes_per_token / layers_here * block;
     // Buckets of attention layers by kind, across the model (vLLM groups
@@ -645,8 +772,8 @@ fn vllm_blocks(q: &ServeQuery, share: &super::parallel::RankShare, available: u6
     // Each block id is one page in every group: `num_blocks` is shared by all groups.
     let concurrency = if per_request == 0 { 0.0 } else { (num_blocks * groups_total) as f64 / per_request as f64 };
     let tokens = (concurrency * q.context as f64) as u64;
-    let bytes = num_blocks * page * group_size_here * groups_total.max(1) / groups_total.max(1);
-    (bytes.min(available), tokens, concurrency)
+    let unit = page * group_size_here;
+    (num_blocks * unit, tokens, concurrency, unit)
 }
 
 #[cfg(test)]

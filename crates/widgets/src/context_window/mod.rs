@@ -114,6 +114,7 @@ pub fn ContextWindowWidget(
             "ok"
         }
     };
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || Some(window.with(|w| w.fill_formula())));
     let mut limit_options: Vec<(String, String)> =
         CONTEXT_LIMITS.iter().map(|(n, l)| (n.to_string(), l.to_string())).collect();
     let current = params.get("limit").to_string();
@@ -121,7 +122,7 @@ pub fn ContextWindowWidget(
         limit_options.insert(0, (current.clone(), format!("{} tokens", group_thousands(current.parse().unwrap_or(0)))));
     }
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=frame_state units=false class="lw-ctx"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=frame_state units=false class="lw-ctx" formula
             subtitle="A chat keeps the conversation in the prompt. Add turns until the window fills, then decide what to forget.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-limit") label="Context limit" options=limit_options value=limit />
@@ -139,7 +140,8 @@ pub fn ContextWindowWidget(
             </div>
             <div class="lw-ctx-meter" data-state=state>
                 <div class="lw-meter-head">
-                    <span class="lw-num">{move || window.with(|w| format!("{} / {} tokens", group_thousands(w.used()), group_thousands(w.limit)))}</span>
+                    <span class="lw-num lw-ctx-used">{move || window.with(|w| format!(
+                        "{} / {} tokens · {} full", group_thousands(w.used()), group_thousands(w.limit), percent(w.fill() * 100.0)))}</span>
                     <span class="lw-num">{move || window.with(|w| format!("{} turns held · {} added", w.turns.len(), w.turn_count))}</span>
                 </div>
                 <div class="lw-ctx-track" role="img"

@@ -137,6 +137,8 @@ pub fn EngineMemory(
             format!("Each of {} × {name} (tensor parallel), {}", gpus.get(), show(capacity.get()))
         }
     });
+    let formula: crate::formula::FormulaFn =
+        std::sync::Arc::new(move || data.get().and_then(|r| r.ok()).map(|r| r.formula()));
     let engine_options: Vec<(String, String)> =
         Engine::ALL.iter().map(|e| (e.id().to_string(), e.label().to_string())).collect();
     let weight_options: Vec<(String, String)> =
@@ -149,7 +151,7 @@ pub fn EngineMemory(
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-engine"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-engine" formula
             subtitle="The same model, served by different engines: what each one takes before the first request, and what it leaves for the KV cache.".into()>
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
@@ -185,6 +187,11 @@ pub fn EngineMemory(
                         {(r.engine == Engine::Sglang).then(|| r.kv_cache_tokens.map(|t| view! {
                             <p class="lw-detail lw-mono">{format!("max_total_num_tokens={t}")}</p>
                         }))}
+                        <p class="lw-detail lw-engine-used">{match r.gpus.first() {
+                            Some(g) if r.gpus.len() > 1 => format!("Each GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes)),
+                            Some(g) => format!("The GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes)),
+                            None => format!("Uses {} of {} in all.", show(r.total_bytes), show(capacity.get())),
+                        }}</p>
                         {r.problems.iter().map(|p| view! { <p class="lw-detail lw-warn">{p.clone()}</p> }).collect::<Vec<_>>()}
                         <table class="lw-table">
                             <thead><tr><th scope="col">"Term"</th><th scope="col">"Bytes"</th><th scope="col">"Basis"</th></tr></thead>

@@ -296,6 +296,7 @@ pub fn Fit(
         })
     });
     let scale = Signal::derive(move || result.get().map_or(1, |r| r.total_bytes.max(r.capacity_bytes)));
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || result.get().map(|r| r.formula()));
     let model_id = format!("{uid}-model");
     let paste_id = format!("{uid}-paste");
     let capacity_label = move || {
@@ -304,7 +305,7 @@ pub fn Fit(
             .unwrap_or_default()
     };
     view! {
-        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-fit"
+        <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-fit" formula
             subtitle="Pick a model — or paste your own config.json — a device and a workload.".into()>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-source") legend="Model"
@@ -348,7 +349,7 @@ pub fn Fit(
                     };
                     view! {
                         <p class="lw-big" class:lw-yes=r.fits class:lw-no=!r.fits>{verdict}</p>
-                        <p class="lw-detail">{format!("{} needed of {}.", show(r.total_bytes), show(r.capacity_bytes))}</p>
+                        <p class="lw-detail lw-fit-needed">{format!("{} needed of {}.", show(r.total_bytes), show(r.capacity_bytes))}</p>
                         <p class="lw-detail">{if r.max_context == 0 { "Even one token of context does not fit at this batch.".to_string() } else {
                             format!("Largest context at this batch: {} tokens. Largest batch at this context: {}.",
                                 group_thousands(r.max_context), group_thousands(r.max_batch)) }}</p>
