@@ -3,6 +3,7 @@
 // values were produced by the estimator crate, and the hand checks are in
 // the comments). Each widget also has a test that loads a URL with
 // parameters and sees them applied.
+import { execFileSync } from 'node:child_process';
 import { test, expect } from '@playwright/test';
 import { watch, widget, result } from './helpers.js';
 
@@ -423,6 +424,64 @@ test.describe('calculator · fit', () => {
     // Llama 3.1 8B declares 131,072 tokens, reached by llama3 RoPE scaling ×8 from 8,192.
     await expect(result(g)).toContainText("Note: 1,048,576 tokens is past the 131,072 this model's config declares.");
     await expect(result(g)).toContainText('RoPE (llama3) by 8× from 8,192 tokens');
+  });
+});
+
+test.describe('calculator · what to change', () => {
+  // Llama 3.1 8B at 128K on one RTX 4090: 16.1 GB of weights and 17.2 GB of KV cache.
+  const URL = '/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.context=131072';
+
+  test('what does not fit lists the changes that would, ranked, with their totals', async ({ page }) => {
+    const w = watch(page);
+    await page.goto(URL);
+    const f = widget(page, 'fit');
+    await expect(result(f)).toContainText('Does not fit: 8.17 GB short');
+    const items = f.locator('.lw-changes li');
+    await expect(items).toHaveCount(5);
+    await expect(items.nth(0)).toHaveText('Store the KV cache in FP8 — 25.3 GB of 25.8 GB');
+    await expect(items.nth(1)).toContainText('Shorten the context to 68,728 tokens');
+    await expect(items.nth(2)).toContainText('Weights in GPTQ 4-bit');
+    await expect(items.nth(3)).toContainText('Use 2 × NVIDIA GeForce RTX 4090 (tensor parallel)');
+    await expect(items.nth(4)).toContainText('Use one NVIDIA GeForce RTX 5090 instead');
+    // Taking the first: the list goes, the verdict turns.
+    await f.getByLabel('KV cache dtype').selectOption('fp8');
+    await expect(result(f)).toContainText('Fits, with');
+    await expect(f.locator('.lw-changes')).toHaveCount(0);
+    // Less than a tenth to spare is called out.
+    await expect(result(f)).toContainText('Less than 10% to spare');
+    w.assertClean();
+  });
+
+  test('the bar marks where the device ends', async ({ page }) => {
+    await page.goto(URL);
+    const f = widget(page, 'fit');
+    const cap = f.locator('.lw-cap');
+    await expect(cap).toHaveText('capacity');
+    // 25.8 GB of 33.9 GB needed: the line sits three quarters along.
+    const left = parseFloat(await cap.evaluate((e) => e.style.left));
+    expect(left).toBeGreaterThan(75);
+    expect(left).toBeLessThan(77);
+    await f.getByLabel('Context length').focus();
+    await page.keyboard.press('Home');
+    await expect(cap).toHaveAttribute('style', /left: 100%/);
+  });
+
+  test('the command line gives the same answer, and copies', async ({ page, context }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.goto(URL);
+    const f = widget(page, 'fit');
+    const line = f.locator('.lw-cli code');
+    await expect(line).toHaveText('llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights bf16 --kv bf16 --context 131072 --batch 1');
+    await expect(f.locator('.lw-version')).toHaveText(/^Computed by the llmem estimator \d+\.\d+\.\d+\.$/);
+    // The CLI, run with that line, prints the figures the page shows.
+    const args = (await line.innerText()).split(' ').slice(1);
+    const out = execFileSync(process.env.LLMEM_CLI, args, { encoding: 'utf8' });
+    const needed = (await f.locator('.lw-fit-needed').innerText()).split(' needed')[0];
+    expect(out).toContain(`total        ${needed} (`);
+    expect(out).toContain('  --kv fp8           Store the KV cache in FP8 → 25.3 GB of 25.8 GB');
+    await f.getByRole('button', { name: 'Copy as an llmem command' }).click();
+    await expect(f.getByRole('button', { name: 'Copied' })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await line.innerText());
   });
 });
 

@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use llmem_estimator::{
-    fit::{will_it_fit, FitQuery},
+    fit::{changes_to_fit, will_it_fit, FitQuery},
     hardware::{device, DEVICES},
     kv_cache::kv_cache,
     precision::{weights_footprint, Dtype, WeightFormat},
@@ -478,10 +478,14 @@ fn fit(
     let (name, arch) = load(config)?;
     let (w, k) = formats(&arch, weights, kv)?;
     let d = device(dev).map_err(err)?;
-    let r = will_it_fit(&FitQuery { arch: &arch, weights: w, kv: k, context, batch, device: d, device_count: count })
-        .map_err(err)?;
+    let q = FitQuery { arch: &arch, weights: w, kv: k, context, batch, device: d, device_count: count };
+    let r = will_it_fit(&q).map_err(err)?;
+    let changes = changes_to_fit(&q).map_err(err)?;
     if json {
-        return serde_json::to_string(&r).map_err(|e| e.to_string());
+        // The report's fields, and what would make it fit (empty when it fits).
+        let mut v = serde_json::to_value(r).map_err(|e| e.to_string())?;
+        v["changes"] = serde_json::to_value(&changes).map_err(|e| e.to_string())?;
+        return serde_json::to_string(&v).map_err(|e| e.to_string());
     }
     let verdict = if r.fits { "fits" } else { "does NOT fit" };
     let margin = if r.margin_bytes >= 0 {
@@ -507,6 +511,18 @@ fn fit(
         ),
         format!("decode ceiling: {:.0} tokens/s (memory bandwidth bound)", r.decode_tokens_per_s),
     ]
+    .into_iter()
+    .chain((!changes.is_empty()).then(|| "to make it fit, change one of:".to_string()))
+    .chain(changes.iter().map(|c| {
+        format!(
+            "  {:<18} {} → {} of {}",
+            c.flag,
+            c.change,
+            format_bytes(c.report.total_bytes, UnitSystem::Decimal),
+            format_bytes(c.report.capacity_bytes, UnitSystem::Decimal)
+        )
+    }))
+    .collect::<Vec<_>>()
     .join("\n"))
 }
 

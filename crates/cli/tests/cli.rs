@@ -170,6 +170,35 @@ fn fit_command() {
     assert_eq!(v["weights_bytes"], 141_107_412_992u64);
 }
 
+/// When it does not fit, the answer lists what would, and each change given
+/// back to `llmem fit` as the flag it names does fit, with the same total.
+#[test]
+fn fit_lists_what_would_make_it_fit() {
+    let base = ["fit", "llama-3.1-8b", "--device", "rtx-4090", "--context", "98304", "--json"];
+    let v = json(&base);
+    assert_eq!(v["fits"], false);
+    let changes = v["changes"].as_array().unwrap();
+    let flags: Vec<&str> = changes.iter().map(|c| c["flag"].as_str().unwrap()).collect();
+    assert_eq!(flags, ["--kv fp8", "--context 68728", "--weights int8", "--count 2", "--device rtx-5090"]);
+    for c in changes {
+        let flag = c["flag"].as_str().unwrap();
+        let (name, value) = flag.split_once(' ').unwrap();
+        // The question with that one flag set (replaced if it was already given).
+        let mut args: Vec<&str> = base.to_vec();
+        match args.iter().position(|a| *a == name) {
+            Some(i) => args[i + 1] = value,
+            None => args.extend([name, value]),
+        }
+        let again = json(&args);
+        assert_eq!(again["fits"], true, "{flag}");
+        assert_eq!(again["total_bytes"], c["report"]["total_bytes"], "{flag}");
+        assert_eq!(again["changes"].as_array().unwrap().len(), 0, "{flag}");
+    }
+    let out = llmem(&base[..base.len() - 1]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("to make it fit, change one of:\n  --kv fp8 "), "{text}");
+}
+
 /// vLLM's two start-up lines follow from its blocks: 16-token blocks, and
 /// concurrency = tokens held / tokens per request.
 #[test]

@@ -174,6 +174,106 @@ impl FitReport {
     }
 }
 
+/// One change to the question that makes it fit, and the answer with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// What to change, in words ("Store the KV cache in FP8").
+    pub change: String,
+    /// The same change as `llmem fit` spells it (`--kv fp8`).
+    pub flag: String,
+    /// The answer with this change alone.
+    pub report: FitReport,
+}
+
+/// Device counts offered when more devices would help: tensor parallelism
+/// splits attention heads evenly, so engines take powers of two.
+const MORE_DEVICES: [u64; 6] = [2, 4, 8, 16, 32, 64];
+
+/// The changes that make a query that does not fit fit, one at a time, in
+/// the order of what they give up: first the KV cache's precision (8-bit
+/// floating-point KV loses little: vLLM docs, "Quantized KV Cache"; llama.cpp
+/// `-ctk q8_0`), then concurrency, then context length, then the weights'
+/// precision (the first smaller format that fits, so the least quantization),
+/// then more devices of the same kind, then one larger device. Each answer
+/// is [`will_it_fit`] with that change alone, so every figure is exact for
+/// the changed question. Empty when the query already fits.
+pub fn changes_to_fit(q: &FitQuery) -> Result<Vec<Change>> {
+    let now = will_it_fit(q)?;
+    if now.fits {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut offer = |change: String, flag: String, q2: FitQuery| -> Result<()> {
+        let report = will_it_fit(&q2)?;
+        if report.fits {
+            out.push(Change { change, flag, report });
+        }
+        Ok(())
+    };
+    if q.kv.bits() > 8 {
+        offer("Store the KV cache in FP8".into(), "--kv fp8".into(), FitQuery { kv: Dtype::Fp8, ..*q })?;
+    }
+    if q.batch > 1 && now.max_batch >= 1 {
+        let b = now.max_batch;
+        let what = if b == 1 {
+            "Serve one sequence at a time".to_string()
+        } else {
+            format!("Serve at most {b} sequences at once")
+        };
+        offer(what, format!("--batch {b}"), FitQuery { batch: b, ..*q })?;
+    }
+    // A context cut to a few hundred tokens is no answer to a long-context question.
+    if now.max_context >= q.context.min(1024) {
+        let c = now.max_context;
+        offer(
+            format!("Shorten the context to {} tokens", crate::units::group_thousands(c)),
+            format!("--context {c}"),
+            FitQuery { context: c, ..*q },
+        )?;
+    }
+    let weights_now = weights_footprint(q.arch, q.weights)?.total_bytes;
+    let mut smaller: Vec<(u64, WeightFormat)> = WeightFormat::ALL
+        .iter()
+        .filter_map(|&f| weights_footprint(q.arch, f).ok().map(|w| (w.total_bytes, f)))
+        .filter(|(bytes, _)| *bytes < weights_now)
+        .collect();
+    smaller.sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
+    for (_, f) in smaller {
+        let q2 = FitQuery { weights: f, ..*q };
+        if will_it_fit(&q2)?.fits {
+            offer(format!("Weights in {}", f.label()), format!("--weights {}", f.id()), q2)?;
+            break;
+        }
+    }
+    if !q.device.is_unified() && !q.device.is_cpu() {
+        for n in MORE_DEVICES.into_iter().filter(|n| *n > q.device_count) {
+            let q2 = FitQuery { device_count: n, ..*q };
+            if will_it_fit(&q2)?.fits {
+                offer(format!("Use {n} × {} (tensor parallel)", q.device.name), format!("--count {n}"), q2)?;
+                break;
+            }
+        }
+    }
+    let mut larger: Vec<&'static Device> = crate::hardware::DEVICES
+        .iter()
+        .filter(|d| d.is_unified() == q.device.is_unified() && d.gpu_budget_bytes() > q.device.gpu_budget_bytes())
+        .collect();
+    larger.sort_by_key(|d| d.gpu_budget_bytes());
+    for d in larger {
+        let q2 = FitQuery { device: d, ..*q };
+        if will_it_fit(&q2)?.fits {
+            let what = if q.device_count == 1 {
+                format!("Use one {} instead", d.name)
+            } else {
+                format!("Use {} × {} instead", q.device_count, d.name)
+            };
+            offer(what, format!("--device {}", d.id), q2)?;
+            break;
+        }
+    }
+    Ok(out)
+}
+
 /// Largest device count we accept.
 pub const MAX_DEVICES: u64 = 4_096;
 
@@ -214,7 +314,8 @@ pub fn will_it_fit(q: &FitQuery) -> Result<FitReport> {
         });
     }
     let w = weights_footprint(q.arch, q.weights)?;
-    let capacity = q.device.capacity_bytes.mul_or(q.device_count, "capacity")?;
+    // Apple silicon: what Metal lets the GPU wire, not all of the RAM.
+    let capacity = q.device.gpu_budget_bytes().mul_or(q.device_count, "capacity")?;
     let (kv_bytes, activation_bytes, total_bytes) = total_at(q, w.total_bytes, q.context, q.batch)?;
     let fits_at = |c: u64, b: u64| -> Result<bool> { Ok(total_at(q, w.total_bytes, c, b)?.2 <= capacity) };
     let max_context = largest(MAX_CONTEXT.min(q.arch.max_position_embeddings.max(1)), |c| fits_at(c, q.batch))?;
@@ -298,5 +399,60 @@ mod tests {
         let m = preset("gpt2").unwrap().arch().unwrap();
         let d = device("h100-sxm").unwrap();
         assert!(will_it_fit(&FitQuery { device_count: 0, ..query(&m, d, WeightFormat::Int8, 1, 1) }).is_err());
+    }
+
+    #[test]
+    fn changes_that_make_it_fit() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let d = device("rtx-4090").unwrap();
+        // 16 sequences of 32K: 68.7 GB of KV cache beside 16 GB of weights.
+        let q = FitQuery { batch: 16, ..query(&m, d, WeightFormat::Float(Dtype::Bf16), 32_768, 1) };
+        assert!(!will_it_fit(&q).unwrap().fits);
+        let changes = changes_to_fit(&q).unwrap();
+        let flags: Vec<&str> = changes.iter().map(|c| c.flag.split(' ').next().unwrap()).collect();
+        assert_eq!(flags, ["--batch", "--context", "--count", "--device"], "{changes:#?}");
+        let batch: u64 = changes[0].flag[8..].parse().unwrap();
+        assert_eq!(batch, will_it_fit(&q).unwrap().max_batch);
+        assert!(changes.iter().all(|c| c.report.fits));
+        assert_eq!(changes[2].flag, "--count 4");
+        assert_eq!(changes[3].flag, "--device h100-sxm");
+        // Each answer is the changed question's.
+        assert_eq!(changes[2].report, will_it_fit(&FitQuery { device_count: 4, ..q }).unwrap());
+        // What already fits needs no change.
+        assert!(changes_to_fit(&FitQuery { batch: 1, context: 8192, ..q }).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_70b_on_one_consumer_card() {
+        let m = preset("llama-3.1-70b").unwrap().arch().unwrap();
+        let q = query(&m, device("rtx-4090").unwrap(), WeightFormat::Float(Dtype::Bf16), 8192, 1);
+        let changes = changes_to_fit(&q).unwrap();
+        // No KV, batch or context change can make room for 141 GB of weights,
+        // and no 4-bit format brings them under 24 GB.
+        let flags: Vec<&str> = changes.iter().map(|c| c.flag.as_str()).collect();
+        assert_eq!(flags, ["--count 8", "--device h200"], "{changes:#?}");
+    }
+
+    #[test]
+    fn the_kv_cache_and_weights_come_first() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        // 96K tokens: 12.9 GB of KV cache beside 16 GB of weights, on 24 GB.
+        let q = query(&m, device("rtx-4090").unwrap(), WeightFormat::Float(Dtype::Bf16), 98_304, 1);
+        let changes = changes_to_fit(&q).unwrap();
+        let flags: Vec<&str> = changes.iter().map(|c| c.flag.as_str()).collect();
+        assert_eq!(flags, ["--kv fp8", "--context 68728", "--weights int8", "--count 2", "--device rtx-5090"]);
+        assert!(changes.iter().all(|c| c.report.fits));
+        assert_eq!(changes[1].change, "Shorten the context to 68,728 tokens");
+        // The context offered is the largest that fits.
+        assert!(!will_it_fit(&FitQuery { context: 68_729, ..q }).unwrap().fits);
+    }
+
+    #[test]
+    fn a_mac_counts_what_metal_lets_the_gpu_use() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let mac = device("mac-16gb").unwrap();
+        let r = will_it_fit(&query(&m, mac, WeightFormat::GgufQ8_0, 4096, 1)).unwrap();
+        assert_eq!(r.capacity_bytes, mac.gpu_budget_bytes());
+        assert!(r.capacity_bytes < mac.capacity_bytes);
     }
 }

@@ -22,6 +22,10 @@ pub mod block_layout;
 pub mod config;
 pub mod context_window;
 pub mod engines;
+
+/// The estimator's version, shown beside every calculator result so an
+/// answer can be traced to the code that computed it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod error;
 pub mod families;
 pub mod fields;

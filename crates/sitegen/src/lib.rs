@@ -246,9 +246,22 @@ async function mount() {{
   for (const host of document.querySelectorAll("[data-llmem-mounted]")) {{
     if (host.shadowRoot && !host.hasAttribute("data-llmem-embed")) {{
       host.setAttribute("data-llmem-embed", "");
-      host.shadowRoot.addEventListener("click", (e) => fillEmbedPanel(e, host));
+      host.shadowRoot.addEventListener("click", (e) => {{ copyText(e, host); fillEmbedPanel(e, host); }});
     }}
   }}
+}}
+// A button with `data-llmem-copy="<id>"` copies that element's text (the
+// calculator's command line); where the clipboard is refused, it selects it.
+function copyText(event, host) {{
+  const button = event.target.closest && event.target.closest("[data-llmem-copy]");
+  const source = button && host.shadowRoot.getElementById(button.getAttribute("data-llmem-copy"));
+  if (!source) return;
+  const label = button.textContent;
+  (navigator.clipboard ? navigator.clipboard.writeText(source.textContent) : Promise.reject()).then(
+    () => {{ button.textContent = "Copied"; }},
+    () => {{ getSelection().selectAllChildren(source); button.textContent = "Selected: press Ctrl+C"; }},
+  );
+  setTimeout(() => {{ button.textContent = label; }}, 2500);
 }}
 // The "Embed" panel under each widget: both snippets for its current state.
 // Listens on the widget's own shadow root, never on the host document.

@@ -36,12 +36,17 @@ pub fn StackedBar(
     /// Bytes that span the full width.
     #[prop(into)]
     scale: Signal<u64>,
+    /// Where the device's memory ends, marked on the bar with a dashed line
+    /// and the word "capacity" (the row's label names the device).
+    #[prop(optional, into)]
+    capacity: Option<Signal<u64>>,
 ) -> impl IntoView {
     let total = Signal::derive(move || segments.get().iter().map(|s| s.bytes).sum::<u64>());
     view! {
         <div class="lw-stack-row">
             <div class="lw-stack-head"><span class="lw-stack-label">{move || label.get()}</span>
                 <span class="lw-stack-total">{move || show(total.get())}</span></div>
+            <div class="lw-stack-wrap" class:lw-has-cap=capacity.is_some()>
             <div class="lw-stack" aria-hidden="true">
                 <For each={move || segments.get().into_iter().enumerate().filter(|(_, s)| s.bytes > 0)}
                     key=|(i, s)| (*i, s.label) let:item>
@@ -51,6 +56,12 @@ pub fn StackedBar(
                             percent(b, scale.get())
                         }></span>
                 </For>
+            </div>
+            {capacity.map(|cap| view! {
+                // The tag sits on the side with more room.
+                <span class="lw-cap" aria-hidden="true" class:lw-cap-flip={move || cap.get().saturating_mul(2) > scale.get()}
+                    style:left=move || percent(cap.get(), scale.get())><span class="lw-cap-tag">"capacity"</span></span>
+            })}
             </div>
             <ul class="lw-legend">
                 {move || segments.get().into_iter().filter(|s| s.bytes > 0).map(|s| view! {

@@ -353,6 +353,9 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
     let (host_port, _host) =
         serve::spawn_with(root.join("tests/fixtures"), 0, Vec::new(), substitutions).map_err(Failure::new)?;
     std::fs::create_dir_all(root.join("target/e2e")).ok();
+    // The command line the calculator offers is run by its test: the CLI,
+    // built as the native tests build it (cached after them).
+    run(cargo().args(["build", "--quiet", "-p", "llmem-cli"]))?;
     run(Command::new(tools::node_bin().join("playwright"))
         .arg("test")
         .args(args)
@@ -361,6 +364,7 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
         .env("LLMEM_SITE", format!("http://127.0.0.1:{site_port}"))
         .env("LLMEM_HOST", format!("http://127.0.0.1:{host_port}"))
         .env("LLMEM_REPORT_DIR", root.join("target/e2e"))
+        .env("LLMEM_CLI", root.join("target/debug/llmem"))
         .env("CHROMIUM", tools::CHROMIUM))
 }
 

@@ -175,7 +175,7 @@ pub fn EngineMemory(
                     count=Signal::stored(BATCH_STEPS.len()) value=batch
                     text=Callback::new(|b: u64| b.to_string()) />
             </div>
-            <StackedBar label=bar_label segments=segments scale=scale />
+            <StackedBar label=bar_label segments=segments scale=scale capacity=capacity />
             <div class="lw-result" aria-live="polite">
                 {move || match data.get() {
                     Some(Ok(r)) => view! {

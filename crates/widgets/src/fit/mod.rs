@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use llmem_estimator::units::fixed;
 use llmem_estimator::{
     config::MAX_CONFIG_BYTES,
-    fit::{will_it_fit, FitQuery, FitReport},
+    fit::{changes_to_fit, will_it_fit, Change, FitQuery, FitReport},
     hardware::device,
     precision::{Dtype, WeightFormat},
     presets::preset,
@@ -98,7 +98,8 @@ pub async fn accept_config_lazily(text: String) -> Result<ReadConfig, String> {
     read.unwrap_or_else(|_| Err("The config reader could not be loaded; check the connection and try again.".into()))
 }
 
-/// The report for the current inputs.
+/// The report for the current inputs, and what would make it fit when it
+/// does not ([`changes_to_fit`]).
 pub fn report(
     arch: &ModelArch,
     dev: &str,
@@ -107,8 +108,8 @@ pub fn report(
     kv: &str,
     context: u64,
     batch: u64,
-) -> Option<FitReport> {
-    will_it_fit(&FitQuery {
+) -> Option<(FitReport, Vec<Change>)> {
+    let q = FitQuery {
         arch,
         weights: WeightFormat::parse(weights).ok()?,
         kv: Dtype::parse(kv).ok()?,
@@ -116,8 +117,15 @@ pub fn report(
         batch,
         device: device(dev).ok()?,
         device_count: count,
-    })
-    .ok()
+    };
+    let r = will_it_fit(&q).ok()?;
+    Some((r, changes_to_fit(&q).unwrap_or_default()))
+}
+
+/// The same question as an `llmem fit` command line (a pasted config is
+/// read from a file the reader saves as `config.json`).
+pub fn cli_line(model: &str, dev: &str, count: u64, weights: &str, kv: &str, context: u64, batch: u64) -> String {
+    format!("llmem fit {model} --device {dev} --count {count} --weights {weights} --kv {kv} --context {context} --batch {batch}")
 }
 
 fn url_config(mode: PageMode) -> Option<String> {
@@ -196,10 +204,11 @@ pub fn Fit(
             preset(&model.get()).and_then(|p| p.arch()).ok()
         }
     });
-    let result = Memo::new(move |_| {
+    let answer = Memo::new(move |_| {
         arch.get()
             .and_then(|a| report(&a, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get()))
     });
+    let result = Memo::new(move |_| answer.get().map(|(r, _)| r));
     let url_too_long = Memo::new(move |_| {
         custom.with(|c| c.as_ref().is_some_and(|c| b64::encode(c.minimal.as_bytes()).len() > MAX_URL_CONFIG))
     });
@@ -298,6 +307,7 @@ pub fn Fit(
     let scale = Signal::derive(move || result.get().map_or(1, |r| r.total_bytes.max(r.capacity_bytes)));
     let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || result.get().map(|r| r.formula()));
     let model_id = format!("{uid}-model");
+    let cli_id = format!("{uid}-cli");
     let paste_id = format!("{uid}-paste");
     let capacity_label = move || {
         let d = device(&dev.get()).ok();
@@ -339,7 +349,8 @@ pub fn Fit(
                 <StepSlider id=format!("{uid}-batch") label="Concurrent sequences" steps=&BATCH_STEPS count=Signal::stored(BATCH_STEPS.len())
                     value=batch text=Callback::new(|b: u64| b.to_string()) />
             </div>
-            <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale />
+            <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
+                capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
             <div class="lw-result" aria-live="polite">
                 {move || result.get().map(|r| {
                     let verdict = if r.fits {
@@ -355,10 +366,28 @@ pub fn Fit(
                                 group_thousands(r.max_context), group_thousands(r.max_batch)) }}</p>
                         <p class="lw-detail">{format!("Decoding runs at most {} tokens/s in all ({} per sequence), the memory-bandwidth ceiling.",
                             fixed(r.decode_tokens_per_s, 0), fixed(r.decode_tokens_per_s / batch.get().max(1) as f64, 0))}</p>
+                        {(r.fits && r.margin_bytes * 10 < r.capacity_bytes as i128).then(|| view! {
+                            <p class="lw-detail lw-warn">"Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start."</p>
+                        })}
                     }
                 })}
+                {move || answer.with(|a| a.as_ref().filter(|(_, c)| !c.is_empty()).map(|(_, changes)| view! {
+                    <div class="lw-changes">
+                        <p class="lw-detail">"Any one of these changes makes it fit, from the one that gives up least:"</p>
+                        <ol>{changes.iter().map(|c| view! {
+                            <li>{c.change.clone()}<span class="lw-num">{format!(" — {} of {}", show(c.report.total_bytes), show(c.report.capacity_bytes))}</span></li>
+                        }).collect_view()}</ol>
+                    </div>
+                }))}
                 {move || arch.get().and_then(|a| context_note(&a, context.get())).map(|n| view! { <p class="lw-detail lw-warn">{n}</p> })}
                 <p class="lw-detail">"Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve."</p>
+                <p class="lw-detail lw-cli">
+                    <code id=cli_id.clone()>{move || cli_line(
+                        &if source.get() == "custom" { "config.json".to_string() } else { model.get() },
+                        &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get())}</code>" "
+                    <button type="button" class="lw-button" data-llmem-copy=cli_id>"Copy as an llmem command"</button>
+                </p>
+                <p class="lw-detail lw-version">{format!("Computed by the llmem estimator {}.", llmem_estimator::VERSION)}</p>
             </div>
         </WidgetFrame>
     }
@@ -397,7 +426,8 @@ mod tests {
     #[test]
     fn a_report() {
         let a = preset("llama-3.1-8b").unwrap().arch().unwrap();
-        let r = report(&a, "rtx-4090", 1, "bf16", "bf16", 8192, 1).unwrap();
+        let (r, changes) = report(&a, "rtx-4090", 1, "bf16", "bf16", 8192, 1).unwrap();
+        assert!(changes.is_empty());
         assert!(r.fits);
         assert_eq!(r.weights_bytes, 16_060_522_496);
     }
