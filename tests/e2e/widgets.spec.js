@@ -404,7 +404,27 @@ test.describe('calculator · fit', () => {
     await f.getByRole('button', { name: 'Use this config' }).click();
     await expect(f.locator('.lw-error')).toContainText('not valid JSON');
     await expect(result(f)).toContainText('Fits, with 22.4 GB to spare');
+    // …marked as not current.
+    await expect(f.locator('.lw-stale-note')).toHaveText(
+      'Not current: these figures are for the last config that worked, not the one above.',
+    );
     w.assertClean();
+  });
+
+  test('a broken config on a fresh page shows no empty bar', async ({ page }) => {
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await f.getByRole('radio', { name: 'My config.json' }).check();
+    await f.getByLabel('Paste a Hugging Face config.json').fill('{"model_type": "llama"');
+    await f.getByRole('button', { name: 'Use this config' }).click();
+    await expect(f.locator('.lw-error')).toContainText('not valid JSON');
+    await expect(f.locator('.lw-stack-row')).toBeHidden();
+    await expect(result(f)).toContainText('No figures yet: use a config that reads, or pick a built-in model.');
+    await expect(f.locator('.lw-stale-note')).toHaveCount(0);
+    // Back to a built-in model: its figures, and the bar.
+    await f.getByRole('radio', { name: 'A built-in model' }).check();
+    await expect(f.locator('.lw-stack-row')).toBeVisible();
+    await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
   });
 
   test('settings from the URL', async ({ page }) => {

@@ -308,6 +308,9 @@ pub fn Fit(
     let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || result.get().map(|r| r.formula()));
     let model_id = format!("{uid}-model");
     let cli_id = format!("{uid}-cli");
+    // A config that failed to read leaves the last good answer on screen,
+    // marked as not current.
+    let stale = move || source.get() == "custom" && problem.with(Option::is_some) && result.with(Option::is_some);
     let paste_id = format!("{uid}-paste");
     let capacity_label = move || {
         let d = device(&dev.get()).ok();
@@ -349,9 +352,19 @@ pub fn Fit(
                 <StepSlider id=format!("{uid}-batch") label="Concurrent sequences" steps=&BATCH_STEPS count=Signal::stored(BATCH_STEPS.len())
                     value=batch text=Callback::new(|b: u64| b.to_string()) />
             </div>
-            <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
-                capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
-            <div class="lw-result" aria-live="polite">
+            // Nothing to draw before a first good answer (a fresh page whose
+            // linked or pasted config failed): no empty "0 B" bar.
+            <div hidden=move || result.with(|r| r.is_none())>
+                <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
+                    capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
+            </div>
+            <div class="lw-result" aria-live="polite" class:lw-stale=stale>
+                {move || stale().then(|| view! {
+                    <p class="lw-detail lw-warn lw-stale-note">"Not current: these figures are for the last config that worked, not the one above."</p>
+                })}
+                {move || (result.with(|r| r.is_none()) && source.get() == "custom").then(|| view! {
+                    <p class="lw-detail">"No figures yet: use a config that reads, or pick a built-in model."</p>
+                })}
                 {move || result.get().map(|r| {
                     let verdict = if r.fits {
                         format!("✓ Fits, with {} to spare", show(r.margin_bytes as u64))
