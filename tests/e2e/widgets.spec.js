@@ -406,7 +406,7 @@ test.describe('calculator · fit', () => {
     await expect(result(f)).toContainText('Fits, with 22.4 GB to spare');
     // …marked as not current.
     await expect(f.locator('.lw-stale-note')).toHaveText(
-      'Not current: these figures are for the last config that worked, not the one above.',
+      'Not current: these figures are for the model shown before, not for what was asked above.',
     );
     w.assertClean();
   });
@@ -444,6 +444,81 @@ test.describe('calculator · fit', () => {
     // Llama 3.1 8B declares 131,072 tokens, reached by llama3 RoPE scaling ×8 from 8,192.
     await expect(result(g)).toContainText("Note: 1,048,576 tokens is past the 131,072 this model's config declares.");
     await expect(result(g)).toContainText('RoPE (llama3) by 8× from 8,192 tokens');
+  });
+});
+
+test.describe('calculator · find a model', () => {
+  // The site is served with the Hub imitation (crates/xtask/src/hub.rs) as
+  // its Hub: its origin is in the CSP and the pages' llmem-hub setting.
+  async function find(f, text) {
+    await f.getByLabel("Find a model: part of a built-in model's name, or any Hugging Face id").fill(text);
+    await f.getByRole('button', { name: 'Find', exact: true }).click();
+  }
+  const TINY = 'llama (16 layers), 1,235,814,400 parameters';
+
+  test('part of a name finds a built-in model', async ({ page }) => {
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await find(f, 'qwen3 8b');
+    await expect(f.locator('.lw-search-note')).toHaveText('Showing the built-in Qwen3 8B.');
+    await expect(f.getByLabel('Built-in model')).toHaveValue('qwen3-8b');
+    await find(f, 'gemma');
+    await expect(f.locator('.lw-search-note')).toContainText('more match:');
+    await find(f, 'no-such-model');
+    await expect(f.locator('.lw-error')).toContainText('No built-in model matches “no-such-model”');
+  });
+
+  test('an id is fetched from the Hub, through its redirect, and carried in the URL', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await find(f, 'acme/tiny-llama');
+    await expect(f).toContainText(`Using acme/tiny-llama from the Hub: ${TINY}`);
+    await expect(result(f)).toContainText('Fits, with 22.4 GB to spare');
+    await expect(page).toHaveURL(/fit\.config=/);
+    // A renamed repository answers with a redirect to its new name.
+    await page.goto('/calculator/');
+    const g = widget(page, 'fit');
+    await find(g, 'acme/renamed-tiny-llama');
+    await expect(g).toContainText(`Using acme/renamed-tiny-llama from the Hub: ${TINY}`);
+    w.assertClean();
+  });
+
+  test('a slow Hub shows that it is fetching', async ({ page }) => {
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await find(f, 'acme/slow-tiny-llama');
+    await expect(f.locator('.lw-search-note')).toHaveText('Fetching config.json of acme/slow-tiny-llama from the Hub…');
+    await expect(f).toContainText(`from the Hub: ${TINY}`, { timeout: 10_000 });
+    await expect(f.locator('.lw-search-note')).toBeHidden();
+  });
+
+  test('each failure says what to do and keeps the last answer, marked as not current', async ({ page }) => {
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    const error = f.locator('.lw-error');
+    const stale = f.locator('.lw-stale-note');
+    await find(f, 'acme/gated-model');
+    await expect(error).toContainText('acme/gated-model is gated on the Hub');
+    await expect(error).toContainText('Paste the config');
+    // Llama 3.1 8B's figures stay, marked.
+    await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
+    await expect(stale).toBeVisible();
+    await find(f, 'acme/nothing-here');
+    await expect(error).toHaveText('The Hub has no model acme/nothing-here, or it has no config.json: check the spelling.');
+    await find(f, 'acme/broken-json');
+    await expect(error).toContainText('This config cannot be used');
+    await find(f, 'acme/a/b');
+    await expect(error).toContainText('is not a Hugging Face id');
+    // The network itself failing.
+    await page.route('**/resolve/main/config.json', (route) => route.abort());
+    await find(f, 'acme/tiny-llama');
+    await expect(error).toContainText('The Hub could not be reached for acme/tiny-llama');
+    await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
+    // Choosing a model clears the message and the mark.
+    await f.getByLabel('Built-in model').selectOption('qwen3-8b');
+    await expect(error).toBeEmpty();
+    await expect(stale).toHaveCount(0);
   });
 });
 

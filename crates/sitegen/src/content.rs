@@ -15,6 +15,11 @@ pub struct SiteMeta {
     /// the address it is served from.
     #[serde(default)]
     pub url: Option<String>,
+    /// The Hugging Face Hub the calculator fetches a model's `config.json`
+    /// from (`https://huggingface.co` if unset; `LLMEM_HUB_URL` overrides
+    /// it at build time). The CSP's `connect-src` gains exactly its origin.
+    #[serde(default)]
+    pub hub: Option<String>,
     pub tagline: String,
     /// Markdown.
     pub intro: String,

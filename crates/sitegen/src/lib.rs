@@ -167,6 +167,24 @@ pub fn widgets_css(widgets_src: &Path) -> Result<String, String> {
 /// appears inside a code block).
 const SITE_URL_PLACEHOLDER: &str = "https://&lt;this site&gt;/";
 
+/// The Hub the calculator fetches configs from, unless the build says otherwise.
+pub const DEFAULT_HUB_URL: &str = "https://huggingface.co";
+
+/// The Hub setting, checked: (its URL without a trailing `/`, its origin).
+fn hub_url(setting: Option<String>) -> Result<(String, String), String> {
+    let u = setting.map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty());
+    let u = u.unwrap_or_else(|| DEFAULT_HUB_URL.to_string());
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    let host = rest.and_then(|r| r.split('/').next()).filter(|h| !h.is_empty());
+    match host {
+        Some(host) if !u.contains(['"', '<', '>', ' ', '\'', ';']) => {
+            let scheme = if u.starts_with("https://") { "https" } else { "http" };
+            Ok((u.clone(), format!("{scheme}://{host}")))
+        }
+        _ => Err(format!("the Hub URL `{u}` (LLMEM_HUB_URL or site.toml's hub) must be an http(s) address")),
+    }
+}
+
 /// The site URL setting, checked and ending in `/`.
 fn site_url(setting: Option<String>) -> Result<Option<String>, String> {
     let Some(u) = setting.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()) else { return Ok(None) };
@@ -392,8 +410,18 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
         }
     }
 
+    // The Hub: named in every page for the calculator, allowed by the CSP.
+    let (hub, hub_origin) = hub_url(std::env::var("LLMEM_HUB_URL").ok().or_else(|| content.site.hub.clone()))?;
+    let hub_meta = format!("<meta name=\"llmem-hub\" content=\"{}\">\n", render::escape(&hub));
+    if let Some(headers) = site.files.get_mut("_headers") {
+        let text = String::from_utf8_lossy(headers).into_owned();
+        if !text.contains("connect-src 'self';") {
+            return Err("assets/static/_headers: the CSP must say `connect-src 'self';` for the Hub's origin to join it".into());
+        }
+        *headers = text.replace("connect-src 'self';", &format!("connect-src 'self' {hub_origin};")).into_bytes();
+    }
     let css_head = format!(
-        "<meta name=\"llmem-page\" content=\"site\">\n<link rel=\"stylesheet\" href=\"/{site_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n<script type=\"module\" src=\"/search.js\"></script>\n<script type=\"module\" src=\"/follow.js\"></script>\n"
+        "{hub_meta}<meta name=\"llmem-page\" content=\"site\">\n<link rel=\"stylesheet\" href=\"/{site_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n<script type=\"module\" src=\"/search.js\"></script>\n<script type=\"module\" src=\"/follow.js\"></script>\n"
     );
     site.files.insert("search-index.json".into(), search::index(&content)?.into_bytes());
     let wasm_head = |widgets: &[String]| -> Result<String, String> {
@@ -533,7 +561,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
         let html = format!(
             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta name=\"color-scheme\" content=\"light dark\">\n<title>{title} — llmem</title>\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n<meta name=\"robots\" content=\"noindex\">\n\
-             <meta name=\"llmem-page\" content=\"frame\">\n<meta name=\"llmem-bundle\" content=\"{stem}\">\n\
+             {hub_meta}<meta name=\"llmem-page\" content=\"frame\">\n<meta name=\"llmem-bundle\" content=\"{stem}\">\n\
              <link rel=\"stylesheet\" href=\"/{frame_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n\
              <link rel=\"modulepreload\" href=\"/{js}\">\n{preload}<script type=\"module\" src=\"/embed.js\"></script>\n</head>\n\
              <body class=\"frame\">\n<main>\n<h1 class=\"frame-title\">{title}</h1>\n{slot}\n{credit}\n</main>\n</body>\n</html>\n",
@@ -701,6 +729,17 @@ fn wasm_preload(wasm: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hub_setting() {
+        assert_eq!(hub_url(None).unwrap(), ("https://huggingface.co".into(), "https://huggingface.co".into()));
+        assert_eq!(
+            hub_url(Some("http://127.0.0.1:8123/mirror/".into())).unwrap(),
+            ("http://127.0.0.1:8123/mirror".into(), "http://127.0.0.1:8123".into())
+        );
+        assert!(hub_url(Some("ftp://x".into())).is_err());
+        assert!(hub_url(Some("https://x\"onload=\"".into())).is_err());
+    }
 
     #[test]
     fn css_minifies_safely() {

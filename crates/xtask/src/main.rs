@@ -13,6 +13,7 @@
 //! - `reference` — on-demand measurements with torch and transformers whose
 //!   results are committed as fixtures (see `reference.rs`).
 
+mod hub;
 mod llama;
 mod reference;
 mod serve;
@@ -259,8 +260,18 @@ fn bench(quick: bool, build: bool) -> Result<(), Failure> {
     }
     run(&mut criterion)?;
     step(if quick { "browser benchmarks (quick)" } else { "browser benchmarks (a few minutes)" });
-    let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
-    let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
+    // The Hub imitation (`hub.rs`) stands in for the Hub the site was built
+    // to fetch configs from: its origin replaces the built one in the CSP and
+    // in the pages' `llmem-hub` setting, as a build with that setting would.
+    let (hub_port, _hub) = hub::spawn(root.join("tests/fixtures/hub")).map_err(Failure::new)?;
+    let hub = format!("http://127.0.0.1:{hub_port}");
+    let built_hub = built_hub_setting(&root.join("dist"))?;
+    let headers_text = std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default();
+    let rules = serve::parse_headers(&headers_text.replace(&built_hub, &hub));
+    let hub_meta = |url: &str| format!("<meta name=\"llmem-hub\" content=\"{url}\">");
+    let (site_port, _site) =
+        serve::spawn_with(root.join("dist"), 0, rules, vec![(hub_meta(&built_hub), hub_meta(&hub))])
+            .map_err(Failure::new)?;
     let site = format!("http://127.0.0.1:{site_port}");
     let (host_port, _host) =
         serve::spawn_with(root.join("tests"), 0, Vec::new(), vec![("__LLMEM_SITE__".to_string(), site.clone())])
@@ -332,8 +343,18 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
     run(cargo()
         .args(["run", "--quiet", "-p", "llmem-sitegen", "--", "test-bundle"])
         .arg(root.join("tests/fixtures/generated")))?;
-    let rules = serve::parse_headers(&std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default());
-    let (site_port, _site) = serve::spawn(root.join("dist"), 0, rules).map_err(Failure::new)?;
+    // The Hub imitation (`hub.rs`) stands in for the Hub the site was built
+    // to fetch configs from: its origin replaces the built one in the CSP and
+    // in the pages' `llmem-hub` setting, as a build with that setting would.
+    let (hub_port, _hub) = hub::spawn(root.join("tests/fixtures/hub")).map_err(Failure::new)?;
+    let hub = format!("http://127.0.0.1:{hub_port}");
+    let built_hub = built_hub_setting(&root.join("dist"))?;
+    let headers_text = std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default();
+    let rules = serve::parse_headers(&headers_text.replace(&built_hub, &hub));
+    let hub_meta = |url: &str| format!("<meta name=\"llmem-hub\" content=\"{url}\">");
+    let (site_port, _site) =
+        serve::spawn_with(root.join("dist"), 0, rules, vec![(hub_meta(&built_hub), hub_meta(&hub))])
+            .map_err(Failure::new)?;
     // The same site from a host that sends no headers at all (no CORS), for
     // the script embed's fallback.
     let (bare_port, _bare) = serve::spawn(root.join("dist"), 0, Vec::new()).map_err(Failure::new)?;
@@ -365,7 +386,20 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
         .env("LLMEM_HOST", format!("http://127.0.0.1:{host_port}"))
         .env("LLMEM_REPORT_DIR", root.join("target/e2e"))
         .env("LLMEM_CLI", root.join("target/debug/llmem"))
+        .env("LLMEM_HUB", &hub)
         .env("CHROMIUM", tools::CHROMIUM))
+}
+
+/// The Hub address the built site fetches configs from, as its pages
+/// state it (`<meta name="llmem-hub">`).
+fn built_hub_setting(dist: &Path) -> Result<String, Failure> {
+    let index = std::fs::read_to_string(dist.join("index.html")).map_err(|e| Failure::new(format!("dist/index.html: {e}")))?;
+    index
+        .split("<meta name=\"llmem-hub\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .ok_or_else(|| Failure::new("dist/index.html names no llmem-hub: run `cargo xtask dist`"))
 }
 
 /// Serves dist/ and runs the screenshot script.

@@ -130,16 +130,27 @@ pub fn spawn_with(
     let listener =
         TcpListener::bind(("127.0.0.1", port)).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr().map_or(port, |a| a.port());
-    let site = Arc::new(Site { root, rules, substitution });
-    let acceptor = std::thread::spawn(move || {
+    let site = Site { root, rules, substitution };
+    Ok((port, vec![accept(listener, move |method: &str, target: &str| respond(&site, method, target))]))
+}
+
+/// Status line, headers and body for one request.
+pub type Answer = (&'static str, Vec<(String, String)>, Vec<u8>);
+
+/// Answers every connection on `listener` with `answer`, one thread each.
+pub fn accept(
+    listener: TcpListener,
+    answer: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
+) -> JoinHandle<()> {
+    let answer = Arc::new(answer);
+    std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let site = site.clone();
+            let answer = answer.clone();
             std::thread::spawn(move || {
-                let _ = serve_connection(stream, &site);
+                let _ = serve_connection(stream, &*answer);
             });
         }
-    });
-    Ok((port, vec![acceptor]))
+    })
 }
 
 struct Site {
@@ -150,7 +161,7 @@ struct Site {
 
 /// Answers requests on one connection until the client closes it, asks to,
 /// or stays silent for a minute.
-fn serve_connection(stream: TcpStream, site: &Site) -> std::io::Result<()> {
+fn serve_connection(stream: TcpStream, answer: &dyn Fn(&str, &str) -> Answer) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
@@ -183,7 +194,7 @@ fn serve_connection(stream: TcpStream, site: &Site) -> std::io::Result<()> {
         }
         // A body (there should be none) is read and dropped.
         std::io::copy(&mut (&mut reader).take(body_len as u64), &mut std::io::sink())?;
-        let (status, headers, body) = respond(site, method, target);
+        let (status, headers, body) = answer(method, target);
         let head_only = method == "HEAD";
         let mut out = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
         for (k, v) in &headers {
@@ -201,8 +212,8 @@ fn serve_connection(stream: TcpStream, site: &Site) -> std::io::Result<()> {
     }
 }
 
-/// Status line, headers and body for one request.
-fn respond(site: &Site, method: &str, target: &str) -> (&'static str, Vec<(String, String)>, Vec<u8>) {
+/// What the static host answers.
+fn respond(site: &Site, method: &str, target: &str) -> Answer {
     if !matches!(method, "GET" | "HEAD") {
         return ("405 Method Not Allowed", vec![("Allow".into(), "GET, HEAD".into())], Vec::new());
     }

@@ -128,6 +128,89 @@ pub fn cli_line(model: &str, dev: &str, count: u64, weights: &str, kv: &str, con
     format!("llmem fit {model} --device {dev} --count {count} --weights {weights} --kv {kv} --context {context} --batch {batch}")
 }
 
+/// What the model search box asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// Built-in models whose name or id holds every word typed, best first.
+    Presets(Vec<&'static str>),
+    /// A Hugging Face repository id (`owner/name`), to fetch from the Hub.
+    Hub(String),
+    /// Neither: what to tell the reader.
+    Nothing(String),
+}
+
+/// Reads the search box: a built-in model by part of its name ("qwen3 8b"),
+/// else a Hugging Face id (`Qwen/Qwen3-8B`: owner and name of letters,
+/// digits, `-`, `_` and `.`, as the Hub allows, at most 96 characters each).
+pub fn look_up(text: &str) -> Lookup {
+    let text = text.trim();
+    if text.is_empty() {
+        return Lookup::Nothing("Type a model's name, or a Hugging Face id such as Qwen/Qwen3-8B.".into());
+    }
+    let words: Vec<String> = text.to_lowercase().split([' ', '/', '_']).filter(|w| !w.is_empty()).map(String::from).collect();
+    let found: Vec<&'static str> = llmem_estimator::PRESETS
+        .iter()
+        .filter(|p| {
+            let hay = format!("{} {}", p.id, p.name.to_lowercase());
+            words.iter().all(|w| hay.contains(w.as_str()))
+        })
+        .map(|p| p.id)
+        .collect();
+    // A full id with an owner is the Hub's, even if a preset shares words.
+    let part = |s: &str| {
+        !s.is_empty() && s.len() <= 96 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) && !s.starts_with(['.', '-'])
+    };
+    match text.split_once('/') {
+        Some((owner, name)) if part(owner) && part(name) => Lookup::Hub(text.to_string()),
+        Some(_) => Lookup::Nothing(format!(
+            "“{}” is not a Hugging Face id: an id is owner/name, such as Qwen/Qwen3-8B.",
+            text.chars().take(60).collect::<String>()
+        )),
+        None if !found.is_empty() => Lookup::Presets(found),
+        None => Lookup::Nothing(format!(
+            "No built-in model matches “{}”. For any other model, type its Hugging Face id (owner/name).",
+            text.chars().take(60).collect::<String>()
+        )),
+    }
+}
+
+/// Where the page says the Hub is (`<meta name="llmem-hub">`, a build
+/// setting), else the public Hub.
+fn hub_base() -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name=llmem-hub]").ok().flatten())
+        .and_then(|m| m.get_attribute("content"))
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .unwrap_or_else(|| "https://huggingface.co".into())
+}
+
+/// Fetches `config.json` of the repository `id` from the Hub's file
+/// endpoint (`{hub}/{id}/resolve/main/config.json`; huggingface_hub,
+/// `hf_hub_url`), following its redirects, with a message for each way it
+/// can fail.
+async fn fetch_hub_config(id: &str) -> Result<String, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let url = format!("{}/{id}/resolve/main/config.json", hub_base());
+    let window = web_sys::window().ok_or("No window to fetch from.")?;
+    let offline = || format!("The Hub could not be reached for {id} (offline, or blocked): paste its config.json instead.");
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&url)).await.ok().and_then(|r| r.dyn_into().ok()).ok_or_else(offline)?;
+    match response.status() {
+        200 => {}
+        401 | 403 => {
+            return Err(format!(
+                "{id} is gated on the Hub: its config needs a signed-in account that accepted the licence. \
+                 Paste the config (download it on the Hub while signed in), or pick a built-in model."
+            ))
+        }
+        404 => return Err(format!("The Hub has no model {id}, or it has no config.json: check the spelling.")),
+        s => return Err(format!("The Hub answered {s} for {id}; try again later, or paste its config.json.")),
+    }
+    let text = JsFuture::from(response.text().map_err(|_| offline())?).await.ok().and_then(|t| t.as_string());
+    text.ok_or_else(offline)
+}
+
 fn url_config(mode: PageMode) -> Option<String> {
     let key = match mode {
         PageMode::Site => "fit.config",
@@ -287,6 +370,70 @@ pub fn Fit(
             }
         });
     };
+    // A message belongs to the question it answered: choosing another model
+    // or source clears it.
+    Effect::new(move |prev: Option<(String, String)>| {
+        let now = (model.get(), source.get());
+        if prev.is_some_and(|p| p != now) {
+            problem.set(None);
+        }
+        now
+    });
+    // The search box: a built-in model by name, or any model's config from the Hub.
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    let search_note = RwSignal::new(None::<String>);
+    let searches = StoredValue::new(0u32);
+    let on_search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(b) = search_box.get_untracked() else { return };
+        searches.update_value(|n| *n += 1);
+        let this = searches.get_value();
+        match look_up(&b.value()) {
+            Lookup::Presets(found) => {
+                let name = |id: &str| preset(id).map_or(id.to_string(), |p| p.name.to_string());
+                model.set(found[0].to_string());
+                source.set("preset".into());
+                problem.set(None);
+                search_note.set(Some(match found.len() {
+                    1 => format!("Showing the built-in {}.", name(found[0])),
+                    n => format!(
+                        "Showing the built-in {}; {} more match: {}.",
+                        name(found[0]),
+                        n - 1,
+                        found[1..].iter().map(|id| name(id)).collect::<Vec<_>>().join(", ")
+                    ),
+                }));
+            }
+            Lookup::Nothing(why) => {
+                search_note.set(None);
+                problem.set(Some(why));
+            }
+            Lookup::Hub(id) => {
+                search_note.set(Some(format!("Fetching config.json of {id} from the Hub…")));
+                leptos::task::spawn_local(async move {
+                    let read = match fetch_hub_config(&id).await {
+                        Ok(text) => accept_config_lazily(text).await,
+                        Err(e) => Err(e),
+                    };
+                    // A later search has taken over: this answer is not wanted.
+                    if searches.get_value() != this {
+                        return;
+                    }
+                    search_note.set(None);
+                    match read {
+                        Ok(mut read) => {
+                            read.summary = read.summary.replacen("Using your config", &format!("Using {id} from the Hub"), 1);
+                            paste.set(read.minimal.clone());
+                            custom.set(Some(read));
+                            source.set("custom".into());
+                            problem.set(None);
+                        }
+                        Err(e) => problem.set(Some(e)),
+                    }
+                });
+            }
+        }
+    };
     let weight_options: Vec<(String, String)> =
         WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
     let kv_options: Vec<(String, String)> =
@@ -308,9 +455,10 @@ pub fn Fit(
     let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || result.get().map(|r| r.formula()));
     let model_id = format!("{uid}-model");
     let cli_id = format!("{uid}-cli");
+    let search_id = format!("{uid}-search");
     // A config that failed to read leaves the last good answer on screen,
     // marked as not current.
-    let stale = move || source.get() == "custom" && problem.with(Option::is_some) && result.with(Option::is_some);
+    let stale = move || problem.with(Option::is_some) && result.with(Option::is_some);
     let paste_id = format!("{uid}-paste");
     let capacity_label = move || {
         let d = device(&dev.get()).ok();
@@ -320,6 +468,15 @@ pub fn Fit(
     view! {
         <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-fit" formula
             subtitle="Pick a model — or paste your own config.json — a device and a workload.".into()>
+            <form class="lw-search" role="search" on:submit=on_search>
+                <label class="lw-label" for=search_id.clone()>"Find a model: part of a built-in model's name, or any Hugging Face id"</label>
+                <div class="lw-search-row">
+                    <input class="lw-input" type="search" id=search_id node_ref=search_box placeholder="Qwen/Qwen3-8B" spellcheck="false"
+                        autocomplete="off" />
+                    <button type="submit" class="lw-button">"Find"</button>
+                </div>
+                <p class="lw-detail lw-search-note" aria-live="polite">{move || search_note.get()}</p>
+            </form>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-source") legend="Model"
                     options=vec![("preset".into(), "A built-in model".into()), ("custom".into(), "My config.json".into())] value=source />
@@ -360,7 +517,7 @@ pub fn Fit(
             </div>
             <div class="lw-result" aria-live="polite" class:lw-stale=stale>
                 {move || stale().then(|| view! {
-                    <p class="lw-detail lw-warn lw-stale-note">"Not current: these figures are for the last config that worked, not the one above."</p>
+                    <p class="lw-detail lw-warn lw-stale-note">"Not current: these figures are for the model shown before, not for what was asked above."</p>
                 })}
                 {move || (result.with(|r| r.is_none()) && source.get() == "custom").then(|| view! {
                     <p class="lw-detail">"No figures yet: use a config that reads, or pick a built-in model."</p>
