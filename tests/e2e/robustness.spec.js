@@ -151,12 +151,14 @@ test.describe('hostile config.json', () => {
     const w = watch(page);
     await page.goto('/calculator/');
     const f = widget(page, 'fit');
-    await f.getByRole('radio', { name: 'My config.json' }).check();
-    const before = await result(f).innerText();
+    await f.getByRole('radio', { name: 'Any other model' }).check();
+    // The verdict before any config: it stays through every failure (the
+    // answer is then marked as not current, above it).
+    const before = await result(f).locator('.lw-big').innerText();
     // The config reader is a lazily fetched module: fetch it once, untimed,
     // so the timings below measure reading a config, not the network.
     await f.locator('textarea').fill('{}');
-    await f.getByRole('button', { name: 'Use this config' }).click();
+    await f.getByRole('button', { name: 'Use', exact: true }).click();
     await expect(f.locator('.lw-error')).not.toBeEmpty();
     const timings = [];
     for (const [name, text, expected] of CASES) {
@@ -169,7 +171,7 @@ test.describe('hostile config.json', () => {
         box.dispatchEvent(new Event('input', { bubbles: true }));
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
         const error = root.querySelector('.lw-error');
-        const button = [...root.querySelectorAll('button')].find((b) => b.textContent.includes('Use this config'));
+        const button = [...root.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Use');
         const changed = new Promise((resolve) => {
           new MutationObserver((_, observer) => {
             observer.disconnect();
@@ -184,7 +186,8 @@ test.describe('hostile config.json', () => {
       timings.push(`${name}: ${elapsed.toFixed(1)} ms`);
       expect(message, name).toContain(expected);
       expect(elapsed, `${name} took ${elapsed} ms`).toBeLessThan(100);
-      await expect(result(f)).toHaveText(before);
+      await expect(result(f).locator('.lw-big')).toHaveText(before);
+      await expect(result(f).locator('.lw-stale-note')).toBeVisible();
       expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
     }
     console.log(`hostile configs, click to message: ${timings.join('; ')}`);

@@ -390,18 +390,18 @@ test.describe('calculator · fit', () => {
     const w = watch(page);
     await page.goto('/calculator/');
     const f = widget(page, 'fit');
-    await f.getByRole('radio', { name: 'My config.json' }).check();
-    const box = f.getByLabel('Paste a Hugging Face config.json');
+    await f.getByRole('radio', { name: 'Any other model' }).check();
+    const box = f.getByLabel('Type its Hugging Face id (Qwen/Qwen3-8B) or part of its name, or paste its config.json');
     await box.fill(JSON.stringify({
       model_type: 'llama', hidden_size: 2048, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8,
       head_dim: 64, vocab_size: 128256, intermediate_size: 8192, tie_word_embeddings: true, max_position_embeddings: 131072,
     }));
-    await f.getByRole('button', { name: 'Use this config' }).click();
+    await f.getByRole('button', { name: 'Use', exact: true }).click();
     await expect(f).toContainText('1,235,814,400 parameters');
     await expect(result(f)).toContainText('Fits, with 22.4 GB to spare');
     await expect(page).toHaveURL(/fit\.config=/);
     await box.fill('{"model_type": "llama", "hidden_size": "big"');
-    await f.getByRole('button', { name: 'Use this config' }).click();
+    await f.getByRole('button', { name: 'Use', exact: true }).click();
     await expect(f.locator('.lw-error')).toContainText('not valid JSON');
     await expect(result(f)).toContainText('Fits, with 22.4 GB to spare');
     // …marked as not current.
@@ -414,9 +414,9 @@ test.describe('calculator · fit', () => {
   test('a broken config on a fresh page shows no empty bar', async ({ page }) => {
     await page.goto('/calculator/');
     const f = widget(page, 'fit');
-    await f.getByRole('radio', { name: 'My config.json' }).check();
-    await f.getByLabel('Paste a Hugging Face config.json').fill('{"model_type": "llama"');
-    await f.getByRole('button', { name: 'Use this config' }).click();
+    await f.getByRole('radio', { name: 'Any other model' }).check();
+    await f.getByLabel('Type its Hugging Face id (Qwen/Qwen3-8B) or part of its name, or paste its config.json').fill('{"model_type": "llama"');
+    await f.getByRole('button', { name: 'Use', exact: true }).click();
     await expect(f.locator('.lw-error')).toContainText('not valid JSON');
     await expect(f.locator('.lw-stack-row')).toBeHidden();
     await expect(result(f)).toContainText('No figures yet: use a config that reads, or pick a built-in model.');
@@ -451,8 +451,9 @@ test.describe('calculator · find a model', () => {
   // The site is served with the Hub imitation (crates/xtask/src/hub.rs) as
   // its Hub: its origin is in the CSP and the pages' llmem-hub setting.
   async function find(f, text) {
-    await f.getByLabel("Find a model: part of a built-in model's name, or any Hugging Face id").fill(text);
-    await f.getByRole('button', { name: 'Find', exact: true }).click();
+    await f.getByRole('radio', { name: 'Any other model' }).check();
+    await f.getByLabel('Type its Hugging Face id (Qwen/Qwen3-8B) or part of its name, or paste its config.json').fill(text);
+    await f.getByRole('button', { name: 'Use', exact: true }).click();
   }
   const TINY = 'llama (16 layers), 1,235,814,400 parameters';
 
@@ -516,6 +517,7 @@ test.describe('calculator · find a model', () => {
     await expect(error).toContainText('The Hub could not be reached for acme/tiny-llama');
     await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
     // Choosing a model clears the message and the mark.
+    await f.getByRole('radio', { name: 'A built-in model' }).check();
     await f.getByLabel('Built-in model').selectOption('qwen3-8b');
     await expect(error).toBeEmpty();
     await expect(stale).toHaveCount(0);
@@ -541,7 +543,7 @@ test.describe('calculator · what to change', () => {
     // Taking the first: the list goes, the verdict turns.
     await f.getByLabel('KV cache dtype').selectOption('fp8');
     await expect(result(f)).toContainText('Fits, with');
-    await expect(f.locator('.lw-changes')).toHaveCount(0);
+    await expect(f.locator('.lw-changes li')).toHaveCount(0);
     // Less than a tenth to spare is called out.
     await expect(result(f)).toContainText('Less than 10% to spare');
     w.assertClean();
@@ -612,7 +614,7 @@ test.describe('calculator · uploads', () => {
     const w = watch(page);
     await page.goto('/calculator/');
     const f = widget(page, 'fit');
-    await f.getByRole('radio', { name: 'My config.json' }).check();
+    await f.getByRole('radio', { name: 'Any other model' }).check();
     const gpt2 = JSON.stringify({ model_type: 'gpt2', n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024, vocab_size: 50257 });
     await f.locator('input[type=file]').setInputFiles({ name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(gpt2) });
     await expect(f).toContainText('124,439,808 parameters');

@@ -231,19 +231,22 @@ pub fn changes_to_fit(q: &FitQuery) -> Result<Vec<Change>> {
             FitQuery { context: c, ..*q },
         )?;
     }
+    // The least quantization that fits: the largest smaller format whose
+    // answer fits. (A scan, not a sort: a sort's code would weigh more in
+    // the browser bundle than this whole function.)
     let weights_now = weights_footprint(q.arch, q.weights)?.total_bytes;
-    let mut smaller: Vec<(u64, WeightFormat)> = WeightFormat::ALL
-        .iter()
-        .filter_map(|&f| weights_footprint(q.arch, f).ok().map(|w| (w.total_bytes, f)))
-        .filter(|(bytes, _)| *bytes < weights_now)
-        .collect();
-    smaller.sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
-    for (_, f) in smaller {
-        let q2 = FitQuery { weights: f, ..*q };
-        if will_it_fit(&q2)?.fits {
-            offer(format!("Weights in {}", f.label()), format!("--weights {}", f.id()), q2)?;
-            break;
+    let mut best: Option<(u64, WeightFormat)> = None;
+    for f in WeightFormat::ALL {
+        let Ok(w) = weights_footprint(q.arch, f) else { continue };
+        if w.total_bytes < weights_now
+            && best.is_none_or(|(b, _)| w.total_bytes > b)
+            && will_it_fit(&FitQuery { weights: f, ..*q })?.fits
+        {
+            best = Some((w.total_bytes, f));
         }
+    }
+    if let Some((_, f)) = best {
+        offer(format!("Weights in {}", f.label()), format!("--weights {}", f.id()), FitQuery { weights: f, ..*q })?;
     }
     if !q.device.is_unified() && !q.device.is_cpu() {
         for n in MORE_DEVICES.into_iter().filter(|n| *n > q.device_count) {
@@ -254,22 +257,26 @@ pub fn changes_to_fit(q: &FitQuery) -> Result<Vec<Change>> {
             }
         }
     }
-    let mut larger: Vec<&'static Device> = crate::hardware::DEVICES
-        .iter()
-        .filter(|d| d.is_unified() == q.device.is_unified() && d.gpu_budget_bytes() > q.device.gpu_budget_bytes())
-        .collect();
-    larger.sort_by_key(|d| d.gpu_budget_bytes());
-    for d in larger {
-        let q2 = FitQuery { device: d, ..*q };
-        if will_it_fit(&q2)?.fits {
-            let what = if q.device_count == 1 {
-                format!("Use one {} instead", d.name)
-            } else {
-                format!("Use {} × {} instead", q.device_count, d.name)
-            };
-            offer(what, format!("--device {}", d.id), q2)?;
-            break;
+    // The smallest larger device of the same kind (a GPU for a GPU, a Mac
+    // for a Mac) that fits.
+    let mut larger: Option<&'static Device> = None;
+    for d in crate::hardware::DEVICES {
+        let budget = d.gpu_budget_bytes();
+        if d.is_unified() == q.device.is_unified()
+            && budget > q.device.gpu_budget_bytes()
+            && larger.is_none_or(|l| budget < l.gpu_budget_bytes())
+            && will_it_fit(&FitQuery { device: d, ..*q })?.fits
+        {
+            larger = Some(d);
         }
+    }
+    if let Some(d) = larger {
+        let what = if q.device_count == 1 {
+            format!("Use one {} instead", d.name)
+        } else {
+            format!("Use {} × {} instead", q.device_count, d.name)
+        };
+        offer(what, format!("--device {}", d.id), FitQuery { device: d, ..*q })?;
     }
     Ok(out)
 }

@@ -416,7 +416,9 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
     if let Some(headers) = site.files.get_mut("_headers") {
         let text = String::from_utf8_lossy(headers).into_owned();
         if !text.contains("connect-src 'self';") {
-            return Err("assets/static/_headers: the CSP must say `connect-src 'self';` for the Hub's origin to join it".into());
+            return Err(
+                "assets/static/_headers: the CSP must say `connect-src 'self';` for the Hub's origin to join it".into(),
+            );
         }
         *headers = text.replace("connect-src 'self';", &format!("connect-src 'self' {hub_origin};")).into_bytes();
     }

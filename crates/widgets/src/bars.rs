@@ -58,8 +58,10 @@ pub fn StackedBar(
                 </For>
             </div>
             {capacity.map(|cap| view! {
-                // The tag sits on the side with more room.
-                <span class="lw-cap" aria-hidden="true" class:lw-cap-flip={move || cap.get().saturating_mul(2) > scale.get()}
+                // The tag sits left of the line: the line is at the bar's
+                // end when the need fits, and past its middle unless the
+                // need is twice the capacity.
+                <span class="lw-cap" aria-hidden="true"
                     style:left=move || percent(cap.get(), scale.get())><span class="lw-cap-tag">"capacity"</span></span>
             })}
             </div>

@@ -28,7 +28,7 @@ pub fn kv_formula(
 }
 
 /// `text` with `&`, `<`, `>` and `"` escaped for HTML.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -68,12 +68,49 @@ pub fn markup(f: &Formula) -> String {
 /// the reader's units. (Writing it on every change, open or not, costs a few
 /// microseconds against the figure's own redraw, and spares every bundle the
 /// code of a toggle handler and its signal.)
+#[cfg(not(feature = "lazy-config"))]
 #[component]
 pub fn FormulaPanel(formula: FormulaFn) -> impl IntoView {
     view! {
         <details class="lw-formula">
             <summary>"Show the formula"</summary>
             <div class="lw-formula-body" inner_html=move || formula().map_or_else(String::new, |f| markup(&f))></div>
+        </details>
+    }
+}
+
+/// The panel in a bundle that already fetches a module on demand (the
+/// calculator's): the formula's writer lives in that module and runs once
+/// the panel is opened, then follows the figure and the units while open.
+/// Here a toggle handler and a signal cost less than the writer they defer.
+#[cfg(feature = "lazy-config")]
+#[component]
+pub fn FormulaPanel(formula: FormulaFn) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let open = RwSignal::new(false);
+    let html = RwSignal::new(String::new());
+    let asked = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        asked.update_value(|n| *n += 1);
+        let this = asked.get_value();
+        let _ = crate::units::units().get();
+        let Some(f) = open.get().then(|| formula()).flatten() else { return };
+        leptos::task::spawn_local(async move {
+            let written = crate::fit::formula_markup_lazily(f).await;
+            if asked.get_value() == this {
+                html.set(written);
+            }
+        });
+    });
+    let on_toggle = move |ev: leptos::ev::Event| {
+        open.set(
+            ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|d| d.has_attribute("open")),
+        );
+    };
+    view! {
+        <details class="lw-formula" on:toggle=on_toggle>
+            <summary>"Show the formula"</summary>
+            <div class="lw-formula-body" inner_html=move || html.get()></div>
         </details>
     }
 }

@@ -54,7 +54,8 @@ pub fn answer(configs: &std::path::Path, method: &str, target: &str) -> Answer {
     let [owner, repo, "resolve", revision, "config.json"] = parts[..] else {
         return error("404 Not Found", "EntryNotFound", "Entry not found");
     };
-    let safe = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) && s != "..";
+    let safe =
+        |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) && s != "..";
     if ![owner, repo, revision].iter().all(|s| safe(s)) {
         return error("404 Not Found", "RepoNotFound", "Repository not found");
     }

@@ -393,7 +393,8 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
 /// The Hub address the built site fetches configs from, as its pages
 /// state it (`<meta name="llmem-hub">`).
 fn built_hub_setting(dist: &Path) -> Result<String, Failure> {
-    let index = std::fs::read_to_string(dist.join("index.html")).map_err(|e| Failure::new(format!("dist/index.html: {e}")))?;
+    let index =
+        std::fs::read_to_string(dist.join("index.html")).map_err(|e| Failure::new(format!("dist/index.html: {e}")))?;
     index
         .split("<meta name=\"llmem-hub\" content=\"")
         .nth(1)

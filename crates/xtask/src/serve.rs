@@ -138,10 +138,7 @@ pub fn spawn_with(
 pub type Answer = (&'static str, Vec<(String, String)>, Vec<u8>);
 
 /// Answers every connection on `listener` with `answer`, one thread each.
-pub fn accept(
-    listener: TcpListener,
-    answer: impl Fn(&str, &str) -> Answer + Send + Sync + 'static,
-) -> JoinHandle<()> {
+pub fn accept(listener: TcpListener, answer: impl Fn(&str, &str) -> Answer + Send + Sync + 'static) -> JoinHandle<()> {
     let answer = Arc::new(answer);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {

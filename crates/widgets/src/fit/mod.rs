@@ -40,6 +40,8 @@ pub struct ReadConfig {
     /// The config reduced to the fields the estimator reads (what a link carries).
     pub minimal: String,
     pub arch: ModelArch,
+    /// `minimal` in base64url, as a link carries it.
+    pub encoded: String,
     /// One line saying what was read ("Using your config: qwen3 (36 layers), …").
     /// Written by the reader, so the family table stays in its module.
     pub summary: String,
@@ -66,16 +68,74 @@ pub fn accept_config(text: &str) -> Result<ReadConfig, String> {
         group_thousands(arch.param_counts().map(|c| c.total).unwrap_or(0)),
         arch.attention_label()
     );
-    Ok(ReadConfig { minimal, arch, summary })
+    let encoded = b64::encode(minimal.as_bytes());
+    Ok(ReadConfig { minimal, encoded, arch, summary })
 }
 
-/// [`accept_config`] as a split point: with `lazy-config` the config reader
-/// (the estimator's family table and parser, a seventh of this widget's
-/// wasm) is fetched the first time a reader uses their own config.
+/// The calculator's model: what the config reader's module sets once it has
+/// read a config or found a model. Every field is a handle, so the state
+/// crosses into that module as a copy.
+#[derive(Clone, Copy)]
+pub struct ModelState {
+    pub model: RwSignal<String>,
+    pub source: RwSignal<String>,
+    pub custom: RwSignal<Option<ReadConfig>>,
+    /// What the text box shows (a config from a link, a file or the Hub).
+    pub paste: RwSignal<String>,
+    pub problem: RwSignal<Option<String>>,
+    /// What a search found or is doing.
+    pub note: RwSignal<Option<String>>,
+    /// Which search is current: a newer one drops an older answer.
+    pub searches: StoredValue<u32>,
+}
+
+/// Where a config's text came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Pasted or uploaded by the reader.
+    Reader,
+    /// Carried by the page's link (base64url, still encoded).
+    Link,
+    /// Fetched from the Hub for this repository.
+    Hub(String),
+}
+
+/// Reads `text` and applies the result: the config becomes the model, or
+/// the message says why not and the previous result stays.
+fn apply(state: ModelState, text: &str, origin: Origin) {
+    let read = match &origin {
+        Origin::Link => match b64::decode(text).and_then(|b| String::from_utf8(b).ok()) {
+            Some(t) => accept_config(&t).map_err(|e| format!("The config in this link could not be used. {e}")),
+            None => Err("The config in this link is damaged; the preset is shown instead.".into()),
+        },
+        _ => accept_config(text),
+    };
+    match read {
+        Ok(mut read) => {
+            if let Origin::Hub(id) = &origin {
+                if let Some(rest) = read.summary.strip_prefix("Using your config") {
+                    read.summary = format!("Using {id} from the Hub{rest}");
+                }
+            }
+            if origin != Origin::Reader {
+                state.paste.set(read.minimal.clone());
+            }
+            state.custom.set(Some(read));
+            state.source.set("custom".into());
+            state.problem.set(None);
+        }
+        Err(e) => state.problem.set(Some(e)),
+    }
+}
+
+/// [`apply`] as a split point: with `lazy-config` the config reader (the
+/// estimator's family table and parser, a seventh of this widget's wasm)
+/// is fetched the first time a reader brings a config of their own.
 #[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
 #[allow(clippy::unnecessary_wraps)]
-fn accept_config_split(text: String) -> Result<Result<ReadConfig, String>, ReaderNotLoaded> {
-    Ok(accept_config(&text))
+fn apply_split(state: ModelState, text: String, origin: Origin) -> Result<(), ReaderNotLoaded> {
+    apply(state, &text, origin);
+    Ok(())
 }
 
 /// The config reader's module could not be fetched.
@@ -89,17 +149,45 @@ impl From<wasm_split_helpers::SplitLoaderError> for ReaderNotLoaded {
     }
 }
 
-/// [`accept_config`], fetching the config reader first where it is split off.
-pub async fn accept_config_lazily(text: String) -> Result<ReadConfig, String> {
-    #[cfg(feature = "lazy-config")]
-    let read = accept_config_split(text).await;
-    #[cfg(not(feature = "lazy-config"))]
-    let read = accept_config_split(text);
-    read.unwrap_or_else(|_| Err("The config reader could not be loaded; check the connection and try again.".into()))
+/// The message when the config reader's module cannot be fetched.
+const NOT_LOADED: &str = "The config reader could not be loaded; check the connection and try again.";
+
+/// Reads and applies a config's text, fetching the config reader first where it is split off.
+pub fn use_config_text(state: ModelState, text: String, origin: Origin) {
+    leptos::task::spawn_local(async move {
+        #[cfg(feature = "lazy-config")]
+        let done = apply_split(state, text, origin).await;
+        #[cfg(not(feature = "lazy-config"))]
+        let done = apply_split(state, text, origin);
+        if done.is_err() {
+            state.problem.set(Some(NOT_LOADED.into()));
+        }
+    });
 }
 
-/// The report for the current inputs, and what would make it fit when it
-/// does not ([`changes_to_fit`]).
+/// The question the widget's settings ask (`None` for a setting no model
+/// or device answers to).
+fn query<'a>(
+    arch: &'a ModelArch,
+    dev: &str,
+    count: u64,
+    weights: &str,
+    kv: &str,
+    context: u64,
+    batch: u64,
+) -> Option<FitQuery<'a>> {
+    Some(FitQuery {
+        arch,
+        weights: WeightFormat::parse(weights).ok()?,
+        kv: Dtype::parse(kv).ok()?,
+        context,
+        batch,
+        device: device(dev).ok()?,
+        device_count: count,
+    })
+}
+
+/// The report for the current inputs.
 pub fn report(
     arch: &ModelArch,
     dev: &str,
@@ -108,18 +196,102 @@ pub fn report(
     kv: &str,
     context: u64,
     batch: u64,
-) -> Option<(FitReport, Vec<Change>)> {
-    let q = FitQuery {
-        arch,
-        weights: WeightFormat::parse(weights).ok()?,
-        kv: Dtype::parse(kv).ok()?,
-        context,
-        batch,
-        device: device(dev).ok()?,
-        device_count: count,
-    };
-    let r = will_it_fit(&q).ok()?;
-    Some((r, changes_to_fit(&q).unwrap_or_default()))
+) -> Option<FitReport> {
+    will_it_fit(&query(arch, dev, count, weights, kv, context, batch)?).ok()
+}
+
+/// An uploaded file, checked for size, read as text and applied, in the
+/// config reader's module.
+#[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
+#[allow(clippy::unnecessary_wraps)]
+fn read_file_split(state: ModelState, file: web_sys::File) -> Result<Search, ReaderNotLoaded> {
+    if file.size() > MAX_CONFIG_BYTES as f64 {
+        state.problem.set(Some(format!(
+            "“{}” is {}; a config.json is at most {}.",
+            file.name().chars().take(60).collect::<String>(),
+            show(file.size() as u64),
+            show(MAX_CONFIG_BYTES as u64)
+        )));
+        return Ok(Box::pin(async {}));
+    }
+    Ok(Box::pin(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) {
+            Some(text) => {
+                state.paste.set(text.clone());
+                apply(state, &text, Origin::Reader);
+            }
+            None => state.problem.set(Some("That file could not be read as text.".into())),
+        }
+    }))
+}
+
+/// Reads an uploaded config file, fetching the config reader first where it is split off.
+pub fn read_file(state: ModelState, file: web_sys::File) {
+    leptos::task::spawn_local(async move {
+        #[cfg(feature = "lazy-config")]
+        let read = read_file_split(state, file).await;
+        #[cfg(not(feature = "lazy-config"))]
+        let read = read_file_split(state, file);
+        match read {
+            Ok(read) => read.await,
+            Err(_) => state.problem.set(Some(NOT_LOADED.into())),
+        }
+    });
+}
+
+/// Where the "what would make it fit" list goes, and which question is current.
+#[derive(Clone, Copy)]
+pub struct ChangesState {
+    /// The list's markup (empty when it fits).
+    pub markup: RwSignal<String>,
+    /// Bumped by every new question; an answer to an older one is dropped.
+    pub asked: StoredValue<u32>,
+}
+
+/// What would make it fit ([`changes_to_fit`]) as markup, written in the
+/// config reader's module: the list is needed only when a model does not
+/// fit, and its code would otherwise weigh on every first visit.
+#[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
+#[allow(clippy::unnecessary_wraps, clippy::too_many_arguments)]
+fn changes_split(
+    out: ChangesState,
+    this: u32,
+    arch: ModelArch,
+    dev: String,
+    count: u64,
+    weights: String,
+    kv: String,
+    context: u64,
+    batch: u64,
+) -> Result<(), ReaderNotLoaded> {
+    let q = query(&arch, &dev, count, &weights, &kv, context, batch);
+    let list = q.and_then(|q| changes_to_fit(&q).ok()).unwrap_or_default();
+    if out.asked.get_value() == this {
+        out.markup.set(changes_markup(&list));
+    }
+    Ok(())
+}
+
+/// [`changes_split`], fetching its module first where it is split off (no
+/// list if it cannot be fetched: the verdict stands without it).
+#[allow(clippy::too_many_arguments)]
+pub fn show_changes(
+    out: ChangesState,
+    this: u32,
+    arch: ModelArch,
+    dev: String,
+    count: u64,
+    weights: String,
+    kv: String,
+    context: u64,
+    batch: u64,
+) {
+    leptos::task::spawn_local(async move {
+        #[cfg(feature = "lazy-config")]
+        let _ = changes_split(out, this, arch, dev, count, weights, kv, context, batch).await;
+        #[cfg(not(feature = "lazy-config"))]
+        let _ = changes_split(out, this, arch, dev, count, weights, kv, context, batch);
+    });
 }
 
 /// The same question as an `llmem fit` command line (a pasted config is
@@ -147,18 +319,24 @@ pub fn look_up(text: &str) -> Lookup {
     if text.is_empty() {
         return Lookup::Nothing("Type a model's name, or a Hugging Face id such as Qwen/Qwen3-8B.".into());
     }
-    let words: Vec<String> = text.to_lowercase().split([' ', '/', '_']).filter(|w| !w.is_empty()).map(String::from).collect();
+    let words: Vec<String> =
+        text.to_ascii_lowercase().split([' ', '/', '_']).filter(|w| !w.is_empty()).map(String::from).collect();
     let found: Vec<&'static str> = llmem_estimator::PRESETS
         .iter()
         .filter(|p| {
-            let hay = format!("{} {}", p.id, p.name.to_lowercase());
-            words.iter().all(|w| hay.contains(w.as_str()))
+            let hay = format!("{} {}", p.id, p.name.to_ascii_lowercase());
+            // Byte windows rather than `str::contains`, whose two-way
+            // searcher (and its panic paths) would join the bundle.
+            words.iter().all(|w| hay.as_bytes().windows(w.len()).any(|x| x == w.as_bytes()))
         })
         .map(|p| p.id)
         .collect();
     // A full id with an owner is the Hub's, even if a preset shares words.
     let part = |s: &str| {
-        !s.is_empty() && s.len() <= 96 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) && !s.starts_with(['.', '-'])
+        !s.is_empty()
+            && s.len() <= 96
+            && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+            && !s.starts_with(['.', '-'])
     };
     match text.split_once('/') {
         Some((owner, name)) if part(owner) && part(name) => Lookup::Hub(text.to_string()),
@@ -172,6 +350,107 @@ pub fn look_up(text: &str) -> Lookup {
             text.chars().take(60).collect::<String>()
         )),
     }
+}
+
+/// The "what would make it fit" list as markup, sizes in the reader's units.
+fn changes_markup(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return String::new();
+    }
+    let items: String = changes
+        .iter()
+        .map(|c| {
+            format!(
+                "<li>{}<span class=\"lw-num\"> — {} of {}</span></li>",
+                crate::formula::escape(&c.change),
+                show(c.report.total_bytes),
+                show(c.report.capacity_bytes)
+            )
+        })
+        .collect();
+    format!("<p class=\"lw-detail\">Any one of these changes makes it fit, from the one that gives up least:</p><ol>{items}</ol>")
+}
+
+/// The formula panel's markup, written in the config reader's module (see
+/// [`crate::formula::FormulaPanel`]).
+#[cfg(feature = "lazy-config")]
+#[wasm_split_helpers::wasm_split(config_reader, fallible)]
+#[allow(clippy::unnecessary_wraps)]
+fn formula_markup_split(f: llmem_estimator::formula::Formula) -> Result<String, ReaderNotLoaded> {
+    Ok(crate::formula::markup(&f))
+}
+
+/// [`formula_markup_split`], fetching its module first.
+#[cfg(feature = "lazy-config")]
+pub async fn formula_markup_lazily(f: llmem_estimator::formula::Formula) -> String {
+    formula_markup_split(f).await.unwrap_or_else(|_| {
+        "<p>The formula could not be loaded; check the connection and open it again.</p>".to_string()
+    })
+}
+
+/// A search, run to its end.
+pub type Search = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+
+/// A search for a model by name or Hugging Face id ([`look_up`]), run in
+/// the config reader's module: a built-in model is shown, a Hub id's config
+/// fetched and read, and anything else explained. Its code (the matching,
+/// the fetch, every message) need not weigh on a first visit.
+#[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
+#[allow(clippy::unnecessary_wraps)]
+fn find_split(state: ModelState, text: String) -> Result<Search, ReaderNotLoaded> {
+    state.searches.update_value(|n| *n += 1);
+    let this = state.searches.get_value();
+    let current = move || state.searches.get_value() == this;
+    let name = |id: &str| preset(id).map_or(id.to_string(), |p| p.name.to_string());
+    match look_up(&text) {
+        Lookup::Presets(found) => {
+            state.model.set(found[0].to_string());
+            state.source.set("preset".into());
+            state.problem.set(None);
+            state.note.set(Some(match found.len() {
+                1 => format!("Showing the built-in {}.", name(found[0])),
+                n => format!(
+                    "Showing the built-in {}; {} more match: {}.",
+                    name(found[0]),
+                    n - 1,
+                    found[1..].iter().map(|id| name(id)).collect::<Vec<_>>().join(", ")
+                ),
+            }));
+        }
+        Lookup::Nothing(why) => {
+            state.note.set(None);
+            state.problem.set(Some(why));
+        }
+        Lookup::Hub(id) => {
+            state.note.set(Some(format!("Fetching config.json of {id} from the Hub…")));
+            return Ok(Box::pin(async move {
+                let fetched = fetch_hub_config(&id).await;
+                if !current() {
+                    return;
+                }
+                state.note.set(None);
+                match fetched {
+                    Ok(text) => apply(state, &text, Origin::Hub(id)),
+                    Err(e) => state.problem.set(Some(e)),
+                }
+            }));
+        }
+    }
+    Ok(Box::pin(async {}))
+}
+
+/// Runs a search, fetching the config reader's module first where it is split off.
+pub fn find_model(state: ModelState, text: String) {
+    leptos::task::spawn_local(async move {
+        #[cfg(feature = "lazy-config")]
+        let search = find_split(state, text).await;
+        #[cfg(not(feature = "lazy-config"))]
+        let search = find_split(state, text);
+        match search {
+            Ok(search) => search.await,
+            Err(_) => state.problem.set(Some(NOT_LOADED.into())),
+        }
+    });
 }
 
 /// Where the page says the Hub is (`<meta name="llmem-hub">`, a build
@@ -193,7 +472,8 @@ async fn fetch_hub_config(id: &str) -> Result<String, String> {
     use wasm_bindgen_futures::JsFuture;
     let url = format!("{}/{id}/resolve/main/config.json", hub_base());
     let window = web_sys::window().ok_or("No window to fetch from.")?;
-    let offline = || format!("The Hub could not be reached for {id} (offline, or blocked): paste its config.json instead.");
+    let offline =
+        || format!("The Hub could not be reached for {id} (offline, or blocked): paste its config.json instead.");
     let response: web_sys::Response =
         JsFuture::from(window.fetch_with_str(&url)).await.ok().and_then(|r| r.dyn_into().ok()).ok_or_else(offline)?;
     match response.status() {
@@ -265,20 +545,11 @@ pub fn Fit(
     let paste = RwSignal::new(String::new());
     let paste_box = NodeRef::<leptos::html::Textarea>::new();
     let problem = RwSignal::new(None::<String>);
+    let search_note = RwSignal::new(None::<String>);
+    let models =
+        ModelState { model, source, custom, paste, problem, note: search_note, searches: StoredValue::new(0u32) };
     if let Some(encoded) = url_config(params.mode) {
-        match b64::decode(&encoded).and_then(|b| String::from_utf8(b).ok()) {
-            Some(text) => leptos::task::spawn_local(async move {
-                match accept_config_lazily(text).await {
-                    Ok(read) => {
-                        paste.set(read.minimal.clone());
-                        custom.set(Some(read));
-                        source.set("custom".into());
-                    }
-                    Err(e) => problem.set(Some(format!("The config in this link could not be used. {e}"))),
-                }
-            }),
-            None => problem.set(Some("The config in this link is damaged; the preset is shown instead.".into())),
-        }
+        use_config_text(models, encoded, Origin::Link);
     }
     let arch = Memo::new(move |_| {
         if source.get() == "custom" {
@@ -287,14 +558,26 @@ pub fn Fit(
             preset(&model.get()).and_then(|p| p.arch()).ok()
         }
     });
-    let answer = Memo::new(move |_| {
+    let result = Memo::new(move |_| {
         arch.get()
             .and_then(|a| report(&a, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get()))
     });
-    let result = Memo::new(move |_| answer.get().map(|(r, _)| r));
-    let url_too_long = Memo::new(move |_| {
-        custom.with(|c| c.as_ref().is_some_and(|c| b64::encode(c.minimal.as_bytes()).len() > MAX_URL_CONFIG))
+    // What would make it fit, when it does not: computed in the lazily
+    // fetched module; a newer question drops an older answer.
+    let changes = ChangesState { markup: RwSignal::new(String::new()), asked: StoredValue::new(0u32) };
+    Effect::new(move |_| {
+        changes.asked.update_value(|n| *n += 1);
+        let this = changes.asked.get_value();
+        // The list's sizes are written in the reader's units.
+        let _ = crate::units::units().get();
+        let Some(a) = result.get().filter(|r| !r.fits).and_then(|_| arch.get_untracked()) else {
+            changes.markup.set(String::new());
+            return;
+        };
+        show_changes(changes, this, a, dev.get(), count.get(), weights.get(), kv.get(), context.get(), batch.get());
     });
+    let url_too_long =
+        Memo::new(move |_| custom.with(|c| c.as_ref().is_some_and(|c| c.encoded.len() > MAX_URL_CONFIG)));
     let (spec, pmode) = (params.spec, params.mode);
     let state = Signal::derive(move || {
         vec![
@@ -314,25 +597,10 @@ pub fn Fit(
             pmode,
             "config",
             custom.with(|c| {
-                c.as_ref()
-                    .filter(|_| source.get() == "custom" && !url_too_long.get())
-                    .map(|c| b64::encode(c.minimal.as_bytes()))
+                c.as_ref().filter(|_| source.get() == "custom" && !url_too_long.get()).map(|c| c.encoded.clone())
             }),
         );
     });
-    let use_text = move |text: String| {
-        leptos::task::spawn_local(async move {
-            match accept_config_lazily(text).await {
-                Ok(read) => {
-                    custom.set(Some(read));
-                    source.set("custom".into());
-                    problem.set(None);
-                }
-                // The previous result stays; only the message changes.
-                Err(e) => problem.set(Some(e)),
-            }
-        })
-    };
     let use_box = move || {
         let Some(b) = paste_box.get_untracked() else { return };
         // UTF-16 units never outnumber UTF-8 bytes: a box this long is too
@@ -345,30 +613,20 @@ pub fn Fit(
                 show(MAX_CONFIG_BYTES as u64)
             )));
         } else {
-            use_text(b.value());
+            // A config starts as JSON does; anything else is a name or an id.
+            let text = b.value();
+            if text.trim_start().starts_with(['{', '[']) {
+                use_config_text(models, text, Origin::Reader);
+            } else {
+                find_model(models, text);
+            }
         }
     };
     let on_file = move |ev: leptos::ev::Event| {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
-        if file.size() > MAX_CONFIG_BYTES as f64 {
-            problem.set(Some(format!(
-                "“{}” is {}; a config.json is at most {}.",
-                file.name().chars().take(60).collect::<String>(),
-                show(file.size() as u64),
-                show(MAX_CONFIG_BYTES as u64)
-            )));
-            return;
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            read_file(models, file);
         }
-        leptos::task::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) {
-                Some(text) => {
-                    paste.set(text.clone());
-                    use_text(text);
-                }
-                None => problem.set(Some("That file could not be read as text.".into())),
-            }
-        });
     };
     // A message belongs to the question it answered: choosing another model
     // or source clears it.
@@ -379,61 +637,6 @@ pub fn Fit(
         }
         now
     });
-    // The search box: a built-in model by name, or any model's config from the Hub.
-    let search_box = NodeRef::<leptos::html::Input>::new();
-    let search_note = RwSignal::new(None::<String>);
-    let searches = StoredValue::new(0u32);
-    let on_search = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(b) = search_box.get_untracked() else { return };
-        searches.update_value(|n| *n += 1);
-        let this = searches.get_value();
-        match look_up(&b.value()) {
-            Lookup::Presets(found) => {
-                let name = |id: &str| preset(id).map_or(id.to_string(), |p| p.name.to_string());
-                model.set(found[0].to_string());
-                source.set("preset".into());
-                problem.set(None);
-                search_note.set(Some(match found.len() {
-                    1 => format!("Showing the built-in {}.", name(found[0])),
-                    n => format!(
-                        "Showing the built-in {}; {} more match: {}.",
-                        name(found[0]),
-                        n - 1,
-                        found[1..].iter().map(|id| name(id)).collect::<Vec<_>>().join(", ")
-                    ),
-                }));
-            }
-            Lookup::Nothing(why) => {
-                search_note.set(None);
-                problem.set(Some(why));
-            }
-            Lookup::Hub(id) => {
-                search_note.set(Some(format!("Fetching config.json of {id} from the Hub…")));
-                leptos::task::spawn_local(async move {
-                    let read = match fetch_hub_config(&id).await {
-                        Ok(text) => accept_config_lazily(text).await,
-                        Err(e) => Err(e),
-                    };
-                    // A later search has taken over: this answer is not wanted.
-                    if searches.get_value() != this {
-                        return;
-                    }
-                    search_note.set(None);
-                    match read {
-                        Ok(mut read) => {
-                            read.summary = read.summary.replacen("Using your config", &format!("Using {id} from the Hub"), 1);
-                            paste.set(read.minimal.clone());
-                            custom.set(Some(read));
-                            source.set("custom".into());
-                            problem.set(None);
-                        }
-                        Err(e) => problem.set(Some(e)),
-                    }
-                });
-            }
-        }
-    };
     let weight_options: Vec<(String, String)> =
         WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
     let kv_options: Vec<(String, String)> =
@@ -455,7 +658,6 @@ pub fn Fit(
     let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || result.get().map(|r| r.formula()));
     let model_id = format!("{uid}-model");
     let cli_id = format!("{uid}-cli");
-    let search_id = format!("{uid}-search");
     // A config that failed to read leaves the last good answer on screen,
     // marked as not current.
     let stale = move || problem.with(Option::is_some) && result.with(Option::is_some);
@@ -468,32 +670,24 @@ pub fn Fit(
     view! {
         <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-fit" formula
             subtitle="Pick a model — or paste your own config.json — a device and a workload.".into()>
-            <form class="lw-search" role="search" on:submit=on_search>
-                <label class="lw-label" for=search_id.clone()>"Find a model: part of a built-in model's name, or any Hugging Face id"</label>
-                <div class="lw-search-row">
-                    <input class="lw-input" type="search" id=search_id node_ref=search_box placeholder="Qwen/Qwen3-8B" spellcheck="false"
-                        autocomplete="off" />
-                    <button type="submit" class="lw-button">"Find"</button>
-                </div>
-                <p class="lw-detail lw-search-note" aria-live="polite">{move || search_note.get()}</p>
-            </form>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-source") legend="Model"
-                    options=vec![("preset".into(), "A built-in model".into()), ("custom".into(), "My config.json".into())] value=source />
+                    options=vec![("preset".into(), "A built-in model".into()), ("custom".into(), "Any other model".into())] value=source />
                 <div hidden=move || source.get() != "preset">
                     <Select id=model_id label="Built-in model" options=model_options() value=model />
                 </div>
             </div>
             <div class="lw-field lw-paste" hidden=move || source.get() != "custom">
-                    <label class="lw-label" for=paste_id.clone()>"Paste a Hugging Face config.json"</label>
-                    <textarea class="lw-textarea" id=paste_id rows="6" spellcheck="false" node_ref=paste_box
+                    <label class="lw-label" for=paste_id.clone()>"Type its Hugging Face id (Qwen/Qwen3-8B) or part of its name, or paste its config.json"</label>
+                    <textarea class="lw-textarea" id=paste_id rows="4" spellcheck="false" node_ref=paste_box
                         prop:value=move || paste.get()></textarea>
                     <div class="lw-buttons">
-                        <button type="button" class="lw-button lw-primary" on:click=move |_| use_box()>"Use this config"</button>
-                        <label class="lw-button lw-file">"Upload a file…"
+                        <button type="button" class="lw-button lw-primary" on:click=move |_| use_box()>"Use"</button>
+                        <label class="lw-button lw-file">"Upload a config.json…"
                             <input type="file" accept=".json,application/json" on:change=on_file /></label>
                     </div>
                     <p class="lw-detail">{move || custom.with(|c| c.as_ref().filter(|_| source.get() == "custom").map(|c| c.summary.clone()))}</p>
+                    <p class="lw-detail lw-search-note" aria-live="polite">{move || search_note.get()}</p>
                     <p class="lw-detail lw-warn">{move || url_too_long.get().then(||
                         "This config is too large to carry in a shareable link; the link keeps every other setting.".to_string())}</p>
             </div>
@@ -511,54 +705,65 @@ pub fn Fit(
             </div>
             // Nothing to draw before a first good answer (a fresh page whose
             // linked or pasted config failed): no empty "0 B" bar.
-            <div hidden=move || result.with(|r| r.is_none())>
+            <div class="lw-fit-bar" class:lw-none=move || result.with(|r| r.is_none())>
                 <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
                     capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
             </div>
-            <div class="lw-result" aria-live="polite" class:lw-stale=stale>
-                {move || stale().then(|| view! {
-                    <p class="lw-detail lw-warn lw-stale-note">"Not current: these figures are for the model shown before, not for what was asked above."</p>
-                })}
-                {move || (result.with(|r| r.is_none()) && source.get() == "custom").then(|| view! {
-                    <p class="lw-detail">"No figures yet: use a config that reads, or pick a built-in model."</p>
-                })}
-                {move || result.get().map(|r| {
-                    let verdict = if r.fits {
-                        format!("✓ Fits, with {} to spare", show(r.margin_bytes as u64))
-                    } else {
-                        format!("✗ Does not fit: {} short", show(r.margin_bytes.unsigned_abs() as u64))
-                    };
-                    view! {
-                        <p class="lw-big" class:lw-yes=r.fits class:lw-no=!r.fits>{verdict}</p>
-                        <p class="lw-detail lw-fit-needed">{format!("{} needed of {}.", show(r.total_bytes), show(r.capacity_bytes))}</p>
-                        <p class="lw-detail">{if r.max_context == 0 { "Even one token of context does not fit at this batch.".to_string() } else {
-                            format!("Largest context at this batch: {} tokens. Largest batch at this context: {}.",
-                                group_thousands(r.max_context), group_thousands(r.max_batch)) }}</p>
-                        <p class="lw-detail">{format!("Decoding runs at most {} tokens/s in all ({} per sequence), the memory-bandwidth ceiling.",
-                            fixed(r.decode_tokens_per_s, 0), fixed(r.decode_tokens_per_s / batch.get().max(1) as f64, 0))}</p>
-                        {(r.fits && r.margin_bytes * 10 < r.capacity_bytes as i128).then(|| view! {
-                            <p class="lw-detail lw-warn">"Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start."</p>
-                        })}
+            // The answer as one string of markup (every interpolated text
+            // escaped), not a view tree: the calculator carries the most
+            // code of any figure, and a string costs its bundle several KiB
+            // less than the views it replaces.
+            <div class="lw-result" aria-live="polite" inner_html=move || {
+                let esc = crate::formula::escape;
+                let mut html = String::new();
+                let p = |class: &str, text: &str| format!("<p class=\"lw-detail{class}\">{}</p>", esc(text));
+                if stale() {
+                    html += &p(" lw-warn lw-stale-note", "Not current: these figures are for the model shown before, not for what was asked above.");
+                }
+                match result.get() {
+                    None if source.get() == "custom" => {
+                        html += &p("", "No figures yet: use a config that reads, or pick a built-in model.");
                     }
-                })}
-                {move || answer.with(|a| a.as_ref().filter(|(_, c)| !c.is_empty()).map(|(_, changes)| view! {
-                    <div class="lw-changes">
-                        <p class="lw-detail">"Any one of these changes makes it fit, from the one that gives up least:"</p>
-                        <ol>{changes.iter().map(|c| view! {
-                            <li>{c.change.clone()}<span class="lw-num">{format!(" — {} of {}", show(c.report.total_bytes), show(c.report.capacity_bytes))}</span></li>
-                        }).collect_view()}</ol>
-                    </div>
-                }))}
-                {move || arch.get().and_then(|a| context_note(&a, context.get())).map(|n| view! { <p class="lw-detail lw-warn">{n}</p> })}
-                <p class="lw-detail">"Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve."</p>
-                <p class="lw-detail lw-cli">
-                    <code id=cli_id.clone()>{move || cli_line(
-                        &if source.get() == "custom" { "config.json".to_string() } else { model.get() },
-                        &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get())}</code>" "
-                    <button type="button" class="lw-button" data-llmem-copy=cli_id>"Copy as an llmem command"</button>
-                </p>
-                <p class="lw-detail lw-version">{format!("Computed by the llmem estimator {}.", llmem_estimator::VERSION)}</p>
-            </div>
+                    None => {}
+                    Some(r) => {
+                        html += &if r.fits {
+                            format!("<p class=\"lw-big lw-yes\">✓ Fits, with {} to spare</p>", esc(&show(r.margin_bytes as u64)))
+                        } else {
+                            format!("<p class=\"lw-big lw-no\">✗ Does not fit: {} short</p>", esc(&show(r.margin_bytes.unsigned_abs() as u64)))
+                        };
+                        html += &p(" lw-fit-needed", &format!("{} needed of {}.", show(r.total_bytes), show(r.capacity_bytes)));
+                        html += &p("", &if r.max_context == 0 {
+                            "Even one token of context does not fit at this batch.".to_string()
+                        } else {
+                            format!(
+                                "Largest context at this batch: {} tokens. Largest batch at this context: {}.",
+                                group_thousands(r.max_context),
+                                group_thousands(r.max_batch)
+                            )
+                        });
+                        html += &p("", &format!(
+                            "Decoding runs at most {} tokens/s in all ({} per sequence), the memory-bandwidth ceiling.",
+                            fixed(r.decode_tokens_per_s, 0),
+                            fixed(r.decode_tokens_per_s / batch.get().max(1) as f64, 0)
+                        ));
+                        if r.fits && r.margin_bytes * 10 < r.capacity_bytes as i128 {
+                            html += &p(" lw-warn", "Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start.");
+                        }
+                    }
+                }
+                html += &format!("<div class=\"lw-changes\">{}</div>", changes.markup.get());
+                if let Some(n) = arch.get().and_then(|a| context_note(&a, context.get())) {
+                    html += &p(" lw-warn", &n);
+                }
+                html += &p("", "Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve.");
+                let name = if source.get() == "custom" { "config.json".to_string() } else { model.get() };
+                let line = cli_line(&name, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get());
+                html += &format!(
+                    "<p class=\"lw-detail lw-cli\"><code id=\"{cli_id}\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"{cli_id}\">Copy as an llmem command</button></p>",
+                    esc(&line)
+                );
+                html + &p(" lw-version", &format!("Computed by the llmem estimator {}.", llmem_estimator::VERSION))
+            }></div>
         </WidgetFrame>
     }
 }
@@ -596,8 +801,7 @@ mod tests {
     #[test]
     fn a_report() {
         let a = preset("llama-3.1-8b").unwrap().arch().unwrap();
-        let (r, changes) = report(&a, "rtx-4090", 1, "bf16", "bf16", 8192, 1).unwrap();
-        assert!(changes.is_empty());
+        let r = report(&a, "rtx-4090", 1, "bf16", "bf16", 8192, 1).unwrap();
         assert!(r.fits);
         assert_eq!(r.weights_bytes, 16_060_522_496);
     }
