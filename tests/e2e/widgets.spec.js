@@ -427,6 +427,44 @@ test.describe('calculator · fit', () => {
     await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
   });
 
+  test('a pasted config goes into both Embed snippets, and each brings it back', async ({ page, context }) => {
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await f.getByRole('radio', { name: 'Any other model' }).check();
+    await f.getByLabel('Type its Hugging Face id (Qwen/Qwen3-8B) or part of its name, or paste its config.json').fill(JSON.stringify({
+      model_type: 'llama', hidden_size: 2048, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8,
+      head_dim: 64, vocab_size: 128256, intermediate_size: 8192, tie_word_embeddings: true, max_position_embeddings: 131072,
+    }));
+    await f.getByRole('button', { name: 'Use', exact: true }).click();
+    await expect(result(f)).toContainText('Fits, with 22.4 GB to spare');
+    await f.getByRole('button', { name: 'Embed' }).click();
+    const script = await f.getByLabel('Script (the widget lives in your page)').inputValue();
+    const iframe = await f.getByLabel('Iframe (isolated, any site)').inputValue();
+    const encoded = script.match(/data-config="([A-Za-z0-9_-]+)"/)[1];
+    expect(iframe).toContain(`config=${encoded}`);
+    // The iframe's address shows the pasted model.
+    const frame = await context.newPage();
+    await frame.goto(iframe.match(/src="([^"]+)"/)[1]);
+    await expect(frame.locator('.llmem-widget')).toContainText('1,235,814,400 parameters');
+    await expect(frame.locator('.lw-result')).toContainText('Fits, with 22.4 GB to spare');
+    await frame.close();
+    // So does the script form, on someone else's page.
+    const host = await context.newPage();
+    await host.goto(`${process.env.LLMEM_HOST}/blank.html`);
+    await host.waitForFunction(() => window.llmem);
+    await host.evaluate((config) => {
+      const el = document.createElement('div');
+      el.setAttribute('data-llmem-widget', 'fit');
+      el.setAttribute('data-config', config);
+      document.body.append(el);
+      window.llmem.mount();
+    }, encoded);
+    const guest = host.locator('[data-llmem-widget="fit"]');
+    await expect(guest.locator('.llmem-widget')).toContainText('1,235,814,400 parameters');
+    await expect(guest.locator('.lw-result')).toContainText('Fits, with 22.4 GB to spare');
+    await host.close();
+  });
+
   test('settings from the URL', async ({ page }) => {
     await page.goto('/calculator/?fit.model=llama-3.1-70b&fit.device=h100-sxm&fit.count=2');
     const f = widget(page, 'fit');

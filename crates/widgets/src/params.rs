@@ -69,6 +69,10 @@ pub struct Params {
     values: BTreeMap<&'static str, String>,
     /// Values that were ignored, for a polite note in the widget.
     pub rejected: Vec<Rejected>,
+    /// The placeholder's `data-config`: a calculator's own model, encoded as
+    /// a link carries it (read, and checked, by the calculator's config reader).
+    #[cfg(feature = "fit")]
+    pub config_attr: Option<String>,
 }
 
 fn shorten(v: &str) -> String {
@@ -106,18 +110,31 @@ impl Params {
             }
             values.insert(p.name, value);
         }
-        Params { spec, mode, values, rejected }
+        Params {
+            spec,
+            mode,
+            values,
+            rejected,
+            #[cfg(feature = "fit")]
+            config_attr: None,
+        }
     }
 
     /// Reads a placeholder element and (per mode) the page URL.
     pub fn read(el: &web_sys::Element, spec: &'static WidgetSpec, mode: PageMode) -> Params {
         let query = current_query();
-        Params::resolve(
+        #[allow(unused_mut)]
+        let mut p = Params::resolve(
             spec,
             mode,
             |name| el.get_attribute(&format!("data-{name}")).filter(|v| v.len() <= MAX_VALUE_LEN * 4),
             |key| query.get(key).cloned(),
-        )
+        );
+        #[cfg(feature = "fit")]
+        {
+            p.config_attr = el.get_attribute("data-config");
+        }
+        p
     }
 
     /// The canonical value of a parameter (its default if it was not given or not valid).

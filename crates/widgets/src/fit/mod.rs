@@ -548,7 +548,12 @@ pub fn Fit(
     let search_note = RwSignal::new(None::<String>);
     let models =
         ModelState { model, source, custom, paste, problem, note: search_note, searches: StoredValue::new(0u32) };
-    if let Some(encoded) = url_config(params.mode) {
+    // A link's config, or a script embed's `data-config`.
+    let given = match params.mode {
+        PageMode::Guest => params.config_attr.clone().filter(|v| v.len() <= MAX_URL_CONFIG),
+        mode => url_config(mode),
+    };
+    if let Some(encoded) = given {
         use_config_text(models, encoded, Origin::Link);
     }
     let arch = Memo::new(move |_| {
@@ -589,8 +594,18 @@ pub fn Fit(
             ("context", context.get().to_string()),
             ("batch", batch.get().to_string()),
         ]
+        .into_iter()
+        // The reader's own model goes wherever the settings go: the Embed
+        // panel's snippets (as `data-config` and `?config=`) and the link.
+        .chain(custom.with(|c| {
+            c.as_ref()
+                .filter(|c| source.get() == "custom" && c.encoded.len() <= MAX_URL_CONFIG)
+                .map(|c| ("config", c.encoded.clone()))
+        }))
+        .collect::<Vec<_>>()
     });
-    // The pasted config rides in the URL beside the catalogue parameters.
+    // The pasted config rides in the URL beside the catalogue parameters
+    // (and leaves it when the reader goes back to a built-in model).
     Effect::new(move |_| {
         crate::params::write_extra(
             spec,
