@@ -411,19 +411,19 @@ test.describe('calculator · fit', () => {
     w.assertClean();
   });
 
-  test('a broken config on a fresh page shows no empty bar', async ({ page }) => {
+  test('a broken config on a fresh page keeps the built-in model, marked, and never an empty bar', async ({ page }) => {
     await page.goto('/calculator/');
     const f = widget(page, 'fit');
     await f.getByRole('radio', { name: 'Any other model' }).check();
     await f.getByLabel('Type its Hugging Face id (Qwen/Qwen3-8B) or part of its name, or paste its config.json').fill('{"model_type": "llama"');
     await f.getByRole('button', { name: 'Use', exact: true }).click();
     await expect(f.locator('.lw-error')).toContainText('not valid JSON');
-    await expect(f.locator('.lw-stack-row')).toBeHidden();
-    await expect(result(f)).toContainText('No figures yet: use a config that reads, or pick a built-in model.');
-    await expect(f.locator('.lw-stale-note')).toHaveCount(0);
-    // Back to a built-in model: its figures, and the bar.
-    await f.getByRole('radio', { name: 'A built-in model' }).check();
     await expect(f.locator('.lw-stack-row')).toBeVisible();
+    await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
+    await expect(f.locator('.lw-stale-note')).toBeVisible();
+    // Back to the built-in model: its figures, current again.
+    await f.getByRole('radio', { name: 'A built-in model' }).check();
+    await expect(f.locator('.lw-stale-note')).toHaveCount(0);
     await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
   });
 
@@ -500,7 +500,7 @@ test.describe('calculator · find a model', () => {
     const f = widget(page, 'fit');
     await find(f, 'qwen3 8b');
     await expect(f.locator('.lw-search-note')).toHaveText('Showing the built-in Qwen3 8B.');
-    await expect(f.getByLabel('Built-in model')).toHaveValue('qwen3-8b');
+    await expect(f.getByLabel('Built-in model', { exact: true })).toHaveValue('qwen3-8b');
     await find(f, 'gemma');
     await expect(f.locator('.lw-search-note')).toContainText('more match:');
     await find(f, 'no-such-model');
@@ -556,7 +556,7 @@ test.describe('calculator · find a model', () => {
     await expect(result(f)).toContainText('Fits, with 7.93 GB to spare');
     // Choosing a model clears the message and the mark.
     await f.getByRole('radio', { name: 'A built-in model' }).check();
-    await f.getByLabel('Built-in model').selectOption('qwen3-8b');
+    await f.getByLabel('Built-in model', { exact: true }).selectOption('qwen3-8b');
     await expect(error).toBeEmpty();
     await expect(stale).toHaveCount(0);
   });

@@ -77,6 +77,61 @@ fn basis(b: Basis) -> &'static str {
     }
 }
 
+/// The answer under the bar, as markup: the verdict, the lines vLLM and
+/// SGLang print, what each GPU holds, the problems and every term with its
+/// basis (a row's title is the term's note).
+fn answer_markup(data: Option<Result<ServeReport, String>>, context: u64, capacity: u64) -> String {
+    let esc = crate::formula::escape;
+    let p = |class: &str, text: &str| format!("<p class=\"lw-detail{class}\">{}</p>", esc(text));
+    let r = match data {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => return p(" lw-warn", &format!("This setting cannot be served: {e}.")),
+        None => return p("", "No figure for these settings."),
+    };
+    let mut html = if r.fits {
+        "<p class=\"lw-big lw-yes\">✓ Serves this workload</p>".to_string()
+    } else {
+        "<p class=\"lw-big lw-no\">✗ Cannot serve this workload</p>".to_string()
+    };
+    if let (Engine::Vllm, Some(t), Some(c)) = (r.engine, r.kv_cache_tokens, r.max_concurrency) {
+        html += &p(" lw-mono", &format!("GPU KV cache size: {} tokens", group_thousands(t)));
+        html += &p(
+            " lw-mono",
+            &format!("Maximum concurrency for {} tokens per request: {}x", group_thousands(context), fixed(c, 2)),
+        );
+    }
+    if let (Engine::Sglang, Some(t)) = (r.engine, r.kv_cache_tokens) {
+        html += &p(" lw-mono", &format!("max_total_num_tokens={t}"));
+    }
+    html += &p(
+        " lw-engine-used",
+        &match r.gpus.first() {
+            Some(g) if r.gpus.len() > 1 => {
+                format!("Each GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes))
+            }
+            Some(g) => format!("The GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes)),
+            None => format!("Uses {} of {} in all.", show(r.total_bytes), show(capacity)),
+        },
+    );
+    for problem in &r.problems {
+        html += &p(" lw-warn", problem);
+    }
+    html += "<table class=\"lw-table\"><thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Bytes</th><th scope=\"col\">Basis</th></tr></thead><tbody>";
+    for t in r.gpus.first().map_or(&[][..], |g| &g.terms[..]) {
+        html += &format!(
+            "<tr title=\"{}\"><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>",
+            esc(&t.note),
+            esc(t.label),
+            esc(&show(t.bytes)),
+            basis(t.basis)
+        );
+    }
+    html + "</tbody></table>" + &p(
+        "",
+        "Exact: the engine's own arithmetic, reproduced (llama.cpp's model, KV and output buffers are checked against llama.cpp itself). Estimate: a modelled figure the engine measures at start-up. Setting: memory held back on purpose.",
+    )
+}
+
 /// The engine-memory widget.
 #[component]
 pub fn EngineMemory(
@@ -176,37 +231,9 @@ pub fn EngineMemory(
                     text=Callback::new(|b: u64| b.to_string()) />
             </div>
             <StackedBar label=bar_label segments=segments scale=scale capacity=capacity />
-            <div class="lw-result" aria-live="polite">
-                {move || match data.get() {
-                    Some(Ok(r)) => view! {
-                        <p class="lw-big" class:lw-yes=r.fits class:lw-no=!r.fits>{if r.fits { "✓ Serves this workload" } else { "✗ Cannot serve this workload" }}</p>
-                        {(r.engine == Engine::Vllm).then(|| r.kv_cache_tokens.zip(r.max_concurrency).map(|(t, c)| view! {
-                            <p class="lw-detail lw-mono">{format!("GPU KV cache size: {} tokens", group_thousands(t))}</p>
-                            <p class="lw-detail lw-mono">{format!("Maximum concurrency for {} tokens per request: {}x", group_thousands(context.get()), fixed(c, 2))}</p>
-                        }))}
-                        {(r.engine == Engine::Sglang).then(|| r.kv_cache_tokens.map(|t| view! {
-                            <p class="lw-detail lw-mono">{format!("max_total_num_tokens={t}")}</p>
-                        }))}
-                        <p class="lw-detail lw-engine-used">{match r.gpus.first() {
-                            Some(g) if r.gpus.len() > 1 => format!("Each GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes)),
-                            Some(g) => format!("The GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes)),
-                            None => format!("Uses {} of {} in all.", show(r.total_bytes), show(capacity.get())),
-                        }}</p>
-                        {r.problems.iter().map(|p| view! { <p class="lw-detail lw-warn">{p.clone()}</p> }).collect::<Vec<_>>()}
-                        <table class="lw-table">
-                            <thead><tr><th scope="col">"Term"</th><th scope="col">"Bytes"</th><th scope="col">"Basis"</th></tr></thead>
-                            <tbody>
-                                {r.gpus.first().map(|g| g.terms.iter().map(|t| view! {
-                                    <tr title=t.note.clone()><th scope="row">{t.label}</th><td>{show(t.bytes)}</td><td>{basis(t.basis)}</td></tr>
-                                }).collect::<Vec<_>>())}
-                            </tbody>
-                        </table>
-                        <p class="lw-detail">"Exact: the engine's own arithmetic, reproduced (llama.cpp's model, KV and output buffers are checked against llama.cpp itself). Estimate: a modelled figure the engine measures at start-up. Setting: memory held back on purpose."</p>
-                    }.into_any(),
-                    Some(Err(e)) => view! { <p class="lw-detail lw-warn">{format!("This setting cannot be served: {e}.")}</p> }.into_any(),
-                    None => view! { <p class="lw-detail">"No figure for these settings."</p> }.into_any(),
-                }}
-            </div>
+            // One string of markup, every interpolated text escaped: a view
+            // tree for the answer would cost this figure's bundle several KiB.
+            <div class="lw-result" aria-live="polite" inner_html=move || answer_markup(data.get(), context.get(), capacity.get())></div>
         </WidgetFrame>
     }
 }

@@ -556,8 +556,11 @@ pub fn Fit(
     if let Some(encoded) = given {
         use_config_text(models, encoded, Origin::Link);
     }
+    // The reader's own model once one has been read; until then (or after
+    // a config that failed) the built-in one stays on screen.
+    let own = move || source.get() == "custom" && custom.with(Option::is_some);
     let arch = Memo::new(move |_| {
-        if source.get() == "custom" {
+        if own() {
             custom.with(|c| c.as_ref().map(|c| c.arch.clone()))
         } else {
             preset(&model.get()).and_then(|p| p.arch()).ok()
@@ -718,16 +721,8 @@ pub fn Fit(
                 <StepSlider id=format!("{uid}-batch") label="Concurrent sequences" steps=&BATCH_STEPS count=Signal::stored(BATCH_STEPS.len())
                     value=batch text=Callback::new(|b: u64| b.to_string()) />
             </div>
-            // Nothing to draw before a first good answer (a fresh page whose
-            // linked or pasted config failed): no empty "0 B" bar.
-            <div class="lw-fit-bar" class:lw-none=move || result.with(|r| r.is_none())>
-                <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
-                    capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
-            </div>
-            // The answer as one string of markup (every interpolated text
-            // escaped), not a view tree: the calculator carries the most
-            // code of any figure, and a string costs its bundle several KiB
-            // less than the views it replaces.
+            <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
+                capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
             <div class="lw-result" aria-live="polite" inner_html=move || {
                 let esc = crate::formula::escape;
                 let mut html = String::new();
@@ -736,9 +731,6 @@ pub fn Fit(
                     html += &p(" lw-warn lw-stale-note", "Not current: these figures are for the model shown before, not for what was asked above.");
                 }
                 match result.get() {
-                    None if source.get() == "custom" => {
-                        html += &p("", "No figures yet: use a config that reads, or pick a built-in model.");
-                    }
                     None => {}
                     Some(r) => {
                         html += &if r.fits {
@@ -771,7 +763,7 @@ pub fn Fit(
                     html += &p(" lw-warn", &n);
                 }
                 html += &p("", "Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve.");
-                let name = if source.get() == "custom" { "config.json".to_string() } else { model.get() };
+                let name = if own() { "config.json".to_string() } else { model.get() };
                 let line = cli_line(&name, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get());
                 html += &format!(
                     "<p class=\"lw-detail lw-cli\"><code id=\"{cli_id}\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"{cli_id}\">Copy as an llmem command</button></p>",
