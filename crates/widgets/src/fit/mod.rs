@@ -723,7 +723,8 @@ pub fn Fit(
             </div>
             <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
                 capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
-            <div class="lw-result" aria-live="polite" inner_html=move || {
+            <div class="lw-result" aria-live="polite">
+            <div inner_html=move || {
                 let esc = crate::formula::escape;
                 let mut html = String::new();
                 let p = |class: &str, text: &str| format!("<p class=\"lw-detail{class}\">{}</p>", esc(text));
@@ -758,18 +759,25 @@ pub fn Fit(
                         }
                     }
                 }
-                html += &format!("<div class=\"lw-changes\">{}</div>", changes.markup.get());
                 if let Some(n) = arch.get().and_then(|a| context_note(&a, context.get())) {
                     html += &p(" lw-warn", &n);
                 }
                 html += &p("", "Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve.");
+                html
+            }></div>
+            <div class="lw-changes" inner_html=move || changes.markup.get()></div>
+            </div>
+            // The question as a command line, outside the live region (a
+            // button there would be read out with every answer).
+            <div inner_html=move || {
+                let esc = crate::formula::escape;
                 let name = if own() { "config.json".to_string() } else { model.get() };
                 let line = cli_line(&name, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get());
-                html += &format!(
+                let html = format!(
                     "<p class=\"lw-detail lw-cli\"><code id=\"{cli_id}\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"{cli_id}\">Copy as an llmem command</button></p>",
                     esc(&line)
                 );
-                html + &p(" lw-version", &format!("Computed by the llmem estimator {}.", llmem_estimator::VERSION))
+                html + &format!("<p class=\"lw-detail lw-version\">Computed by the llmem estimator {}.</p>", esc(llmem_estimator::VERSION))
             }></div>
         </WidgetFrame>
     }
