@@ -321,7 +321,7 @@ test('an open panel follows the figure and the units', async ({ page }) => {
   await expect(panel.locator('.lw-formula-result')).toHaveText('512 MiB');
 });
 
-test('the context window's formula follows the conversation', async ({ page }) => {
+test('the context window formula follows the conversation', async ({ page }) => {
   await page.goto('/embed/context-window/?limit=8192&turn=800');
   const w = widget(page, 'context-window');
   const panel = await openFormula(w);
