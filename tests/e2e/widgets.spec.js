@@ -571,6 +571,9 @@ test.describe('calculator · what to change', () => {
     await page.goto(URL);
     const f = widget(page, 'fit');
     await expect(result(f)).toContainText('Does not fit: 8.17 GB short');
+    await expect(result(f)).toContainText('Largest context at this batch: 68,728 tokens. At this context not even one sequence fits.');
+    // No speed for what cannot run.
+    await expect(result(f)).not.toContainText('tokens/s');
     const items = f.locator('.lw-changes li');
     await expect(items).toHaveCount(5);
     await expect(items.nth(0)).toHaveText('Store the KV cache in FP8 — 25.3 GB of 25.8 GB');

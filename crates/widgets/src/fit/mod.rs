@@ -740,20 +740,26 @@ pub fn Fit(
                             format!("<p class=\"lw-big lw-no\">✗ Does not fit: {} short</p>", esc(&show(r.margin_bytes.unsigned_abs() as u64)))
                         };
                         html += &p(" lw-fit-needed", &format!("{} needed of {}.", show(r.total_bytes), show(r.capacity_bytes)));
-                        html += &p("", &if r.max_context == 0 {
-                            "Even one token of context does not fit at this batch.".to_string()
-                        } else {
-                            format!(
+                        html += &p("", &match (r.max_context, r.max_batch) {
+                            (0, _) => "Even one token of context does not fit at this batch.".to_string(),
+                            (c, 0) => format!(
+                                "Largest context at this batch: {} tokens. At this context not even one sequence fits.",
+                                group_thousands(c)
+                            ),
+                            (c, b) => format!(
                                 "Largest context at this batch: {} tokens. Largest batch at this context: {}.",
-                                group_thousands(r.max_context),
-                                group_thousands(r.max_batch)
-                            )
+                                group_thousands(c),
+                                group_thousands(b)
+                            ),
                         });
-                        html += &p("", &format!(
-                            "Decoding runs at most {} tokens/s in all ({} per sequence), the memory-bandwidth ceiling.",
-                            fixed(r.decode_tokens_per_s, 0),
-                            fixed(r.decode_tokens_per_s / batch.get().max(1) as f64, 0)
-                        ));
+                        // A speed only for what can run at all.
+                        if r.fits {
+                            html += &p("", &format!(
+                                "Decoding runs at most {} tokens/s in all ({} per sequence), the memory-bandwidth ceiling.",
+                                fixed(r.decode_tokens_per_s, 0),
+                                fixed(r.decode_tokens_per_s / batch.get().max(1) as f64, 0)
+                            ));
+                        }
                         if r.fits && r.margin_bytes * 10 < r.capacity_bytes as i128 {
                             html += &p(" lw-warn", "Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start.");
                         }
