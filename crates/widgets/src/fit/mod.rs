@@ -120,6 +120,10 @@ fn apply(state: ModelState, text: &str, origin: Origin) {
             if origin != Origin::Reader {
                 state.paste.set(read.minimal.clone());
             }
+            // A config too long for a link still works here; the note says so.
+            state.note.set((read.encoded.len() > MAX_URL_CONFIG).then(|| {
+                "This config is too large to carry in a shareable link; the link keeps every other setting.".to_string()
+            }));
             state.custom.set(Some(read));
             state.source.set("custom".into());
             state.problem.set(None);
@@ -584,8 +588,6 @@ pub fn Fit(
         };
         show_changes(changes, this, a, dev.get(), count.get(), weights.get(), kv.get(), context.get(), batch.get());
     });
-    let url_too_long =
-        Memo::new(move |_| custom.with(|c| c.as_ref().is_some_and(|c| c.encoded.len() > MAX_URL_CONFIG)));
     let (spec, pmode) = (params.spec, params.mode);
     let state = Signal::derive(move || {
         vec![
@@ -615,7 +617,9 @@ pub fn Fit(
             pmode,
             "config",
             custom.with(|c| {
-                c.as_ref().filter(|_| source.get() == "custom" && !url_too_long.get()).map(|c| c.encoded.clone())
+                c.as_ref()
+                    .filter(|c| source.get() == "custom" && c.encoded.len() <= MAX_URL_CONFIG)
+                    .map(|c| c.encoded.clone())
             }),
         );
     });
@@ -705,10 +709,9 @@ pub fn Fit(
                             <input type="file" accept=".json,application/json" on:change=on_file /></label>
                     </div>
                     <p class="lw-detail">{move || custom.with(|c| c.as_ref().filter(|_| source.get() == "custom").map(|c| c.summary.clone()))}</p>
-                    <p class="lw-detail lw-search-note" aria-live="polite">{move || search_note.get()}</p>
-                    <p class="lw-detail lw-warn">{move || url_too_long.get().then(||
-                        "This config is too large to carry in a shareable link; the link keeps every other setting.".to_string())}</p>
             </div>
+            // What a search found or is doing (visible whichever model is shown).
+            <p class="lw-detail lw-search-note" aria-live="polite">{move || search_note.get()}</p>
             <p class="lw-error" role="alert">{move || problem.get()}</p>
             <div class="lw-controls">
                 <Select id=format!("{uid}-device") label="Device" options=device_options() value=dev />
