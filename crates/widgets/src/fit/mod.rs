@@ -545,7 +545,7 @@ pub fn Fit(
     let custom = RwSignal::new(None::<ReadConfig>);
     // What we put in the paste box (a config from the link or a file). The
     // box is otherwise the reader's: typing is not copied into wasm, and
-    // "Use this config" reads it once, checking its length before its text.
+    // "Use" reads it once, checking its length before its text.
     let paste = RwSignal::new(String::new());
     let paste_box = NodeRef::<leptos::html::Textarea>::new();
     let problem = RwSignal::new(None::<String>);
