@@ -505,6 +505,13 @@ test.describe('calculator · find a model', () => {
     await expect(f.locator('.lw-search-note')).toContainText('more match:');
     await find(f, 'no-such-model');
     await expect(f.locator('.lw-error')).toContainText('No built-in model matches “no-such-model”');
+    await expect(f.locator('.lw-search-note')).toBeEmpty();
+    // A config that fails to read leaves no earlier search's note behind.
+    await find(f, 'qwen3 8b');
+    await expect(f.locator('.lw-search-note')).toHaveText('Showing the built-in Qwen3 8B.');
+    await find(f, '{"model_type": "llama"');
+    await expect(f.locator('.lw-error')).toContainText('not valid JSON');
+    await expect(f.locator('.lw-search-note')).toBeEmpty();
   });
 
   test('an id is fetched from the Hub, through its redirect, and carried in the URL', async ({ page }) => {

@@ -128,7 +128,11 @@ fn apply(state: ModelState, text: &str, origin: Origin) {
             state.source.set("custom".into());
             state.problem.set(None);
         }
-        Err(e) => state.problem.set(Some(e)),
+        Err(e) => {
+            // The message is about this attempt; an earlier search's note is not.
+            state.note.set(None);
+            state.problem.set(Some(e));
+        }
     }
 }
 
