@@ -260,18 +260,7 @@ fn bench(quick: bool, build: bool) -> Result<(), Failure> {
     }
     run(&mut criterion)?;
     step(if quick { "browser benchmarks (quick)" } else { "browser benchmarks (a few minutes)" });
-    // The Hub imitation (`hub.rs`) stands in for the Hub the site was built
-    // to fetch configs from: its origin replaces the built one in the CSP and
-    // in the pages' `llmem-hub` setting, as a build with that setting would.
-    let (hub_port, _hub) = hub::spawn(root.join("tests/fixtures/hub")).map_err(Failure::new)?;
-    let hub = format!("http://127.0.0.1:{hub_port}");
-    let built_hub = built_hub_setting(&root.join("dist"))?;
-    let headers_text = std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default();
-    let rules = serve::parse_headers(&headers_text.replace(&built_hub, &hub));
-    let hub_meta = |url: &str| format!("<meta name=\"llmem-hub\" content=\"{url}\">");
-    let (site_port, _site) =
-        serve::spawn_with(root.join("dist"), 0, rules, vec![(hub_meta(&built_hub), hub_meta(&hub))])
-            .map_err(Failure::new)?;
+    let (site_port, _hub, _servers) = serve_site_with_hub(&root)?;
     let site = format!("http://127.0.0.1:{site_port}");
     let (host_port, _host) =
         serve::spawn_with(root.join("tests"), 0, Vec::new(), vec![("__LLMEM_SITE__".to_string(), site.clone())])
@@ -343,18 +332,7 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
     run(cargo()
         .args(["run", "--quiet", "-p", "llmem-sitegen", "--", "test-bundle"])
         .arg(root.join("tests/fixtures/generated")))?;
-    // The Hub imitation (`hub.rs`) stands in for the Hub the site was built
-    // to fetch configs from: its origin replaces the built one in the CSP and
-    // in the pages' `llmem-hub` setting, as a build with that setting would.
-    let (hub_port, _hub) = hub::spawn(root.join("tests/fixtures/hub")).map_err(Failure::new)?;
-    let hub = format!("http://127.0.0.1:{hub_port}");
-    let built_hub = built_hub_setting(&root.join("dist"))?;
-    let headers_text = std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default();
-    let rules = serve::parse_headers(&headers_text.replace(&built_hub, &hub));
-    let hub_meta = |url: &str| format!("<meta name=\"llmem-hub\" content=\"{url}\">");
-    let (site_port, _site) =
-        serve::spawn_with(root.join("dist"), 0, rules, vec![(hub_meta(&built_hub), hub_meta(&hub))])
-            .map_err(Failure::new)?;
+    let (site_port, hub, _servers) = serve_site_with_hub(&root)?;
     // The same site from a host that sends no headers at all (no CORS), for
     // the script embed's fallback.
     let (bare_port, _bare) = serve::spawn(root.join("dist"), 0, Vec::new()).map_err(Failure::new)?;
@@ -388,6 +366,25 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
         .env("LLMEM_CLI", root.join("target/debug/llmem"))
         .env("LLMEM_HUB", &hub)
         .env("CHROMIUM", tools::CHROMIUM))
+}
+
+/// Serves dist/ with its deployment headers, and the Hub imitation
+/// (`hub.rs`) standing in for the Hub the site was built to fetch configs
+/// from: its origin replaces the built one in the CSP and in the pages'
+/// `llmem-hub` setting, as a build with that setting would. Returns the
+/// site's port, the imitation's address and the server threads.
+fn serve_site_with_hub(root: &Path) -> Result<(u16, String, Vec<std::thread::JoinHandle<()>>), Failure> {
+    let (hub_port, hub_thread) = hub::spawn(root.join("tests/fixtures/hub")).map_err(Failure::new)?;
+    let hub = format!("http://127.0.0.1:{hub_port}");
+    let built_hub = built_hub_setting(&root.join("dist"))?;
+    let headers_text = std::fs::read_to_string(root.join("dist/_headers")).unwrap_or_default();
+    let rules = serve::parse_headers(&headers_text.replace(&built_hub, &hub));
+    let hub_meta = |url: &str| format!("<meta name=\"llmem-hub\" content=\"{url}\">");
+    let (site_port, mut threads) =
+        serve::spawn_with(root.join("dist"), 0, rules, vec![(hub_meta(&built_hub), hub_meta(&hub))])
+            .map_err(Failure::new)?;
+    threads.push(hub_thread);
+    Ok((site_port, hub, threads))
 }
 
 /// The Hub address the built site fetches configs from, as its pages

@@ -173,39 +173,43 @@ pub fn use_config_text(state: ModelState, text: String, origin: Origin) {
     });
 }
 
-/// The question the widget's settings ask (`None` for a setting no model
-/// or device answers to).
-fn query<'a>(
-    arch: &'a ModelArch,
-    dev: &str,
-    count: u64,
-    weights: &str,
-    kv: &str,
-    context: u64,
-    batch: u64,
-) -> Option<FitQuery<'a>> {
-    Some(FitQuery {
-        arch,
-        weights: WeightFormat::parse(weights).ok()?,
-        kv: Dtype::parse(kv).ok()?,
-        context,
-        batch,
-        device: device(dev).ok()?,
-        device_count: count,
-    })
+/// The widget's settings besides the model, as its URL spells them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub dev: String,
+    pub count: u64,
+    pub weights: String,
+    pub kv: String,
+    pub context: u64,
+    pub batch: u64,
 }
 
-/// The report for the current inputs.
-pub fn report(
-    arch: &ModelArch,
-    dev: &str,
-    count: u64,
-    weights: &str,
-    kv: &str,
-    context: u64,
-    batch: u64,
-) -> Option<FitReport> {
-    will_it_fit(&query(arch, dev, count, weights, kv, context, batch)?).ok()
+impl Settings {
+    /// The question these settings ask of `arch` (`None` for a setting no
+    /// device or format answers to).
+    fn query<'a>(&self, arch: &'a ModelArch) -> Option<FitQuery<'a>> {
+        Some(FitQuery {
+            arch,
+            weights: WeightFormat::parse(&self.weights).ok()?,
+            kv: Dtype::parse(&self.kv).ok()?,
+            context: self.context,
+            batch: self.batch,
+            device: device(&self.dev).ok()?,
+            device_count: self.count,
+        })
+    }
+
+    /// The same question as an `llmem fit` command line for `model` (a
+    /// pasted model is read from a file the reader saves as `config.json`).
+    pub fn cli_line(&self, model: &str) -> String {
+        let Settings { dev, count, weights, kv, context, batch } = self;
+        format!("llmem fit {model} --device {dev} --count {count} --weights {weights} --kv {kv} --context {context} --batch {batch}")
+    }
+}
+
+/// The report for `arch` at these settings.
+pub fn report(arch: &ModelArch, settings: &Settings) -> Option<FitReport> {
+    will_it_fit(&settings.query(arch)?).ok()
 }
 
 /// An uploaded file, checked for size, read as text and applied, in the
@@ -260,20 +264,9 @@ pub struct ChangesState {
 /// config reader's module: the list is needed only when a model does not
 /// fit, and its code would otherwise weigh on every first visit.
 #[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
-#[allow(clippy::unnecessary_wraps, clippy::too_many_arguments)]
-fn changes_split(
-    out: ChangesState,
-    this: u32,
-    arch: ModelArch,
-    dev: String,
-    count: u64,
-    weights: String,
-    kv: String,
-    context: u64,
-    batch: u64,
-) -> Result<(), ReaderNotLoaded> {
-    let q = query(&arch, &dev, count, &weights, &kv, context, batch);
-    let list = q.and_then(|q| changes_to_fit(&q).ok()).unwrap_or_default();
+#[allow(clippy::unnecessary_wraps)]
+fn changes_split(out: ChangesState, this: u32, arch: ModelArch, settings: Settings) -> Result<(), ReaderNotLoaded> {
+    let list = settings.query(&arch).and_then(|q| changes_to_fit(&q).ok()).unwrap_or_default();
     if out.asked.get_value() == this {
         out.markup.set(changes_markup(&list));
     }
@@ -282,30 +275,13 @@ fn changes_split(
 
 /// [`changes_split`], fetching its module first where it is split off (no
 /// list if it cannot be fetched: the verdict stands without it).
-#[allow(clippy::too_many_arguments)]
-pub fn show_changes(
-    out: ChangesState,
-    this: u32,
-    arch: ModelArch,
-    dev: String,
-    count: u64,
-    weights: String,
-    kv: String,
-    context: u64,
-    batch: u64,
-) {
+pub fn show_changes(out: ChangesState, this: u32, arch: ModelArch, settings: Settings) {
     leptos::task::spawn_local(async move {
         #[cfg(feature = "lazy-config")]
-        let _ = changes_split(out, this, arch, dev, count, weights, kv, context, batch).await;
+        let _ = changes_split(out, this, arch, settings).await;
         #[cfg(not(feature = "lazy-config"))]
-        let _ = changes_split(out, this, arch, dev, count, weights, kv, context, batch);
+        let _ = changes_split(out, this, arch, settings);
     });
-}
-
-/// The same question as an `llmem fit` command line (a pasted config is
-/// read from a file the reader saves as `config.json`).
-pub fn cli_line(model: &str, dev: &str, count: u64, weights: &str, kv: &str, context: u64, batch: u64) -> String {
-    format!("llmem fit {model} --device {dev} --count {count} --weights {weights} --kv {kv} --context {context} --batch {batch}")
 }
 
 /// What the model search box asked for.
@@ -574,10 +550,15 @@ pub fn Fit(
             preset(&model.get()).and_then(|p| p.arch()).ok()
         }
     });
-    let result = Memo::new(move |_| {
-        arch.get()
-            .and_then(|a| report(&a, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get()))
-    });
+    let settings = move || Settings {
+        dev: dev.get(),
+        count: count.get(),
+        weights: weights.get(),
+        kv: kv.get(),
+        context: context.get(),
+        batch: batch.get(),
+    };
+    let result = Memo::new(move |_| arch.get().and_then(|a| report(&a, &settings())));
     // What would make it fit, when it does not: computed in the lazily
     // fetched module; a newer question drops an older answer.
     let changes = ChangesState { markup: RwSignal::new(String::new()), asked: StoredValue::new(0u32) };
@@ -590,7 +571,7 @@ pub fn Fit(
             changes.markup.set(String::new());
             return;
         };
-        show_changes(changes, this, a, dev.get(), count.get(), weights.get(), kv.get(), context.get(), batch.get());
+        show_changes(changes, this, a, settings());
     });
     let (spec, pmode) = (params.spec, params.mode);
     let state = Signal::derive(move || {
@@ -785,7 +766,7 @@ pub fn Fit(
             <div inner_html=move || {
                 let esc = crate::formula::escape;
                 let name = if own() { "config.json".to_string() } else { model.get() };
-                let line = cli_line(&name, &dev.get(), count.get(), &weights.get(), &kv.get(), context.get(), batch.get());
+                let line = settings().cli_line(&name);
                 let html = format!(
                     "<p class=\"lw-detail lw-cli\"><code id=\"{cli_id}\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"{cli_id}\">Copy as an llmem command</button></p>",
                     esc(&line)
@@ -829,7 +810,19 @@ mod tests {
     #[test]
     fn a_report() {
         let a = preset("llama-3.1-8b").unwrap().arch().unwrap();
-        let r = report(&a, "rtx-4090", 1, "bf16", "bf16", 8192, 1).unwrap();
+        let settings = Settings {
+            dev: "rtx-4090".into(),
+            count: 1,
+            weights: "bf16".into(),
+            kv: "bf16".into(),
+            context: 8192,
+            batch: 1,
+        };
+        let r = report(&a, &settings).unwrap();
+        assert_eq!(
+            settings.cli_line("llama-3.1-8b"),
+            "llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights bf16 --kv bf16 --context 8192 --batch 1"
+        );
         assert!(r.fits);
         assert_eq!(r.weights_bytes, 16_060_522_496);
     }
