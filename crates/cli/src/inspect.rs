@@ -5,17 +5,14 @@
 //! past what it was given, up to the formats' own limits.
 
 use llmem_estimator::{
-    gguf_file,
-    safetensors::{read_index, read_safetensors, summarize_gguf, CheckpointSummary, ReadError},
+    safetensors::{
+        next_read, read_checkpoint, read_index, CheckpointHead, CheckpointSummary, NextRead, ReadError, FIRST_READ,
+    },
     units::{format_bytes, group_thousands, trimmed, UnitSystem},
 };
 use serde_json::json;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-
-/// The most of a file read for its header: GGUF headers carry the whole
-/// tokenizer (a few to tens of MB); safetensors allows 100 MB.
-const MAX_READ: u64 = 256 << 20;
 
 /// The first `n` bytes of `file` (or all of it, if shorter).
 fn head(file: &mut std::fs::File, n: u64) -> std::io::Result<Vec<u8>> {
@@ -26,34 +23,49 @@ fn head(file: &mut std::fs::File, n: u64) -> std::io::Result<Vec<u8>> {
 }
 
 /// Reads just enough of the file for `parse`, growing the read while the
-/// header asks for more.
+/// header asks for more ([`next_read`], as the calculator's reader does).
 fn read_growing<T>(path: &Path, len: u64, mut parse: impl FnMut(&[u8]) -> Result<T, ReadError>) -> Result<T, String> {
     let shown = path.display();
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let mut want = len.min(1 << 20);
+    let mut want = len.min(FIRST_READ);
     loop {
         let bytes = head(&mut file, want).map_err(|e| format!("cannot read {shown}: {e}"))?;
-        match parse(&bytes) {
-            Ok(v) => return Ok(v),
-            Err(ReadError::NeedMore(n)) if n > len => {
-                return Err(format!("{shown}: the header needs {n} bytes but the file has {len}: is it truncated?"))
-            }
-            Err(ReadError::NeedMore(n)) if n > MAX_READ => {
-                return Err(format!("{shown}: a header of more than {} MiB is not read", MAX_READ >> 20))
-            }
-            Err(ReadError::NeedMore(n)) if n > want => want = n,
-            Err(ReadError::NeedMore(_)) => return Err(format!("{shown}: the header does not end")),
-            Err(ReadError::Invalid(why)) => return Err(format!("{shown}: {why}")),
+        match next_read(parse(&bytes), bytes.len() as u64, len) {
+            NextRead::Done(v) => return Ok(v),
+            NextRead::More(n) => want = n,
+            NextRead::Fail(why) => return Err(format!("{shown}: {why}")),
         }
     }
 }
 
-/// `e`, saying which format the file failed to be.
-fn naming(format: &str) -> impl Fn(ReadError) -> ReadError + '_ {
-    move |e| match e {
-        ReadError::Invalid(why) => ReadError::Invalid(format!("not a valid {format} file: {why}")),
-        more => more,
+/// The header of a `.gguf` or `.safetensors` file.
+fn read_head(path: &Path) -> Result<(CheckpointHead, u64), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", path.display()));
     }
+    let len = meta.len();
+    Ok((read_growing(path, len, |b| read_checkpoint(b, len))?, len))
+}
+
+/// The weights a checkpoint file stores, for `llmem fit`: the bytes of
+/// every tensor (a `.gguf`, a `.safetensors`, or a sharded checkpoint's
+/// `model.safetensors.index.json`, whose `total_size` covers every shard),
+/// and for a GGUF the model its metadata describes.
+pub fn weights_file(path: &str) -> Result<(u64, Option<llmem_estimator::ModelArch>), String> {
+    if path.ends_with(".json") {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        return Ok((read_index(&text).map_err(|e| format!("{path}: {e}"))?.total_size, None));
+    }
+    let (head, _) = read_head(Path::new(path))?;
+    let arch = match head.config {
+        None => None,
+        Some(config) => {
+            let config = config.map_err(|why| format!("{path}: {why}"))?;
+            Some(llmem_estimator::config::parse_config_value(&config).map_err(|e| format!("{path}: {e}"))?)
+        }
+    };
+    Ok((head.summary.bytes, arch))
 }
 
 /// `llmem inspect FILE [--json] [--tensors]`.
@@ -83,15 +95,22 @@ pub fn run(path: &str, json: bool, tensors: bool) -> Result<String, String> {
             )
         });
     }
-    let mut file = std::fs::File::open(p).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let magic = head(&mut file, 4).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let s: CheckpointSummary = if magic == b"GGUF" {
-        read_growing(p, len, |b| summarize_gguf(&gguf_file::read_header(b)?).map_err(naming("GGUF")))?
-    } else {
-        read_growing(p, len, |b| read_safetensors(b, Some(len)).map_err(naming("safetensors")))?
-    };
+    let head = read_head(p)?.0;
+    let s: CheckpointSummary = head.summary;
+    // A GGUF's model, as its metadata describes it (a config.json's fields).
+    let model = head.config.map(|c| {
+        c.and_then(|c| {
+            let arch = llmem_estimator::config::parse_config_value(&c).map_err(|e| e.to_string())?;
+            Ok((c, arch))
+        })
+    });
     if json {
         let mut v = serde_json::to_value(&s).map_err(|e| e.to_string())?;
+        match &model {
+            Some(Ok((config, _))) => v["config"] = config.clone(),
+            Some(Err(why)) => v["config_error"] = json!(why),
+            None => {}
+        }
         if !tensors {
             if let Some(o) = v.as_object_mut() {
                 o.remove("tensors");
@@ -101,7 +120,7 @@ pub fn run(path: &str, json: bool, tensors: bool) -> Result<String, String> {
         return Ok(v.to_string());
     }
     let mut out = format!(
-        "{path}: {}{}, {} tensors\n  parameters     {}\n  tensor bytes   {} ({}), {} bits per parameter\n  header         {}\n  by stored type:",
+        "{path}: {}{}, {} tensors\n  parameters     {}\n  tensor bytes   {} ({}), {} bits per parameter\n  header         {}",
         s.format,
         s.architecture.as_deref().map(|a| format!(" ({a})")).unwrap_or_default(),
         group_thousands(s.tensors.len() as u64),
@@ -111,6 +130,19 @@ pub fn run(path: &str, json: bool, tensors: bool) -> Result<String, String> {
         trimmed(s.bits_per_element, 2),
         format_bytes(s.header_bytes, UnitSystem::Decimal),
     );
+    match &model {
+        Some(Ok((_, arch))) => {
+            out += &format!(
+                "\n  model          {}, {} layers, {} (from its metadata)",
+                arch.family.model_type(),
+                arch.num_layers,
+                arch.attention_label()
+            )
+        }
+        Some(Err(why)) => out += &format!("\n  model          not read: {why}"),
+        None => {}
+    }
+    out += "\n  by stored type:";
     for t in &s.by_type {
         out += &format!(
             "\n    {:<9} {:>6} tensors  {:>17} params  {:>10}",

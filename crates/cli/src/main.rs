@@ -97,7 +97,8 @@ enum Command {
     },
     /// Will a model fit on a device? Breakdown, margin, largest context and batch.
     Fit {
-        /// Path to a config.json or a preset name.
+        /// Path to a config.json, a .gguf file (its metadata gives the model,
+        /// its tensors the weights), or a preset name.
         config: String,
         /// Device id (see `llmem devices`).
         #[arg(long, default_value = "h100-sxm")]
@@ -107,6 +108,11 @@ enum Command {
         count: u64,
         #[arg(long)]
         weights: Option<String>,
+        /// Weights as this checkpoint stores them, read from its header: a
+        /// .gguf, a .safetensors, or a sharded checkpoint's
+        /// model.safetensors.index.json (instead of --weights).
+        #[arg(long, conflicts_with = "weights")]
+        weights_file: Option<String>,
         #[arg(long)]
         kv: Option<String>,
         #[arg(long, default_value_t = 4096)]
@@ -174,9 +180,16 @@ fn run(command: Command) -> CliResult<String> {
                 Ok(format!("activations ({} recomputation, GPT formula): {}", r.id(), both_units(bytes)))
             }
         }
-        Command::Fit { config, device: dev, count, weights, kv, context, batch, json } => {
-            fit(&config, &dev, count, weights.as_deref(), kv.as_deref(), context, batch, json)
-        }
+        Command::Fit { config, device: dev, count, weights, weights_file, kv, context, batch, json } => fit(
+            &config,
+            &dev,
+            count,
+            Weights { format: weights.as_deref(), file: weights_file.as_deref() },
+            kv.as_deref(),
+            context,
+            batch,
+            json,
+        ),
         Command::Serve(args) => serve::run(&args),
         Command::Inspect { file, json, tensors } => inspect::run(&file, json, tensors),
         Command::Presets => Ok(PRESETS
@@ -464,21 +477,50 @@ fn train(params: &str, gpus: u64, zero: u8, optimizer: &str, json: bool) -> CliR
     .join("\n"))
 }
 
+/// How `llmem fit` prices the weights: a format (`--weights`), or the bytes
+/// a checkpoint file stores (`--weights-file`, or a `.gguf` model).
+struct Weights<'a> {
+    format: Option<&'a str>,
+    file: Option<&'a str>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn fit(
     config: &str,
     dev: &str,
     count: u64,
-    weights: Option<&str>,
+    weights: Weights,
     kv: Option<&str>,
     context: u64,
     batch: u64,
     json: bool,
 ) -> CliResult<String> {
-    let (name, arch) = load(config)?;
-    let (w, k) = formats(&arch, weights, kv)?;
+    // A GGUF is both the model (its metadata) and, unless a format is
+    // asked for, the weights (its tensors as stored).
+    let (name, arch, mut stored) = if config.ends_with(".gguf") {
+        match inspect::weights_file(config)? {
+            (bytes, Some(arch)) => (config.to_string(), arch, weights.format.is_none().then_some(bytes)),
+            (_, None) => return Err(format!("{config}: not a GGUF file")),
+        }
+    } else {
+        let (name, arch) = load(config)?;
+        (name, arch, None)
+    };
+    if let Some(file) = weights.file {
+        stored = Some(inspect::weights_file(file)?.0);
+    }
+    let (w, k) = formats(&arch, weights.format, kv)?;
     let d = device(dev).map_err(err)?;
-    let q = FitQuery { arch: &arch, weights: w, kv: k, context, batch, device: d, device_count: count };
+    let q = FitQuery {
+        arch: &arch,
+        weights: w,
+        kv: k,
+        context,
+        batch,
+        device: d,
+        device_count: count,
+        stored_weights: stored,
+    };
     let r = will_it_fit(&q).map_err(err)?;
     let changes = changes_to_fit(&q).map_err(err)?;
     if json {
@@ -495,7 +537,11 @@ fn fit(
     };
     Ok([
         format!("{name} on {count} × {}: {verdict} ({margin})", d.name),
-        format!("weights      {}", both_units(r.weights_bytes)),
+        format!(
+            "weights      {}{}",
+            both_units(r.weights_bytes),
+            if stored.is_some() { " (as the file stores them)" } else { "" }
+        ),
         format!("KV cache     {}", both_units(r.kv_bytes)),
         format!("activations  {} (estimate)", both_units(r.activation_bytes)),
         format!("overhead     {} (CUDA context and workspaces)", both_units(r.overhead_bytes)),

@@ -427,6 +427,52 @@ fn inspect_a_gguf_header() {
     );
 }
 
+/// `fit` on a GGUF: the model from its metadata, the weights as its
+/// tensors are stored (Q4_K_M's mix, to the byte); `--weights` prices the
+/// same model in a format instead; `inspect` names the model it read.
+#[test]
+fn fit_a_gguf_file() {
+    use llmem_estimator::{
+        engines::gguf_layout::{layout, metadata, FileType},
+        gguf_file::write_header,
+        presets::preset,
+    };
+    let arch = preset("qwen3-8b").unwrap().arch().unwrap();
+    let l = layout(&arch, FileType::Q4KM).unwrap();
+    let (header, len) = write_header(&metadata(&arch, &l, FileType::Q4KM).unwrap(), &l.new_tensors()).unwrap();
+    let f = Scratch::new("Qwen3-8B-Q4_K_M.gguf");
+    std::fs::write(&f.0, &header).unwrap();
+    std::fs::File::options().write(true).open(&f.0).unwrap().set_len(len).unwrap();
+    let args = ["fit", f.path(), "--device", "rtx-4090", "--context", "32768", "--json"];
+    let v = json(&args);
+    assert_eq!(v["weights_bytes"], l.data_bytes());
+    let preset_fit = json(&["fit", "qwen3-8b", "--device", "rtx-4090", "--context", "32768", "--kv", "bf16", "--json"]);
+    assert_eq!(v["kv_bytes"], preset_fit["kv_bytes"], "the same model's KV cache");
+    let bf16 = json(&["fit", f.path(), "--device", "rtx-4090", "--context", "32768", "--weights", "bf16", "--json"]);
+    assert_eq!(bf16["weights_bytes"], preset_fit["weights_bytes"]);
+    let text = String::from_utf8_lossy(&llmem(&args[..args.len() - 1]).stdout).to_string();
+    assert!(text.contains("(as the file stores them)"), "{text}");
+    let seen = String::from_utf8_lossy(&llmem(&["inspect", f.path()]).stdout).to_string();
+    assert!(
+        seen.contains("model          qwen3, 36 layers, GQA (32 query heads, 8 KV heads) (from its metadata)"),
+        "{seen}"
+    );
+    // The same file as --weights-file of the preset; a bad file is refused.
+    let w = json(&["fit", "qwen3-8b", "--weights-file", f.path(), "--device", "rtx-4090", "--json"]);
+    assert_eq!(w["weights_bytes"], l.data_bytes());
+    // A tensor count no file could hold, in a file of 64 bytes.
+    let mut bad = b"GGUF\x03\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\x7f".to_vec();
+    bad.resize(64, 0);
+    std::fs::write(&f.0, &bad).unwrap();
+    let out = llmem(&["fit", f.path()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a valid GGUF file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn inspect_a_safetensors_header_and_refuse_a_bad_one() {
     let header = r#"{"__metadata__":{"format":"pt"},"embed":{"dtype":"BF16","shape":[1000,64],"data_offsets":[0,128000]},"norm":{"dtype":"F32","shape":[64],"data_offsets":[128000,128256]}}"#;

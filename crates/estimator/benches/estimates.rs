@@ -52,6 +52,7 @@ fn estimates(c: &mut Criterion) {
                 batch: 4,
                 device: h100,
                 device_count: 1,
+                stored_weights: None,
             })
         })
     });

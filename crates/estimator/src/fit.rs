@@ -111,6 +111,27 @@ pub struct FitQuery<'a> {
     pub batch: u64,
     pub device: &'a Device,
     pub device_count: u64,
+    /// The weights' bytes as a checkpoint file stores them (read from its
+    /// header: [`crate::safetensors`], [`crate::gguf_file`]); when set, they
+    /// replace the footprint `weights` would give. A format change in
+    /// [`changes_to_fit`] means another file, and clears it.
+    pub stored_weights: Option<u64>,
+}
+
+/// The weights' bytes and the bytes one decode step reads of them. For a
+/// stored file the active share is the architecture's (at `q.weights`)
+/// applied to the file's bytes: exact for dense models, an estimate for MoE.
+fn weights_of(q: &FitQuery) -> Result<(u64, u64)> {
+    let w = weights_footprint(q.arch, q.weights)?;
+    Ok(match q.stored_weights {
+        None => (w.total_bytes, w.active_bytes),
+        Some(stored) if w.active_bytes >= w.total_bytes || w.total_bytes == 0 => (stored, stored),
+        Some(stored) => {
+            // In f64, not u128: 128-bit division would add its routine to the browser bundle.
+            let active = (stored as f64 * (w.active_bytes as f64 / w.total_bytes as f64)) as u64;
+            (stored, active)
+        }
+    })
 }
 
 /// The answer.
@@ -234,19 +255,23 @@ pub fn changes_to_fit(q: &FitQuery) -> Result<Vec<Change>> {
     // The least quantization that fits: the largest smaller format whose
     // answer fits. (A scan, not a sort: a sort's code would weigh more in
     // the browser bundle than this whole function.)
-    let weights_now = weights_footprint(q.arch, q.weights)?.total_bytes;
+    let weights_now = weights_of(q)?.0;
     let mut best: Option<(u64, WeightFormat)> = None;
     for f in WeightFormat::ALL {
         let Ok(w) = weights_footprint(q.arch, f) else { continue };
         if w.total_bytes < weights_now
             && best.is_none_or(|(b, _)| w.total_bytes > b)
-            && will_it_fit(&FitQuery { weights: f, ..*q })?.fits
+            && will_it_fit(&FitQuery { weights: f, stored_weights: None, ..*q })?.fits
         {
             best = Some((w.total_bytes, f));
         }
     }
     if let Some((_, f)) = best {
-        offer(format!("Weights in {}", f.label()), format!("--weights {}", f.id()), FitQuery { weights: f, ..*q })?;
+        offer(
+            format!("Weights in {}", f.label()),
+            format!("--weights {}", f.id()),
+            FitQuery { weights: f, stored_weights: None, ..*q },
+        )?;
     }
     if !q.device.is_unified() && !q.device.is_cpu() {
         for n in MORE_DEVICES.into_iter().filter(|n| *n > q.device_count) {
@@ -320,17 +345,17 @@ pub fn will_it_fit(q: &FitQuery) -> Result<FitReport> {
             reason: format!("must be 1 to {MAX_DEVICES}"),
         });
     }
-    let w = weights_footprint(q.arch, q.weights)?;
+    let (weights_bytes, active_bytes) = weights_of(q)?;
     // Apple silicon: what Metal lets the GPU wire, not all of the RAM.
     let capacity = q.device.gpu_budget_bytes().mul_or(q.device_count, "capacity")?;
-    let (kv_bytes, activation_bytes, total_bytes) = total_at(q, w.total_bytes, q.context, q.batch)?;
-    let fits_at = |c: u64, b: u64| -> Result<bool> { Ok(total_at(q, w.total_bytes, c, b)?.2 <= capacity) };
+    let (kv_bytes, activation_bytes, total_bytes) = total_at(q, weights_bytes, q.context, q.batch)?;
+    let fits_at = |c: u64, b: u64| -> Result<bool> { Ok(total_at(q, weights_bytes, c, b)?.2 <= capacity) };
     let max_context = largest(MAX_CONTEXT.min(q.arch.max_position_embeddings.max(1)), |c| fits_at(c, q.batch))?;
     let max_batch = largest(MAX_BATCH.min(1 << 20), |b| fits_at(q.context, b))?;
     let bandwidth = q.device.bandwidth * q.device_count as f64;
-    let step_bytes = w.active_bytes.add_or(kv_bytes, "step bytes")?;
+    let step_bytes = active_bytes.add_or(kv_bytes, "step bytes")?;
     Ok(FitReport {
-        weights_bytes: w.total_bytes,
+        weights_bytes,
         kv_bytes,
         activation_bytes,
         overhead_bytes: RUNTIME_OVERHEAD_PER_DEVICE * q.device_count,
@@ -357,7 +382,7 @@ mod tests {
         context: u64,
         batch: u64,
     ) -> FitQuery<'a> {
-        FitQuery { arch, weights, kv: Dtype::Bf16, context, batch, device: dev, device_count: 1 }
+        FitQuery { arch, weights, kv: Dtype::Bf16, context, batch, device: dev, device_count: 1, stored_weights: None }
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod fields;
 pub mod fit;
 pub mod formula;
 pub mod gguf;
+pub mod gguf_config;
 pub mod gguf_file;
 pub mod hardware;
 pub mod kv_cache;

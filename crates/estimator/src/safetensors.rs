@@ -206,6 +206,72 @@ pub fn summarize_gguf(h: &GgufHeader) -> Result<CheckpointSummary, ReadError> {
     summarize("gguf", h.architecture().map(str::to_string), tensors, h.data_offset)
 }
 
+/// What a checkpoint file's header gives the estimator: every tensor priced
+/// at its stored type, and, for a GGUF, the model's configuration read from
+/// its metadata ([`crate::gguf_config`]; the message says why not, for an
+/// architecture it does not map). A safetensors header names no model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointHead {
+    pub summary: CheckpointSummary,
+    pub config: Option<Result<serde_json::Value, String>>,
+}
+
+/// Reads the header at the start of a `.gguf` (by its magic) or a
+/// `.safetensors` file of `file_len` bytes; asks for more with
+/// [`ReadError::NeedMore`], and names the format in its other errors.
+pub fn read_checkpoint(bytes: &[u8], file_len: u64) -> Result<CheckpointHead, ReadError> {
+    let naming = |format: &str, e: ReadError| match e {
+        ReadError::Invalid(why) => ReadError::Invalid(format!("not a valid {format} file: {why}")),
+        more => more,
+    };
+    if bytes.len() < 4 && file_len >= 4 {
+        return Err(ReadError::NeedMore(4));
+    }
+    if bytes.starts_with(b"GGUF") {
+        let h = crate::gguf_file::read_header(bytes).map_err(|e| naming("GGUF", e))?;
+        let summary = summarize_gguf(&h).map_err(|e| naming("GGUF", e))?;
+        return Ok(CheckpointHead { summary, config: Some(crate::gguf_config::config_from_gguf(&h)) });
+    }
+    let summary = read_safetensors(bytes, Some(file_len)).map_err(|e| naming("safetensors", e))?;
+    Ok(CheckpointHead { summary, config: None })
+}
+
+/// The most of a file read for its header: GGUF headers carry the whole
+/// tokenizer (a few to tens of MB); safetensors allows 100 MB.
+pub const MAX_HEADER_READ: u64 = 256 << 20;
+
+/// The first read of a header: most fit in 1 MiB.
+pub const FIRST_READ: u64 = 1 << 20;
+
+/// What a reader does next after parsing the first bytes of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NextRead<T> {
+    Done(T),
+    /// Read this many bytes from the start and parse again.
+    More(u64),
+    /// Give up, and why (for the reader).
+    Fail(String),
+}
+
+/// The next step of reading a header that grows while it asks for more:
+/// `parsed` came from the first `have` bytes of a `file_len`-byte file.
+/// Shared by `llmem inspect` and the calculator's file reader, so a file
+/// gets the same answer in both.
+pub fn next_read<T>(parsed: Result<T, ReadError>, have: u64, file_len: u64) -> NextRead<T> {
+    match parsed {
+        Ok(v) => NextRead::Done(v),
+        Err(ReadError::NeedMore(n)) if n > file_len => {
+            NextRead::Fail(format!("the header needs {n} bytes but the file has {file_len}: is it truncated?"))
+        }
+        Err(ReadError::NeedMore(n)) if n > MAX_HEADER_READ => {
+            NextRead::Fail(format!("a header of more than {} MiB is not read", MAX_HEADER_READ >> 20))
+        }
+        Err(ReadError::NeedMore(n)) if n > have => NextRead::More(n),
+        Err(ReadError::NeedMore(_)) => NextRead::Fail("the header does not end".into()),
+        Err(ReadError::Invalid(why)) => NextRead::Fail(why),
+    }
+}
+
 /// What a sharded checkpoint's index says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IndexSummary {

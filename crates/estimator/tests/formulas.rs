@@ -514,6 +514,7 @@ fn fit_formula_is_what_is_needed() {
                 batch,
                 device: device(dev).unwrap(),
                 device_count: n,
+                stored_weights: None,
             };
             let Ok(r) = will_it_fit(&q) else { continue };
             assert_eq!(r.formula().value(), r.total_bytes as f64, "{} on {n} × {dev}", p.id);

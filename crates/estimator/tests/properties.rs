@@ -161,7 +161,7 @@ proptest! {
     fn fit_is_consistent(i in 0usize..64, d in 0usize..64, fmt in any_format(), kv in any_dtype(), ctx in 1u64..(1 << 20), batch in 1u64..256, count in 1u64..16) {
         let a = arch(i);
         let device = &DEVICES[d % DEVICES.len()];
-        let r = will_it_fit(&FitQuery { arch: &a, weights: fmt, kv, context: ctx, batch, device, device_count: count }).unwrap();
+        let r = will_it_fit(&FitQuery { arch: &a, weights: fmt, kv, context: ctx, batch, device, device_count: count, stored_weights: None }).unwrap();
         prop_assert!(r.decode_tokens_per_s.is_finite() && r.decode_tokens_per_s >= 0.0);
         prop_assert_eq!(r.fits, r.total_bytes <= r.capacity_bytes);
         prop_assert_eq!(r.total_bytes, r.weights_bytes + r.kv_bytes + r.activation_bytes + r.overhead_bytes);

@@ -674,6 +674,7 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
                 batch: a.u64_or("batch", 1)?,
                 device: d,
                 device_count: a.u64_or("count", 1)?,
+                stored_weights: None,
             })
             .map_err(|e| e.to_string())?;
             let n = if code.name == "max_context" { r.max_context } else { r.max_batch };

@@ -51,6 +51,7 @@ fuzz_target!(|i: Input| {
         batch: i.batch % 4096,
         device,
         device_count: i.count % 64,
+        stored_weights: None,
     }) {
         assert!(r.decode_tokens_per_s.is_finite());
     }
