@@ -47,6 +47,20 @@ pub struct ReadConfig {
     pub summary: String,
 }
 
+/// A checkpoint file the reader chose: its name and the bytes of every
+/// tensor as it stores them (read from its header alone), for the model
+/// that was shown when it was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub name: String,
+    pub bytes: u64,
+    /// A GGUF names its model; `llmem fit` takes it in place of a config.
+    pub gguf: bool,
+    /// The model and source it belongs to: choosing another model leaves it behind.
+    pub model: String,
+    pub source: String,
+}
+
 /// Parses pasted text into the compact config we keep, with a message for the reader on failure.
 pub fn accept_config(text: &str) -> Result<ReadConfig, String> {
     if text.len() > MAX_CONFIG_BYTES {
@@ -87,6 +101,8 @@ pub struct ModelState {
     pub note: RwSignal<Option<String>>,
     /// Which search is current: a newer one drops an older answer.
     pub searches: StoredValue<u32>,
+    /// A checkpoint file whose stored tensors are the weights.
+    pub file: RwSignal<Option<StoredFile>>,
 }
 
 /// Where a config's text came from.
@@ -127,6 +143,7 @@ fn apply(state: ModelState, text: &str, origin: Origin) {
             state.custom.set(Some(read));
             state.source.set("custom".into());
             state.problem.set(None);
+            state.file.set(None);
         }
         Err(e) => {
             // The message is about this attempt; an earlier search's note is not.
@@ -182,6 +199,8 @@ pub struct Settings {
     pub kv: String,
     pub context: u64,
     pub batch: u64,
+    /// The weights as a checkpoint file stores them, in place of `weights`.
+    pub file: Option<StoredFile>,
 }
 
 impl Settings {
@@ -196,14 +215,30 @@ impl Settings {
             batch: self.batch,
             device: device(&self.dev).ok()?,
             device_count: self.count,
+            stored_weights: self.file.as_ref().map(|f| f.bytes),
         })
     }
 
     /// The same question as an `llmem fit` command line for `model` (a
-    /// pasted model is read from a file the reader saves as `config.json`).
+    /// pasted model is read from a file the reader saves as `config.json`;
+    /// a GGUF is the model, another checkpoint file the `--weights-file`).
     pub fn cli_line(&self, model: &str) -> String {
-        let Settings { dev, count, weights, kv, context, batch } = self;
-        format!("llmem fit {model} --device {dev} --count {count} --weights {weights} --kv {kv} --context {context} --batch {batch}")
+        let Settings { dev, count, weights, kv, context, batch, file } = self;
+        let (model, weights) = match file {
+            None => (model.to_string(), format!("--weights {weights} ")),
+            Some(f) if f.gguf => (shell_word(&f.name), String::new()),
+            Some(f) => (model.to_string(), format!("--weights-file {} ", shell_word(&f.name))),
+        };
+        format!("llmem fit {model} --device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}")
+    }
+}
+
+/// `word` as one shell word: as it is when it is plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/')) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -212,29 +247,150 @@ pub fn report(arch: &ModelArch, settings: &Settings) -> Option<FitReport> {
     will_it_fit(&settings.query(arch)?).ok()
 }
 
-/// An uploaded file, checked for size, read as text and applied, in the
-/// config reader's module.
+/// An uploaded file, read in the config reader's module: a `config.json`
+/// (checked for size, read as text and applied), a sharded checkpoint's
+/// `model.safetensors.index.json` (its `total_size`), or a `.gguf` or
+/// `.safetensors` checkpoint, of which only the header is read
+/// ([`read_checkpoint_file`]).
 #[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
 #[allow(clippy::unnecessary_wraps)]
 fn read_file_split(state: ModelState, file: web_sys::File) -> Result<Search, ReaderNotLoaded> {
-    if file.size() > MAX_CONFIG_BYTES as f64 {
+    let name = file.name();
+    let lower = name.to_ascii_lowercase();
+    if !lower.ends_with(".json") {
+        return Ok(Box::pin(read_checkpoint_file(state, file)));
+    }
+    let index = lower.ends_with("index.json");
+    let limit = if index { llmem_estimator::safetensors::MAX_HEADER } else { MAX_CONFIG_BYTES as u64 };
+    if file.size() > limit as f64 {
         state.problem.set(Some(format!(
-            "“{}” is {}; a config.json is at most {}.",
-            file.name().chars().take(60).collect::<String>(),
+            "“{}” is {}; a {} is at most {}.",
+            name.chars().take(60).collect::<String>(),
             show(file.size() as u64),
-            show(MAX_CONFIG_BYTES as u64)
+            if index { "checkpoint index" } else { "config.json" },
+            show(limit)
         )));
         return Ok(Box::pin(async {}));
     }
     Ok(Box::pin(async move {
-        match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) {
-            Some(text) => {
-                state.paste.set(text.clone());
-                apply(state, &text, Origin::Reader);
-            }
-            None => state.problem.set(Some("That file could not be read as text.".into())),
+        let Some(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) else {
+            state.problem.set(Some("That file could not be read as text.".into()));
+            return;
+        };
+        if !index {
+            state.paste.set(text.clone());
+            apply(state, &text, Origin::Reader);
+            return;
+        }
+        match llmem_estimator::safetensors::read_index(&text) {
+            Ok(i) => use_stored_weights(
+                state,
+                name,
+                i.total_size,
+                None,
+                format!("{} tensors in {} shards", group_thousands(i.tensors), i.shards.len()),
+            ),
+            Err(e) => state.problem.set(Some(format!("“{}” cannot be used: {e}.", name.chars().take(60).collect::<String>()))),
         }
     }))
+}
+
+/// The first `n` bytes of `file` (`Blob.slice`: the rest is never read).
+async fn file_head(file: &web_sys::File, n: u64) -> Option<Vec<u8>> {
+    let part = file.slice_with_f64_and_f64(0.0, n as f64).ok()?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(part.array_buffer()).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Reads a `.gguf` or `.safetensors` file's header, growing the read while
+/// the header asks for more (as `llmem inspect` does, [`next_read`]), and
+/// never the multi-gigabyte body: every tensor priced at its stored type
+/// becomes the weights, and a GGUF's metadata the model.
+async fn read_checkpoint_file(state: ModelState, file: web_sys::File) {
+    use llmem_estimator::safetensors::{next_read, read_checkpoint, NextRead, FIRST_READ};
+    let name = file.name();
+    let shown: String = name.chars().take(60).collect();
+    let len = file.size() as u64;
+    state.note.set(Some(format!("Reading the header of “{shown}”…")));
+    let mut want = len.min(FIRST_READ);
+    let head = loop {
+        let Some(bytes) = file_head(&file, want).await else {
+            state.note.set(None);
+            state.problem.set(Some(format!("“{shown}” could not be read.")));
+            return;
+        };
+        match next_read(read_checkpoint(&bytes, len), bytes.len() as u64, len) {
+            NextRead::Done(head) => break head,
+            NextRead::More(n) => want = n,
+            NextRead::Fail(why) => {
+                state.note.set(None);
+                state.problem.set(Some(format!("“{shown}” cannot be used: {why}.")));
+                return;
+            }
+        }
+    };
+    let s = &head.summary;
+    // The stored types, largest first ("Q4_K 4.2 GB, Q6_K 0.8 GB, F32 …").
+    let types = s.by_type.iter().take(4).map(|t| format!("{} {}", t.dtype, show(t.bytes))).collect::<Vec<_>>().join(", ");
+    let detail = format!("{} tensors: {types}", group_thousands(s.tensors.len() as u64));
+    match head.config {
+        None => use_stored_weights(state, name, s.bytes, None, detail),
+        Some(Ok(config)) => {
+            let text = config.to_string();
+            match accept_config(&text) {
+                Ok(read) => use_stored_weights(state, name, s.bytes, Some((read, text)), detail),
+                Err(e) => {
+                    state.note.set(None);
+                    state.problem.set(Some(format!("“{shown}”: its metadata does not read as a model. {e}")));
+                }
+            }
+        }
+        Some(Err(why)) => {
+            state.note.set(None);
+            state.problem.set(Some(format!(
+                "“{shown}” stores {} of weights, but {why}. Paste the model's config.json to size the rest.",
+                show(s.bytes)
+            )));
+        }
+    }
+}
+
+/// Makes a file's stored bytes the weights: of the model its own metadata
+/// describes (`read`, a GGUF), or of the model on screen (a safetensors
+/// file or index names none).
+fn use_stored_weights(state: ModelState, name: String, bytes: u64, read: Option<(ReadConfig, String)>, detail: String) {
+    let shown: String = name.chars().take(60).collect();
+    let gguf = read.is_some();
+    let note = if let Some((mut read, text)) = read {
+        read.summary = match read.summary.strip_prefix("Using your config") {
+            Some(rest) => format!("Using {shown}{rest}"),
+            None => read.summary,
+        };
+        state.paste.set(text);
+        state.custom.set(Some(read));
+        state.source.set("custom".into());
+        format!("Read the header of “{shown}”: {detail}. The model is what its metadata describes.")
+    } else {
+        // One shard of several holds only part of the weights.
+        let shard = name.as_bytes().windows(4).any(|w| w == b"-of-");
+        format!(
+            "Read the header of “{shown}”: {detail}. A safetensors file does not name its model: the rest is for the model shown{}",
+            if shard {
+                ". This is one shard of several: choose model.safetensors.index.json for the weights of all of them."
+            } else {
+                "."
+            }
+        )
+    };
+    state.problem.set(None);
+    state.note.set(Some(note));
+    state.file.set(Some(StoredFile {
+        name,
+        bytes,
+        gguf,
+        model: state.model.get_untracked(),
+        source: state.source.get_untracked(),
+    }));
 }
 
 /// Reads an uploaded config file, fetching the config reader first where it is split off.
@@ -530,8 +686,21 @@ pub fn Fit(
     let paste_box = NodeRef::<leptos::html::Textarea>::new();
     let problem = RwSignal::new(None::<String>);
     let search_note = RwSignal::new(None::<String>);
-    let models =
-        ModelState { model, source, custom, paste, problem, note: search_note, searches: StoredValue::new(0u32) };
+    let file = RwSignal::new(None::<StoredFile>);
+    let models = ModelState {
+        model,
+        source,
+        custom,
+        paste,
+        problem,
+        note: search_note,
+        searches: StoredValue::new(0u32),
+        file,
+    };
+    // A checkpoint file's weights, while the model it was read for is shown.
+    let file_now = Memo::new(move |_| {
+        file.get().filter(|f| source.with(|s| *s == f.source) && (f.source == "custom" || model.with(|m| *m == f.model)))
+    });
     // A link's config, or a script embed's `data-config`.
     let given = match params.mode {
         PageMode::Guest => params.config_attr.clone().filter(|v| v.len() <= MAX_URL_CONFIG),
@@ -557,6 +726,7 @@ pub fn Fit(
         kv: kv.get(),
         context: context.get(),
         batch: batch.get(),
+        file: file_now.get(),
     };
     let result = Memo::new(move |_| arch.get().and_then(|a| report(&a, &settings())));
     // What would make it fit, when it does not: computed in the lazily
@@ -690,19 +860,22 @@ pub fn Fit(
                         prop:value=move || paste.get()></textarea>
                     <div class="lw-buttons">
                         <button type="button" class="lw-button lw-primary" on:click=move |_| use_box()>"Use"</button>
-                        <label class="lw-button lw-file">"Upload a config.json…"
-                            <input type="file" accept=".json,application/json" on:change=on_file /></label>
+                        <label class="lw-button lw-file">"Open a config.json, .gguf or .safetensors…"
+                            <input type="file" accept=".json,.gguf,.safetensors,application/json" on:change=on_file /></label>
                     </div>
                     <p class="lw-detail">{move || custom.with(|c| c.as_ref().filter(|_| source.get() == "custom").map(|c| c.summary.clone()))}</p>
             </div>
             // What a search found or is doing (visible whichever model is shown).
             <p class="lw-detail lw-search-note" aria-live="polite">{move || search_note.get()}</p>
             <p class="lw-error" role="alert">{move || problem.get()}</p>
+            <p class="lw-detail lw-file-note">{move || file_now.get().map(|f| format!("Weights: {} as “{}” stores them.", show(f.bytes), f.name))}</p>
             <div class="lw-controls">
                 <Select id=format!("{uid}-device") label="Device" options=device_options() value=dev />
                 <StepSlider id=format!("{uid}-count") label="Devices" steps=&COUNT_STEPS count=Signal::stored(COUNT_STEPS.len())
                     value=count text=Callback::new(|c: u64| c.to_string()) />
-                <Select id=format!("{uid}-weights") label="Weights format" options=weight_options value=weights />
+                <div hidden=move || file_now.with(Option::is_some)>
+                    <Select id=format!("{uid}-weights") label="Weights format" options=weight_options value=weights />
+                </div>
                 <Select id=format!("{uid}-kv") label="KV cache dtype" options=kv_options value=kv />
                 <StepSlider id=format!("{uid}-context") label="Context length" steps=&CONTEXT_STEPS count=Signal::stored(CONTEXT_STEPS.len())
                     value=context text=Callback::new(|c: u64| format!("{} tokens", format_tokens(c))) />
@@ -817,6 +990,7 @@ mod tests {
             kv: "bf16".into(),
             context: 8192,
             batch: 1,
+            file: None,
         };
         let r = report(&a, &settings).unwrap();
         assert_eq!(
@@ -825,5 +999,24 @@ mod tests {
         );
         assert!(r.fits);
         assert_eq!(r.weights_bytes, 16_060_522_496);
+        // A checkpoint file's bytes are the weights; the command line names the file.
+        let stored = |name: &str, gguf| StoredFile {
+            name: name.into(),
+            bytes: 4_920_000_000,
+            gguf,
+            model: "llama-3.1-8b".into(),
+            source: "preset".into(),
+        };
+        let gguf = Settings { file: Some(stored("Meta-Llama-3.1-8B-Q4_K_M.gguf", true)), ..settings.clone() };
+        assert_eq!(report(&a, &gguf).unwrap().weights_bytes, 4_920_000_000);
+        assert_eq!(
+            gguf.cli_line("llama-3.1-8b"),
+            "llmem fit Meta-Llama-3.1-8B-Q4_K_M.gguf --device rtx-4090 --count 1 --kv bf16 --context 8192 --batch 1"
+        );
+        let st = Settings { file: Some(stored("my model's weights.safetensors", false)), ..settings };
+        assert_eq!(
+            st.cli_line("llama-3.1-8b"),
+            "llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights-file 'my model'\\''s weights.safetensors' --kv bf16 --context 8192 --batch 1"
+        );
     }
 }
