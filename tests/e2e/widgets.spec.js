@@ -673,6 +673,88 @@ test.describe('calculator · uploads', () => {
     await expect(f).toContainText('124,439,808 parameters');
     w.assertClean();
   });
+
+  // The page's command line, run with the file it names at `path`.
+  const runLine = async (f, path) => {
+    const args = (await f.locator('.lw-cli code').innerText()).split(' ').slice(1).map((a) => (a.startsWith("'") ? path : a));
+    return execFileSync(process.env.LLMEM_CLI, args, { encoding: 'utf8' });
+  };
+
+  test('a GGUF is read from its header alone: its metadata is the model, its tensors the weights', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/?fit.device=rtx-4090&fit.context=32768');
+    const f = widget(page, 'fit');
+    await f.getByRole('radio', { name: 'Any other model' }).check();
+    // A 5 GB file whose body is a hole: only its header is read, in well under the test's time.
+    await f.locator('input[type=file]').setInputFiles(process.env.LLMEM_GGUF);
+    await expect(f).toContainText('Using Qwen3-8B-Q4_K_M.gguf: qwen3 (36 layers)');
+    await expect(f.locator('.lw-search-note')).toContainText('Read the header of “Qwen3-8B-Q4_K_M.gguf”: 399 tensors: q4_K');
+    // The weights are the file's: the format menu gives way, and the CLI reading the same file agrees.
+    await expect(f.getByLabel('Weights format')).toBeHidden();
+    const line = f.locator('.lw-cli code');
+    await expect(line).toHaveText("llmem fit 'Qwen3-8B-Q4_K_M.gguf' --device rtx-4090 --count 1 --kv bf16 --context 32768 --batch 1");
+    const inspected = JSON.parse(execFileSync(process.env.LLMEM_CLI, ['inspect', process.env.LLMEM_GGUF, '--json'], { encoding: 'utf8' }));
+    const out = await runLine(f, process.env.LLMEM_GGUF);
+    expect(out).toContain('(as the file stores them)');
+    const needed = (await f.locator('.lw-fit-needed').innerText()).split(' needed')[0];
+    expect(out).toContain(`total        ${needed} (`);
+    const args = (await line.innerText()).split(' ').slice(1).map((a) => (a.startsWith("'") ? process.env.LLMEM_GGUF : a));
+    const json = JSON.parse(execFileSync(process.env.LLMEM_CLI, [...args, '--json'], { encoding: 'utf8' }));
+    expect(json.weights_bytes).toBe(inspected.bytes);
+    // A built-in model brings the formats back.
+    await f.getByRole('radio', { name: 'A built-in model' }).check();
+    await expect(f.getByLabel('Weights format')).toBeVisible();
+    await expect(line).toContainText('--weights ');
+    w.assertClean();
+  });
+
+  test('a safetensors shard, an index and a broken GGUF', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=h100-sxm');
+    const f = widget(page, 'fit');
+    await f.getByRole('radio', { name: 'Any other model' }).check();
+    // One shard: two tensors, 128,256 bytes; a safetensors file names no model, so the one shown stays.
+    const header = JSON.stringify({ embed: { dtype: 'BF16', shape: [1000, 64], data_offsets: [0, 128000] }, norm: { dtype: 'F32', shape: [64], data_offsets: [128000, 128256] } });
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(header.length));
+    const shard = Buffer.concat([length, Buffer.from(header), Buffer.alloc(128256)]);
+    await f.locator('input[type=file]').setInputFiles({ name: 'model-00001-of-00002.safetensors', mimeType: 'application/octet-stream', buffer: shard });
+    await expect(f).toContainText("Using Llama 3.1 8B's architecture. Weights as “model-00001-of-00002.safetensors” stores them");
+    await expect(f.locator('.lw-search-note')).toContainText('This is one shard of several: choose model.safetensors.index.json');
+    const line = f.locator('.lw-cli code');
+    await expect(line).toHaveText(/^llmem fit llama-3\.1-8b --device h100-sxm --count 1 --weights-file 'model-00001-of-00002\.safetensors' --kv /);
+    const path = `${process.env.LLMEM_REPORT_DIR}/model-00001-of-00002.safetensors`;
+    (await import('node:fs')).writeFileSync(path, shard);
+    const needed = (await f.locator('.lw-fit-needed').innerText()).split(' needed')[0];
+    expect(await runLine(f, path)).toContain(`total        ${needed} (`);
+    // The index covers every shard: 16.06 GB of tensors.
+    const index = JSON.stringify({ metadata: { total_size: 16060522496 }, weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } });
+    await f.locator('input[type=file]').setInputFiles({ name: 'model.safetensors.index.json', mimeType: 'application/json', buffer: Buffer.from(index) });
+    await expect(f.locator('.lw-search-note')).toContainText('Read the header of “model.safetensors.index.json”: 2 tensors in 2 shards.');
+    await expect(f).toContainText('Weights as “model.safetensors.index.json” stores them: 16.1 GB.');
+    // A GGUF whose header claims more tensors than any file holds: a message, and the last answer stays.
+    const bad = Buffer.concat([Buffer.from('GGUF'), Buffer.from([3, 0, 0, 0]), Buffer.from([255, 255, 255, 255, 255, 255, 255, 127]), Buffer.alloc(48)]);
+    await f.locator('input[type=file]').setInputFiles({ name: 'broken.gguf', mimeType: 'application/octet-stream', buffer: bad });
+    await expect(f.locator('.lw-error')).toContainText('“broken.gguf” cannot be used: not a valid GGUF file');
+    await expect(f).toContainText('Weights as “model.safetensors.index.json” stores them: 16.1 GB.');
+    w.assertClean();
+  });
+
+  test('a file dropped on the model box is read', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await f.getByRole('radio', { name: 'Any other model' }).check();
+    const index = JSON.stringify({ metadata: { total_size: 4920000000 }, weight_map: { a: 'x.safetensors' } });
+    const drop = await page.evaluateHandle((text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'model.safetensors.index.json', { type: 'application/json' }));
+      return dt;
+    }, index);
+    await f.locator('.lw-paste textarea').dispatchEvent('drop', { dataTransfer: drop });
+    await expect(f).toContainText('Weights as “model.safetensors.index.json” stores them: 4.92 GB.');
+    w.assertClean();
+  });
 });
 
 test.describe('units', () => {

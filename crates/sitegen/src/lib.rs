@@ -265,8 +265,23 @@ async function mount() {{
     if (host.shadowRoot && !host.hasAttribute("data-llmem-embed")) {{
       host.setAttribute("data-llmem-embed", "");
       host.shadowRoot.addEventListener("click", (e) => {{ copyText(e, host); fillEmbedPanel(e, host); }});
+      host.shadowRoot.addEventListener("dragover", (e) => {{ if (dropZone(e)) e.preventDefault(); }});
+      host.shadowRoot.addEventListener("drop", dropFile);
     }}
   }}
+}}
+// A file dropped on an element marked `data-llmem-drop` goes to the file
+// input inside it, as if chosen with it (the calculator's model box).
+function dropZone(event) {{
+  return event.target.closest && event.target.closest("[data-llmem-drop]");
+}}
+function dropFile(event) {{
+  const zone = dropZone(event);
+  const input = zone && zone.querySelector("input[type=file]");
+  if (!input || !event.dataTransfer || !event.dataTransfer.files.length) return;
+  event.preventDefault();
+  input.files = event.dataTransfer.files;
+  input.dispatchEvent(new Event("change", {{ bubbles: true }}));
 }}
 // A button with `data-llmem-copy="<id>"` copies that element's text (the
 // calculator's command line); where the clipboard is refused, it selects it.

@@ -355,6 +355,11 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
     // The command line the calculator offers is run by its test: the CLI,
     // built as the native tests build it (cached after them).
     run(cargo().args(["build", "--quiet", "-p", "llmem-cli"]))?;
+    // A GGUF the calculator's file test opens: Qwen3 8B in Q4_K_M as
+    // llama.cpp's tools write it, the 5 GB body a hole the page must not read.
+    let gguf = root.join("target/e2e/Qwen3-8B-Q4_K_M.gguf");
+    let qwen = llmem_estimator::preset("qwen3-8b").and_then(|p| p.arch()).map_err(|e| Failure::new(e.to_string()))?;
+    llama::write_gguf(&qwen, llmem_estimator::engines::gguf_layout::FileType::Q4KM, &gguf)?;
     run(Command::new(tools::node_bin().join("playwright"))
         .arg("test")
         .args(args)
@@ -364,6 +369,7 @@ fn e2e_with(args: &[String]) -> Result<(), Failure> {
         .env("LLMEM_HOST", format!("http://127.0.0.1:{host_port}"))
         .env("LLMEM_REPORT_DIR", root.join("target/e2e"))
         .env("LLMEM_CLI", root.join("target/debug/llmem"))
+        .env("LLMEM_GGUF", &gguf)
         .env("LLMEM_HUB", &hub)
         .env("CHROMIUM", tools::CHROMIUM))
 }

@@ -45,20 +45,34 @@ pub struct ReadConfig {
     /// One line saying what was read ("Using your config: qwen3 (36 layers), …").
     /// Written by the reader, so the family table stays in its module.
     pub summary: String,
+    /// A checkpoint file whose stored tensors are the weights.
+    pub file: Option<StoredFile>,
 }
 
 /// A checkpoint file the reader chose: its name and the bytes of every
-/// tensor as it stores them (read from its header alone), for the model
-/// that was shown when it was read.
+/// tensor as it stores them (read from its header alone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
     pub name: String,
     pub bytes: u64,
-    /// A GGUF names its model; `llmem fit` takes it in place of a config.
-    pub gguf: bool,
-    /// The model and source it belongs to: choosing another model leaves it behind.
-    pub model: String,
-    pub source: String,
+    /// How `llmem fit` names the model and the weights for it (written by
+    /// the file reader's module, [`StoredFile::new`]).
+    pub cli_model: String,
+    pub cli_weights: String,
+}
+
+impl StoredFile {
+    /// A GGUF is the model for `llmem fit`; another checkpoint file is its
+    /// `--weights-file` for `model` (a built-in id, or a pasted config saved
+    /// as `config.json`).
+    pub fn new(name: String, bytes: u64, gguf: bool, model: &str) -> StoredFile {
+        let (cli_model, cli_weights) = if gguf {
+            (shell_word(&name), String::new())
+        } else {
+            (model.to_string(), format!("--weights-file {} ", shell_word(&name)))
+        };
+        StoredFile { name, bytes, cli_model, cli_weights }
+    }
 }
 
 /// Parses pasted text into the compact config we keep, with a message for the reader on failure.
@@ -83,7 +97,7 @@ pub fn accept_config(text: &str) -> Result<ReadConfig, String> {
         arch.attention_label()
     );
     let encoded = b64::encode(minimal.as_bytes());
-    Ok(ReadConfig { minimal, encoded, arch, summary })
+    Ok(ReadConfig { minimal, encoded, arch, summary, file: None })
 }
 
 /// The calculator's model: what the config reader's module sets once it has
@@ -101,8 +115,6 @@ pub struct ModelState {
     pub note: RwSignal<Option<String>>,
     /// Which search is current: a newer one drops an older answer.
     pub searches: StoredValue<u32>,
-    /// A checkpoint file whose stored tensors are the weights.
-    pub file: RwSignal<Option<StoredFile>>,
 }
 
 /// Where a config's text came from.
@@ -143,7 +155,6 @@ fn apply(state: ModelState, text: &str, origin: Origin) {
             state.custom.set(Some(read));
             state.source.set("custom".into());
             state.problem.set(None);
-            state.file.set(None);
         }
         Err(e) => {
             // The message is about this attempt; an earlier search's note is not.
@@ -226,20 +237,25 @@ impl Settings {
         let Settings { dev, count, weights, kv, context, batch, file } = self;
         let (model, weights) = match file {
             None => (model.to_string(), format!("--weights {weights} ")),
-            Some(f) if f.gguf => (shell_word(&f.name), String::new()),
-            Some(f) => (model.to_string(), format!("--weights-file {} ", shell_word(&f.name))),
+            Some(f) => (f.cli_model.clone(), f.cli_weights.clone()),
         };
-        format!("llmem fit {model} --device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}")
+        format!(
+            "llmem fit {model} --device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}"
+        )
     }
 }
 
-/// `word` as one shell word: as it is when it is plain, else single-quoted.
+/// `word` as one shell word, single-quoted (a quote inside written `'\''`).
 fn shell_word(word: &str) -> String {
-    if !word.is_empty() && word.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'/')) {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
+    let mut out = String::from("'");
+    for c in word.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
     }
+    out + "'"
 }
 
 /// The report for `arch` at these settings.
@@ -247,41 +263,61 @@ pub fn report(arch: &ModelArch, settings: &Settings) -> Option<FitReport> {
     will_it_fit(&settings.query(arch)?).ok()
 }
 
-/// An uploaded file, read in the config reader's module: a `config.json`
-/// (checked for size, read as text and applied), a sharded checkpoint's
-/// `model.safetensors.index.json` (its `total_size`), or a `.gguf` or
-/// `.safetensors` checkpoint, of which only the header is read
-/// ([`read_checkpoint_file`]).
-#[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
+/// An uploaded file, read in the file reader's lazily fetched module (the
+/// GGUF and safetensors readers are needed only by a reader who brings a
+/// file): a `config.json` is checked for size, read as text and applied; a
+/// checkpoint or its index goes to [`read_checkpoint_file`].
+#[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(file_reader, fallible))]
 #[allow(clippy::unnecessary_wraps)]
 fn read_file_split(state: ModelState, file: web_sys::File) -> Result<Search, ReaderNotLoaded> {
-    let name = file.name();
-    let lower = name.to_ascii_lowercase();
-    if !lower.ends_with(".json") {
-        return Ok(Box::pin(read_checkpoint_file(state, file)));
+    let lower = file.name().to_ascii_lowercase();
+    if !lower.ends_with(".json") || lower.ends_with("index.json") {
+        return Ok(read_checkpoint_file(state, file));
     }
-    let index = lower.ends_with("index.json");
-    let limit = if index { llmem_estimator::safetensors::MAX_HEADER } else { MAX_CONFIG_BYTES as u64 };
-    if file.size() > limit as f64 {
+    if file.size() > MAX_CONFIG_BYTES as f64 {
         state.problem.set(Some(format!(
-            "“{}” is {}; a {} is at most {}.",
-            name.chars().take(60).collect::<String>(),
+            "“{}” is {}; a config.json is at most {}.",
+            file.name().chars().take(60).collect::<String>(),
             show(file.size() as u64),
-            if index { "checkpoint index" } else { "config.json" },
-            show(limit)
+            show(MAX_CONFIG_BYTES as u64)
         )));
         return Ok(Box::pin(async {}));
     }
     Ok(Box::pin(async move {
-        let Some(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) else {
+        match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string()) {
+            Some(text) => {
+                state.paste.set(text.clone());
+                apply(state, &text, Origin::Reader);
+            }
+            None => state.problem.set(Some("That file could not be read as text.".into())),
+        }
+    }))
+}
+
+/// A checkpoint file: a sharded checkpoint's `model.safetensors.index.json`
+/// (its `total_size`), or a `.gguf` or `.safetensors` file, of which only
+/// the header is read ([`read_header_of`]).
+fn read_checkpoint_file(state: ModelState, file: web_sys::File) -> Search {
+    if !file.name().to_ascii_lowercase().ends_with(".json") {
+        return Box::pin(read_header_of(state, file));
+    }
+    let limit = llmem_estimator::safetensors::MAX_HEADER;
+    let name = file.name();
+    let shown: String = name.chars().take(60).collect();
+    if file.size() > limit as f64 {
+        state.problem.set(Some(format!(
+            "“{shown}” is {}; a checkpoint index is at most {}.",
+            show(file.size() as u64),
+            show(limit)
+        )));
+        return Box::pin(async {});
+    }
+    Box::pin(async move {
+        let Some(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|v| v.as_string())
+        else {
             state.problem.set(Some("That file could not be read as text.".into()));
             return;
         };
-        if !index {
-            state.paste.set(text.clone());
-            apply(state, &text, Origin::Reader);
-            return;
-        }
         match llmem_estimator::safetensors::read_index(&text) {
             Ok(i) => use_stored_weights(
                 state,
@@ -290,9 +326,9 @@ fn read_file_split(state: ModelState, file: web_sys::File) -> Result<Search, Rea
                 None,
                 format!("{} tensors in {} shards", group_thousands(i.tensors), i.shards.len()),
             ),
-            Err(e) => state.problem.set(Some(format!("“{}” cannot be used: {e}.", name.chars().take(60).collect::<String>()))),
+            Err(e) => state.problem.set(Some(format!("“{shown}” cannot be used: {e}."))),
         }
-    }))
+    })
 }
 
 /// The first `n` bytes of `file` (`Blob.slice`: the rest is never read).
@@ -306,7 +342,7 @@ async fn file_head(file: &web_sys::File, n: u64) -> Option<Vec<u8>> {
 /// the header asks for more (as `llmem inspect` does, [`next_read`]), and
 /// never the multi-gigabyte body: every tensor priced at its stored type
 /// becomes the weights, and a GGUF's metadata the model.
-async fn read_checkpoint_file(state: ModelState, file: web_sys::File) {
+async fn read_header_of(state: ModelState, file: web_sys::File) {
     use llmem_estimator::safetensors::{next_read, read_checkpoint, NextRead, FIRST_READ};
     let name = file.name();
     let shown: String = name.chars().take(60).collect();
@@ -331,7 +367,8 @@ async fn read_checkpoint_file(state: ModelState, file: web_sys::File) {
     };
     let s = &head.summary;
     // The stored types, largest first ("Q4_K 4.2 GB, Q6_K 0.8 GB, F32 …").
-    let types = s.by_type.iter().take(4).map(|t| format!("{} {}", t.dtype, show(t.bytes))).collect::<Vec<_>>().join(", ");
+    let types =
+        s.by_type.iter().take(4).map(|t| format!("{} {}", t.dtype, show(t.bytes))).collect::<Vec<_>>().join(", ");
     let detail = format!("{} tensors: {types}", group_thousands(s.tensors.len() as u64));
     match head.config {
         None => use_stored_weights(state, name, s.bytes, None, detail),
@@ -357,43 +394,53 @@ async fn read_checkpoint_file(state: ModelState, file: web_sys::File) {
 
 /// Makes a file's stored bytes the weights: of the model its own metadata
 /// describes (`read`, a GGUF), or of the model on screen (a safetensors
-/// file or index names none).
+/// file or index names none; the reader's own config if one is shown, else
+/// the built-in model, whose link then carries no config of its own).
 fn use_stored_weights(state: ModelState, name: String, bytes: u64, read: Option<(ReadConfig, String)>, detail: String) {
     let shown: String = name.chars().take(60).collect();
     let gguf = read.is_some();
-    let note = if let Some((mut read, text)) = read {
+    let (mut config, note) = if let Some((mut read, text)) = read {
         read.summary = match read.summary.strip_prefix("Using your config") {
             Some(rest) => format!("Using {shown}{rest}"),
             None => read.summary,
         };
         state.paste.set(text);
-        state.custom.set(Some(read));
-        state.source.set("custom".into());
-        format!("Read the header of “{shown}”: {detail}. The model is what its metadata describes.")
+        (read, format!("Read the header of “{shown}”: {detail}. The model is what its metadata describes."))
     } else {
+        let own = state.custom.get_untracked().filter(|_| state.source.get_untracked() == "custom");
+        let config = match own {
+            Some(c) => c,
+            None => {
+                let Some(p) = preset(&state.model.get_untracked()).ok() else { return };
+                let Ok(arch) = p.arch() else { return };
+                let summary = format!("Using {}'s architecture.", p.name);
+                ReadConfig { minimal: String::new(), encoded: String::new(), arch, summary, file: None }
+            }
+        };
         // One shard of several holds only part of the weights.
         let shard = name.as_bytes().windows(4).any(|w| w == b"-of-");
-        format!(
+        let note = format!(
             "Read the header of “{shown}”: {detail}. A safetensors file does not name its model: the rest is for the model shown{}",
             if shard {
                 ". This is one shard of several: choose model.safetensors.index.json for the weights of all of them."
             } else {
                 "."
             }
-        )
+        );
+        (config, note)
     };
+    // An earlier file's sentence gives way to this one's.
+    let base = config.summary.split(" Weights as “").next().unwrap_or_default().to_string();
+    config.summary = format!("{base} Weights as “{shown}” stores them: {}.", show(bytes));
+    let model = if config.minimal.is_empty() { state.model.get_untracked() } else { "config.json".into() };
+    config.file = Some(StoredFile::new(name, bytes, gguf, &model));
+    state.custom.set(Some(config));
+    state.source.set("custom".into());
     state.problem.set(None);
     state.note.set(Some(note));
-    state.file.set(Some(StoredFile {
-        name,
-        bytes,
-        gguf,
-        model: state.model.get_untracked(),
-        source: state.source.get_untracked(),
-    }));
 }
 
-/// Reads an uploaded config file, fetching the config reader first where it is split off.
+/// Reads an uploaded file, fetching its reader first where it is split off.
 pub fn read_file(state: ModelState, file: web_sys::File) {
     leptos::task::spawn_local(async move {
         #[cfg(feature = "lazy-config")]
@@ -686,21 +733,8 @@ pub fn Fit(
     let paste_box = NodeRef::<leptos::html::Textarea>::new();
     let problem = RwSignal::new(None::<String>);
     let search_note = RwSignal::new(None::<String>);
-    let file = RwSignal::new(None::<StoredFile>);
-    let models = ModelState {
-        model,
-        source,
-        custom,
-        paste,
-        problem,
-        note: search_note,
-        searches: StoredValue::new(0u32),
-        file,
-    };
-    // A checkpoint file's weights, while the model it was read for is shown.
-    let file_now = Memo::new(move |_| {
-        file.get().filter(|f| source.with(|s| *s == f.source) && (f.source == "custom" || model.with(|m| *m == f.model)))
-    });
+    let models =
+        ModelState { model, source, custom, paste, problem, note: search_note, searches: StoredValue::new(0u32) };
     // A link's config, or a script embed's `data-config`.
     let given = match params.mode {
         PageMode::Guest => params.config_attr.clone().filter(|v| v.len() <= MAX_URL_CONFIG),
@@ -712,6 +746,8 @@ pub fn Fit(
     // The reader's own model once one has been read; until then (or after
     // a config that failed) the built-in one stays on screen.
     let own = move || source.get() == "custom" && custom.with(Option::is_some);
+    // A checkpoint file's weights, while its model is shown.
+    let file_now = move || custom.with(|c| c.as_ref().and_then(|c| c.file.clone())).filter(|_| own());
     let arch = Memo::new(move |_| {
         if own() {
             custom.with(|c| c.as_ref().map(|c| c.arch.clone()))
@@ -726,7 +762,7 @@ pub fn Fit(
         kv: kv.get(),
         context: context.get(),
         batch: batch.get(),
-        file: file_now.get(),
+        file: file_now(),
     };
     let result = Memo::new(move |_| arch.get().and_then(|a| report(&a, &settings())));
     // What would make it fit, when it does not: computed in the lazily
@@ -759,7 +795,7 @@ pub fn Fit(
         // panel's snippets (as `data-config` and `?config=`) and the link.
         .chain(custom.with(|c| {
             c.as_ref()
-                .filter(|c| source.get() == "custom" && c.encoded.len() <= MAX_URL_CONFIG)
+                .filter(|c| source.get() == "custom" && (1..=MAX_URL_CONFIG).contains(&c.encoded.len()))
                 .map(|c| ("config", c.encoded.clone()))
         }))
         .collect::<Vec<_>>()
@@ -773,7 +809,7 @@ pub fn Fit(
             "config",
             custom.with(|c| {
                 c.as_ref()
-                    .filter(|c| source.get() == "custom" && c.encoded.len() <= MAX_URL_CONFIG)
+                    .filter(|c| source.get() == "custom" && (1..=MAX_URL_CONFIG).contains(&c.encoded.len()))
                     .map(|c| c.encoded.clone())
             }),
         );
@@ -854,7 +890,9 @@ pub fn Fit(
                     <Select id=model_id label="Built-in model" options=model_options() value=model />
                 </div>
             </div>
-            <div class="lw-field lw-paste" hidden=move || source.get() != "custom">
+            // A file dropped on the box is read as one chosen with the button
+            // (embed.js hands it to the file input: `data-llmem-drop`).
+            <div class="lw-field lw-paste" hidden=move || source.get() != "custom" data-llmem-drop="">
                     <label class="lw-label" for=paste_id.clone()>"Type its Hugging Face id (Qwen/Qwen3-8B) or part of its name, or paste its config.json"</label>
                     <textarea class="lw-textarea" id=paste_id rows="4" spellcheck="false" node_ref=paste_box
                         prop:value=move || paste.get()></textarea>
@@ -868,14 +906,13 @@ pub fn Fit(
             // What a search found or is doing (visible whichever model is shown).
             <p class="lw-detail lw-search-note" aria-live="polite">{move || search_note.get()}</p>
             <p class="lw-error" role="alert">{move || problem.get()}</p>
-            <p class="lw-detail lw-file-note">{move || file_now.get().map(|f| format!("Weights: {} as “{}” stores them.", show(f.bytes), f.name))}</p>
+
             <div class="lw-controls">
                 <Select id=format!("{uid}-device") label="Device" options=device_options() value=dev />
                 <StepSlider id=format!("{uid}-count") label="Devices" steps=&COUNT_STEPS count=Signal::stored(COUNT_STEPS.len())
                     value=count text=Callback::new(|c: u64| c.to_string()) />
-                <div hidden=move || file_now.with(Option::is_some)>
-                    <Select id=format!("{uid}-weights") label="Weights format" options=weight_options value=weights />
-                </div>
+                // Hidden by the stylesheet while a file's weights are used (.lw-file-note).
+                <Select id=format!("{uid}-weights") label="Weights format" options=weight_options value=weights />
                 <Select id=format!("{uid}-kv") label="KV cache dtype" options=kv_options value=kv />
                 <StepSlider id=format!("{uid}-context") label="Context length" steps=&CONTEXT_STEPS count=Signal::stored(CONTEXT_STEPS.len())
                     value=context text=Callback::new(|c: u64| format!("{} tokens", format_tokens(c))) />
@@ -939,10 +976,12 @@ pub fn Fit(
             <div inner_html=move || {
                 let esc = crate::formula::escape;
                 let name = if own() { "config.json".to_string() } else { model.get() };
-                let line = settings().cli_line(&name);
+                let settings = settings();
+                // Marks the widget while a file's weights are used (the stylesheet hides the format menu).
+                let uses_file = if settings.file.is_some() { " lw-uses-file" } else { "" };
                 let html = format!(
-                    "<p class=\"lw-detail lw-cli\"><code id=\"{cli_id}\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"{cli_id}\">Copy as an llmem command</button></p>",
-                    esc(&line)
+                    "<p class=\"lw-detail lw-cli{uses_file}\"><code id=\"{cli_id}\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"{cli_id}\">Copy as an llmem command</button></p>",
+                    esc(&settings.cli_line(&name))
                 );
                 html + &format!("<p class=\"lw-detail lw-version\">Computed by the llmem estimator {}.</p>", esc(llmem_estimator::VERSION))
             }></div>
@@ -1000,18 +1039,12 @@ mod tests {
         assert!(r.fits);
         assert_eq!(r.weights_bytes, 16_060_522_496);
         // A checkpoint file's bytes are the weights; the command line names the file.
-        let stored = |name: &str, gguf| StoredFile {
-            name: name.into(),
-            bytes: 4_920_000_000,
-            gguf,
-            model: "llama-3.1-8b".into(),
-            source: "preset".into(),
-        };
+        let stored = |name: &str, gguf| StoredFile::new(name.into(), 4_920_000_000, gguf, "llama-3.1-8b");
         let gguf = Settings { file: Some(stored("Meta-Llama-3.1-8B-Q4_K_M.gguf", true)), ..settings.clone() };
         assert_eq!(report(&a, &gguf).unwrap().weights_bytes, 4_920_000_000);
         assert_eq!(
             gguf.cli_line("llama-3.1-8b"),
-            "llmem fit Meta-Llama-3.1-8B-Q4_K_M.gguf --device rtx-4090 --count 1 --kv bf16 --context 8192 --batch 1"
+            "llmem fit 'Meta-Llama-3.1-8B-Q4_K_M.gguf' --device rtx-4090 --count 1 --kv bf16 --context 8192 --batch 1"
         );
         let st = Settings { file: Some(stored("my model's weights.safetensors", false)), ..settings };
         assert_eq!(
