@@ -514,6 +514,26 @@ test.describe('calculator · find a model', () => {
     await expect(f.locator('.lw-search-note')).toBeEmpty();
   });
 
+  test('the built-in catalogue answers ids and names offline, gated repositories included', async ({ page }) => {
+    const w = watch(page);
+    // No Hub at all: a fetch would fail, and the test with it.
+    await page.route('**/resolve/main/config.json', (route) => route.abort());
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    await find(f, 'meta-llama/Llama-3.3-70B-Instruct');
+    await expect(f).toContainText('Using meta-llama/Llama-3.3-70B-Instruct from the built-in catalogue: llama (80 layers), 70,553,706,496 parameters');
+    await expect(f.locator('.lw-error')).toBeEmpty();
+    await find(f, 'qwen2.5 72b');
+    await expect(f.locator('.lw-search-note')).toHaveText(
+      '5 repositories match; showing Qwen/Qwen2.5-72B. Others: Qwen/Qwen2.5-72B-Instruct, Qwen/Qwen2.5-72B-Instruct-AWQ, Qwen/Qwen2.5-72B-Instruct-GPTQ-Int4, Qwen/Qwen2.5-72B-Instruct-GPTQ-Int8.',
+    );
+    // A quantized repository is priced as it stores its weights, and its model rides in the link.
+    await find(f, 'qwen2.5 72b awq');
+    await expect(f).toContainText('Using Qwen/Qwen2.5-72B-Instruct-AWQ from the built-in catalogue: qwen2 (80 layers)');
+    await expect(page).toHaveURL(/fit\.config=/);
+    w.assertClean();
+  });
+
   test('an id is fetched from the Hub, through its redirect, and carried in the URL', async ({ page }) => {
     const w = watch(page);
     await page.goto('/calculator/');

@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 use llmem_estimator::{
+    catalogue,
+    config::parse_config_value,
     fit::{changes_to_fit, will_it_fit, FitQuery},
     hardware::{device, DEVICES},
     kv_cache::kv_cache,
@@ -139,6 +141,12 @@ enum Command {
     },
     /// List the built-in model presets.
     Presets,
+    /// List the catalogue of Hugging Face repositories known offline (any
+    /// command that takes a model takes one of these ids).
+    Catalogue {
+        /// Only the ids holding every one of these words.
+        words: Vec<String>,
+    },
     /// List the devices in the hardware table.
     Devices,
 }
@@ -147,7 +155,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(out) => {
-            println!("{out}");
+            // A reader that stops reading (`llmem catalogue | head`) is not an error.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stdout(), "{out}");
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -192,6 +202,14 @@ fn run(command: Command) -> CliResult<String> {
         ),
         Command::Serve(args) => serve::run(&args),
         Command::Inspect { file, json, tensors } => inspect::run(&file, json, tensors),
+        Command::Catalogue { words } => {
+            let words: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+            Ok(catalogue::search(&words)
+                .iter()
+                .map(|e| format!("{:<52} {:<30} {:>6}B  {:?}", e.id, e.arch, e.card_billions, e.stored))
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
         Command::Presets => Ok(PRESETS
             .iter()
             .map(|p| format!("{:<16} {:<44} {:>17} params", p.id, p.name, group_thousands(p.expected_params)))
@@ -223,7 +241,10 @@ fn load(config: &str) -> CliResult<(String, ModelArch)> {
     }
     match preset(config) {
         Ok(p) => Ok((p.name.to_string(), p.arch().map_err(err)?)),
-        Err(e) => Err(format!("{config} is neither a file nor a preset ({e})")),
+        Err(e) => match catalogue::find(config) {
+            Some(entry) => Ok((entry.id.to_string(), parse_config_value(&entry.config()).map_err(err)?)),
+            None => Err(format!("{config} is neither a file, a preset nor a catalogue id (`llmem catalogue`) ({e})")),
+        },
     }
 }
 

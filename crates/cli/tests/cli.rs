@@ -473,6 +473,25 @@ fn fit_a_gguf_file() {
     );
 }
 
+/// A catalogue id works wherever a model is asked for, offline: a gated
+/// Llama and a quantized Qwen, priced as their repositories store them.
+#[test]
+fn catalogue_ids_are_models() {
+    let list = String::from_utf8_lossy(&llmem(&["catalogue", "qwen2.5", "72b"]).stdout).to_string();
+    assert_eq!(list.lines().count(), 5, "{list}");
+    assert!(list.contains("Qwen/Qwen2.5-72B-Instruct-GPTQ-Int4"), "{list}");
+    assert!(llmem(&["catalogue"]).stdout.split(|b| *b == b'\n').count() > 150);
+    let llama = json(&["model", "meta-llama/Llama-3.3-70B-Instruct", "--json"]);
+    assert_eq!(llama["params_total"], 70_553_706_496u64);
+    // Any case, as the Hub resolves ids.
+    let awq = json(&["model", "qwen/qwen2.5-72b-instruct-awq", "--json"]);
+    let bf16 = json(&["model", "Qwen/Qwen2.5-72B-Instruct", "--json"]);
+    assert!(awq["weights_bytes"].as_u64().unwrap() < bf16["weights_bytes"].as_u64().unwrap() / 3);
+    let out = llmem(&["model", "Qwen/Qwen9-1B"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neither a file, a preset nor a catalogue id"));
+}
+
 #[test]
 fn inspect_a_safetensors_header_and_refuse_a_bad_one() {
     let header = r#"{"__metadata__":{"format":"pt"},"embed":{"dtype":"BF16","shape":[1000,64],"data_offsets":[0,128000]},"norm":{"dtype":"F32","shape":[64],"data_offsets":[128000,128256]}}"#;

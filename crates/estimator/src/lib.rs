@@ -19,6 +19,7 @@ pub mod arch;
 pub mod attention;
 pub mod batching;
 pub mod block_layout;
+pub mod catalogue;
 pub mod config;
 pub mod context_window;
 pub mod engines;

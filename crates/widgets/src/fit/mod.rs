@@ -17,6 +17,7 @@ use crate::units::show;
 use leptos::prelude::*;
 use llmem_estimator::units::fixed;
 use llmem_estimator::{
+    catalogue::{self, CatalogueEntry},
     config::MAX_CONFIG_BYTES,
     fit::{changes_to_fit, will_it_fit, Change, FitQuery, FitReport},
     hardware::device,
@@ -126,6 +127,8 @@ pub enum Origin {
     Link,
     /// Fetched from the Hub for this repository.
     Hub(String),
+    /// This repository of the built-in catalogue.
+    Catalogue(&'static str),
 }
 
 /// Reads `text` and applies the result: the config becomes the model, or
@@ -140,10 +143,13 @@ fn apply(state: ModelState, text: &str, origin: Origin) {
     };
     match read {
         Ok(mut read) => {
-            if let Origin::Hub(id) = &origin {
-                if let Some(rest) = read.summary.strip_prefix("Using your config") {
-                    read.summary = format!("Using {id} from the Hub{rest}");
-                }
+            let from = match &origin {
+                Origin::Hub(id) => Some(format!("Using {id} from the Hub")),
+                Origin::Catalogue(id) => Some(format!("Using {id} from the built-in catalogue")),
+                _ => None,
+            };
+            if let (Some(from), Some(rest)) = (from, read.summary.strip_prefix("Using your config")) {
+                read.summary = format!("{from}{rest}");
             }
             if origin != Origin::Reader {
                 state.paste.set(read.minimal.clone());
@@ -492,6 +498,9 @@ pub fn show_changes(out: ChangesState, this: u32, arch: ModelArch, settings: Set
 pub enum Lookup {
     /// Built-in models whose name or id holds every word typed, best first.
     Presets(Vec<&'static str>),
+    /// Repositories of the built-in catalogue ([`llmem_estimator::catalogue`]):
+    /// the id typed, or those holding every word typed, in catalogue order.
+    Catalogue(Vec<&'static CatalogueEntry>),
     /// A Hugging Face repository id (`owner/name`), to fetch from the Hub.
     Hub(String),
     /// Neither: what to tell the reader.
@@ -526,12 +535,15 @@ pub fn look_up(text: &str) -> Lookup {
             && !s.starts_with(['.', '-'])
     };
     match text.split_once('/') {
+        // A catalogue id is answered offline (gated repositories included).
+        Some(_) if catalogue::find(text).is_some() => Lookup::Catalogue(catalogue::find(text).into_iter().collect()),
         Some((owner, name)) if part(owner) && part(name) => Lookup::Hub(text.to_string()),
         Some(_) => Lookup::Nothing(format!(
             "“{}” is not a Hugging Face id: an id is owner/name, such as Qwen/Qwen3-8B.",
             text.chars().take(60).collect::<String>()
         )),
         None if !found.is_empty() => Lookup::Presets(found),
+        None if !catalogue::search(&words).is_empty() => Lookup::Catalogue(catalogue::search(&words)),
         None => Lookup::Nothing(format!(
             "No built-in model matches “{}”. For any other model, type its Hugging Face id (owner/name).",
             text.chars().take(60).collect::<String>()
@@ -603,6 +615,21 @@ fn find_split(state: ModelState, text: String) -> Result<Search, ReaderNotLoaded
                     found[1..].iter().map(|id| name(id)).collect::<Vec<_>>().join(", ")
                 ),
             }));
+        }
+        Lookup::Catalogue(found) => {
+            let text = found[0].config().to_string();
+            apply(state, &text, Origin::Catalogue(found[0].id));
+            // More than one repository matched: name a few of the others.
+            if found.len() > 1 {
+                let others: Vec<&str> = found[1..].iter().take(5).map(|e| e.id).collect();
+                let more = if found.len() > 6 { format!(" and {} more", found.len() - 6) } else { String::new() };
+                state.note.set(Some(format!(
+                    "{} repositories match; showing {}. Others: {}{more}.",
+                    found.len(),
+                    found[0].id,
+                    others.join(", ")
+                )));
+            }
         }
         Lookup::Nothing(why) => {
             state.note.set(None);
@@ -1017,6 +1044,21 @@ mod tests {
         assert!(accept_config("").unwrap_err().contains("Paste"));
         assert!(accept_config("{\"model_type\":\"bert\"}").unwrap_err().contains("bert"));
         assert!(accept_config(&"x".repeat(MAX_CONFIG_BYTES + 1)).unwrap_err().contains("at most"));
+    }
+
+    /// Built-in models first, then the catalogue by words or by id (offline,
+    /// gated repositories included), then the Hub for any other id.
+    #[test]
+    fn searches() {
+        assert_eq!(look_up("qwen3 8b"), Lookup::Presets(vec!["qwen3-8b"]));
+        let ids = |l: Lookup| match l {
+            Lookup::Catalogue(found) => found.iter().map(|e| e.id).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(ids(look_up("qwen2.5 72b awq")), ["Qwen/Qwen2.5-72B-Instruct-AWQ"]);
+        assert_eq!(ids(look_up("meta-llama/llama-3.3-70b-instruct")), ["meta-llama/Llama-3.3-70B-Instruct"]);
+        assert_eq!(look_up("acme/tiny-llama"), Lookup::Hub("acme/tiny-llama".into()));
+        assert!(matches!(look_up("no-such-model"), Lookup::Nothing(_)));
     }
 
     #[test]
