@@ -909,7 +909,7 @@ pub fn Fit(
     };
     view! {
         <WidgetFrame params=params.clone() uid=uid.clone() state=state class="lw-fit" formula
-            subtitle="Pick a model — or paste your own config.json — a device and a workload.".into()>
+            subtitle="Pick a model — built in, by name, or from your own config.json or checkpoint file — a device and a workload.".into()>
             <div class="lw-controls">
                 <Choice name=format!("{uid}-source") legend="Model"
                     options=vec![("preset".into(), "A built-in model".into()), ("custom".into(), "Any other model".into())] value=source />
