@@ -819,8 +819,20 @@ test.describe('06 · step-timeline', () => {
 
   test('settings from the URL', async ({ page }) => {
     await page.goto('/training/?step-timeline.gpus=1&step-timeline.stage=0');
-    // One GPU, no sharding: 112 GB resident + 28.56 GB + 2.10 GB + the LM head's gradient (1.05 GB).
-    await expect(result(widget(page, 'step-timeline'))).toContainText('144 GB at the peak of the step');
+    // One GPU, no sharding: the optimizer step is the peak — 2 + 12 bytes per parameter resident,
+    // 2 of gradients and 4 of their fp32 copy: 20 × 8,030,261,248 B.
+    const t = widget(page, 'step-timeline');
+    await expect(result(t)).toContainText('161 GB at the peak of the step');
+    await expect(result(t)).toContainText('an fp32 copy of 16-bit gradients');
+    await expect(t.locator('tbody tr.lw-peak th')).toHaveText('optimizer step, with its temporaries (peak)');
+    // foreach Adam's square roots add 4 bytes per parameter more.
+    await t.getByRole('radio', { name: 'Foreach' }).check();
+    await expect(result(t)).toContainText('193 GB at the peak of the step');
+    await expect(page).toHaveURL(/step-timeline\.adam=foreach/);
+    // fp32 gradients: no copy at the step, the loss gradient's moment is the peak again.
+    await t.getByRole('radio', { name: 'Fused' }).check();
+    await t.getByRole('radio', { name: 'FP32' }).check();
+    await expect(t.locator('tbody tr.lw-peak th')).toHaveText('gradient of the loss (peak)');
   });
 });
 

@@ -356,6 +356,8 @@ pub const STEP_TIMELINE: WidgetSpec = WidgetSpec {
         p("seq", ParamKind::Int { min: 1024, max: 65_536 }, "4096", "sequence length"),
         p("checkpointing", ParamKind::Choice(&["off", "on"]), "off", "full activation recomputation"),
         ATTENTION,
+        p("grads", ParamKind::Choice(&["bf16", "fp32"]), "bf16", "precision the gradients are kept and accumulated in"),
+        p("adam", ParamKind::Choice(&["fused", "foreach"]), "fused", "Adam's implementation (foreach makes temporaries)"),
     ],
 };
 

@@ -12,7 +12,10 @@ use llmem_estimator::{
     kv_cache::kv_cache,
     precision::{weights_footprint, Dtype, WeightFormat},
     presets::{preset, PRESETS},
-    training::{activation_bytes, model_states, Optimizer, Recompute, ZeroStage},
+    training::{
+        activation_bytes, optimizer_step_bytes, setup_states, AdamKernel, Optimizer, Recompute, TrainingSetup,
+        ZeroStage,
+    },
     units::{format_bytes, group_thousands, UnitSystem},
     EstimateError, ModelArch,
 };
@@ -68,6 +71,13 @@ enum Command {
         /// Optimizer: adam (mixed precision), adam-fp32, sgd, adam-8bit.
         #[arg(long, default_value = "adam")]
         optimizer: String,
+        /// Keep and accumulate gradients in fp32 (Megatron's
+        /// --accumulate-allreduce-grads-in-fp32, FSDP2's reduce_dtype=float32).
+        #[arg(long)]
+        fp32_grads: bool,
+        /// Adam's implementation: fused (no temporaries) or foreach (PyTorch's CUDA default).
+        #[arg(long, default_value = "fused")]
+        adam: String,
         #[arg(long)]
         json: bool,
     },
@@ -175,7 +185,9 @@ fn run(command: Command) -> CliResult<String> {
         Command::Model { config, weights, kv, context, batch, json } => {
             model(&config, weights.as_deref(), kv.as_deref(), context, batch, json)
         }
-        Command::Train { params, gpus, zero, optimizer, json } => train(&params, gpus, zero, &optimizer, json),
+        Command::Train { params, gpus, zero, optimizer, fp32_grads, adam, json } => {
+            train(&params, gpus, zero, &optimizer, (fp32_grads, &adam), json)
+        }
         Command::Activations { config, layers, hidden, heads, seq, batch, recompute, attention, json } => {
             let r = Recompute::parse(&recompute).map_err(err)?;
             if let Some(config) = config {
@@ -465,11 +477,22 @@ fn parse_count(s: &str) -> CliResult<u64> {
     Ok(v as u64)
 }
 
-fn train(params: &str, gpus: u64, zero: u8, optimizer: &str, json: bool) -> CliResult<String> {
+/// `llmem train`: model states per GPU and the optimizer step's temporaries;
+/// `grads` is (fp32 gradients, Adam's implementation).
+fn train(params: &str, gpus: u64, zero: u8, optimizer: &str, grads: (bool, &str), json: bool) -> CliResult<String> {
     let p = parse_count(params)?;
     let stage = ZeroStage::from_u8(zero).map_err(err)?;
     let opt = Optimizer::parse(optimizer).map_err(err)?;
-    let s = model_states(p, opt, stage, gpus, false).map_err(err)?;
+    let setup = TrainingSetup {
+        optimizer: opt,
+        stage,
+        gpus,
+        fp32_grads: grads.0,
+        adam: AdamKernel::parse(grads.1).map_err(err)?,
+        ..TrainingSetup::default()
+    };
+    let s = setup_states(p, &setup).map_err(err)?;
+    let step = optimizer_step_bytes(p, &setup).map_err(err)?;
     if json {
         return Ok(json!({
             "params": p,
@@ -480,6 +503,7 @@ fn train(params: &str, gpus: u64, zero: u8, optimizer: &str, json: bool) -> CliR
             "params_bytes": s.params_bytes,
             "grads_bytes": s.grads_bytes,
             "optimizer_bytes": s.optimizer_bytes,
+            "optimizer_step_bytes": step,
         })
         .to_string());
     }
@@ -494,6 +518,7 @@ fn train(params: &str, gpus: u64, zero: u8, optimizer: &str, json: bool) -> CliR
         format!("gradients    {}", both_units(s.grads_bytes)),
         format!("optimizer    {}", both_units(s.optimizer_bytes)),
         format!("per GPU      {}", both_units(s.per_gpu_bytes)),
+        format!("optimizer step: +{} of temporaries (estimate)", both_units(step)),
     ]
     .join("\n"))
 }

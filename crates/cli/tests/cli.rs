@@ -84,6 +84,21 @@ fn train_zero_figure_1() {
     assert_eq!(z3["per_gpu_bytes"], 1_875_000_000u64);
 }
 
+/// The optimizer step's temporaries: the fp32 copy of 16-bit gradients
+/// (4 bytes per parameter of the shard), foreach Adam's square roots (4
+/// more); fp32 gradients cost 4 bytes each and need no copy.
+#[test]
+fn train_gradients_and_the_optimizer_step() {
+    let v = json(&["train", "--params", "8B", "--gpus", "8", "--zero", "1", "--json"]);
+    assert_eq!(v["optimizer_step_bytes"], 4_000_000_000u64);
+    let f = json(&["train", "--params", "8B", "--gpus", "8", "--zero", "1", "--adam", "foreach", "--json"]);
+    assert_eq!(f["optimizer_step_bytes"], 8_000_000_000u64);
+    let g = json(&["train", "--params", "8B", "--gpus", "8", "--zero", "2", "--fp32-grads", "--json"]);
+    assert_eq!((g["grads_bytes"].as_u64(), g["optimizer_step_bytes"].as_u64()), (Some(4_000_000_000), Some(0)));
+    let bad = llmem(&["train", "--params", "8B", "--gpus", "8", "--zero", "1", "--adam", "apex"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
 #[test]
 fn activations_korthikanti() {
     let v = json(&[

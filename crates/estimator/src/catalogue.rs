@@ -50,8 +50,12 @@ impl Stored {
             Stored::Awq => {
                 json!({"quant_method": "awq", "bits": 4, "group_size": 128, "zero_point": true, "version": "gemm"})
             }
-            Stored::GptqInt4 => json!({"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": false, "sym": true}),
-            Stored::GptqInt8 => json!({"quant_method": "gptq", "bits": 8, "group_size": 128, "desc_act": false, "sym": true}),
+            Stored::GptqInt4 => {
+                json!({"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": false, "sym": true})
+            }
+            Stored::GptqInt8 => {
+                json!({"quant_method": "gptq", "bits": 8, "group_size": 128, "desc_act": false, "sym": true})
+            }
             Stored::Fp8Blocks => json!({
                 "quant_method": "fp8", "fmt": "e4m3", "activation_scheme": "dynamic", "weight_block_size": [128, 128]
             }),

@@ -22,17 +22,21 @@
 //!   appears when its backward ends; the LM head's first, the embedding's
 //!   last;
 //! - **ZeRO-3**: two layers' parameters gathered while a layer computes
-//!   ([`crate::training::zero3_gathered_bytes`]).
+//!   ([`crate::training::zero3_gathered_bytes`]);
+//! - **the optimizer step's temporaries**: the fp32 copy of 16-bit
+//!   gradients the fp32 master weights are updated from, and `foreach`
+//!   Adam's square roots ([`crate::training::optimizer_step_bytes`], an
+//!   estimate); gradients kept in fp32 ([`TrainingSetup::fp32_grads`]) are
+//!   4 bytes per parameter throughout the backward pass instead.
 //!
 //! Not modelled: the allocator's caching and fragmentation, temporaries
-//! inside kernels, the optimizer's per-tensor temporaries (`foreach` Adam
-//! works through parameters in groups), and communication buffers.
+//! inside kernels, and communication buffers.
 
 use crate::activations::{activations, ActivationQuery};
 use crate::arch::ModelArch;
 use crate::error::{Checked, Result};
 use crate::formula::{add, var, Formula, Unit};
-use crate::training::{model_states, zero3_gathered_bytes, Recompute, TrainingSetup, ZeroStage};
+use crate::training::{optimizer_step_bytes, setup_states, zero3_gathered_bytes, Recompute, TrainingSetup, ZeroStage};
 use serde::Serialize;
 
 /// Where in the step a point lies.
@@ -89,7 +93,12 @@ impl StepTimeline {
             var("G", "gradients computed by then", p.grad_bytes as f64, Unit::Bytes),
         ];
         if extra > 0 {
-            terms.push(var("X", "ZeRO-3: layers gathered in full", extra as f64, Unit::Bytes));
+            let what = if p.phase == Phase::Optimizer {
+                "the optimizer step's temporaries (an estimate: fp32 gradients, foreach Adam's roots)"
+            } else {
+                "ZeRO-3: layers gathered in full"
+            };
+            terms.push(var("X", what, extra as f64, Unit::Bytes));
         }
         Some(Formula::new(
             "Peak",
@@ -103,7 +112,8 @@ impl StepTimeline {
 /// The memory timeline of one training step of `arch` under `setup`.
 pub fn step_timeline(arch: &ModelArch, setup: &TrainingSetup) -> Result<StepTimeline> {
     let counts = arch.param_counts()?;
-    let states = model_states(counts.total, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer)?;
+    let states = setup_states(counts.total, setup)?;
+    let step_temporaries = optimizer_step_bytes(counts.total, setup)?;
     let resident = states.params_bytes.add_or(states.optimizer_bytes, "timeline")?;
     let layers = arch.num_layers.max(1);
     let q =
@@ -157,7 +167,8 @@ pub fn step_timeline(arch: &ModelArch, setup: &TrainingSetup) -> Result<StepTime
     }
     grads += embed_grads;
     push(Phase::Backward, "embedding backward: every gradient ready".into(), input_side, grads, 0);
-    push(Phase::Optimizer, "optimizer step".into(), 0, grads, 0);
+    let step = if step_temporaries > 0 { "optimizer step, with its temporaries" } else { "optimizer step" };
+    push(Phase::Optimizer, step.into(), 0, grads, step_temporaries);
     push(Phase::Optimizer, "gradients freed: next step".into(), 0, 0, 0);
 
     let (peak_index, peak_bytes) =
@@ -209,5 +220,44 @@ mod tests {
         let c = step_timeline(&m, &TrainingSetup { recompute: Recompute::Full, ..base }).unwrap();
         assert!(c.peak_bytes < t.peak_bytes);
         assert_eq!(c.resident_bytes, t.resident_bytes);
+    }
+
+    /// On one GPU without sharding the optimizer step is the peak: 2 + 12
+    /// bytes per parameter resident, 2 of gradients and the 4 of their fp32
+    /// copy for the master weights — 20 per parameter, 160.6 GB for Llama
+    /// 3.1 8B, above the forward pass's 144 GB. `foreach` Adam adds its
+    /// square roots (4 more); fp32 gradients make the copy needless but
+    /// hold 4 bytes per parameter through the backward pass.
+    #[test]
+    fn the_optimizer_step_and_its_temporaries() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let psi = 8_030_261_248u64;
+        let one = TrainingSetup { gpus: 1, ..TrainingSetup::default() };
+        let t = step_timeline(&m, &one).unwrap();
+        let peak = &t.points[t.peak_index];
+        assert_eq!((peak.phase, peak.label.as_str()), (Phase::Optimizer, "optimizer step, with its temporaries"));
+        assert_eq!(peak.bytes, psi * 20);
+        let f = t.peak_formula().unwrap();
+        assert_eq!(f.expr.eval(), (psi * 20) as f64);
+        let foreach = step_timeline(&m, &TrainingSetup { adam: crate::training::AdamKernel::Foreach, ..one }).unwrap();
+        assert_eq!(foreach.peak_bytes, psi * 24);
+        // fp32 gradients: no copy at the step (14 + 4 per parameter), but
+        // twice the gradient bytes in the backward pass, whose loss
+        // gradient is now the higher point.
+        let fp32 = step_timeline(&m, &TrainingSetup { fp32_grads: true, ..one }).unwrap();
+        let step = fp32.points.iter().find(|p| p.phase == Phase::Optimizer).unwrap();
+        assert_eq!((step.label.as_str(), step.bytes), ("optimizer step", psi * 18));
+        assert_eq!(fp32.points[fp32.peak_index].label, "gradient of the loss");
+        assert!(fp32.peak_bytes > step.bytes);
+        // Sharded over 8 GPUs with ZeRO-3 the step is small beside the
+        // loss gradient's peak: a sub-group of 10⁹ parameters at a time.
+        let z3 = TrainingSetup { stage: ZeroStage::Zero3, gpus: 8, ..TrainingSetup::default() };
+        assert_eq!(optimizer_step_bytes(psi, &z3).unwrap(), 4_000_000_000);
+        let sharded = step_timeline(&m, &z3).unwrap();
+        assert_eq!(sharded.points[sharded.peak_index].label, "gradient of the loss");
+        let z1 = TrainingSetup { stage: ZeroStage::Zero1, gpus: 8, ..TrainingSetup::default() };
+        assert_eq!(optimizer_step_bytes(psi, &z1).unwrap(), psi.div_ceil(8) * 4);
+        let off = TrainingSetup { offload_optimizer: true, ..z1 };
+        assert_eq!(optimizer_step_bytes(psi, &off).unwrap(), 0);
     }
 }

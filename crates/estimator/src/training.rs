@@ -166,6 +166,24 @@ pub fn model_states(
     gpus: u64,
     offload_optimizer: bool,
 ) -> Result<ModelStates> {
+    states(params, optimizer, stage, gpus, offload_optimizer, optimizer.grad_bytes())
+}
+
+/// [`model_states`] for a training setup, whose gradients may be kept in
+/// fp32 ([`TrainingSetup::fp32_grads`]).
+pub fn setup_states(params: u64, setup: &TrainingSetup) -> Result<ModelStates> {
+    let grad_bytes = if setup.fp32_grads { 4 } else { setup.optimizer.grad_bytes() };
+    states(params, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer, grad_bytes)
+}
+
+fn states(
+    params: u64,
+    optimizer: Optimizer,
+    stage: ZeroStage,
+    gpus: u64,
+    offload_optimizer: bool,
+    grad_bytes: u64,
+) -> Result<ModelStates> {
     if gpus == 0 || gpus > MAX_GPUS {
         return Err(EstimateError::OutOfRange {
             what: "GPU count".into(),
@@ -180,7 +198,7 @@ pub fn model_states(
         }
     };
     let p = params.mul_or(optimizer.param_bytes(), "parameter bytes")?;
-    let g = params.mul_or(optimizer.grad_bytes(), "gradient bytes")?;
+    let g = params.mul_or(grad_bytes, "gradient bytes")?;
     let o = optimizer.state_bytes(params)?;
     let params_bytes = shard(p, stage >= ZeroStage::Zero3);
     let grads_bytes = shard(g, stage >= ZeroStage::Zero2);
@@ -415,6 +433,86 @@ pub struct TrainingSetup {
     /// FlashAttention/SDPA (the default of every current trainer) or eager.
     pub kernel: AttentionKernel,
     pub offload_optimizer: bool,
+    /// Gradients kept and accumulated in fp32 rather than in the weights'
+    /// 16 bits: Megatron-LM's `--accumulate-allreduce-grads-in-fp32`,
+    /// DeepSpeed's BF16 optimizer (`fp32_groups_gradients`), FSDP2's
+    /// `MixedPrecisionPolicy(reduce_dtype=torch.float32)`: 4 bytes per
+    /// parameter instead of 2, sharded from ZeRO stage 2.
+    pub fp32_grads: bool,
+    /// How Adam runs its step ([`AdamKernel`]).
+    pub adam: AdamKernel,
+}
+
+/// How an Adam step is computed, which decides its temporaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdamKernel {
+    /// One fused kernel per group of tensors (DeepSpeed's `FusedAdam`,
+    /// `torch.optim.AdamW(fused=True)`): no temporaries.
+    Fused,
+    /// PyTorch's `foreach` implementation, its default on CUDA
+    /// (`torch/optim/adam.py`, `_multi_tensor_adam`):
+    /// `exp_avg_sq_sqrt = torch._foreach_sqrt(device_exp_avg_sqs)` makes an
+    /// fp32 tensor for every parameter of the group at once, 4 bytes per
+    /// parameter of the optimizer's shard.
+    Foreach,
+}
+
+impl AdamKernel {
+    pub fn id(self) -> &'static str {
+        match self {
+            AdamKernel::Fused => "fused",
+            AdamKernel::Foreach => "foreach",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<AdamKernel> {
+        match s {
+            "fused" => Ok(AdamKernel::Fused),
+            "foreach" => Ok(AdamKernel::Foreach),
+            other => Err(EstimateError::UnknownName {
+                kind: "Adam implementation",
+                name: other.chars().take(32).collect(),
+                known: "fused, foreach".into(),
+            }),
+        }
+    }
+}
+
+/// DeepSpeed's default `sub_group_size` under ZeRO-3: the fp32 gradient
+/// copy of the optimizer step is made for one sub-group of at most this
+/// many parameters at a time (`stage3.py`,
+/// `_prepare_fp32_grad_for_sub_group`).
+pub const ZERO3_SUB_GROUP: u64 = 1_000_000_000;
+
+/// Bytes the optimizer step allocates on one GPU on top of the model
+/// states, for `params` parameters under `setup` (an estimate: kernels and
+/// frameworks differ):
+/// - mixed-precision Adam or SGD with 16-bit gradients updates fp32 master
+///   weights from an fp32 copy of the gradient shard (DeepSpeed ZeRO-1/2
+///   `stage_1_and_2.py` `step`: the flat 16-bit gradient partition
+///   `.to()` the fp32 groups' dtype; ZeRO-3 does it per sub-group of at
+///   most [`ZERO3_SUB_GROUP`] parameters), 4 bytes per parameter of the
+///   shard; none when the gradients already are fp32;
+/// - `foreach` Adam's square roots of the variance, 4 bytes per parameter
+///   of the shard ([`AdamKernel::Foreach`]);
+/// - nothing on the GPU when the optimizer state is offloaded to the host.
+pub fn optimizer_step_bytes(params: u64, setup: &TrainingSetup) -> Result<u64> {
+    if setup.offload_optimizer {
+        return Ok(0);
+    }
+    let shard =
+        if setup.stage >= ZeroStage::Zero1 && setup.gpus > 1 { ceil_div(params, setup.gpus.max(1)) } else { params };
+    let master = matches!(setup.optimizer, Optimizer::AdamMixed | Optimizer::SgdMomentum | Optimizer::Adam8bit);
+    let upcast = if master && !setup.fp32_grads {
+        let at_once = if setup.stage == ZeroStage::Zero3 { shard.min(ZERO3_SUB_GROUP) } else { shard };
+        at_once.mul_or(4, "optimizer step")?
+    } else {
+        0
+    };
+    let adam = matches!(setup.optimizer, Optimizer::AdamMixed | Optimizer::AdamFp32);
+    let roots = if adam && setup.adam == AdamKernel::Foreach { shard.mul_or(4, "optimizer step")? } else { 0 };
+    upcast.add_or(roots, "optimizer step")
 }
 
 impl Default for TrainingSetup {
@@ -429,6 +527,8 @@ impl Default for TrainingSetup {
             recompute: Recompute::None,
             kernel: AttentionKernel::Flash,
             offload_optimizer: false,
+            fp32_grads: false,
+            adam: AdamKernel::Fused,
         }
     }
 }
@@ -436,7 +536,7 @@ impl Default for TrainingSetup {
 /// Per-GPU training memory of `arch` under `setup`.
 pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<TrainingMemory> {
     let params = arch.param_counts()?.total;
-    let states = model_states(params, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer)?;
+    let states = setup_states(params, setup)?;
     let activation_bytes = match setup.recompute {
         // Checkpointed: the layer inputs, and while the backward pass
         // rebuilds a layer, that layer's activations (Chen et al. 2016, §3).
@@ -467,6 +567,19 @@ pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<Traini
 /// data-parallel copies from the stage that partitions it, a shard rounded
 /// up ([`model_states`]).
 pub(crate) fn states_terms(params: u64, optimizer: Optimizer, stage: ZeroStage, gpus: u64, offload: bool) -> Vec<Expr> {
+    grad_states_terms(params, optimizer, stage, gpus, offload, optimizer.grad_bytes())
+}
+
+/// [`states_terms`] with gradients of `grad_bytes` per parameter (4 when
+/// kept in fp32, [`TrainingSetup::fp32_grads`]).
+fn grad_states_terms(
+    params: u64,
+    optimizer: Optimizer,
+    stage: ZeroStage,
+    gpus: u64,
+    offload: bool,
+    grad_bytes: u64,
+) -> Vec<Expr> {
     let n = || count("N", "data-parallel GPUs", gpus);
     let psi = || count("Ψ", "parameters", params);
     let term = |bytes_per: Expr, partitioned: bool| {
@@ -479,7 +592,7 @@ pub(crate) fn states_terms(params: u64, optimizer: Optimizer, stage: ZeroStage, 
     };
     let mut terms = vec![
         term(count("p", "bytes per parameter of the weights", optimizer.param_bytes()), stage >= ZeroStage::Zero3),
-        term(count("g", "bytes per parameter of the gradients", optimizer.grad_bytes()), stage >= ZeroStage::Zero2),
+        term(count("g", "bytes per parameter of the gradients", grad_bytes), stage >= ZeroStage::Zero2),
     ];
     if !offload && params > 0 {
         let k = optimizer.state_bytes(params).map_or(0.0, |o| o as f64 / params as f64);
@@ -497,7 +610,9 @@ pub(crate) fn states_terms(params: u64, optimizer: Optimizer, stage: ZeroStage, 
 /// bytes), plus the activations kept for the backward pass (measured per
 /// layer, [`crate::activations`]) and ZeRO-3's gathered layers.
 pub fn formula(params: u64, setup: &TrainingSetup, mem: &TrainingMemory) -> Formula {
-    let mut terms = states_terms(params, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer);
+    let grad_bytes = if setup.fp32_grads { 4 } else { setup.optimizer.grad_bytes() };
+    let mut terms =
+        grad_states_terms(params, setup.optimizer, setup.stage, setup.gpus, setup.offload_optimizer, grad_bytes);
     terms.push(var("A", "activations kept for the backward pass", mem.activation_bytes as f64, Unit::Bytes));
     if mem.gathered_bytes > 0 {
         terms.push(var("G", "ZeRO-3: layers gathered in full for compute", mem.gathered_bytes as f64, Unit::Bytes));

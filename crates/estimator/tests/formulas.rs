@@ -102,13 +102,18 @@ fn zero_formula_is_the_per_gpu_memory() {
         for stage in [ZeroStage::Zero0, ZeroStage::Zero1, ZeroStage::Zero2, ZeroStage::Zero3] {
             for gpus in [1, 3, 8, 1024] {
                 for optimizer in [Optimizer::AdamMixed, Optimizer::Adam8bit] {
-                    for (recompute, offload) in [(Recompute::None, false), (Recompute::Full, true)] {
+                    for (recompute, offload, fp32_grads) in [
+                        (Recompute::None, false, false),
+                        (Recompute::Full, true, false),
+                        (Recompute::None, false, true),
+                    ] {
                         let setup = TrainingSetup {
                             stage,
                             gpus,
                             optimizer,
                             recompute,
                             offload_optimizer: offload,
+                            fp32_grads,
                             ..TrainingSetup::default()
                         };
                         let m = training_memory(&arch, &setup).unwrap();

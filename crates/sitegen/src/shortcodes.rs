@@ -386,6 +386,9 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
                 recompute: Recompute::parse(a.str_or("recompute", "none")).map_err(|e| e.to_string())?,
                 kernel: llmem_estimator::activations::AttentionKernel::parse(a.str_or("attention", "flash"))
                     .map_err(|e| e.to_string())?,
+                fp32_grads: a.str_or("grads", "bf16") == "fp32",
+                adam: llmem_estimator::training::AdamKernel::parse(a.str_or("adam", "fused"))
+                    .map_err(|e| e.to_string())?,
                 ..Default::default()
             };
             let t = llmem_estimator::timeline::step_timeline(&m, &setup).map_err(|e| e.to_string())?;

@@ -12,29 +12,38 @@ use leptos::{html, prelude::*};
 use llmem_estimator::{
     presets::preset,
     timeline::{step_timeline, Phase, StepTimeline},
-    training::{Recompute, TrainingSetup, ZeroStage},
+    training::{AdamKernel, Recompute, TrainingSetup, ZeroStage},
 };
 
 pub const GPU_STEPS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 pub const SEQ_STEPS: [u64; 7] = [1024, 2048, 4096, 8192, 16_384, 32_768, 65_536];
 
-/// The timeline for the widget's settings.
-pub fn timeline(
-    model: &str,
-    stage: u8,
-    gpus: u64,
-    seq: u64,
-    checkpointing: bool,
-    attention: &str,
-) -> Option<StepTimeline> {
+/// The widget's settings besides the model, as its URL spells them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub stage: u8,
+    pub gpus: u64,
+    pub seq: u64,
+    pub checkpointing: bool,
+    pub attention: String,
+    /// `bf16` or `fp32` gradients.
+    pub grads: String,
+    /// Adam's implementation: `fused` or `foreach`.
+    pub adam: String,
+}
+
+/// The timeline for `model` at these settings.
+pub fn timeline(model: &str, s: &Settings) -> Option<StepTimeline> {
     let a = preset(model).and_then(|p| p.arch()).ok()?;
     let setup = TrainingSetup {
-        stage: ZeroStage::from_u8(stage).ok()?,
-        gpus,
-        seq,
+        stage: ZeroStage::from_u8(s.stage).ok()?,
+        gpus: s.gpus,
+        seq: s.seq,
         micro_batch: 1,
-        recompute: if checkpointing { Recompute::Full } else { Recompute::None },
-        kernel: attention_kernel(attention),
+        recompute: if s.checkpointing { Recompute::Full } else { Recompute::None },
+        kernel: attention_kernel(&s.attention),
+        fp32_grads: s.grads == "fp32",
+        adam: AdamKernel::parse(&s.adam).ok()?,
         ..TrainingSetup::default()
     };
     step_timeline(&a, &setup).ok()
@@ -49,6 +58,9 @@ pub fn explain_peak(t: &StepTimeline) -> String {
         }
         Phase::Backward => "inside the backward pass, where gradients have piled up faster than activations were freed",
         Phase::Forward => "at the end of the forward pass, with every activation held",
+        Phase::Optimizer if p.label != "optimizer step" => {
+            "at the optimizer step: every gradient is held, and the step makes temporaries of the shard it updates (an fp32 copy of 16-bit gradients for the fp32 master weights; foreach Adam's square roots)"
+        }
         Phase::Optimizer => "at the optimizer step, with every gradient held",
         Phase::Start => "before the step, so the weights and the optimizer state dominate",
     };
@@ -68,15 +80,19 @@ pub fn StepTimelineWidget(
     let seq = RwSignal::new(params.u64("seq"));
     let ckpt = RwSignal::new(params.get("checkpointing").to_string());
     let attention = RwSignal::new(params.get("attention").to_string());
+    let grads = RwSignal::new(params.get("grads").to_string());
+    let adam = RwSignal::new(params.get("adam").to_string());
     let data = Memo::new(move |_| {
-        timeline(
-            &model.get(),
-            stage.get().parse().unwrap_or(3),
-            gpus.get(),
-            seq.get(),
-            ckpt.get() == "on",
-            &attention.get(),
-        )
+        let settings = Settings {
+            stage: stage.get().parse().unwrap_or(3),
+            gpus: gpus.get(),
+            seq: seq.get(),
+            checkpointing: ckpt.get() == "on",
+            attention: attention.get(),
+            grads: grads.get(),
+            adam: adam.get(),
+        };
+        timeline(&model.get(), &settings)
     });
     let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || data.get()?.peak_formula());
     let state = Signal::derive(move || {
@@ -87,6 +103,8 @@ pub fn StepTimelineWidget(
             ("seq", seq.get().to_string()),
             ("checkpointing", ckpt.get()),
             ("attention", attention.get()),
+            ("grads", grads.get()),
+            ("adam", adam.get()),
         ]
     });
     let canvas = NodeRef::<html::Canvas>::new();
@@ -127,10 +145,14 @@ pub fn StepTimelineWidget(
                 <Choice name=format!("{uid}-ckpt") legend="Activation checkpointing"
                     options=vec![("off".into(), "Off".into()), ("on".into(), "On".into())] value=ckpt />
                 <Select id=format!("{uid}-attention") label="Attention" options=attention_options() value=attention />
+                <Choice name=format!("{uid}-grads") legend="Gradients kept in"
+                    options=vec![("bf16".into(), "BF16".into()), ("fp32".into(), "FP32".into())] value=grads />
+                <Choice name=format!("{uid}-adam") legend="Adam's kernel"
+                    options=vec![("fused".into(), "Fused".into()), ("foreach".into(), "Foreach".into())] value=adam />
             </div>
             <figure class="lw-figure">
                 <canvas node_ref=canvas class="lw-canvas" role="img" aria-label=summary></canvas>
-                <figcaption class="lw-caption">"Computed, not recorded: one GPU's memory after each event of the step, micro-batch 1, mixed-precision Adam. The flat line is what stays resident; the dot is the peak."</figcaption>
+                <figcaption class="lw-caption">"Computed, not recorded: one GPU's memory after each event of the step, micro-batch 1, mixed-precision Adam. The flat line is what stays resident; the dot is the peak. The optimizer step's temporaries are an estimate."</figcaption>
             </figure>
             <div class="lw-result" aria-live="polite">
                 {move || data.get().map(|t| view! {
@@ -198,10 +220,22 @@ mod tests {
 
     #[test]
     fn default_setting_fits_an_h100_and_peaks_at_the_loss_gradient() {
-        let t = timeline("llama-3.1-8b", 3, 8, 4096, false, "flash").unwrap();
+        let s = Settings {
+            stage: 3,
+            gpus: 8,
+            seq: 4096,
+            checkpointing: false,
+            attention: "flash".into(),
+            grads: "bf16".into(),
+            adam: "fused".into(),
+        };
+        let t = timeline("llama-3.1-8b", &s).unwrap();
         assert!(t.peak_bytes < 80_000_000_000);
         assert!(explain_peak(&t).contains("gradient of the logits"));
-        let c = timeline("llama-3.1-8b", 3, 8, 4096, true, "flash").unwrap();
+        let c = timeline("llama-3.1-8b", &Settings { checkpointing: true, ..s.clone() }).unwrap();
         assert!(c.peak_bytes < t.peak_bytes);
+        // One GPU, unsharded: the optimizer step's temporaries make it the peak.
+        let one = timeline("llama-3.1-8b", &Settings { stage: 0, gpus: 1, ..s }).unwrap();
+        assert!(explain_peak(&one).contains("an fp32 copy of 16-bit gradients"), "{}", explain_peak(&one));
     }
 }
