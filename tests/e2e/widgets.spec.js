@@ -777,6 +777,33 @@ test.describe('calculator · uploads', () => {
   });
 });
 
+test.describe('calculator · fine-tuning', () => {
+  test('QLoRA of an 8B model fits a 24 GB card; fully fine-tuned it needs ZeRO-3 over H100s', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/');
+    const f = widget(page, 'finetune');
+    // The default: Llama 3.1 8B, QLoRA rank 16 on every linear layer, 2K tokens, checkpointing, one RTX 4090.
+    await expect(result(f)).toContainText('✓ Fits, with');
+    await expect(result(f)).toContainText('41,943,040 trainable parameters');
+    await expect(f.getByLabel('LoRA rank')).toBeVisible();
+    // Full fine-tuning on one H100: 16 bytes per parameter alone are 128 GB.
+    await f.getByLabel('Device', { exact: true }).selectOption('h100-sxm');
+    await f.getByRole('radio', { name: 'Full' }).check();
+    await expect(f.getByLabel('LoRA rank')).toBeHidden();
+    await expect(result(f)).toContainText('✗ Does not fit');
+    await expect(result(f)).toContainText('8,030,261,248 trainable parameters');
+    // ZeRO-3 over eight of them.
+    await f.getByRole('radio', { name: 'ZeRO-3' }).check();
+    await f.getByLabel('Data-parallel GPUs').focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowRight');
+    await expect(f.getByLabel('Data-parallel GPUs')).toHaveAttribute('aria-valuetext', '8');
+    await expect(result(f)).toContainText('✓ Fits, with');
+    await expect(page).toHaveURL(/finetune\.method=full/);
+    await expect(page).toHaveURL(/finetune\.gpus=8/);
+    w.assertClean();
+  });
+});
+
 test.describe('units', () => {
   test('GiB is kept in the link and on the next page', async ({ page }) => {
     const w = watch(page);

@@ -343,6 +343,26 @@ pub const FIT: WidgetSpec = WidgetSpec {
     ],
 };
 
+/// The `finetune` widget.
+pub const FINETUNE: WidgetSpec = WidgetSpec {
+    id: "finetune",
+    title: "Will fine-tuning fit?",
+    article: "calculator",
+    summary: "Fine-tune a model fully, with LoRA or with QLoRA, and see what one GPU holds at the peak of a step and whether it fits.",
+    params: &[
+        p("model", MODEL, "llama-3.1-8b", "the model fine-tuned"),
+        p("device", DEVICE, "rtx-4090", "the device"),
+        p("method", ParamKind::Choice(&["full", "lora", "qlora"]), "qlora", "full fine-tuning, LoRA (bf16 base) or QLoRA (NF4 base)"),
+        p("rank", ParamKind::Int { min: 1, max: 1024 }, "16", "LoRA rank"),
+        p("targets", ParamKind::Choice(&["attention", "all"]), "all", "projections adapted: attention only, or every linear layer"),
+        p("seq", ParamKind::Int { min: 128, max: 131_072 }, "2048", "sequence length"),
+        p("batch", ParamKind::Int { min: 1, max: 256 }, "1", "micro-batch"),
+        p("checkpointing", ParamKind::Choice(&["off", "on"]), "on", "gradient checkpointing"),
+        p("stage", ParamKind::Int { min: 0, max: 3 }, "0", "ZeRO stage"),
+        p("gpus", ParamKind::Int { min: 1, max: 1024 }, "1", "data-parallel GPUs"),
+    ],
+};
+
 /// The `step-timeline` widget.
 pub const STEP_TIMELINE: WidgetSpec = WidgetSpec {
     id: "step-timeline",
@@ -647,6 +667,7 @@ pub const WIDGETS: &[WidgetSpec] = &[
     SSM_VS_KV,
     FIT,
     STEP_TIMELINE,
+    FINETUNE,
     ENGINE_MEMORY,
     LAYER_MAP,
     MEMORY_STORE,

@@ -29,6 +29,7 @@ pub mod engines;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod error;
 pub mod families;
+pub mod finetune;
 pub mod fields;
 pub mod fit;
 pub mod formula;

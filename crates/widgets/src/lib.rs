@@ -77,6 +77,8 @@ pub mod speculative;
 pub mod ssm_vs_kv;
 #[cfg(feature = "step-timeline")]
 pub mod step_timeline;
+#[cfg(feature = "finetune")]
+pub mod finetune;
 #[cfg(any(feature = "flash-tiles", feature = "decode-steps", feature = "batch-steps"))]
 pub mod stepper;
 #[cfg(feature = "store-recompute")]
@@ -247,6 +249,7 @@ widgets! {
     "flash-tiles" => FLASH_TILES, |params| view! { <flash_tiles::FlashTiles params /> };
     "decode-steps" => DECODE_STEPS, |params| view! { <decode_steps::DecodeSteps params /> };
     "step-timeline" => STEP_TIMELINE, |params| view! { <step_timeline::StepTimelineWidget params /> };
+    "finetune" => FINETUNE, |params| view! { <finetune::FineTune params /> };
 }
 
 /// Gives the placeholder an open shadow root holding the widget stylesheet
