@@ -7,14 +7,15 @@ use clap::{Parser, Subcommand};
 use llmem_estimator::{
     catalogue,
     config::parse_config_value,
+    finetune::{finetune, FineTuneQuery, Method},
     fit::{changes_to_fit, will_it_fit, FitQuery},
     hardware::{device, DEVICES},
     kv_cache::kv_cache,
     precision::{weights_footprint, Dtype, WeightFormat},
     presets::{preset, PRESETS},
     training::{
-        activation_bytes, optimizer_step_bytes, setup_states, AdamKernel, Optimizer, Recompute, TrainingSetup,
-        ZeroStage,
+        activation_bytes, optimizer_step_bytes, setup_states, AdamKernel, LoraTargets, Optimizer, Recompute,
+        TrainingSetup, ZeroStage,
     },
     units::{format_bytes, group_thousands, UnitSystem},
     EstimateError, ModelArch,
@@ -134,6 +135,38 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Will fine-tuning fit? One GPU at the peak of a step: full, LoRA or QLoRA.
+    Finetune {
+        /// Path to a config.json, a preset name or a catalogue id.
+        config: String,
+        /// full, lora (bf16 base) or qlora (NF4 base).
+        #[arg(long, default_value = "qlora")]
+        method: String,
+        /// LoRA rank.
+        #[arg(long, default_value_t = 16)]
+        rank: u64,
+        /// Adapted projections: attention, or all (every linear layer).
+        #[arg(long, default_value = "all")]
+        targets: String,
+        #[arg(long, default_value_t = 2048)]
+        seq: u64,
+        /// Micro-batch.
+        #[arg(long, default_value_t = 1)]
+        batch: u64,
+        /// Gradient checkpointing: on or off.
+        #[arg(long, default_value = "on")]
+        checkpointing: String,
+        /// ZeRO stage: 0, 1, 2 or 3.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
+        zero: u8,
+        /// Data-parallel GPUs.
+        #[arg(long, default_value_t = 1)]
+        gpus: u64,
+        #[arg(long, default_value = "rtx-4090")]
+        device: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// What an inference engine allocates to serve a model, per GPU: llama.cpp's
     /// buffers, vLLM's reserve and KV blocks, SGLang's token pool, transformers' cache.
     Serve(Box<serve::ServeArgs>),
@@ -213,6 +246,63 @@ fn run(command: Command) -> CliResult<String> {
             json,
         ),
         Command::Serve(args) => serve::run(&args),
+        Command::Finetune {
+            config,
+            method,
+            rank,
+            targets,
+            seq,
+            batch,
+            checkpointing,
+            zero,
+            gpus,
+            device: dev,
+            json,
+        } => {
+            let (name, arch) = load(&config)?;
+            let q = FineTuneQuery {
+                arch: &arch,
+                method: Method::parse(&method).map_err(err)?,
+                rank,
+                targets: match targets.as_str() {
+                    "attention" => LoraTargets { attention: true, mlp: false },
+                    "all" => LoraTargets { attention: true, mlp: true },
+                    other => return Err(format!("--targets {other}: expected attention or all")),
+                },
+                seq,
+                micro_batch: batch,
+                checkpointing: checkpointing == "on",
+                kernel: llmem_estimator::activations::AttentionKernel::Flash,
+                stage: ZeroStage::from_u8(zero).map_err(err)?,
+                gpus,
+                device: device(&dev).map_err(err)?,
+            };
+            let r = finetune(&q).map_err(err)?;
+            if json {
+                return serde_json::to_string(&r).map_err(|e| e.to_string());
+            }
+            Ok([
+                format!(
+                    "{name}, {method} on {dev} (×{gpus}, ZeRO-{zero}): {}",
+                    if r.fits { "fits" } else { "does NOT fit" }
+                ),
+                format!("weights      {}", both_units(r.weights_bytes)),
+                format!("adapters     {}", both_units(r.adapter_bytes)),
+                format!("activations  {} (with the loss gradient)", both_units(r.activation_bytes)),
+                format!(
+                    "other        {} (gradients, gathered layers, optimizer temporaries)",
+                    both_units(r.other_bytes)
+                ),
+                format!("overhead     {}", both_units(r.overhead_bytes)),
+                format!(
+                    "total        {} of {}",
+                    both_units(r.total_bytes),
+                    format_bytes(r.capacity_bytes, UnitSystem::Decimal)
+                ),
+                format!("trainable    {} parameters", group_thousands(r.trainable_params)),
+            ]
+            .join("\n"))
+        }
         Command::Inspect { file, json, tensors } => inspect::run(&file, json, tensors),
         Command::Catalogue { words } => {
             let words: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();

@@ -507,6 +507,34 @@ fn catalogue_ids_are_models() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("neither a file, a preset nor a catalogue id"));
 }
 
+/// The fine-tuning question: QLoRA of Llama 3.1 8B on a 24 GB card fits,
+/// with PEFT's 41,943,040 trainable parameters at rank 16 on every linear
+/// layer; a full fine-tune on one H100 does not, and does over eight with ZeRO-3.
+#[test]
+fn finetune_command() {
+    let q = json(&["finetune", "meta-llama/Llama-3.1-8B-Instruct", "--json"]);
+    assert_eq!(q["fits"], true);
+    assert_eq!(q["trainable_params"], 41_943_040u64);
+    let full = json(&["finetune", "llama-3.1-8b", "--method", "full", "--device", "h100-sxm", "--json"]);
+    assert_eq!(full["fits"], false);
+    let z3 = json(&[
+        "finetune",
+        "llama-3.1-8b",
+        "--method",
+        "full",
+        "--device",
+        "h100-sxm",
+        "--zero",
+        "3",
+        "--gpus",
+        "8",
+        "--json",
+    ]);
+    assert_eq!(z3["fits"], true);
+    assert!(String::from_utf8_lossy(&llmem(&["finetune", "llama-3.1-8b"]).stdout).contains("41,943,040 parameters"));
+    assert_eq!(llmem(&["finetune", "llama-3.1-8b", "--method", "dora"]).status.code(), Some(2));
+}
+
 #[test]
 fn inspect_a_safetensors_header_and_refuse_a_bad_one() {
     let header = r#"{"__metadata__":{"format":"pt"},"embed":{"dtype":"BF16","shape":[1000,64],"data_offsets":[0,128000]},"norm":{"dtype":"F32","shape":[64],"data_offsets":[128000,128256]}}"#;

@@ -160,11 +160,8 @@ pub fn finetune(q: &FineTuneQuery) -> Result<FineTuneReport> {
             let l = lora_memory(q.arch, q.rank, q.targets, q.method == Method::Qlora)?;
             let sharded = q.stage == ZeroStage::Zero3 && gpus > 1;
             let base = if sharded { ceil_div(l.base_bytes, gpus) } else { l.base_bytes };
-            let adapters = if q.stage >= ZeroStage::Zero1 && gpus > 1 {
-                ceil_div(l.adapter_bytes, gpus)
-            } else {
-                l.adapter_bytes
-            };
+            let adapters =
+                if q.stage >= ZeroStage::Zero1 && gpus > 1 { ceil_div(l.adapter_bytes, gpus) } else { l.adapter_bytes };
             let tokens = q.seq.mul_or(q.micro_batch, "fine-tuning")?;
             let loss_grad = tokens.mul_or(q.arch.vocab_size, "fine-tuning")?.mul_or(4, "fine-tuning")?;
             let act = model_activation_bytes(q.arch, q.seq, q.micro_batch, q.kernel, recompute)?
@@ -233,7 +230,8 @@ mod tests {
         assert_eq!(l.activation_bytes, q.activation_bytes);
         let full = finetune(&query(&m, Method::Full, h100)).unwrap();
         assert!(!full.fits && full.total_bytes > 128_000_000_000, "{full:?}");
-        let sharded = finetune(&FineTuneQuery { stage: ZeroStage::Zero3, gpus: 8, ..query(&m, Method::Full, h100) }).unwrap();
+        let sharded =
+            finetune(&FineTuneQuery { stage: ZeroStage::Zero3, gpus: 8, ..query(&m, Method::Full, h100) }).unwrap();
         assert!(sharded.fits, "{sharded:?}");
         for r in [q, l, full, sharded] {
             assert_eq!(r.formula().expr.eval(), r.total_bytes as f64);

@@ -37,6 +37,8 @@ pub mod controls;
 pub mod decode_steps;
 #[cfg(feature = "engine-memory")]
 pub mod engine_memory;
+#[cfg(feature = "finetune")]
+pub mod finetune;
 #[cfg(feature = "fit")]
 pub mod fit;
 #[cfg(feature = "flash-tiles")]
@@ -77,8 +79,6 @@ pub mod speculative;
 pub mod ssm_vs_kv;
 #[cfg(feature = "step-timeline")]
 pub mod step_timeline;
-#[cfg(feature = "finetune")]
-pub mod finetune;
 #[cfg(any(feature = "flash-tiles", feature = "decode-steps", feature = "batch-steps"))]
 pub mod stepper;
 #[cfg(feature = "store-recompute")]
