@@ -523,9 +523,10 @@ test.describe('calculator · find a model', () => {
     await find(f, 'meta-llama/Llama-3.3-70B-Instruct');
     await expect(f).toContainText('Using meta-llama/Llama-3.3-70B-Instruct from the built-in catalogue: llama (80 layers), 70,553,706,496 parameters');
     await expect(f.locator('.lw-error')).toBeEmpty();
-    await find(f, 'qwen2.5 72b');
+    // Words no built-in model holds: the catalogue's repositories, the first shown, the others named.
+    await find(f, 'qwen2.5 14b');
     await expect(f.locator('.lw-search-note')).toHaveText(
-      '5 repositories match; showing Qwen/Qwen2.5-72B. Others: Qwen/Qwen2.5-72B-Instruct, Qwen/Qwen2.5-72B-Instruct-AWQ, Qwen/Qwen2.5-72B-Instruct-GPTQ-Int4, Qwen/Qwen2.5-72B-Instruct-GPTQ-Int8.',
+      '6 repositories match; showing Qwen/Qwen2.5-14B. Others: Qwen/Qwen2.5-14B-Instruct, Qwen/Qwen2.5-14B-Instruct-AWQ, Qwen/Qwen2.5-14B-Instruct-GPTQ-Int4, Qwen/Qwen2.5-14B-Instruct-GPTQ-Int8, Qwen/Qwen2.5-Coder-14B-Instruct.',
     );
     // A quantized repository is priced as it stores its weights, and its model rides in the link.
     await find(f, 'qwen2.5 72b awq');
@@ -838,9 +839,12 @@ test.describe('06 · step-timeline', () => {
     await t.getByText('Data table').click();
     await expect(t.locator('tbody tr')).toHaveCount(2 * 32 + 6);
     await expect(t.locator('tbody tr.lw-peak th')).toHaveText('gradient of the loss (peak)');
-    // Checkpointing keeps 32 layer inputs (1.07 GB) instead: 19.6 GB.
+    // Checkpointing keeps 32 layer inputs (1.07 GB) instead, and the loss gradient's moment falls
+    // below the optimizer step's: 14.05 GB resident + 2.01 GB of gradients + the fp32 copy of one
+    // ZeRO-3 sub-group of 10⁹ gradients (4.00 GB) = 20.1 GB.
     await t.getByRole('radio', { name: 'On', exact: true }).check();
-    await expect(result(t)).toContainText('19.6 GB at the peak of the step');
+    await expect(result(t)).toContainText('20.1 GB at the peak of the step');
+    await expect(t.locator('tbody tr.lw-peak th')).toHaveText('optimizer step, with its temporaries (peak)');
     w.assertClean();
   });
 
