@@ -469,15 +469,19 @@ pub struct ChangesState {
     pub asked: StoredValue<u32>,
 }
 
-/// What would make it fit ([`changes_to_fit`]) as markup, written in the
-/// config reader's module: the list is needed only when a model does not
-/// fit, and its code would otherwise weigh on every first visit.
+/// The note on a context past the model's declared length
+/// ([`context_note`]) and what would make it fit ([`changes_to_fit`]), as
+/// markup written in the config reader's module: both are needed only in
+/// those cases, and their code would otherwise weigh on every first visit.
 #[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
 #[allow(clippy::unnecessary_wraps)]
 fn changes_split(out: ChangesState, this: u32, arch: ModelArch, settings: Settings) -> Result<(), ReaderNotLoaded> {
     let list = settings.query(&arch).and_then(|q| changes_to_fit(&q).ok()).unwrap_or_default();
+    let note = context_note(&arch, settings.context).map_or(String::new(), |n| {
+        format!("<p class=\"lw-detail lw-warn lw-context-note\">{}</p>", crate::formula::escape(&n))
+    });
     if out.asked.get_value() == this {
-        out.markup.set(changes_markup(&list));
+        out.markup.set(note + &changes_markup(&list));
     }
     Ok(())
 }
@@ -800,7 +804,11 @@ pub fn Fit(
         let this = changes.asked.get_value();
         // The list's sizes are written in the reader's units.
         let _ = crate::units::units().get();
-        let Some(a) = result.get().filter(|r| !r.fits).and_then(|_| arch.get_untracked()) else {
+        // Asked for when it does not fit, or when the context is past what
+        // the model declares (the note is written there too).
+        let Some(a) = result.get().and_then(|r| {
+            arch.get_untracked().filter(|a| !r.fits || context.get_untracked() > a.max_position_embeddings)
+        }) else {
             changes.markup.set(String::new());
             return;
         };
@@ -989,9 +997,6 @@ pub fn Fit(
                             html += &p(" lw-warn", "Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start.");
                         }
                     }
-                }
-                if let Some(n) = arch.get().and_then(|a| context_note(&a, context.get())) {
-                    html += &p(" lw-warn", &n);
                 }
                 html += &p("", "Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve.");
                 html
