@@ -702,6 +702,7 @@ pub const IDS: &[&str] = &[
     SSM_VS_KV.id,
     FIT.id,
     STEP_TIMELINE.id,
+    FINETUNE.id,
     ENGINE_MEMORY.id,
     LAYER_MAP.id,
     MEMORY_STORE.id,
