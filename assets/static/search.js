@@ -87,7 +87,7 @@ function show(query) {
 }
 
 if (input && list && status) {
-  input.addEventListener('input', () => {
+  const search = () => {
     const q = input.value;
     if (index) {
       show(q);
@@ -100,7 +100,10 @@ if (input && list && status) {
         console.warn(`llmem search: could not load search-index.json (${err.message}).`);
       },
     );
-  });
+  };
+  input.addEventListener('input', search);
+  // Text typed before this script ran (or restored by the browser on Back) is searched now.
+  if (input.value.trim()) search();
   input.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') {
       input.value = '';
