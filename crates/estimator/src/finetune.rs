@@ -153,7 +153,7 @@ pub fn finetune(q: &FineTuneQuery) -> Result<FineTuneReport> {
             };
             let t = step_timeline(q.arch, &setup)?;
             let peak = &t.points[t.peak_index];
-            let other = peak.bytes - t.resident_bytes - peak.activation_bytes;
+            let other = peak.bytes.saturating_sub(t.resident_bytes).saturating_sub(peak.activation_bytes);
             (t.resident_bytes, 0, peak.activation_bytes, other, q.arch.param_counts()?.total)
         }
         Method::Lora | Method::Qlora => {
