@@ -73,7 +73,7 @@ enum Command {
         #[arg(long, default_value = "adam")]
         optimizer: String,
         /// Keep and accumulate gradients in fp32 (Megatron's
-        /// --accumulate-allreduce-grads-in-fp32, FSDP2's reduce_dtype=float32).
+        /// --accumulate-allreduce-grads-in-fp32, DeepSpeed's BF16 optimizer, FSDP2 with fp32 sharded parameters).
         #[arg(long)]
         fp32_grads: bool,
         /// Adam's implementation: fused (no temporaries) or foreach (PyTorch's CUDA default).

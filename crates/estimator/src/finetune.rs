@@ -8,16 +8,21 @@
 //! - **LoRA** (Hu et al. 2021, arXiv 2106.09685, §4) and **QLoRA** (Dettmers
 //!   et al. 2023, arXiv 2305.14314, §3) freeze the base in bf16 or NF4 and
 //!   train adapters whose weights, gradients and Adam states PEFT keeps in
-//!   fp32 ([`crate::training::lora_memory`], 16 bytes per adapter
-//!   parameter). The activations still flow through the frozen base — the
-//!   adapters' gradients need every layer's inputs — so they are the same
-//!   tensors full fine-tuning keeps ([`crate::activations`]); the adapters'
-//!   own rank-wide intermediates (r/h of a projection's input, under 1% at
-//!   rank 16 on a 4,096-wide model) are left out. The peak is where full
-//!   fine-tuning's is: the fp32 gradient of the loss arriving on top of
-//!   every activation. Under ZeRO-3 (or FSDP) the frozen base is sharded
-//!   over the GPUs too, as DeepSpeed partitions every parameter; below it
-//!   each GPU holds the whole base.
+//!   fp32 ([`crate::training::lora_memory`], 4 + 4 + 8 bytes per adapter
+//!   parameter, sharded by ZeRO's stages like any model state). The
+//!   activations still flow through the frozen base — the gradient has to
+//!   pass back through every layer to reach the adapters — and are counted
+//!   as full fine-tuning keeps them ([`crate::activations`]), an estimate
+//!   both ways: a frozen projection without an adapter need not save its
+//!   input (fewer bytes with attention-only adapters), while LoRA's dropout
+//!   on an adapted input (`lora_dropout` > 0) and the adapters' rank-wide
+//!   intermediates add some (more). The peak is where full fine-tuning's
+//!   is: the fp32 gradient of the loss arriving on top of every
+//!   activation. Under ZeRO-3 (or FSDP) the frozen base is sharded over the
+//!   GPUs too, as DeepSpeed partitions every parameter, and two layers are
+//!   gathered in full while one computes
+//!   ([`crate::training::zero3_gathered_bytes`], in the base's format);
+//!   below it each GPU holds the whole base.
 //!
 //! Every GPU also keeps the runtime's allowance ([`RUNTIME_OVERHEAD_PER_DEVICE`]).
 
@@ -28,7 +33,10 @@ use crate::fit::RUNTIME_OVERHEAD_PER_DEVICE;
 use crate::formula::{add, var, Formula, Unit};
 use crate::hardware::Device;
 use crate::timeline::step_timeline;
-use crate::training::{lora_memory, model_activation_bytes, LoraTargets, Recompute, TrainingSetup, ZeroStage};
+use crate::training::{
+    lora_memory, model_activation_bytes, model_states, zero3_gathered_bytes, LoraTargets, Optimizer, Recompute,
+    TrainingSetup, ZeroStage,
+};
 use serde::Serialize;
 
 /// How the model is fine-tuned.
@@ -121,7 +129,7 @@ impl FineTuneReport {
         if self.other_bytes > 0 {
             terms.push(var(
                 "G",
-                "gradients, gathered layers and optimizer temporaries at the peak",
+                "gradients, ZeRO-3's gathered layers and optimizer temporaries at the peak",
                 self.other_bytes as f64,
                 Unit::Bytes,
             ));
@@ -160,13 +168,21 @@ pub fn finetune(q: &FineTuneQuery) -> Result<FineTuneReport> {
             let l = lora_memory(q.arch, q.rank, q.targets, q.method == Method::Qlora)?;
             let sharded = q.stage == ZeroStage::Zero3 && gpus > 1;
             let base = if sharded { ceil_div(l.base_bytes, gpus) } else { l.base_bytes };
-            let adapters =
-                if q.stage >= ZeroStage::Zero1 && gpus > 1 { ceil_div(l.adapter_bytes, gpus) } else { l.adapter_bytes };
+            // fp32 weights, gradients and two moments, sharded from the stage
+            // that partitions each (ZeRO §5).
+            let adapters = model_states(l.adapter_params, Optimizer::AdamFp32, q.stage, gpus, false)?.per_gpu_bytes;
+            // ZeRO-3 gathers two layers of the base, in its own format.
+            let gathered = if sharded {
+                let params16 = q.arch.param_counts()?.total.saturating_mul(2).max(1);
+                (u128::from(zero3_gathered_bytes(q.arch)?) * u128::from(l.base_bytes) / u128::from(params16)) as u64
+            } else {
+                0
+            };
             let tokens = q.seq.mul_or(q.micro_batch, "fine-tuning")?;
             let loss_grad = tokens.mul_or(q.arch.vocab_size, "fine-tuning")?.mul_or(4, "fine-tuning")?;
             let act = model_activation_bytes(q.arch, q.seq, q.micro_batch, q.kernel, recompute)?
                 .add_or(loss_grad, "fine-tuning")?;
-            (base, adapters, act, 0, l.adapter_params)
+            (base, adapters, act, gathered, l.adapter_params)
         }
     };
     let overhead_bytes = RUNTIME_OVERHEAD_PER_DEVICE;
@@ -240,9 +256,13 @@ mod tests {
                 r.weights_bytes + r.adapter_bytes + r.activation_bytes + r.other_bytes + r.overhead_bytes
             );
         }
-        // ZeRO-3 shards the frozen base too.
+        // ZeRO-3 shards the frozen base too, and gathers two of its layers.
         let z3 = finetune(&FineTuneQuery { stage: ZeroStage::Zero3, gpus: 4, ..query(&m, Method::Lora, rtx) }).unwrap();
         assert_eq!(z3.weights_bytes, (8_030_261_248u64 * 2).div_ceil(4));
+        assert_eq!(z3.other_bytes, zero3_gathered_bytes(&m).unwrap());
+        // ZeRO-1 shards only the adapters' Adam moments: 4 + 4 + 8/4 bytes each.
+        let z1 = finetune(&FineTuneQuery { stage: ZeroStage::Zero1, gpus: 4, ..query(&m, Method::Lora, rtx) }).unwrap();
+        assert_eq!(z1.adapter_bytes, 41_943_040 * 8 + 41_943_040 * 8 / 4);
         assert!(Method::parse("dora").is_err());
     }
 }

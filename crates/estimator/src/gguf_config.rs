@@ -5,7 +5,8 @@
 //!
 //! The keys are the ones llama.cpp's converter writes and its loader reads
 //! (`gguf-py/gguf/constants.py` `Keys.LLM` / `Keys.Attention`, and
-//! `llama_model::load_hparams` in `src/llama-model.cpp`, llama.cpp v0.5.0):
+//! `llama_model::load_hparams` in `src/llama-model.cpp`, in the llama.cpp
+//! source bundled with node-llama-cpp 3.22.1, which the ground truth runs):
 //! `{arch}.block_count`, `{arch}.embedding_length`,
 //! `{arch}.feed_forward_length`, `{arch}.attention.head_count`,
 //! `{arch}.attention.head_count_kv`, `{arch}.attention.key_length`,
@@ -80,13 +81,15 @@ pub fn config_from_gguf(h: &Header) -> Result<Json, String> {
         // MLA: K holds the latent and the RoPE key; the per-head widths are
         // in the *_mla keys (convert_hf_to_gguf.py, DeepseekV2Model).
         let rope = need("rope.dimension_count")?;
-        let qk = need("attention.key_length_mla")?;
+        // Files converted before llama.cpp wrote the `*_mla` keys (early
+        // 2025) carry the per-head widths in key_length and value_length.
+        let qk = u("attention.key_length_mla").map_or_else(|| need("attention.key_length"), Ok)?;
         set("num_key_value_heads", json!(heads));
         set("kv_lora_rank", json!(need("attention.kv_lora_rank")?));
         set("q_lora_rank", u("attention.q_lora_rank").map_or(Json::Null, |r| json!(r)));
         set("qk_rope_head_dim", json!(rope));
         set("qk_nope_head_dim", json!(qk.checked_sub(rope).ok_or("its MLA key is narrower than its RoPE part")?));
-        set("v_head_dim", json!(need("attention.value_length_mla")?));
+        set("v_head_dim", json!(u("attention.value_length_mla").map_or_else(|| need("attention.value_length"), Ok)?));
         set("n_routed_experts", json!(experts));
         set("num_experts_per_tok", json!(need("expert_used_count")?));
         set("moe_intermediate_size", json!(expert_ff.ok_or("its metadata has no expert_feed_forward_length")?));
@@ -115,7 +118,9 @@ pub fn config_from_gguf(h: &Header) -> Result<Json, String> {
         }
         set("num_experts_per_tok", json!(used));
     }
-    if let Some(w) = u("attention.sliding_window") {
+    // Sliding windows as llama.cpp applies them: Gemma 2/3 and gpt-oss; it
+    // writes Phi-3's window but ignores it (`load_hparams`), so no window.
+    if let Some(w) = u("attention.sliding_window").filter(|_| matches!(arch, "gemma2" | "gemma3" | "gpt-oss")) {
         set("sliding_window", json!(w));
         // A per-layer pattern, when written, says which layers slide.
         if let Some(Value::Array(a)) = h.get(&format!("{arch}.attention.sliding_window_pattern")) {
@@ -156,7 +161,6 @@ mod tests {
             "qwen2.5-7b",
             "qwen3-8b",
             "qwen3-30b-a3b",
-            "phi-3-mini-4k",
             "gemma-2-9b",
             "gemma-3-27b",
             "gpt-oss-20b",
@@ -183,19 +187,41 @@ mod tests {
         }
     }
 
-    /// Mistral 7B v0.1 declares a 4,096-token window that llama.cpp ignores
-    /// (its converter writes none): read from its GGUF, the model caches
-    /// every token, as llama.cpp does.
+    /// Mistral 7B v0.1 and Phi-3 declare windows that llama.cpp ignores
+    /// (Mistral's converter writes none; Phi-3's is written and disabled):
+    /// read from their GGUFs, the models cache every token, as llama.cpp does.
     #[test]
-    fn mistral_v01_reads_back_without_its_window() {
-        let m = preset("mistral-7b-v0.1").unwrap().arch().unwrap();
+    fn ignored_windows_read_back_as_full_caches() {
+        // KV bytes per token at bf16: 2 × layers × KV heads × head dim × 2.
+        for (id, per_token) in [("mistral-7b-v0.1", 131_072u64), ("phi-3-mini-4k", 2 * 32 * 32 * 96 * 2)] {
+            let m = preset(id).unwrap().arch().unwrap();
+            let l = layout(&m, FileType::F16).unwrap();
+            let h = header(metadata(&m, &l, FileType::F16).unwrap(), &l.new_tensors());
+            let back = crate::config::parse_config_value(&config_from_gguf(&h).unwrap()).unwrap();
+            assert_eq!(back.param_counts().unwrap(), m.param_counts().unwrap(), "{id}");
+            let ctx = 8192.min(m.max_position_embeddings);
+            assert_eq!(
+                crate::kv_cache(&back, crate::Dtype::Bf16, ctx, 1).unwrap().total_bytes,
+                per_token * ctx,
+                "{id}"
+            );
+            assert!(crate::kv_cache(&m, crate::Dtype::Bf16, ctx, 1).unwrap().total_bytes < per_token * ctx, "{id}");
+        }
+    }
+
+    /// DeepSeek GGUFs converted before the `*_mla` keys existed carry the
+    /// per-head widths in key_length and value_length; they read the same.
+    #[test]
+    fn older_deepseek_files_read_back() {
+        let m = preset("deepseek-v3").unwrap().arch().unwrap();
         let l = layout(&m, FileType::F16).unwrap();
-        let h = header(metadata(&m, &l, FileType::F16).unwrap(), &l.new_tensors());
-        let back = crate::config::parse_config_value(&config_from_gguf(&h).unwrap()).unwrap();
-        assert_eq!(back.param_counts().unwrap(), m.param_counts().unwrap());
-        // 2 × 32 layers × 8 KV heads × 128 × 2 bytes per token, at 8K tokens.
-        assert_eq!(crate::kv_cache(&back, crate::Dtype::Bf16, 8192, 1).unwrap().total_bytes, 131_072 * 8192);
-        assert!(crate::kv_cache(&m, crate::Dtype::Bf16, 8192, 1).unwrap().total_bytes < 131_072 * 8192);
+        let mut meta = metadata(&m, &l, FileType::F16).unwrap();
+        meta.retain(|(k, _)| !k.ends_with("_mla") && !k.ends_with("key_length") && !k.ends_with("value_length"));
+        meta.push(("deepseek2.attention.key_length".into(), Value::U32(192)));
+        meta.push(("deepseek2.attention.value_length".into(), Value::U32(128)));
+        let back =
+            crate::config::parse_config_value(&config_from_gguf(&header(meta, &l.new_tensors())).unwrap()).unwrap();
+        assert_eq!(back.param_counts().unwrap().total, m.param_counts().unwrap().total);
     }
 
     #[test]

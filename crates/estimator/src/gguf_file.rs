@@ -65,6 +65,11 @@ pub struct ArrayValue {
 /// Arrays up to this length keep their elements (per-layer hyperparameters).
 pub const KEPT_ARRAY: u64 = 4096;
 
+/// Array elements kept over the whole header: a hostile file of many
+/// short arrays (65,536 keys of 4,096 booleans each) would otherwise ask
+/// for gigabytes of `Value`s; past this, arrays keep only their length.
+pub const KEPT_TOTAL: u64 = 16_384;
+
 impl Value {
     /// The value as an unsigned integer, if it is one.
     pub fn as_u64(&self) -> Option<u64> {
@@ -196,6 +201,8 @@ impl fmt::Display for ReadError {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Array elements kept so far ([`KEPT_TOTAL`]).
+    kept: u64,
 }
 
 impl<'a> Reader<'a> {
@@ -260,7 +267,8 @@ impl<'a> Reader<'a> {
                     _ => None,
                 };
                 let mut items = Vec::new();
-                if len <= KEPT_ARRAY {
+                if len <= KEPT_ARRAY && self.kept + len <= KEPT_TOTAL {
+                    self.kept += len;
                     for _ in 0..len {
                         items.push(self.value(elem_type, depth + 1)?);
                     }
@@ -289,7 +297,7 @@ impl<'a> Reader<'a> {
 
 /// Reads the header from the first bytes of a GGUF file.
 pub fn read_header(bytes: &[u8]) -> Result<Header, ReadError> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader { bytes, pos: 0, kept: 0 };
     if r.array::<4>()? != MAGIC {
         return Err(ReadError::Invalid("it does not start with GGUF".into()));
     }

@@ -229,6 +229,14 @@ pub fn read_checkpoint(bytes: &[u8], file_len: u64) -> Result<CheckpointHead, Re
     }
     if bytes.starts_with(b"GGUF") {
         let h = crate::gguf_file::read_header(bytes).map_err(|e| naming("GGUF", e))?;
+        // llama.cpp's `gguf-split` writes a model over several files, each
+        // with its own tensors (`split.count`, `LLM_KV_SPLIT_COUNT`).
+        if let Some(n) = h.get("split.count").and_then(crate::gguf_file::Value::as_u64).filter(|n| *n > 1) {
+            return Err(ReadError::Invalid(format!(
+                "it is one of {n} files that hold a split GGUF between them, so its tensors are only part of the \
+                 model; merge them (llama-gguf-split --merge) or choose a single-file GGUF"
+            )));
+        }
         let summary = summarize_gguf(&h).map_err(|e| naming("GGUF", e))?;
         return Ok(CheckpointHead { summary, config: Some(crate::gguf_config::config_from_gguf(&h)) });
     }
@@ -266,7 +274,12 @@ pub fn next_read<T>(parsed: Result<T, ReadError>, have: u64, file_len: u64) -> N
         Err(ReadError::NeedMore(n)) if n > MAX_HEADER_READ => {
             NextRead::Fail(format!("a header of more than {} MiB is not read", MAX_HEADER_READ >> 20))
         }
-        Err(ReadError::NeedMore(n)) if n > have => NextRead::More(n),
+        // At least twice what was read: a GGUF tokenizer's strings are read
+        // one at a time, and asking for just the next one would mean
+        // hundreds of thousands of reads of a real file's header.
+        Err(ReadError::NeedMore(n)) if n > have => {
+            NextRead::More(n.max(have.saturating_mul(2)).min(file_len).min(MAX_HEADER_READ))
+        }
         Err(ReadError::NeedMore(_)) => NextRead::Fail("the header does not end".into()),
         Err(ReadError::Invalid(why)) => NextRead::Fail(why),
     }
@@ -302,6 +315,64 @@ pub fn read_index(text: &str) -> Result<IndexSummary, ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gguf_file::{write_header, ArrayValue, NewTensor, Value};
+
+    /// A GGUF header with a real tokenizer's 151,936 strings (about 2 MB
+    /// past the first read) is read in a handful of growing reads, not
+    /// one per string; a split GGUF is refused with what to do.
+    #[test]
+    fn a_tokenizer_is_read_in_few_rounds_and_a_split_is_refused() {
+        let tokens: Vec<Value> = (0..151_936).map(|i| Value::Str(format!("token-{i:08}"))).collect();
+        let meta = vec![
+            ("general.architecture".to_string(), Value::Str("llama".into())),
+            (
+                "tokenizer.ggml.tokens".to_string(),
+                Value::Array(ArrayValue { elem_type: 8, len: tokens.len() as u64, items: tokens }),
+            ),
+        ];
+        let t =
+            NewTensor { name: "token_embd.weight".into(), dims: vec![8, 16], ggml_type: crate::gguf::GgmlType::F16 };
+        let (header, len) = write_header(&meta, std::slice::from_ref(&t)).unwrap();
+        assert!(header.len() > 2 << 20, "{}", header.len());
+        let mut file = header.clone();
+        file.resize(len as usize, 0);
+        let (mut want, mut rounds) = (FIRST_READ, 0);
+        let head = loop {
+            rounds += 1;
+            let bytes = &file[..(want as usize).min(file.len())];
+            match next_read(read_checkpoint(bytes, len), bytes.len() as u64, len) {
+                NextRead::Done(h) => break h,
+                NextRead::More(n) => want = n,
+                NextRead::Fail(why) => panic!("{why}"),
+            }
+        };
+        assert!(rounds <= 4, "{rounds} reads");
+        assert_eq!(head.summary.bytes, 8 * 16 * 2);
+        let split = vec![meta[0].clone(), ("split.count".to_string(), Value::U16(3))];
+        let (header, _) = write_header(&split, &[t]).unwrap();
+        let Err(ReadError::Invalid(why)) = read_checkpoint(&header, header.len() as u64) else { panic!("accepted") };
+        assert!(why.starts_with("it is one of 3 files that hold a split GGUF"), "{why}");
+    }
+
+    /// Many short arrays keep their elements only up to a total, so a
+    /// hostile header cannot ask for gigabytes of values.
+    #[test]
+    fn kept_array_elements_have_a_budget() {
+        let flags = || Value::Array(ArrayValue { elem_type: 7, len: 4096, items: vec![Value::Bool(true); 4096] });
+        let meta: Vec<(String, Value)> = (0..16).map(|i| (format!("k{i}"), flags())).collect();
+        let (header, _) = write_header(&meta, &[]).unwrap();
+        let h = crate::gguf_file::read_header(&header).unwrap();
+        let kept: usize = h
+            .metadata
+            .iter()
+            .map(|(_, v)| match v {
+                Value::Array(a) => a.items.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(kept as u64, crate::gguf_file::KEPT_TOTAL);
+        assert!(h.metadata.iter().all(|(_, v)| matches!(v, Value::Array(a) if a.len == 4096)));
+    }
 
     fn file(header: &str, data: usize) -> Vec<u8> {
         let mut b = (header.len() as u64).to_le_bytes().to_vec();

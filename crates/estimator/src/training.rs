@@ -435,8 +435,9 @@ pub struct TrainingSetup {
     pub offload_optimizer: bool,
     /// Gradients kept and accumulated in fp32 rather than in the weights'
     /// 16 bits: Megatron-LM's `--accumulate-allreduce-grads-in-fp32`,
-    /// DeepSpeed's BF16 optimizer (`fp32_groups_gradients`), FSDP2's
-    /// `MixedPrecisionPolicy(reduce_dtype=torch.float32)`: 4 bytes per
+    /// DeepSpeed's BF16 optimizer (`fp32_groups_gradients`), FSDP2 with
+    /// fp32 sharded parameters (its sharded gradients take the parameters'
+    /// dtype; `reduce_dtype` only sets the reduction's): 4 bytes per
     /// parameter instead of 2, sharded from ZeRO stage 2.
     pub fp32_grads: bool,
     /// How Adam runs its step ([`AdamKernel`]).

@@ -159,7 +159,7 @@ pub fn FineTune(
                         <p class="lw-detail">{format!("{} trainable parameters.", group_thousands(r.trainable_params))}</p>
                     }
                 })}
-                <p class="lw-detail">"The peak is where the fp32 gradient of the loss arrives on top of every activation (or, fully fine-tuned on few GPUs, the optimizer step). LoRA's activations still flow through the frozen base; PEFT keeps adapters and their Adam states in fp32."</p>
+                <p class="lw-detail">"The peak is where the fp32 gradient of the loss arrives on top of every activation (or, fully fine-tuned on few GPUs, the optimizer step). LoRA's activations still flow through the frozen base, counted as full fine-tuning keeps them (an estimate); PEFT keeps adapters and their Adam states in fp32."</p>
             </div>
         </WidgetFrame>
     }

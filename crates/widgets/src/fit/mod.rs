@@ -176,6 +176,8 @@ fn apply(state: ModelState, text: &str, origin: Origin) {
 #[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
 #[allow(clippy::unnecessary_wraps)]
 fn apply_split(state: ModelState, text: String, origin: Origin) -> Result<(), ReaderNotLoaded> {
+    // A config read now wins over a file or a search still in flight.
+    state.searches.update_value(|n| *n += 1);
     apply(state, &text, origin);
     Ok(())
 }
@@ -353,10 +355,17 @@ async fn read_header_of(state: ModelState, file: web_sys::File) {
     let name = file.name();
     let shown: String = name.chars().take(60).collect();
     let len = file.size() as u64;
+    // A model chosen or searched for while the file is read wins over it.
+    state.searches.update_value(|n| *n += 1);
+    let this = state.searches.get_value();
     state.note.set(Some(format!("Reading the header of “{shown}”…")));
     let mut want = len.min(FIRST_READ);
     let head = loop {
-        let Some(bytes) = file_head(&file, want).await else {
+        let read = file_head(&file, want).await;
+        if state.searches.get_value() != this {
+            return;
+        }
+        let Some(bytes) = read else {
             state.note.set(None);
             state.problem.set(Some(format!("“{shown}” could not be read.")));
             return;
@@ -377,7 +386,13 @@ async fn read_header_of(state: ModelState, file: web_sys::File) {
         s.by_type.iter().take(4).map(|t| format!("{} {}", t.dtype, show(t.bytes))).collect::<Vec<_>>().join(", ");
     let detail = format!("{} tensors: {types}", group_thousands(s.tensors.len() as u64));
     match head.config {
-        None => use_stored_weights(state, name, s.bytes, None, detail),
+        None => {
+            // Unpacked tensors count the parameters: a file far from the
+            // model's count is likely another model's (or an adapter).
+            let packed = s.by_type.iter().any(|t| matches!(t.dtype.as_str(), "I32" | "U32" | "I8" | "U8"));
+            let elements = (!packed).then_some(s.elements);
+            use_stored_weights(state, name, s.bytes, None, detail + &elements_note(state, elements))
+        }
         Some(Ok(config)) => {
             let text = config.to_string();
             match accept_config(&text) {
@@ -398,12 +413,30 @@ async fn read_header_of(state: ModelState, file: web_sys::File) {
     }
 }
 
+/// A sentence when a file's `elements` (unpacked tensors) are not within
+/// 10% of the parameters of the model on screen, else nothing.
+fn elements_note(state: ModelState, elements: Option<u64>) -> String {
+    let own = state.custom.get_untracked().filter(|_| state.source.get_untracked() == "custom").map(|c| c.arch);
+    let arch = own.or_else(|| preset(&state.model.get_untracked()).ok().and_then(|p| p.arch().ok()));
+    let params = arch.and_then(|a| a.param_counts().ok()).map(|c| c.total + c.vision + c.projector);
+    match (elements, params) {
+        (Some(e), Some(p)) if p > 0 && (e * 10 < p * 9 || e * 10 > p * 11) => format!(
+            ". Its {} parameters are not the {} of the model shown: is it this model's file (and not an adapter's, or one shard)?",
+            group_thousands(e),
+            group_thousands(p)
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Makes a file's stored bytes the weights: of the model its own metadata
 /// describes (`read`, a GGUF), or of the model on screen (a safetensors
 /// file or index names none; the reader's own config if one is shown, else
 /// the built-in model, whose link then carries no config of its own).
 fn use_stored_weights(state: ModelState, name: String, bytes: u64, read: Option<(ReadConfig, String)>, detail: String) {
     let shown: String = name.chars().take(60).collect();
+    // No "Reading…" left behind, whatever happens next.
+    state.note.set(None);
     let gguf = read.is_some();
     let (mut config, note) = if let Some((mut read, text)) = read {
         read.summary = match read.summary.strip_prefix("Using your config") {
