@@ -271,7 +271,11 @@ fn run(command: Command) -> CliResult<String> {
                 },
                 seq,
                 micro_batch: batch,
-                checkpointing: checkpointing == "on",
+                checkpointing: match checkpointing.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    other => return Err(format!("--checkpointing {other}: expected on or off")),
+                },
                 kernel: llmem_estimator::activations::AttentionKernel::Flash,
                 stage: ZeroStage::from_u8(zero).map_err(err)?,
                 gpus,
@@ -633,7 +637,7 @@ fn fit(
 ) -> CliResult<String> {
     // A GGUF is both the model (its metadata) and, unless a format is
     // asked for, the weights (its tensors as stored).
-    let (name, arch, mut stored) = if config.ends_with(".gguf") {
+    let (name, arch, mut stored) = if config.to_ascii_lowercase().ends_with(".gguf") {
         match inspect::weights_file(config)? {
             (bytes, Some(arch)) => (config.to_string(), arch, weights.format.is_none().then_some(bytes)),
             (_, None) => return Err(format!("{config}: not a GGUF file")),

@@ -533,6 +533,7 @@ fn finetune_command() {
     assert_eq!(z3["fits"], true);
     assert!(String::from_utf8_lossy(&llmem(&["finetune", "llama-3.1-8b"]).stdout).contains("41,943,040 parameters"));
     assert_eq!(llmem(&["finetune", "llama-3.1-8b", "--method", "dora"]).status.code(), Some(2));
+    assert_eq!(llmem(&["finetune", "llama-3.1-8b", "--checkpointing", "yes"]).status.code(), Some(2));
 }
 
 #[test]
