@@ -258,55 +258,7 @@ fn run(command: Command) -> CliResult<String> {
             gpus,
             device: dev,
             json,
-        } => {
-            let (name, arch) = load(&config)?;
-            let q = FineTuneQuery {
-                arch: &arch,
-                method: Method::parse(&method).map_err(err)?,
-                rank,
-                targets: match targets.as_str() {
-                    "attention" => LoraTargets { attention: true, mlp: false },
-                    "all" => LoraTargets { attention: true, mlp: true },
-                    other => return Err(format!("--targets {other}: expected attention or all")),
-                },
-                seq,
-                micro_batch: batch,
-                checkpointing: match checkpointing.as_str() {
-                    "on" => true,
-                    "off" => false,
-                    other => return Err(format!("--checkpointing {other}: expected on or off")),
-                },
-                kernel: llmem_estimator::activations::AttentionKernel::Flash,
-                stage: ZeroStage::from_u8(zero).map_err(err)?,
-                gpus,
-                device: device(&dev).map_err(err)?,
-            };
-            let r = finetune(&q).map_err(err)?;
-            if json {
-                return serde_json::to_string(&r).map_err(|e| e.to_string());
-            }
-            Ok([
-                format!(
-                    "{name}, {method} on {dev} (×{gpus}, ZeRO-{zero}): {}",
-                    if r.fits { "fits" } else { "does NOT fit" }
-                ),
-                format!("weights      {}", both_units(r.weights_bytes)),
-                format!("adapters     {}", both_units(r.adapter_bytes)),
-                format!("activations  {} (with the loss gradient)", both_units(r.activation_bytes)),
-                format!(
-                    "other        {} (gradients, gathered layers, optimizer temporaries)",
-                    both_units(r.other_bytes)
-                ),
-                format!("overhead     {}", both_units(r.overhead_bytes)),
-                format!(
-                    "total        {} of {}",
-                    both_units(r.total_bytes),
-                    format_bytes(r.capacity_bytes, UnitSystem::Decimal)
-                ),
-                format!("trainable    {} parameters", group_thousands(r.trainable_params)),
-            ]
-            .join("\n"))
-        }
+        } => finetune_command(&config, &method, rank, &targets, (seq, batch), &checkpointing, (zero, gpus), &dev, json),
         Command::Inspect { file, json, tensors } => inspect::run(&file, json, tensors),
         Command::Catalogue { words } => {
             let words: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
@@ -613,6 +565,68 @@ fn train(params: &str, gpus: u64, zero: u8, optimizer: &str, grads: (bool, &str)
         format!("optimizer    {}", both_units(s.optimizer_bytes)),
         format!("per GPU      {}", both_units(s.per_gpu_bytes)),
         format!("optimizer step: +{} of temporaries (estimate)", both_units(step)),
+    ]
+    .join("\n"))
+}
+
+/// `llmem finetune`: one GPU at the peak of a fine-tuning step
+/// ([`llmem_estimator::finetune`]); `tokens` is (sequence, micro-batch) and
+/// `data` (ZeRO stage, data-parallel GPUs).
+#[allow(clippy::too_many_arguments)]
+fn finetune_command(
+    config: &str,
+    method: &str,
+    rank: u64,
+    targets: &str,
+    tokens: (u64, u64),
+    checkpointing: &str,
+    data: (u8, u64),
+    dev: &str,
+    json: bool,
+) -> CliResult<String> {
+    let ((seq, batch), (zero, gpus)) = (tokens, data);
+    if gpus == 0 || rank == 0 || seq == 0 || batch == 0 {
+        return Err("--gpus, --rank, --seq and --batch must be at least 1".into());
+    }
+    let (name, arch) = load(config)?;
+    let q = FineTuneQuery {
+        arch: &arch,
+        method: Method::parse(method).map_err(err)?,
+        rank,
+        targets: match targets {
+            "attention" => LoraTargets { attention: true, mlp: false },
+            "all" => LoraTargets { attention: true, mlp: true },
+            other => return Err(format!("--targets {other}: expected attention or all")),
+        },
+        seq,
+        micro_batch: batch,
+        checkpointing: match checkpointing {
+            "on" => true,
+            "off" => false,
+            other => return Err(format!("--checkpointing {other}: expected on or off")),
+        },
+        kernel: llmem_estimator::activations::AttentionKernel::Flash,
+        stage: ZeroStage::from_u8(zero).map_err(err)?,
+        gpus,
+        device: device(dev).map_err(err)?,
+    };
+    let r = finetune(&q).map_err(err)?;
+    if json {
+        return serde_json::to_string(&r).map_err(|e| e.to_string());
+    }
+    Ok([
+        format!("{name}, {method} on {dev} (×{gpus}, ZeRO-{zero}): {}", if r.fits { "fits" } else { "does NOT fit" }),
+        format!("weights      {}", both_units(r.weights_bytes)),
+        format!("adapters     {}", both_units(r.adapter_bytes)),
+        format!("activations  {} (with the loss gradient)", both_units(r.activation_bytes)),
+        format!("other        {} (gradients, gathered layers, optimizer temporaries)", both_units(r.other_bytes)),
+        format!("overhead     {}", both_units(r.overhead_bytes)),
+        format!(
+            "total        {} of {}",
+            both_units(r.total_bytes),
+            format_bytes(r.capacity_bytes, UnitSystem::Decimal)
+        ),
+        format!("trainable    {} parameters", group_thousands(r.trainable_params)),
     ]
     .join("\n"))
 }

@@ -411,22 +411,29 @@ impl Drop for Scratch {
     }
 }
 
-/// A GGUF header written as llama.cpp's converter would for Llama 3.1 8B in
-/// Q4_K_M, the body a hole: `inspect` reads the header and prices every
-/// tensor at its type, as the layout the llama.cpp ground truth checks.
-#[test]
-fn inspect_a_gguf_header() {
+/// The GGUF llama.cpp's tools would write for the preset `id` in Q4_K_M,
+/// as `name`: the header, then the body as a hole of the right length.
+fn q4_k_m_gguf(id: &str, name: &str) -> (Scratch, llmem_estimator::engines::gguf_layout::GgufLayout) {
     use llmem_estimator::{
         engines::gguf_layout::{layout, metadata, FileType},
         gguf_file::write_header,
         presets::preset,
     };
-    let arch = preset("llama-3.1-8b").unwrap().arch().unwrap();
+    let arch = preset(id).unwrap().arch().unwrap();
     let l = layout(&arch, FileType::Q4KM).unwrap();
     let (header, len) = write_header(&metadata(&arch, &l, FileType::Q4KM).unwrap(), &l.new_tensors()).unwrap();
-    let f = Scratch::new("llama.gguf");
+    let f = Scratch::new(name);
     std::fs::write(&f.0, &header).unwrap();
     std::fs::File::options().write(true).open(&f.0).unwrap().set_len(len).unwrap();
+    (f, l)
+}
+
+/// A GGUF header written as llama.cpp's converter would for Llama 3.1 8B in
+/// Q4_K_M, the body a hole: `inspect` reads the header and prices every
+/// tensor at its type, as the layout the llama.cpp ground truth checks.
+#[test]
+fn inspect_a_gguf_header() {
+    let (f, l) = q4_k_m_gguf("llama-3.1-8b", "llama.gguf");
     let v = json(&["inspect", f.path(), "--json"]);
     assert_eq!(v["format"], "gguf");
     assert_eq!(v["architecture"], "llama");
@@ -447,17 +454,7 @@ fn inspect_a_gguf_header() {
 /// same model in a format instead; `inspect` names the model it read.
 #[test]
 fn fit_a_gguf_file() {
-    use llmem_estimator::{
-        engines::gguf_layout::{layout, metadata, FileType},
-        gguf_file::write_header,
-        presets::preset,
-    };
-    let arch = preset("qwen3-8b").unwrap().arch().unwrap();
-    let l = layout(&arch, FileType::Q4KM).unwrap();
-    let (header, len) = write_header(&metadata(&arch, &l, FileType::Q4KM).unwrap(), &l.new_tensors()).unwrap();
-    let f = Scratch::new("Qwen3-8B-Q4_K_M.gguf");
-    std::fs::write(&f.0, &header).unwrap();
-    std::fs::File::options().write(true).open(&f.0).unwrap().set_len(len).unwrap();
+    let (f, l) = q4_k_m_gguf("qwen3-8b", "Qwen3-8B-Q4_K_M.gguf");
     let args = ["fit", f.path(), "--device", "rtx-4090", "--context", "32768", "--json"];
     let v = json(&args);
     assert_eq!(v["weights_bytes"], l.data_bytes());
@@ -534,6 +531,11 @@ fn finetune_command() {
     assert!(String::from_utf8_lossy(&llmem(&["finetune", "llama-3.1-8b"]).stdout).contains("41,943,040 parameters"));
     assert_eq!(llmem(&["finetune", "llama-3.1-8b", "--method", "dora"]).status.code(), Some(2));
     assert_eq!(llmem(&["finetune", "llama-3.1-8b", "--checkpointing", "yes"]).status.code(), Some(2));
+    assert_eq!(llmem(&["finetune", "llama-3.1-8b", "--gpus", "0"]).status.code(), Some(2));
+    assert_eq!(
+        llmem(&["finetune", "llama-3.1-8b", "--seq", "18446744073709551615", "--batch", "999999"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
