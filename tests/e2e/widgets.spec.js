@@ -678,6 +678,66 @@ test.describe('embed panel', () => {
   });
 });
 
+test.describe('calculator · engines', () => {
+  // The size `show` writes for a byte count (3 significant figures, decimal units).
+  const size = (b) => (b >= 1e9 ? `${(b / 1e9).toPrecision(3)} GB` : `${(b / 1e6).toPrecision(3)} MB`);
+
+  test('an engine shows what it allocates, and the command line is llmem serve', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=h100-sxm&fit.context=8192');
+    const f = widget(page, 'fit');
+    await expect(result(f)).toContainText('Fits, with');
+    await expect(f.locator('.lw-engine-head')).toHaveCount(0);
+    await f.getByLabel('Serving engine').selectOption('vllm');
+    // The lines vLLM prints at start-up, as the serving figure shows them for the same question.
+    await expect(f.locator('.lw-engine-head')).toHaveText('What vLLM allocates');
+    await expect(result(f)).toContainText('The tensors alone:');
+    await expect(result(f)).toContainText('vLLM serves this workload');
+    await expect(result(f)).toContainText('GPU KV cache size: 448,224 tokens');
+    await expect(result(f)).toContainText('Maximum concurrency for 8,192 tokens per request: 54.71x');
+    await expect(f.locator('tbody tr', { hasText: 'left unused by gpu_memory_utilization' })).toContainText('setting');
+    const line = f.locator('.lw-cli code');
+    await expect(line).toHaveText('llmem serve llama-3.1-8b --engine vllm --device h100-sxm --count 1 --weights bf16 --kv bf16 --context 8192 --batch 1');
+    const run = async () => JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await line.innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' }));
+    expect((await run()).kv_cache_tokens).toBe(448224);
+    // The choice is in the link.
+    await expect(page).toHaveURL(/fit\.engine=vllm/);
+
+    // llama.cpp runs GGUF files on one device: a message for anything else.
+    await f.getByLabel('Serving engine').selectOption('llama.cpp');
+    await f.getByLabel('Weights format').selectOption('awq-int4');
+    await expect(result(f)).toContainText('llama.cpp loads GGUF files');
+    await f.getByLabel('Weights format').selectOption('q4_k_m');
+    await f.getByLabel('KV cache dtype').selectOption('int8');
+    await expect(result(f)).toContainText('llama.cpp serves this workload');
+    // Its q8_0 cache needs flash attention, which the command line turns on; the CLI prints the page's buffers.
+    await expect(line).toHaveText('llmem serve llama-3.1-8b --engine llama.cpp --flash-attn on --device h100-sxm --count 1 --weights q4_k_m --kv int8 --context 8192 --batch 1');
+    // (The GPU's model buffer: llama.cpp keeps the token embedding in host memory.)
+    const gpu = Object.fromEntries((await run()).gpus[0].terms.map((t) => [t.id, t.bytes]));
+    await expect(f.locator('tbody tr', { hasText: 'KV cache' })).toContainText(size(gpu.kv));
+    await expect(f.locator('tbody tr', { hasText: 'model buffer' })).toContainText(size(gpu.weights));
+    await expect(f.locator('tbody tr', { hasText: 'compute buffer' })).toContainText(size(gpu.compute));
+    await f.getByLabel('Devices').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(result(f)).toContainText('llmem models llama.cpp on one device');
+    // Back to no engine: the section goes, the command is llmem fit again.
+    await f.getByLabel('Serving engine').selectOption('none');
+    await expect(f.locator('.lw-engine-head')).toHaveCount(0);
+    await expect(line).toHaveText(/^llmem fit /);
+    w.assertClean();
+  });
+
+  test('a model that fits as tensors but not in vLLM says so', async ({ page }) => {
+    // Llama 3.1 8B in BF16 at 64K on an RTX 4090: the tensors fit in 25.8 GB,
+    // but 90% of the card less vLLM's activation peak holds 37,856 tokens of cache.
+    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.context=65536&fit.engine=vllm');
+    const f = widget(page, 'fit');
+    await expect(result(f)).toContainText('Fits, with');
+    await expect(result(f)).toContainText('vLLM cannot serve this workload');
+    await expect(result(f)).toContainText('vLLM would refuse to start: the KV cache holds 37,856 tokens');
+  });
+});
+
 test.describe('calculator · uploads', () => {
   test('a config.json file is read; an oversized one is refused with a message', async ({ page }) => {
     const w = watch(page);
@@ -881,7 +941,10 @@ test.describe('05 · engine-memory', () => {
     // Three GPUs cannot split 32 heads: a message, not a crash.
     await e.getByRole('radio', { name: 'llama.cpp' }).check();
     await e.getByLabel('Device').selectOption('mac-16gb');
-    await expect(result(e)).toContainText('Serves this workload');
+    await expect(result(e)).toContainText('llama.cpp serves this workload');
+    // In unified memory there is no per-GPU report: the table still names its buffers.
+    await expect(e.locator('tbody tr', { hasText: 'compute buffer' })).toContainText('estimate');
+    await expect(e.locator('tbody tr', { hasText: 'output buffer' })).toContainText('exact');
     await expect(e.getByLabel('GGUF file type')).toBeVisible();
     await expect(e.getByLabel('Weights', { exact: true })).toBeHidden();
     w.assertClean();
@@ -890,11 +953,11 @@ test.describe('05 · engine-memory', () => {
   test('a model too big for its GPUs says what to change', async ({ page }) => {
     await page.goto('/inference/?engine-memory.model=llama-3.1-70b');
     const e = widget(page, 'engine-memory');
-    await expect(result(e)).toContainText('Cannot serve this workload');
+    await expect(result(e)).toContainText('vLLM cannot serve this workload');
     await expect(result(e)).toContainText('--tp');
     await e.getByLabel('GPUs (tensor parallel)').focus();
     await page.keyboard.press('End');
-    await expect(result(e)).toContainText('Serves this workload');
+    await expect(result(e)).toContainText('vLLM serves this workload');
   });
 });
 

@@ -340,6 +340,12 @@ pub const FIT: WidgetSpec = WidgetSpec {
         p("kv", ParamKind::Dtype, "bf16", "KV cache dtype"),
         p("context", ParamKind::Int { min: 1, max: 1_048_576 }, "8192", "context length in tokens"),
         p("batch", ParamKind::Int { min: 1, max: 1024 }, "1", "concurrent sequences"),
+        p(
+            "engine",
+            ParamKind::Choice(&["none", "vllm", "sglang", "llama.cpp", "transformers"]),
+            "none",
+            "a serving engine whose allocation is shown too (none: the tensors alone)",
+        ),
     ],
 };
 

@@ -114,6 +114,9 @@ fn cache_type(s: &str) -> CliResult<GgmlType> {
     let name = match s.to_ascii_lowercase().as_str() {
         "fp16" => "f16".to_string(),
         "fp32" => "f32".to_string(),
+        // llmem's KV dtypes, as llama.cpp's cache blocks of that width.
+        "int8" => "q8_0".to_string(),
+        "int4" => "q4_0".to_string(),
         other => other.to_string(),
     };
     GgmlType::parse(&name).filter(|t| CACHE_TYPES.contains(t)).ok_or_else(|| {

@@ -35,6 +35,8 @@ pub mod context_window;
 pub mod controls;
 #[cfg(feature = "decode-steps")]
 pub mod decode_steps;
+#[cfg(any(feature = "engine-memory", feature = "fit"))]
+pub mod engine_answer;
 #[cfg(feature = "engine-memory")]
 pub mod engine_memory;
 #[cfg(feature = "finetune")]

@@ -209,10 +209,18 @@ fn test() -> Result<(), Failure> {
     llama::check()?;
     fuzz(20)?;
     step("wasm tests in headless Chromium (wasm-bindgen-test)");
-    run(cargo()
+    // ChromeDriver leaves its browser profile (some 250 MB) in TMPDIR when
+    // the runner stops it; keep it under target/ and remove it afterwards,
+    // so repeated runs on a shared disk do not fill it.
+    let browser_tmp = root().join("target/wasm-test-tmp");
+    std::fs::create_dir_all(&browser_tmp).map_err(|e| Failure::new(format!("{}: {e}", browser_tmp.display())))?;
+    let wasm_tests = run(cargo()
         .args(["test", "-p", "llmem-widgets", "--target", "wasm32-unknown-unknown", "--test", "browser"])
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+        .env("TMPDIR", &browser_tmp)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"));
+    let _ = std::fs::remove_dir_all(&browser_tmp);
+    wasm_tests?;
     dist()?;
     e2e()?;
     report_budget()?;

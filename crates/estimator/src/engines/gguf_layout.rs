@@ -58,7 +58,16 @@ impl FileType {
         }
     }
 
+    /// Parses a file type's id; `fp32` and `fp16`, as llmem's weights
+    /// formats spell them, are the same files as `f32` and `f16`.
     pub fn parse(s: &str) -> Result<FileType> {
+        let s = if s.eq_ignore_ascii_case("fp32") {
+            "f32"
+        } else if s.eq_ignore_ascii_case("fp16") {
+            "f16"
+        } else {
+            s
+        };
         FileType::ALL.into_iter().find(|f| f.id().eq_ignore_ascii_case(s)).ok_or_else(|| EstimateError::UnknownName {
             kind: "GGUF file type",
             name: s.chars().take(32).collect(),

@@ -34,7 +34,7 @@ use crate::formula::{add, div, floor, mul, sub, var, Expr, Formula, Unit};
 use crate::hardware::Device;
 use crate::precision::{Dtype, WeightFormat};
 use crate::ssm::recurrent_state;
-use crate::units::{fixed, percent, trimmed};
+use crate::units::{fixed, group_thousands, percent, trimmed};
 use serde::Serialize;
 
 /// An inference engine.
@@ -123,6 +123,12 @@ impl Default for VllmOptions {
         }
     }
 }
+
+/// SGLang's `--mem-fraction-static` on one GPU when none is given: 0.88
+/// (`python/sglang/srt/server_args.py`, `ServerArgs.__post_init__`, which
+/// lowers it as the tensor-parallel size grows; newer releases derive it
+/// from the GPU's memory instead).
+pub const SGLANG_MEM_FRACTION_STATIC: f64 = 0.88;
 
 /// What is asked.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -585,16 +591,18 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
                 concurrency_min = Some(concurrency_min.map_or(concurrency, |m: f64| m.min(concurrency)));
                 if available == 0 || tokens_held < q.context {
                     problems.push(format!(
-                        "vLLM would refuse to start: the KV cache holds {tokens_held} tokens on GPU {}, fewer than one \
+                        "vLLM would refuse to start: the KV cache holds {} tokens on GPU {}, fewer than one \
                          sequence of {} (max_model_len); lower --max-model-len, raise --gpu-memory-utilization, \
                          use more GPUs or a smaller weights format",
-                        share.stage, q.context
+                        group_thousands(tokens_held),
+                        share.stage,
+                        group_thousands(q.context)
                     ));
                 } else if concurrency < q.batch as f64 {
                     problems.push(format!(
                         "only {} sequences of {} tokens fit at once, not {}: vLLM will queue the rest",
                         fixed(concurrency, 2),
-                        q.context,
+                        group_thousands(q.context),
                         q.batch
                     ));
                 }
@@ -628,8 +636,10 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
                 kv_tokens_min = Some(kv_tokens_min.map_or(tokens_held, |m: u64| m.min(tokens_held)));
                 if tokens_held < q.context.saturating_mul(q.batch) {
                     problems.push(format!(
-                        "the token pool holds {tokens_held} tokens, fewer than {} × {}",
-                        q.batch, q.context
+                        "the token pool holds {} tokens, fewer than {} × {}",
+                        group_thousands(tokens_held),
+                        q.batch,
+                        group_thousands(q.context)
                     ));
                 }
                 (tokens_held * per_token, act, budget + act)

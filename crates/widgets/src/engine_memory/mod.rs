@@ -6,6 +6,7 @@
 
 use crate::bars::{Segment, StackedBar};
 use crate::controls::{device_options, model_options, next_uid, Choice, Select, StepSlider};
+use crate::engine_answer::answer_markup;
 use crate::frame::WidgetFrame;
 use crate::params::Params;
 use crate::units::show;
@@ -15,12 +16,12 @@ use llmem_estimator::{
         gguf_layout::FileType,
         llama_cpp::LlamaCppParams,
         parallel::Parallelism,
-        serve::{serve, Basis, Engine, ServeQuery, ServeReport, VllmOptions},
+        serve::{serve, Engine, ServeQuery, ServeReport, VllmOptions, SGLANG_MEM_FRACTION_STATIC},
     },
     hardware::device,
     precision::{Dtype, WeightFormat},
     presets::preset,
-    units::{fixed, format_tokens, group_thousands},
+    units::format_tokens,
 };
 
 pub const GPU_STEPS: [u64; 4] = [1, 2, 4, 8];
@@ -52,7 +53,7 @@ pub fn report(
         context,
         batch,
         vllm: VllmOptions::default(),
-        sglang_mem_fraction: 0.88,
+        sglang_mem_fraction: SGLANG_MEM_FRACTION_STATIC,
         llama: LlamaCppParams { n_gpu_layers: u64::MAX, ..LlamaCppParams::default() },
     };
     Some(serve(&q).map_err(|e| e.to_string()))
@@ -67,69 +68,6 @@ fn class(id: &str) -> &'static str {
         "cuda_graphs" | "non_torch" => "lw-c-opt",
         _ => "lw-c-muted",
     }
-}
-
-fn basis(b: Basis) -> &'static str {
-    match b {
-        Basis::Exact => "exact",
-        Basis::Estimate => "estimate",
-        Basis::Setting => "setting",
-    }
-}
-
-/// The answer under the bar, as markup: the verdict, the lines vLLM and
-/// SGLang print, what each GPU holds, the problems and every term with its
-/// basis (a row's title is the term's note).
-fn answer_markup(data: Option<Result<ServeReport, String>>, context: u64, capacity: u64) -> String {
-    let esc = crate::formula::escape;
-    let p = |class: &str, text: &str| format!("<p class=\"lw-detail{class}\">{}</p>", esc(text));
-    let r = match data {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => return p(" lw-warn", &format!("This setting cannot be served: {e}.")),
-        None => return p("", "No figure for these settings."),
-    };
-    let mut html = if r.fits {
-        "<p class=\"lw-big lw-yes\">✓ Serves this workload</p>".to_string()
-    } else {
-        "<p class=\"lw-big lw-no\">✗ Cannot serve this workload</p>".to_string()
-    };
-    if let (Engine::Vllm, Some(t), Some(c)) = (r.engine, r.kv_cache_tokens, r.max_concurrency) {
-        html += &p(" lw-mono", &format!("GPU KV cache size: {} tokens", group_thousands(t)));
-        html += &p(
-            " lw-mono",
-            &format!("Maximum concurrency for {} tokens per request: {}x", group_thousands(context), fixed(c, 2)),
-        );
-    }
-    if let (Engine::Sglang, Some(t)) = (r.engine, r.kv_cache_tokens) {
-        html += &p(" lw-mono", &format!("max_total_num_tokens={t}"));
-    }
-    html += &p(
-        " lw-engine-used",
-        &match r.gpus.first() {
-            Some(g) if r.gpus.len() > 1 => {
-                format!("Each GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes))
-            }
-            Some(g) => format!("The GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes)),
-            None => format!("Uses {} of {} in all.", show(r.total_bytes), show(capacity)),
-        },
-    );
-    for problem in &r.problems {
-        html += &p(" lw-warn", problem);
-    }
-    html += "<table class=\"lw-table\"><thead><tr><th scope=\"col\">Term</th><th scope=\"col\">Bytes</th><th scope=\"col\">Basis</th></tr></thead><tbody>";
-    for t in r.gpus.first().map_or(&[][..], |g| &g.terms[..]) {
-        html += &format!(
-            "<tr title=\"{}\"><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>",
-            esc(&t.note),
-            esc(t.label),
-            esc(&show(t.bytes)),
-            basis(t.basis)
-        );
-    }
-    html + "</tbody></table>" + &p(
-        "",
-        "Exact: the engine's own arithmetic, reproduced (llama.cpp's model, KV and output buffers are checked against llama.cpp itself). Estimate: a modelled figure the engine measures at start-up. Setting: memory held back on purpose.",
-    )
 }
 
 /// The engine-memory widget.

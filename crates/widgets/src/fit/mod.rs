@@ -19,7 +19,14 @@ use llmem_estimator::units::fixed;
 use llmem_estimator::{
     catalogue::{self, CatalogueEntry},
     config::MAX_CONFIG_BYTES,
+    engines::{
+        gguf_layout::FileType,
+        llama_cpp::LlamaCppParams,
+        parallel::Parallelism,
+        serve::{serve, Engine, ServeQuery, ServeReport, VllmOptions, SGLANG_MEM_FRACTION_STATIC},
+    },
     fit::{changes_to_fit, will_it_fit, Change, FitQuery, FitReport},
+    gguf::GgmlType,
     hardware::device,
     precision::{Dtype, WeightFormat},
     presets::preset,
@@ -220,6 +227,9 @@ pub struct Settings {
     pub batch: u64,
     /// The weights as a checkpoint file stores them, in place of `weights`.
     pub file: Option<StoredFile>,
+    /// The serving engine whose allocation is shown too (`none`, or an
+    /// [`Engine`] id).
+    pub engine: String,
 }
 
 impl Settings {
@@ -242,14 +252,23 @@ impl Settings {
     /// pasted model is read from a file the reader saves as `config.json`;
     /// a GGUF is the model, another checkpoint file the `--weights-file`).
     pub fn cli_line(&self, model: &str) -> String {
-        let Settings { dev, count, weights, kv, context, batch, file } = self;
+        let Settings { dev, count, weights, kv, context, batch, file, engine } = self;
+        // With an engine, the question is `llmem serve`'s, which prices the
+        // weights in a format (a GGUF file type for llama.cpp).
+        let serving = engine != "none";
         let (model, weights) = match file {
+            Some(f) if !serving => (f.cli_model.clone(), f.cli_weights.clone()),
+            Some(f) => (f.cli_model.clone(), format!("--weights {weights} ")),
             None => (model.to_string(), format!("--weights {weights} ")),
-            Some(f) => (f.cli_model.clone(), f.cli_weights.clone()),
         };
-        format!(
-            "llmem fit {model} --device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}"
-        )
+        let command = if serving {
+            // llama.cpp keeps a quantized V cache only with flash attention.
+            let flash = if engine == "llama.cpp" && (kv == "int8" || kv == "int4") { "--flash-attn on " } else { "" };
+            format!("serve {model} --engine {engine} {flash}")
+        } else {
+            format!("fit {model} ")
+        };
+        format!("llmem {command}--device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}")
     }
 }
 
@@ -502,10 +521,12 @@ pub struct ChangesState {
     pub asked: StoredValue<u32>,
 }
 
-/// The note on a context past the model's declared length
-/// ([`context_note`]) and what would make it fit ([`changes_to_fit`]), as
-/// markup written in the config reader's module: both are needed only in
-/// those cases, and their code would otherwise weigh on every first visit.
+/// What the chosen serving engine allocates ([`engine_markup`]), the note
+/// on a context past the model's declared length ([`context_note`]) and
+/// what would make it fit ([`changes_to_fit`]), as markup written in the
+/// config reader's module: each is needed only in its case, and their code
+/// (the engines' arithmetic among it) would otherwise weigh on every first
+/// visit.
 #[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
 #[allow(clippy::unnecessary_wraps)]
 fn changes_split(out: ChangesState, this: u32, arch: ModelArch, settings: Settings) -> Result<(), ReaderNotLoaded> {
@@ -514,9 +535,100 @@ fn changes_split(out: ChangesState, this: u32, arch: ModelArch, settings: Settin
         format!("<p class=\"lw-detail lw-warn lw-context-note\">{}</p>", crate::formula::escape(&n))
     });
     if out.asked.get_value() == this {
-        out.markup.set(note + &changes_markup(&list));
+        out.markup.set(engine_markup(&arch, &settings) + &note + &changes_markup(&list));
     }
     Ok(())
+}
+
+/// The GGUF file type llama.cpp would load for a weights format: the float
+/// formats and the two GGUF quantizations llmem lays out; llama.cpp runs
+/// none of the GPU quantization formats (GPTQ, AWQ, FP8, bitsandbytes).
+fn llama_file_type(weights: &str) -> Result<FileType, String> {
+    match weights {
+        "fp32" | "fp16" | "bf16" | "q8_0" | "q4_k_m" => FileType::parse(weights).map_err(|e| e.to_string()),
+        _ => Err("llama.cpp loads GGUF files: choose FP32, FP16, BF16, GGUF Q8_0 or GGUF Q4_K_M weights".into()),
+    }
+}
+
+/// llama.cpp's cache type (`--cache-type-k/v`) for a KV cache dtype: its
+/// 8- and 4-bit caches are the blocks `q8_0` and `q4_0` (34 and 18 bytes
+/// per 32 values, `ggml/src/ggml-common.h`); it has no FP8 cache.
+fn llama_cache_type(kv: &str) -> Result<GgmlType, String> {
+    Ok(match kv {
+        "fp32" => GgmlType::F32,
+        "fp16" => GgmlType::F16,
+        "bf16" => GgmlType::Bf16,
+        "int8" => GgmlType::Q8_0,
+        "int4" => GgmlType::Q4_0,
+        _ => return Err("llama.cpp has no FP8 KV cache; its 8-bit cache is q8_0 (choose INT8)".into()),
+    })
+}
+
+/// What `settings.engine` would allocate to serve `arch` at these settings
+/// (`None` for no engine): the same question as the command line's
+/// `llmem serve` — `count` GPUs as tensor-parallel ranks, each engine's
+/// defaults (vLLM's `gpu_memory_utilization` 0.9 and 16-token blocks,
+/// SGLang's `mem_fraction_static`, llama.cpp with every layer on the GPU and
+/// flash attention where its quantized cache needs it).
+pub fn engine_report(arch: &ModelArch, settings: &Settings) -> Option<Result<ServeReport, String>> {
+    let engine = Engine::parse(&settings.engine).ok()?;
+    let llama = engine == Engine::LlamaCpp;
+    let answer = (|| {
+        let dev = device(&settings.dev).map_err(|e| e.to_string())?;
+        if dev.is_cpu() && !llama {
+            return Err(format!("{} needs a GPU; on a CPU choose llama.cpp", engine.label()));
+        }
+        if llama && settings.count > 1 {
+            return Err(
+                "llmem models llama.cpp on one device; choose one device, or vLLM or SGLang for several GPUs".into()
+            );
+        }
+        let (gguf, cache) = if llama {
+            (llama_file_type(&settings.weights)?, llama_cache_type(&settings.kv)?)
+        } else {
+            (FileType::F16, GgmlType::F16)
+        };
+        let q = ServeQuery {
+            arch,
+            engine,
+            device: dev,
+            parallel: Parallelism { tp: settings.count, pp: 1, expert_parallel: false },
+            weights: WeightFormat::parse(&settings.weights).map_err(|e| e.to_string())?,
+            gguf,
+            kv: Dtype::parse(&settings.kv).map_err(|e| e.to_string())?,
+            context: settings.context,
+            batch: settings.batch,
+            vllm: VllmOptions::default(),
+            sglang_mem_fraction: SGLANG_MEM_FRACTION_STATIC,
+            llama: LlamaCppParams {
+                n_gpu_layers: u64::MAX,
+                flash_attn: cache.is_quantized(),
+                type_k: cache,
+                type_v: cache,
+                ..LlamaCppParams::default()
+            },
+        };
+        serve(&q).map_err(|e| e.to_string())
+    })();
+    Some(answer)
+}
+
+/// [`engine_report`] as markup under its own heading (empty for no
+/// engine), with a word on a checkpoint file's weights, which the engine's
+/// figures price in the chosen format.
+fn engine_markup(arch: &ModelArch, settings: &Settings) -> String {
+    let Some(report) = engine_report(arch, settings) else { return String::new() };
+    let label = Engine::parse(&settings.engine).map_or("", |e| e.label());
+    let capacity = device(&settings.dev).map_or(0, |d| d.gpu_budget_bytes());
+    let file = settings.file.as_ref().map_or(String::new(), |f| {
+        format!(
+            "<p class=\"lw-detail\">The engine's figures price the weights as {}, not as {} stores them.</p>",
+            crate::formula::escape(WeightFormat::parse(&settings.weights).map_or("chosen", |w| w.label())),
+            crate::formula::escape(&f.name)
+        )
+    });
+    format!("<h3 class=\"lw-engine-head\">What {label} allocates</h3>{file}")
+        + &crate::engine_answer::answer_markup(Some(report), settings.context, capacity)
 }
 
 /// [`changes_split`], fetching its module first where it is split off (no
@@ -787,6 +899,7 @@ pub fn Fit(
     let kv = RwSignal::new(params.get("kv").to_string());
     let context = RwSignal::new(params.u64("context"));
     let batch = RwSignal::new(params.u64("batch"));
+    let engine = RwSignal::new(params.get("engine").to_string());
     let source = RwSignal::new("preset".to_string());
     // The reader's own config, reduced to the fields we read, and its model.
     let custom = RwSignal::new(None::<ReadConfig>);
@@ -827,6 +940,7 @@ pub fn Fit(
         context: context.get(),
         batch: batch.get(),
         file: file_now(),
+        engine: engine.get(),
     };
     let result = Memo::new(move |_| arch.get().and_then(|a| report(&a, &settings())));
     // What would make it fit, when it does not: computed in the lazily
@@ -837,10 +951,11 @@ pub fn Fit(
         let this = changes.asked.get_value();
         // The list's sizes are written in the reader's units.
         let _ = crate::units::units().get();
-        // Asked for when it does not fit, or when the context is past what
-        // the model declares (the note is written there too).
+        // Asked for when it does not fit, when the context is past what the
+        // model declares (the note is written there too), or for an engine.
+        let serving = engine.get() != "none";
         let Some(a) = result.get().and_then(|r| {
-            arch.get_untracked().filter(|a| !r.fits || context.get_untracked() > a.max_position_embeddings)
+            arch.get_untracked().filter(|a| serving || !r.fits || context.get_untracked() > a.max_position_embeddings)
         }) else {
             changes.markup.set(String::new());
             return;
@@ -857,6 +972,7 @@ pub fn Fit(
             ("kv", kv.get()),
             ("context", context.get().to_string()),
             ("batch", batch.get().to_string()),
+            ("engine", engine.get()),
         ]
         .into_iter()
         // The reader's own model goes wherever the settings go: the Embed
@@ -920,6 +1036,16 @@ pub fn Fit(
     });
     let weight_options: Vec<(String, String)> =
         WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
+    let engine_options: Vec<(String, String)> = [
+        ("none", "None: the tensors alone"),
+        ("vllm", "vLLM"),
+        ("sglang", "SGLang"),
+        ("llama.cpp", "llama.cpp"),
+        ("transformers", "transformers"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
     let kv_options: Vec<(String, String)> =
         [Dtype::Bf16, Dtype::Fp16, Dtype::Fp8, Dtype::Int8, Dtype::Int4, Dtype::Fp32]
             .iter()
@@ -986,6 +1112,7 @@ pub fn Fit(
                     value=context text=Callback::new(|c: u64| format!("{} tokens", format_tokens(c))) />
                 <StepSlider id=format!("{uid}-batch") label="Concurrent sequences" steps=&BATCH_STEPS count=Signal::stored(BATCH_STEPS.len())
                     value=batch text=Callback::new(|b: u64| b.to_string()) />
+                <Select id=format!("{uid}-engine") label="Serving engine" options=engine_options value=engine />
             </div>
             <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
                 capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
@@ -1000,6 +1127,10 @@ pub fn Fit(
                 match result.get() {
                     None => {}
                     Some(r) => {
+                        // With an engine, its own verdict follows; this one is the tensors'.
+                        if engine.get() != "none" {
+                            html += "<p class=\"lw-detail lw-tensors-head\">The tensors alone:</p>";
+                        }
                         html += &if r.fits {
                             format!("<p class=\"lw-big lw-yes\">✓ Fits, with {} to spare</p>", esc(&show(r.margin_bytes as u64)))
                         } else {
@@ -1110,6 +1241,7 @@ mod tests {
             context: 8192,
             batch: 1,
             file: None,
+            engine: "none".into(),
         };
         let r = report(&a, &settings).unwrap();
         assert_eq!(
@@ -1131,5 +1263,56 @@ mod tests {
             st.cli_line("llama-3.1-8b"),
             "llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights-file 'my model'\\''s weights.safetensors' --kv bf16 --context 8192 --batch 1"
         );
+    }
+
+    /// The engine picker asks `llmem serve`'s question: the same numbers as
+    /// the serving figure, and a message for what the engine cannot run.
+    #[test]
+    fn engines() {
+        let a = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let on = |engine: &str, dev: &str, count, weights: &str, kv: &str| Settings {
+            dev: dev.into(),
+            count,
+            weights: weights.into(),
+            kv: kv.into(),
+            context: 8192,
+            batch: 1,
+            file: None,
+            engine: engine.into(),
+        };
+        assert_eq!(engine_report(&a, &on("none", "h100-sxm", 1, "bf16", "bf16")), None);
+        // What `llmem serve llama-3.1-8b --engine vllm` prints on an H100 (the serving figure's e2e test).
+        let vllm = engine_report(&a, &on("vllm", "h100-sxm", 1, "bf16", "bf16")).unwrap().unwrap();
+        assert_eq!(vllm.kv_cache_tokens, Some(448_224));
+        let two = engine_report(&a, &on("vllm", "h100-sxm", 2, "bf16", "bf16")).unwrap().unwrap();
+        assert_eq!(two.gpus.len(), 2);
+        assert!(two.kv_cache_tokens.unwrap() > vllm.kv_cache_tokens.unwrap());
+        let err = |s: Settings| engine_report(&a, &s).unwrap().unwrap_err();
+        assert!(
+            err(on("vllm", "h100-sxm", 3, "bf16", "bf16")).contains("divide"),
+            "{}",
+            err(on("vllm", "h100-sxm", 3, "bf16", "bf16"))
+        );
+        assert!(err(on("llama.cpp", "rtx-4090", 2, "q4_k_m", "bf16")).contains("one device"));
+        assert!(err(on("llama.cpp", "rtx-4090", 1, "awq-int4", "bf16")).contains("GGUF"));
+        assert!(err(on("llama.cpp", "rtx-4090", 1, "q4_k_m", "fp8")).contains("q8_0"));
+        let fp16 = engine_report(&a, &on("llama.cpp", "h100-sxm", 1, "fp16", "bf16")).unwrap().unwrap();
+        assert_eq!(
+            fp16.weights_bytes,
+            engine_report(&a, &on("llama.cpp", "h100-sxm", 1, "bf16", "bf16")).unwrap().unwrap().weights_bytes
+        );
+        // A quantized cache: llama.cpp's q8_0 blocks, with flash attention, on the command line too.
+        let q8 = on("llama.cpp", "rtx-4090", 1, "q4_k_m", "int8");
+        let r = engine_report(&a, &q8).unwrap().unwrap();
+        let f16 = engine_report(&a, &on("llama.cpp", "rtx-4090", 1, "q4_k_m", "fp16")).unwrap().unwrap();
+        assert!(r.fits);
+        assert_eq!(r.kv_bytes * 32, f16.kv_bytes * 17, "q8_0 keeps 34 bytes per 32 values, f16 64");
+        assert_eq!(
+            q8.cli_line("llama-3.1-8b"),
+            "llmem serve llama-3.1-8b --engine llama.cpp --flash-attn on --device rtx-4090 --count 1 --weights q4_k_m --kv int8 --context 8192 --batch 1"
+        );
+        let markup = engine_markup(&a, &q8);
+        assert!(markup.starts_with("<h3 class=\"lw-engine-head\">What llama.cpp allocates</h3>"), "{markup}");
+        assert!(markup.contains("llama.cpp serves this workload"), "{markup}");
     }
 }
