@@ -925,6 +925,34 @@ test.describe('06 · step-timeline', () => {
     await t.getByRole('radio', { name: 'FP32' }).check();
     await expect(t.locator('tbody tr.lw-peak th')).toHaveText('gradient of the loss (peak)');
   });
+
+  test('context parallelism: a 32K sequence over 4 GPUs is held as 8K is', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/training/?step-timeline.seq=8192');
+    const t = widget(page, 'step-timeline');
+    const peak = () => result(t).locator('.lw-big').innerText();
+    await expect(result(t)).toContainText('at the peak of the step');
+    const short = await peak();
+    const seq = t.getByLabel('Sequence length');
+    await seq.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expect(seq).toHaveAttribute('aria-valuetext', /32K tokens/);
+    await expect(result(t).locator('.lw-big')).not.toHaveText(short);
+    const split = t.getByLabel('Each sequence split over (context parallel)');
+    await split.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expect(split).toHaveAttribute('aria-valuetext', '4 GPUs');
+    await expect(result(t).locator('.lw-big')).toHaveText(short);
+    await expect(page).toHaveURL(/step-timeline\.cp=4/);
+    // A sequence split over four of two GPUs: a message, not an empty figure.
+    await t.getByLabel('Data-parallel GPUs').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    await expect(result(t)).toContainText('a context-parallel size of 4 does not divide 2 GPUs');
+    w.assertClean();
+  });
 });
 
 test.describe('05 · engine-memory', () => {

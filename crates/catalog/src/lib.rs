@@ -384,6 +384,7 @@ pub const STEP_TIMELINE: WidgetSpec = WidgetSpec {
         ATTENTION,
         p("grads", ParamKind::Choice(&["bf16", "fp32"]), "bf16", "precision the gradients are kept and accumulated in"),
         p("adam", ParamKind::Choice(&["fused", "foreach"]), "fused", "Adam's implementation (foreach makes temporaries)"),
+        p("cp", ParamKind::Int { min: 1, max: 8 }, "1", "context parallelism: GPUs each sequence is split over (among the GPUs)"),
     ],
 };
 

@@ -116,13 +116,14 @@ pub fn step_timeline(arch: &ModelArch, setup: &TrainingSetup) -> Result<StepTime
     let step_temporaries = optimizer_step_bytes(counts.total, setup)?;
     let resident = states.params_bytes.add_or(states.optimizer_bytes, "timeline")?;
     let layers = arch.num_layers.max(1);
-    let q =
-        |recompute| ActivationQuery { seq: setup.seq, micro_batch: setup.micro_batch, kernel: setup.kernel, recompute };
+    // A GPU holds the activations of its share of each sequence.
+    let seq = setup.local_seq()?;
+    let q = |recompute| ActivationQuery { seq, micro_batch: setup.micro_batch, kernel: setup.kernel, recompute };
     let kept = activations(arch, &q(setup.recompute))?;
     let full = activations(arch, &q(Recompute::None))?;
     let per_layer = kept.layers_bytes / layers;
     let rebuilt = if setup.recompute == Recompute::Full { full.layer_bytes } else { 0 };
-    let tokens = setup.seq.mul_or(setup.micro_batch, "timeline")?;
+    let tokens = seq.mul_or(setup.micro_batch, "timeline")?;
     // Outside the layers: the input side (ids, RoPE tables) stays to the end;
     // the output side (final norm, logits, labels, loss) is freed once the
     // LM head's backward is done.
@@ -259,5 +260,29 @@ mod tests {
         assert_eq!(optimizer_step_bytes(psi, &z1).unwrap(), psi.div_ceil(8) * 4);
         let off = TrainingSetup { offload_optimizer: true, ..z1 };
         assert_eq!(optimizer_step_bytes(psi, &off).unwrap(), 0);
+    }
+
+    /// Context parallelism over 4 of the 8 GPUs: a 32K sequence leaves each
+    /// GPU the activations of 8K tokens — the same step as 8K tokens without
+    /// it, byte for byte, with the same sharded states — and a quarter of the
+    /// sequences per step.
+    #[test]
+    fn context_parallel_divides_the_sequence() {
+        let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let z3 = TrainingSetup { stage: ZeroStage::Zero3, gpus: 8, seq: 32_768, ..TrainingSetup::default() };
+        let cp4 = TrainingSetup { context_parallel: 4, ..z3 };
+        let short = TrainingSetup { seq: 8192, ..z3 };
+        assert_eq!(step_timeline(&m, &cp4).unwrap(), step_timeline(&m, &short).unwrap());
+        let (with, without) =
+            (crate::training::training_memory(&m, &cp4).unwrap(), crate::training::training_memory(&m, &z3).unwrap());
+        assert_eq!(with.activation_bytes, crate::training::training_memory(&m, &short).unwrap().activation_bytes);
+        assert!(with.per_gpu_bytes < without.per_gpu_bytes);
+        assert_eq!((with.global_batch, without.global_batch), (2, 8));
+        // What cannot be split is refused with the reason.
+        let err = |s: TrainingSetup| step_timeline(&m, &s).unwrap_err().to_string();
+        assert!(err(TrainingSetup { context_parallel: 3, ..z3 }).contains("does not divide 8 GPUs"));
+        assert!(err(TrainingSetup { context_parallel: 8, seq: 4104, ..z3 }).contains("2 × 8 equal chunks"));
+        assert!(err(TrainingSetup { context_parallel: 2, kernel: AttentionKernel::Eager, ..z3 }).contains("flash"));
+        assert!(err(TrainingSetup { context_parallel: 0, ..z3 }).contains("at least 1"));
     }
 }

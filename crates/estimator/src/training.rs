@@ -414,7 +414,8 @@ pub struct TrainingMemory {
     pub per_gpu_bytes: u64,
     /// What one GPU would hold with no sharding and no recomputation.
     pub unsharded_bytes: u64,
-    /// Sequences per optimizer step: micro-batch × accumulation steps × GPUs.
+    /// Sequences per optimizer step: micro-batch × accumulation steps × GPUs
+    /// ÷ context-parallel size.
     pub global_batch: u64,
 }
 
@@ -442,6 +443,54 @@ pub struct TrainingSetup {
     pub fp32_grads: bool,
     /// How Adam runs its step ([`AdamKernel`]).
     pub adam: AdamKernel,
+    /// Context parallelism: each sequence split over this many of the
+    /// `gpus` (1: none); see [`TrainingSetup::local_seq`].
+    pub context_parallel: u64,
+}
+
+impl TrainingSetup {
+    /// Tokens of each sequence one GPU holds activations for:
+    /// `seq / context_parallel`.
+    ///
+    /// Context parallelism splits every sequence over `context_parallel`
+    /// GPUs: Megatron-core's `get_batch_on_this_cp_rank`
+    /// (`megatron/training/utils.py`) cuts it into 2·cp equal chunks and gives
+    /// rank r chunks r and 2·cp−1−r, so causal attention's work is balanced,
+    /// and torchtitan's `context_parallel` does the same. Attention runs as
+    /// ring attention (Liu et al. 2023, arXiv 2310.01889): each rank keeps
+    /// its own tokens' q, k, v, output and log-sum-exp, as FlashAttention
+    /// does for a sequence of that length, while the other ranks' keys and
+    /// values pass through in blocks freed after the layer (not counted:
+    /// two blocks of `seq/cp` tokens of one layer's K and V). Every other
+    /// activation is per token, so a GPU holds the activations of
+    /// `seq / cp` tokens. The model states are sharded over all `gpus`, the
+    /// context-parallel ranks included (Megatron's distributed optimizer
+    /// shards over data × context parallel ranks, torchtitan's FSDP mesh
+    /// over `dp_shard_cp`).
+    ///
+    /// Errors: a size of 0, one that does not divide `gpus`, a sequence that
+    /// does not split into 2·cp equal chunks, or eager attention (ring
+    /// attention is built on FlashAttention's kernels).
+    pub fn local_seq(&self) -> Result<u64> {
+        let cp = self.context_parallel;
+        let bad = |reason: String| EstimateError::OutOfRange { what: "context parallelism".into(), reason };
+        if cp == 0 {
+            return Err(bad("the context-parallel size must be at least 1".into()));
+        }
+        if cp == 1 {
+            return Ok(self.seq);
+        }
+        if self.gpus % cp != 0 {
+            return Err(bad(format!("a context-parallel size of {cp} does not divide {} GPUs", self.gpus)));
+        }
+        if self.seq % (2 * cp) != 0 {
+            return Err(bad(format!("a sequence of {} tokens does not split into 2 × {cp} equal chunks", self.seq)));
+        }
+        if self.kernel == AttentionKernel::Eager {
+            return Err(bad("ring attention runs on FlashAttention kernels; choose flash attention".into()));
+        }
+        Ok(self.seq / cp)
+    }
 }
 
 /// How an Adam step is computed, which decides its temporaries.
@@ -530,6 +579,7 @@ impl Default for TrainingSetup {
             offload_optimizer: false,
             fp32_grads: false,
             adam: AdamKernel::Fused,
+            context_parallel: 1,
         }
     }
 }
@@ -538,11 +588,12 @@ impl Default for TrainingSetup {
 pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<TrainingMemory> {
     let params = arch.param_counts()?.total;
     let states = setup_states(params, setup)?;
+    let seq = setup.local_seq()?;
     let activation_bytes = match setup.recompute {
         // Checkpointed: the layer inputs, and while the backward pass
         // rebuilds a layer, that layer's activations (Chen et al. 2016, §3).
-        Recompute::Full => partial_recompute_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, arch.num_layers)?,
-        r => model_activation_bytes(arch, setup.seq, setup.micro_batch, setup.kernel, r)?,
+        Recompute::Full => partial_recompute_bytes(arch, seq, setup.micro_batch, setup.kernel, arch.num_layers)?,
+        r => model_activation_bytes(arch, seq, setup.micro_batch, setup.kernel, r)?,
     };
     let gathered_bytes =
         if setup.stage == ZeroStage::Zero3 && setup.gpus > 1 { zero3_gathered_bytes(arch)? } else { 0 };
@@ -559,7 +610,11 @@ pub fn training_memory(arch: &ModelArch, setup: &TrainingSetup) -> Result<Traini
             .add_or(activation_bytes, "training memory")?
             .add_or(gathered_bytes, "training memory")?,
         unsharded_bytes: unsharded,
-        global_batch: product(&[setup.micro_batch, setup.grad_accum.max(1), setup.gpus], "global batch")?,
+        // Context-parallel ranks share their sequences.
+        global_batch: product(
+            &[setup.micro_batch, setup.grad_accum.max(1), setup.gpus / setup.context_parallel],
+            "global batch",
+        )?,
     })
 }
 

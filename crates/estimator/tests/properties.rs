@@ -126,6 +126,27 @@ proptest! {
         let _ = attention_memory(l, h, s, Dtype::Bf16);
     }
 
+    /// Splitting each sequence over more GPUs never raises a GPU's peak, for
+    /// every preset, stage and recomputation.
+    #[test]
+    fn context_parallel_never_raises_the_peak(i in 0usize..64, chunks in 1u64..64, stage in 0usize..4, full in any::<bool>()) {
+        use llmem_estimator::{timeline::step_timeline, training::TrainingSetup};
+        let a = arch(i);
+        let base = TrainingSetup {
+            stage: [ZeroStage::Zero0, ZeroStage::Zero1, ZeroStage::Zero2, ZeroStage::Zero3][stage],
+            gpus: 8,
+            seq: 16 * chunks,
+            recompute: if full { Recompute::Full } else { Recompute::None },
+            ..TrainingSetup::default()
+        };
+        let mut last = u64::MAX;
+        for cp in [1, 2, 4, 8] {
+            let peak = step_timeline(&a, &TrainingSetup { context_parallel: cp, ..base }).unwrap().peak_bytes;
+            prop_assert!(peak <= last, "cp {cp}: {peak} > {last}");
+            last = peak;
+        }
+    }
+
     /// Recomputing more never stores more.
     #[test]
     fn recompute_is_monotone(l in 1u64..200, h in 64u64..20_000, a in 1u64..128, s in 1u64..65_536, b in 1u64..64) {

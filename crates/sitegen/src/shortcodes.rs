@@ -389,6 +389,7 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
                 fp32_grads: a.str_or("grads", "bf16") == "fp32",
                 adam: llmem_estimator::training::AdamKernel::parse(a.str_or("adam", "fused"))
                     .map_err(|e| e.to_string())?,
+                context_parallel: a.u64_or("cp", 1)?,
                 ..Default::default()
             };
             let t = llmem_estimator::timeline::step_timeline(&m, &setup).map_err(|e| e.to_string())?;

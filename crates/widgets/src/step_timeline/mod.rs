@@ -17,6 +17,7 @@ use llmem_estimator::{
 
 pub const GPU_STEPS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
 pub const SEQ_STEPS: [u64; 7] = [1024, 2048, 4096, 8192, 16_384, 32_768, 65_536];
+pub const CP_STEPS: [u64; 4] = [1, 2, 4, 8];
 
 /// The widget's settings besides the model, as its URL spells them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,23 +31,27 @@ pub struct Settings {
     pub grads: String,
     /// Adam's implementation: `fused` or `foreach`.
     pub adam: String,
+    /// Context parallelism: each sequence split over this many of the GPUs.
+    pub cp: u64,
 }
 
-/// The timeline for `model` at these settings.
-pub fn timeline(model: &str, s: &Settings) -> Option<StepTimeline> {
-    let a = preset(model).and_then(|p| p.arch()).ok()?;
+/// The timeline for `model` at these settings, or why there is none.
+pub fn timeline(model: &str, s: &Settings) -> Result<StepTimeline, String> {
+    let text = |e: llmem_estimator::EstimateError| e.to_string();
+    let a = preset(model).and_then(|p| p.arch()).map_err(text)?;
     let setup = TrainingSetup {
-        stage: ZeroStage::from_u8(s.stage).ok()?,
+        stage: ZeroStage::from_u8(s.stage).map_err(text)?,
         gpus: s.gpus,
         seq: s.seq,
         micro_batch: 1,
         recompute: if s.checkpointing { Recompute::Full } else { Recompute::None },
         kernel: attention_kernel(&s.attention),
         fp32_grads: s.grads == "fp32",
-        adam: AdamKernel::parse(&s.adam).ok()?,
+        adam: AdamKernel::parse(&s.adam).map_err(text)?,
+        context_parallel: s.cp,
         ..TrainingSetup::default()
     };
-    step_timeline(&a, &setup).ok()
+    step_timeline(&a, &setup).map_err(text)
 }
 
 /// Why the peak is where it is, in a sentence.
@@ -82,6 +87,7 @@ pub fn StepTimelineWidget(
     let attention = RwSignal::new(params.get("attention").to_string());
     let grads = RwSignal::new(params.get("grads").to_string());
     let adam = RwSignal::new(params.get("adam").to_string());
+    let cp = RwSignal::new(params.u64("cp"));
     let data = Memo::new(move |_| {
         let settings = Settings {
             stage: stage.get().parse().unwrap_or(3),
@@ -91,10 +97,11 @@ pub fn StepTimelineWidget(
             attention: attention.get(),
             grads: grads.get(),
             adam: adam.get(),
+            cp: cp.get(),
         };
         timeline(&model.get(), &settings)
     });
-    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || data.get()?.peak_formula());
+    let formula: crate::formula::FormulaFn = std::sync::Arc::new(move || data.get().ok()?.peak_formula());
     let state = Signal::derive(move || {
         vec![
             ("model", model.get()),
@@ -105,19 +112,20 @@ pub fn StepTimelineWidget(
             ("attention", attention.get()),
             ("grads", grads.get()),
             ("adam", adam.get()),
+            ("cp", cp.get().to_string()),
         ]
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
     Effect::new(move |_| {
         let _ = epoch.get();
-        if let (Some(c), Some(t)) = (canvas.get(), data.get()) {
+        if let (Some(c), Ok(t)) = (canvas.get(), data.get()) {
             draw(&c, &t);
         }
     });
     let summary = move || {
         data.get().map_or_else(
-            || "No timeline for these settings.".to_string(),
+            |e| format!("No timeline for these settings: {e}."),
             |t| {
                 format!(
                     "Memory of one training step on one GPU, from {} at the start to a peak of {} and back. {}",
@@ -149,13 +157,17 @@ pub fn StepTimelineWidget(
                     options=vec![("bf16".into(), "BF16".into()), ("fp32".into(), "FP32".into())] value=grads />
                 <Choice name=format!("{uid}-adam") legend="Adam's kernel"
                     options=vec![("fused".into(), "Fused".into()), ("foreach".into(), "Foreach".into())] value=adam />
+                <StepSlider id=format!("{uid}-cp") label="Each sequence split over (context parallel)" steps=&CP_STEPS
+                    count=Signal::stored(CP_STEPS.len()) value=cp
+                    text=Callback::new(|c: u64| if c == 1 { "1 GPU (off)".to_string() } else { format!("{c} GPUs") }) />
             </div>
             <figure class="lw-figure">
                 <canvas node_ref=canvas class="lw-canvas" role="img" aria-label=summary></canvas>
-                <figcaption class="lw-caption">"Computed, not recorded: one GPU's memory after each event of the step, micro-batch 1, mixed-precision Adam. The flat line is what stays resident; the dot is the peak. The optimizer step's temporaries are an estimate."</figcaption>
+                <figcaption class="lw-caption">"Computed, not recorded: one GPU's memory after each event of the step, micro-batch 1, mixed-precision Adam; GPUs that split a sequence (context parallel) are among the GPUs that shard the states. The flat line is what stays resident; the dot is the peak. The optimizer step's temporaries are an estimate."</figcaption>
             </figure>
             <div class="lw-result" aria-live="polite">
-                {move || data.get().map(|t| view! {
+                {move || data.get().err().map(|e| view! { <p class="lw-detail lw-warn">{format!("No timeline for these settings: {e}.")}</p> })}
+                {move || data.get().ok().map(|t| view! {
                     <p class="lw-big">{show(t.peak_bytes)}" "<span class="lw-big-label">"at the peak of the step"</span></p>
                     <p class="lw-detail">{explain_peak(&t)}</p>
                     <p class="lw-detail">{format!("Resident throughout: {} of weights and optimizer state.", show(t.resident_bytes))}</p>
@@ -166,7 +178,7 @@ pub fn StepTimelineWidget(
                 <table class="lw-table">
                     <thead><tr><th scope="col">"Event"</th><th scope="col">"Activations"</th><th scope="col">"Gradients"</th><th scope="col">"Total"</th></tr></thead>
                     <tbody>
-                        {move || data.get().map(|t| t.points.iter().enumerate().map(|(i, p)| view! {
+                        {move || data.get().ok().map(|t| t.points.iter().enumerate().map(|(i, p)| view! {
                             <tr class:lw-peak=i == t.peak_index>
                                 <th scope="row">{p.label.clone()}{(i == t.peak_index).then_some(" (peak)")}</th>
                                 <td>{show(p.activation_bytes)}</td>
@@ -228,6 +240,7 @@ mod tests {
             attention: "flash".into(),
             grads: "bf16".into(),
             adam: "fused".into(),
+            cp: 1,
         };
         let t = timeline("llama-3.1-8b", &s).unwrap();
         assert!(t.peak_bytes < 80_000_000_000);
@@ -235,7 +248,12 @@ mod tests {
         let c = timeline("llama-3.1-8b", &Settings { checkpointing: true, ..s.clone() }).unwrap();
         assert!(c.peak_bytes < t.peak_bytes);
         // One GPU, unsharded: the optimizer step's temporaries make it the peak.
-        let one = timeline("llama-3.1-8b", &Settings { stage: 0, gpus: 1, ..s }).unwrap();
+        let one = timeline("llama-3.1-8b", &Settings { stage: 0, gpus: 1, ..s.clone() }).unwrap();
         assert!(explain_peak(&one).contains("an fp32 copy of 16-bit gradients"), "{}", explain_peak(&one));
+        // Context parallelism: a 32K sequence over 4 GPUs is held as 8K is.
+        let long = Settings { seq: 32_768, cp: 4, ..s.clone() };
+        assert_eq!(timeline("llama-3.1-8b", &long), timeline("llama-3.1-8b", &Settings { seq: 8192, ..s.clone() }));
+        let e = timeline("llama-3.1-8b", &Settings { gpus: 2, cp: 4, ..s }).unwrap_err();
+        assert!(e.contains("does not divide 2 GPUs"), "{e}");
     }
 }
