@@ -736,6 +736,20 @@ test.describe('calculator · engines', () => {
     await expect(result(f)).toContainText('vLLM cannot serve this workload');
     await expect(result(f)).toContainText('vLLM would refuse to start: the KV cache holds 37,856 tokens');
   });
+
+  test('llama.cpp with a model too big for the GPU: the most layers that fit', async ({ page }) => {
+    await page.goto('/calculator/?fit.model=llama-3.1-70b&fit.device=rtx-4090&fit.weights=q4_k_m&fit.engine=llama.cpp');
+    const f = widget(page, 'fit');
+    await expect(result(f)).toContainText('llama.cpp cannot serve this workload');
+    const note = f.locator('.lw-offload');
+    await expect(note).toContainText(/with --n-gpu-layers \d+ \(\d+ of 80 layers\) the GPU holds/);
+    // The CLI, given that many layers, agrees that they fit and one more does not.
+    const n = Number((await note.locator('code').innerText()).split(' ')[1]);
+    const args = (await f.locator('.lw-cli code').innerText()).split(' ').slice(1);
+    const serve = (layers) => JSON.parse(execFileSync(process.env.LLMEM_CLI, [...args, '--n-gpu-layers', String(layers), '--json'], { encoding: 'utf8' }));
+    expect(serve(n).fits).toBe(true);
+    expect(serve(n + 1).fits).toBe(false);
+  });
 });
 
 test.describe('calculator · uploads', () => {

@@ -571,6 +571,12 @@ fn llama_cache_type(kv: &str) -> Result<GgmlType, String> {
 /// SGLang's `mem_fraction_static`, llama.cpp with every layer on the GPU and
 /// flash attention where its quantized cache needs it).
 pub fn engine_report(arch: &ModelArch, settings: &Settings) -> Option<Result<ServeReport, String>> {
+    engine_report_with(arch, settings, u64::MAX)
+}
+
+/// [`engine_report`] with llama.cpp's `--n-gpu-layers` (every layer and the
+/// output layer for `u64::MAX`).
+fn engine_report_with(arch: &ModelArch, settings: &Settings, n_gpu_layers: u64) -> Option<Result<ServeReport, String>> {
     let engine = Engine::parse(&settings.engine).ok()?;
     let llama = engine == Engine::LlamaCpp;
     let answer = (|| {
@@ -601,7 +607,7 @@ pub fn engine_report(arch: &ModelArch, settings: &Settings) -> Option<Result<Ser
             vllm: VllmOptions::default(),
             sglang_mem_fraction: SGLANG_MEM_FRACTION_STATIC,
             llama: LlamaCppParams {
-                n_gpu_layers: u64::MAX,
+                n_gpu_layers,
                 flash_attn: cache.is_quantized(),
                 type_k: cache,
                 type_v: cache,
@@ -627,8 +633,35 @@ fn engine_markup(arch: &ModelArch, settings: &Settings) -> String {
             crate::formula::escape(&f.name)
         )
     });
+    let offload = partial_offload(arch, settings, &report).unwrap_or_default();
     format!("<h3 class=\"lw-engine-head\">What {label} allocates</h3>{file}")
         + &crate::engine_answer::answer_markup(Some(report), settings.context, capacity)
+        + &offload
+}
+
+/// When llama.cpp does not fit a discrete GPU with every layer on it, the
+/// most layers that do (`--n-gpu-layers`, the rest left in host RAM and run
+/// by the CPU backend: [`llmem_estimator::engines::llama_cpp`]'s split,
+/// checked against llama.cpp), as a paragraph of markup.
+fn partial_offload(arch: &ModelArch, settings: &Settings, all: &Result<ServeReport, String>) -> Option<String> {
+    let dev = device(&settings.dev).ok()?;
+    let full = all.as_ref().ok()?;
+    if full.fits || full.engine != Engine::LlamaCpp || dev.is_unified() || dev.is_cpu() {
+        return None;
+    }
+    // Layers are offloaded from the last; the count one past them also takes the output layer.
+    let (n, r) = (1..=arch.num_layers).rev().find_map(|n| {
+        let r = engine_report_with(arch, settings, n)?.ok()?;
+        r.fits.then_some((n, r))
+    })?;
+    let gpu = r.gpus.first()?;
+    Some(format!(
+        "<p class=\"lw-detail lw-offload\">It runs with part of the model on the GPU: with <code>--n-gpu-layers {n}</code> ({n} of {} layers) the GPU holds {} of its {} and host RAM holds {}, the other layers' weights and cache, run by the CPU at the host's memory bandwidth — each token then waits mostly on the CPU side (see the offload figure in the hardware article).</p>",
+        arch.num_layers,
+        show(gpu.total_bytes),
+        show(gpu.capacity_bytes),
+        show(r.host_bytes),
+    ))
 }
 
 /// [`changes_split`], fetching its module first where it is split off (no
@@ -1311,6 +1344,19 @@ mod tests {
             q8.cli_line("llama-3.1-8b"),
             "llmem serve llama-3.1-8b --engine llama.cpp --flash-attn on --device rtx-4090 --count 1 --weights q4_k_m --kv int8 --context 8192 --batch 1"
         );
+        // Llama 3.1 70B in Q4_K_M does not fit an RTX 4090 whole: the most layers that do, and no more.
+        let big = preset("llama-3.1-70b").unwrap().arch().unwrap();
+        let cpp = on("llama.cpp", "rtx-4090", 1, "q4_k_m", "fp16");
+        assert!(!engine_report(&big, &cpp).unwrap().unwrap().fits);
+        let note = partial_offload(&big, &cpp, &engine_report(&big, &cpp).unwrap()).unwrap();
+        let n: u64 = note.split("--n-gpu-layers ").nth(1).unwrap().split('<').next().unwrap().parse().unwrap();
+        assert!((20..80).contains(&n), "{note}");
+        assert!(engine_report_with(&big, &cpp, n).unwrap().unwrap().fits);
+        assert!(!engine_report_with(&big, &cpp, n + 1).unwrap().unwrap().fits);
+        // Whatever fits whole, or runs in unified memory, needs no such note.
+        assert_eq!(partial_offload(&a, &q8, &engine_report(&a, &q8).unwrap()), None);
+        let mac = on("llama.cpp", "mac-16gb", 1, "q4_k_m", "fp16");
+        assert_eq!(partial_offload(&big, &mac, &engine_report(&big, &mac).unwrap()), None);
         let markup = engine_markup(&a, &q8);
         assert!(markup.starts_with("<h3 class=\"lw-engine-head\">What llama.cpp allocates</h3>"), "{markup}");
         assert!(markup.contains("llama.cpp serves this workload"), "{markup}");
