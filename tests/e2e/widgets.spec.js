@@ -691,12 +691,14 @@ test.describe('calculator · engines', () => {
     await f.getByLabel('Serving engine').selectOption('vllm');
     // The lines vLLM prints at start-up, as the serving figure shows them for the same question.
     await expect(f.locator('.lw-engine-head')).toHaveText('What vLLM allocates');
-    await expect(result(f)).toContainText('The tensors alone:');
+    await expect(result(f)).toContainText('The verdict above counts the tensors alone; this is what vLLM itself would take.');
     await expect(result(f)).toContainText('vLLM serves this workload');
     await expect(result(f)).toContainText('GPU KV cache size: 448,224 tokens');
     await expect(result(f)).toContainText('Maximum concurrency for 8,192 tokens per request: 54.71x');
     await expect(f.locator('tbody tr', { hasText: 'left unused by gpu_memory_utilization' })).toContainText('setting');
-    const line = f.locator('.lw-cli code');
+    // The fit line stays; the engine's question is its own llmem serve line, with its own Copy button.
+    await expect(f.locator('.lw-cli code').first()).toHaveText(/^llmem fit llama-3.1-8b /);
+    const line = f.locator('#lw-serve-line');
     await expect(line).toHaveText('llmem serve llama-3.1-8b --engine vllm --device h100-sxm --count 1 --weights bf16 --kv bf16 --context 8192 --batch 1');
     const run = async () => JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await line.innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' }));
     expect((await run()).kv_cache_tokens).toBe(448224);
@@ -720,10 +722,10 @@ test.describe('calculator · engines', () => {
     await f.getByLabel('Devices').focus();
     await page.keyboard.press('ArrowRight');
     await expect(result(f)).toContainText('llmem models llama.cpp on one device');
-    // Back to no engine: the section goes, the command is llmem fit again.
+    // Back to no engine: the section and its command line go.
     await f.getByLabel('Serving engine').selectOption('none');
     await expect(f.locator('.lw-engine-head')).toHaveCount(0);
-    await expect(line).toHaveText(/^llmem fit /);
+    await expect(line).toHaveCount(0);
     w.assertClean();
   });
 
@@ -745,7 +747,7 @@ test.describe('calculator · engines', () => {
     await expect(note).toContainText(/with --n-gpu-layers \d+ \(\d+ of 80 layers\) the GPU holds/);
     // The CLI, given that many layers, agrees that they fit and one more does not.
     const n = Number((await note.locator('code').innerText()).split(' ')[1]);
-    const args = (await f.locator('.lw-cli code').innerText()).split(' ').slice(1);
+    const args = (await f.locator('#lw-serve-line').innerText()).split(' ').slice(1);
     const serve = (layers) => JSON.parse(execFileSync(process.env.LLMEM_CLI, [...args, '--n-gpu-layers', String(layers), '--json'], { encoding: 'utf8' }));
     expect(serve(n).fits).toBe(true);
     expect(serve(n + 1).fits).toBe(false);

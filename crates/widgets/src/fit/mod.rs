@@ -230,6 +230,9 @@ pub struct Settings {
     /// The serving engine whose allocation is shown too (`none`, or an
     /// [`Engine`] id).
     pub engine: String,
+    /// The model as a command line names it: a built-in model's id, or
+    /// `config.json` for a pasted one (saved by the reader under that name).
+    pub name: String,
 }
 
 impl Settings {
@@ -251,24 +254,27 @@ impl Settings {
     /// The same question as an `llmem fit` command line for `model` (a
     /// pasted model is read from a file the reader saves as `config.json`;
     /// a GGUF is the model, another checkpoint file the `--weights-file`).
-    pub fn cli_line(&self, model: &str) -> String {
-        let Settings { dev, count, weights, kv, context, batch, file, engine } = self;
-        // With an engine, the question is `llmem serve`'s, which prices the
-        // weights in a format (a GGUF file type for llama.cpp).
-        let serving = engine != "none";
+    pub fn cli_line(&self) -> String {
+        let Settings { dev, count, weights, kv, context, batch, file, name, .. } = self;
         let (model, weights) = match file {
-            Some(f) if !serving => (f.cli_model.clone(), f.cli_weights.clone()),
-            Some(f) => (f.cli_model.clone(), format!("--weights {weights} ")),
-            None => (model.to_string(), format!("--weights {weights} ")),
+            None => (name.clone(), format!("--weights {weights} ")),
+            Some(f) => (f.cli_model.clone(), f.cli_weights.clone()),
         };
-        let command = if serving {
-            // llama.cpp keeps a quantized V cache only with flash attention.
-            let flash = if engine == "llama.cpp" && (kv == "int8" || kv == "int4") { "--flash-attn on " } else { "" };
-            format!("serve {model} --engine {engine} {flash}")
-        } else {
-            format!("fit {model} ")
-        };
-        format!("llmem {command}--device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}")
+        format!(
+            "llmem fit {model} --device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}"
+        )
+    }
+
+    /// The engine's question as an `llmem serve` command line, which prices
+    /// the weights in a format (for llama.cpp, a GGUF file type) and turns
+    /// on flash attention where llama.cpp's quantized cache needs it.
+    pub fn serve_line(&self) -> String {
+        let Settings { dev, count, weights, kv, context, batch, file, engine, name } = self;
+        let model = file.as_ref().map_or(name, |f| &f.cli_model);
+        let flash = if engine == "llama.cpp" && (kv == "int8" || kv == "int4") { "--flash-attn on " } else { "" };
+        format!(
+            "llmem serve {model} --engine {engine} {flash}--device {dev} --count {count} --weights {weights} --kv {kv} --context {context} --batch {batch}"
+        )
     }
 }
 
@@ -531,11 +537,24 @@ pub struct ChangesState {
 #[allow(clippy::unnecessary_wraps)]
 fn changes_split(out: ChangesState, this: u32, arch: ModelArch, settings: Settings) -> Result<(), ReaderNotLoaded> {
     let list = settings.query(&arch).and_then(|q| changes_to_fit(&q).ok()).unwrap_or_default();
+    // Where not even one sequence fits (the first load writes the largest
+    // context and batch otherwise), or it fits with less than a tenth to spare.
+    let slim = match settings.query(&arch).map(|q| will_it_fit(&q)) {
+        Some(Ok(r)) if r.max_context == 0 => {
+            "<p class=\"lw-detail\">Even one token of context does not fit at this batch.</p>".to_string()
+        }
+        Some(Ok(r)) if r.max_batch == 0 => format!(
+            "<p class=\"lw-detail\">Largest context at this batch: {} tokens. At this context not even one sequence fits.</p>",
+            group_thousands(r.max_context)
+        ),
+        Some(Ok(r)) if r.fits && r.margin_bytes * 10 < r.capacity_bytes as i128 => "<p class=\"lw-detail lw-warn\">Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start; choose one under Serving engine to see what it would take.</p>".to_string(),
+        _ => String::new(),
+    };
     let note = context_note(&arch, settings.context).map_or(String::new(), |n| {
         format!("<p class=\"lw-detail lw-warn lw-context-note\">{}</p>", crate::formula::escape(&n))
     });
     if out.asked.get_value() == this {
-        out.markup.set(engine_markup(&arch, &settings) + &note + &changes_markup(&list));
+        out.markup.set(slim + &engine_markup(&arch, &settings) + &note + &changes_markup(&list));
     }
     Ok(())
 }
@@ -634,9 +653,14 @@ fn engine_markup(arch: &ModelArch, settings: &Settings) -> String {
         )
     });
     let offload = partial_offload(arch, settings, &report).unwrap_or_default();
-    format!("<h3 class=\"lw-engine-head\">What {label} allocates</h3>{file}")
+    let line = format!(
+        "<p class=\"lw-detail lw-cli\"><code id=\"lw-serve-line\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"lw-serve-line\">Copy as an llmem command</button></p>",
+        crate::formula::escape(&settings.serve_line())
+    );
+    format!("<h3 class=\"lw-engine-head\">What {label} allocates</h3><p class=\"lw-detail\">The verdict above counts the tensors alone; this is what {label} itself would take.</p>{file}")
         + &crate::engine_answer::answer_markup(Some(report), settings.context, capacity)
         + &offload
+        + &line
 }
 
 /// When llama.cpp does not fit a discrete GPU with every layer on it, the
@@ -778,9 +802,25 @@ pub type Search = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 /// the fetch, every message) need not weigh on a first visit.
 #[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
 #[allow(clippy::unnecessary_wraps)]
-fn find_split(state: ModelState, text: String) -> Result<Search, ReaderNotLoaded> {
+fn find_split(state: ModelState, text: Result<String, u32>) -> Result<Search, ReaderNotLoaded> {
     state.searches.update_value(|n| *n += 1);
     let this = state.searches.get_value();
+    let text = match text {
+        Ok(text) => text,
+        Err(units) => {
+            state.problem.set(Some(format!(
+                "That is {} of text; a config.json is at most {} — is this the right file?",
+                show(u64::from(units)),
+                show(MAX_CONFIG_BYTES as u64)
+            )));
+            return Ok(Box::pin(async {}));
+        }
+    };
+    // A config starts as JSON does; anything else is a name or an id.
+    if text.trim_start().starts_with(['{', '[']) {
+        apply(state, &text, Origin::Reader);
+        return Ok(Box::pin(async {}));
+    }
     let current = move || state.searches.get_value() == this;
     let name = |id: &str| preset(id).map_or(id.to_string(), |p| p.name.to_string());
     match look_up(&text) {
@@ -835,8 +875,11 @@ fn find_split(state: ModelState, text: String) -> Result<Search, ReaderNotLoaded
     Ok(Box::pin(async {}))
 }
 
-/// Runs a search, fetching the config reader's module first where it is split off.
-pub fn find_model(state: ModelState, text: String) {
+/// Reads what the box holds — a config, or a name or id to search for
+/// (`Err`: its length in UTF-16 units, too long to be either, refused
+/// without copying it) — fetching the config reader's module first where
+/// it is split off.
+pub fn find_model(state: ModelState, text: Result<String, u32>) {
     leptos::task::spawn_local(async move {
         #[cfg(feature = "lazy-config")]
         let search = find_split(state, text).await;
@@ -974,6 +1017,7 @@ pub fn Fit(
         batch: batch.get(),
         file: file_now(),
         engine: engine.get(),
+        name: if own() { "config.json".to_string() } else { model.get() },
     };
     let result = Memo::new(move |_| arch.get().and_then(|a| report(&a, &settings())));
     // What would make it fit, when it does not: computed in the lazily
@@ -984,11 +1028,16 @@ pub fn Fit(
         let this = changes.asked.get_value();
         // The list's sizes are written in the reader's units.
         let _ = crate::units::units().get();
-        // Asked for when it does not fit, when the context is past what the
-        // model declares (the note is written there too), or for an engine.
+        // Asked for when it does not fit or fits with less than a tenth to
+        // spare, when the context is past what the model declares, or for
+        // an engine (each writes its note there).
         let serving = engine.get() != "none";
         let Some(a) = result.get().and_then(|r| {
-            arch.get_untracked().filter(|a| serving || !r.fits || context.get_untracked() > a.max_position_embeddings)
+            arch.get_untracked().filter(|a| {
+                serving
+                    || r.margin_bytes * 10 < r.capacity_bytes as i128
+                    || context.get_untracked() > a.max_position_embeddings
+            })
         }) else {
             changes.markup.set(String::new());
             return;
@@ -1035,22 +1084,8 @@ pub fn Fit(
         let Some(b) = paste_box.get_untracked() else { return };
         // UTF-16 units never outnumber UTF-8 bytes: a box this long is too
         // big whatever it holds, and is refused without copying it.
-        let units = u64::from(b.text_length());
-        if units > MAX_CONFIG_BYTES as u64 {
-            problem.set(Some(format!(
-                "That is {} of text; a config.json is at most {} — is this the right file?",
-                show(units),
-                show(MAX_CONFIG_BYTES as u64)
-            )));
-        } else {
-            // A config starts as JSON does; anything else is a name or an id.
-            let text = b.value();
-            if text.trim_start().starts_with(['{', '[']) {
-                use_config_text(models, text, Origin::Reader);
-            } else {
-                find_model(models, text);
-            }
-        }
+        let units = b.text_length();
+        find_model(models, if units as usize > MAX_CONFIG_BYTES { Err(units) } else { Ok(b.value()) });
     };
     let on_file = move |ev: leptos::ev::Event| {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
@@ -1160,28 +1195,21 @@ pub fn Fit(
                 match result.get() {
                     None => {}
                     Some(r) => {
-                        // With an engine, its own verdict follows; this one is the tensors'.
-                        if engine.get() != "none" {
-                            html += "<p class=\"lw-detail lw-tensors-head\">The tensors alone:</p>";
-                        }
                         html += &if r.fits {
                             format!("<p class=\"lw-big lw-yes\">✓ Fits, with {} to spare</p>", esc(&show(r.margin_bytes as u64)))
                         } else {
                             format!("<p class=\"lw-big lw-no\">✗ Does not fit: {} short</p>", esc(&show(r.margin_bytes.unsigned_abs() as u64)))
                         };
                         html += &p(" lw-fit-needed", &format!("{} needed of {}.", show(r.total_bytes), show(r.capacity_bytes)));
-                        html += &p("", &match (r.max_context, r.max_batch) {
-                            (0, _) => "Even one token of context does not fit at this batch.".to_string(),
-                            (c, 0) => format!(
-                                "Largest context at this batch: {} tokens. At this context not even one sequence fits.",
-                                group_thousands(c)
-                            ),
-                            (c, b) => format!(
+                        // (Where not even one sequence fits, the lazily fetched
+                        // module says so: it is fetched for what does not fit.)
+                        if r.max_context > 0 && r.max_batch > 0 {
+                            html += &p("", &format!(
                                 "Largest context at this batch: {} tokens. Largest batch at this context: {}.",
-                                group_thousands(c),
-                                group_thousands(b)
-                            ),
-                        });
+                                group_thousands(r.max_context),
+                                group_thousands(r.max_batch)
+                            ));
+                        }
                         // A speed only for what can run at all.
                         if r.fits {
                             html += &p("", &format!(
@@ -1190,12 +1218,9 @@ pub fn Fit(
                                 fixed(r.decode_tokens_per_s / batch.get().max(1) as f64, 0)
                             ));
                         }
-                        if r.fits && r.margin_bytes * 10 < r.capacity_bytes as i128 {
-                            html += &p(" lw-warn", "Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start.");
-                        }
                     }
                 }
-                html += &p("", "Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks. Serving engines also keep a share of memory in reserve.");
+                html += &p("", "Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks.");
                 html
             }></div>
             <div class="lw-changes" inner_html=move || changes.markup.get()></div>
@@ -1204,13 +1229,12 @@ pub fn Fit(
             // button there would be read out with every answer).
             <div inner_html=move || {
                 let esc = crate::formula::escape;
-                let name = if own() { "config.json".to_string() } else { model.get() };
                 let settings = settings();
                 // Marks the widget while a file's weights are used (the stylesheet hides the format menu).
                 let uses_file = if settings.file.is_some() { " lw-uses-file" } else { "" };
                 let html = format!(
                     "<p class=\"lw-detail lw-cli{uses_file}\"><code id=\"{cli_id}\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"{cli_id}\">Copy as an llmem command</button></p>",
-                    esc(&settings.cli_line(&name))
+                    esc(&settings.cli_line())
                 );
                 html + &format!("<p class=\"lw-detail lw-version\">Computed by the llmem estimator {}.</p>", esc(llmem_estimator::VERSION))
             }></div>
@@ -1275,10 +1299,11 @@ mod tests {
             batch: 1,
             file: None,
             engine: "none".into(),
+            name: "llama-3.1-8b".into(),
         };
         let r = report(&a, &settings).unwrap();
         assert_eq!(
-            settings.cli_line("llama-3.1-8b"),
+            settings.cli_line(),
             "llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights bf16 --kv bf16 --context 8192 --batch 1"
         );
         assert!(r.fits);
@@ -1288,12 +1313,12 @@ mod tests {
         let gguf = Settings { file: Some(stored("Meta-Llama-3.1-8B-Q4_K_M.gguf", true)), ..settings.clone() };
         assert_eq!(report(&a, &gguf).unwrap().weights_bytes, 4_920_000_000);
         assert_eq!(
-            gguf.cli_line("llama-3.1-8b"),
+            gguf.cli_line(),
             "llmem fit 'Meta-Llama-3.1-8B-Q4_K_M.gguf' --device rtx-4090 --count 1 --kv bf16 --context 8192 --batch 1"
         );
         let st = Settings { file: Some(stored("my model's weights.safetensors", false)), ..settings };
         assert_eq!(
-            st.cli_line("llama-3.1-8b"),
+            st.cli_line(),
             "llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights-file 'my model'\\''s weights.safetensors' --kv bf16 --context 8192 --batch 1"
         );
     }
@@ -1312,6 +1337,7 @@ mod tests {
             batch: 1,
             file: None,
             engine: engine.into(),
+            name: "llama-3.1-8b".into(),
         };
         assert_eq!(engine_report(&a, &on("none", "h100-sxm", 1, "bf16", "bf16")), None);
         // What `llmem serve llama-3.1-8b --engine vllm` prints on an H100 (the serving figure's e2e test).
@@ -1341,7 +1367,7 @@ mod tests {
         assert!(r.fits);
         assert_eq!(r.kv_bytes * 32, f16.kv_bytes * 17, "q8_0 keeps 34 bytes per 32 values, f16 64");
         assert_eq!(
-            q8.cli_line("llama-3.1-8b"),
+            q8.serve_line(),
             "llmem serve llama-3.1-8b --engine llama.cpp --flash-attn on --device rtx-4090 --count 1 --weights q4_k_m --kv int8 --context 8192 --batch 1"
         );
         // Llama 3.1 70B in Q4_K_M does not fit an RTX 4090 whole: the most layers that do, and no more.
