@@ -798,6 +798,18 @@ test.describe('calculator · uploads', () => {
     const args = (await line.innerText()).split(' ').slice(1).map((a) => (a.startsWith("'") ? process.env.LLMEM_GGUF : a));
     const json = JSON.parse(execFileSync(process.env.LLMEM_CLI, [...args, '--json'], { encoding: 'utf8' }));
     expect(json.weights_bytes).toBe(inspected.bytes);
+    // llama.cpp sizes that very file: its tensors placed by layer, as llmem serve does with the file.
+    await f.getByLabel('Serving engine').selectOption('llama.cpp');
+    await expect(result(f)).toContainText('llama.cpp\'s model buffer is Qwen3-8B-Q4_K_M.gguf itself');
+    const serveLine = f.locator('#lw-serve-line');
+    await expect(serveLine).toHaveText("llmem serve 'Qwen3-8B-Q4_K_M.gguf' --engine llama.cpp --device rtx-4090 --count 1 --kv bf16 --context 32768 --batch 1");
+    const serveArgs = (await serveLine.innerText()).split(' ').slice(1).map((a) => (a.startsWith("'") ? process.env.LLMEM_GGUF : a));
+    const served = JSON.parse(execFileSync(process.env.LLMEM_CLI, [...serveArgs, '--json'], { encoding: 'utf8' }));
+    const gpu = Object.fromEntries(served.gpus[0].terms.map((t) => [t.id, t.bytes]));
+    const size = (b) => (b >= 1e9 ? `${(b / 1e9).toPrecision(3)} GB` : `${(b / 1e6).toPrecision(3)} MB`);
+    await expect(f.locator('tbody tr', { hasText: 'model buffer' })).toContainText(size(gpu.weights));
+    await expect(f.locator('tbody tr', { hasText: 'KV cache' })).toContainText(size(gpu.kv));
+    await f.getByLabel('Serving engine').selectOption('none');
     // A built-in model brings the formats back.
     await f.getByRole('radio', { name: 'A built-in model' }).check();
     await expect(f.getByLabel('Weights format')).toBeVisible();

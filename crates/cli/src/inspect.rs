@@ -68,6 +68,22 @@ pub fn weights_file(path: &str) -> Result<(u64, Option<llmem_estimator::ModelArc
     Ok((head.summary.bytes, arch))
 }
 
+/// A `.gguf` file as a model: the configuration its metadata describes and
+/// its tensors as its header lists them, for `llmem serve` (llama.cpp then
+/// sizes that very file).
+pub fn gguf_model(
+    path: &str,
+) -> Result<(llmem_estimator::ModelArch, Vec<llmem_estimator::safetensors::StoredTensor>), String> {
+    let (head, _) = read_head(Path::new(path))?;
+    if head.summary.format != "gguf" {
+        return Err(format!("{path}: not a GGUF file"));
+    }
+    let config =
+        head.config.ok_or_else(|| format!("{path}: not a GGUF file"))?.map_err(|why| format!("{path}: {why}"))?;
+    let arch = llmem_estimator::config::parse_config_value(&config).map_err(|e| format!("{path}: {e}"))?;
+    Ok((arch, head.summary.tensors))
+}
+
 /// `llmem inspect FILE [--json] [--tensors]`.
 pub fn run(path: &str, json: bool, tensors: bool) -> Result<String, String> {
     let p = Path::new(path);

@@ -29,7 +29,9 @@ pub enum OnOff {
 /// The flags of `llmem serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Path to a Hugging Face config.json, or a preset name (see `llmem presets`).
+    /// Path to a Hugging Face config.json, a preset name (see `llmem
+    /// presets`), a catalogue id, or a .gguf file (its metadata is the
+    /// model; llama.cpp then sizes the file's own tensors).
     pub config: String,
     /// Engine: llama.cpp, vllm, sglang or transformers.
     #[arg(long)]
@@ -139,7 +141,15 @@ fn fraction(flag: &str, v: f64) -> CliResult<f64> {
 /// Runs `llmem serve`.
 pub fn run(a: &ServeArgs) -> CliResult<String> {
     let engine = Engine::parse(&a.engine).map_err(err)?;
-    let (name, arch) = load(&a.config)?;
+    // A GGUF is the model (its metadata) and, for llama.cpp unless --weights
+    // names a file type, the weights (its own tensors, as stored).
+    let (name, arch, file) = if a.config.to_ascii_lowercase().ends_with(".gguf") {
+        let (arch, tensors) = crate::inspect::gguf_model(&a.config)?;
+        (a.config.clone(), arch, Some(tensors))
+    } else {
+        let (name, arch) = load(&a.config)?;
+        (name, arch, None)
+    };
     let dev = device(&a.device).map_err(err)?;
     let llama = engine == Engine::LlamaCpp;
     if dev.is_cpu() && !llama {
@@ -206,6 +216,7 @@ pub fn run(a: &ServeArgs) -> CliResult<String> {
         parallel,
         weights,
         gguf,
+        gguf_file: file.as_deref().filter(|_| llama && a.weights.is_none()),
         kv,
         context: a.context,
         batch: sequences,

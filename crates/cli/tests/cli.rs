@@ -449,6 +449,27 @@ fn inspect_a_gguf_header() {
     );
 }
 
+/// `serve` on a GGUF: llama.cpp sizes the file's own tensors — the same
+/// buffers as the preset laid out in the file's type, which the llama.cpp
+/// ground truth checks — and another engine prices the model it describes.
+#[test]
+fn serve_a_gguf_file() {
+    let (f, _) = q4_k_m_gguf("qwen3-8b", "Qwen3-8B-serve.gguf");
+    let common = ["--device", "rtx-4090", "--context", "16384", "--batch", "2", "--json"];
+    let file = json(&[&["serve", f.path(), "--engine", "llama.cpp"][..], &common].concat());
+    let preset = json(&[&["serve", "qwen3-8b", "--engine", "llama.cpp", "--weights", "q4_k_m"][..], &common].concat());
+    for key in ["weights_bytes", "kv_bytes", "compute_bytes", "output_bytes", "total_bytes"] {
+        assert_eq!(file[key], preset[key], "{key}");
+    }
+    assert_eq!(file["gpus"], preset["gpus"]);
+    // --weights names a file type to lay out instead of the file's own.
+    let f16 = json(&[&["serve", f.path(), "--engine", "llama.cpp", "--weights", "f16"][..], &common].concat());
+    assert!(f16["weights_bytes"].as_u64() > file["weights_bytes"].as_u64());
+    let vllm = json(&[&["serve", f.path(), "--engine", "vllm", "--weights", "bf16"][..], &common].concat());
+    let vllm_preset = json(&[&["serve", "qwen3-8b", "--engine", "vllm", "--weights", "bf16"][..], &common].concat());
+    assert_eq!(vllm["kv_cache_tokens"], vllm_preset["kv_cache_tokens"]);
+}
+
 /// `fit` on a GGUF: the model from its metadata, the weights as its
 /// tensors are stored (Q4_K_M's mix, to the byte); `--weights` prices the
 /// same model in a format instead; `inspect` names the model it read.

@@ -477,6 +477,7 @@ fn engine_formula_is_the_engine_figure() {
                     parallel: Parallelism { tp: if llama { 1 } else { tp }, pp: 1, expert_parallel: false },
                     weights: WeightFormat::Float(Dtype::Bf16),
                     gguf: FileType::Q4KM,
+                    gguf_file: None,
                     kv: Dtype::Bf16,
                     context: 8192,
                     batch: 4,

@@ -576,6 +576,7 @@ fn evaluate_inner(code: &Shortcode) -> Result<String, String> {
                 parallel: Parallelism { tp: a.u64_or("gpus", 1)?, pp: 1, expert_parallel: false },
                 weights: WeightFormat::parse(a.str_or("format", "checkpoint")).map_err(|e| e.to_string())?,
                 gguf: FileType::parse(a.str_or("gguf", "q4_k_m")).map_err(|e| e.to_string())?,
+                gguf_file: None,
                 kv: Dtype::Bf16,
                 context: a.u64_or("context", 8192)?,
                 batch: a.u64_or("batch", 1)?,

@@ -237,6 +237,7 @@ fn serve_on_cpu(
         parallel: Default::default(),
         weights: llmem_estimator::precision::WeightFormat::Checkpoint,
         gguf: ftype,
+        gguf_file: None,
         kv: llmem_estimator::precision::Dtype::Fp16,
         context: c.n_ctx / c.n_parallel,
         batch: c.n_parallel,

@@ -167,8 +167,38 @@ pub fn llama_cpp(arch: &ModelArch, ftype: FileType, p: &LlamaCppParams) -> Resul
     llama_cpp_with_layout(arch, &l, p)
 }
 
-/// As [`llama_cpp`] for a given GGUF layout (a real file's tensor table).
+/// As [`llama_cpp`] for a given GGUF layout.
 pub fn llama_cpp_with_layout(arch: &ModelArch, l: &GgufLayout, p: &LlamaCppParams) -> Result<LlamaCppReport> {
+    llama_cpp_with_tensors(arch, l.tensors.iter().map(|t| (t.name.as_str(), t.layer, t.bytes())), p)
+}
+
+/// The repeating layer a GGUF tensor belongs to, from its name
+/// (`blk.{i}.…`, llama.cpp's `LLM_TENSOR_NAMES`); `None` for the tensors
+/// outside the layers (`token_embd`, `output_norm`, `output`, …).
+pub fn gguf_block_layer(name: &str) -> Option<u64> {
+    name.strip_prefix("blk.")?.split('.').next()?.parse().ok()
+}
+
+/// As [`llama_cpp`] for a real GGUF file's tensors, as its header lists
+/// them ([`crate::safetensors::summarize_gguf`]): each placed by the layer
+/// its name gives, at the bytes it stores — the model buffer of that very
+/// file.
+pub fn llama_cpp_for_file(
+    arch: &ModelArch,
+    tensors: &[crate::safetensors::StoredTensor],
+    p: &LlamaCppParams,
+) -> Result<LlamaCppReport> {
+    llama_cpp_with_tensors(arch, tensors.iter().map(|t| (t.name.as_str(), gguf_block_layer(&t.name), t.bytes)), p)
+}
+
+/// llama.cpp's buffers for tensors given as (name, layer, bytes): only the
+/// name (for the output layer), the layer and the size decide where a
+/// tensor goes and what it takes.
+fn llama_cpp_with_tensors<'t>(
+    arch: &ModelArch,
+    tensors: impl Iterator<Item = (&'t str, Option<u64>, u64)>,
+    p: &LlamaCppParams,
+) -> Result<LlamaCppReport> {
     if p.n_parallel == 0 || p.n_ubatch == 0 || p.n_batch == 0 {
         return Err(EstimateError::OutOfRange {
             what: "llama.cpp settings".into(),
@@ -225,12 +255,12 @@ pub fn llama_cpp_with_layout(arch: &ModelArch, l: &GgufLayout, p: &LlamaCppParam
     };
     let output_on_gpu = p.n_gpu_layers > n_layer;
     let mut model = Split::default();
-    for t in &l.tensors {
-        let b = pad(t.bytes(), BUFFER_ALIGNMENT);
-        let device = match t.name.as_str() {
+    for (name, layer, bytes) in tensors {
+        let b = pad(bytes, BUFFER_ALIGNMENT);
+        let device = match name {
             "output.weight" | "output_norm.weight" => output_on_gpu,
             // Tied embeddings: the output reuses token_embd, which stays on the host.
-            _ => on_gpu(t.layer),
+            _ => on_gpu(layer),
         };
         if device {
             model.device += b;
@@ -317,6 +347,40 @@ pub fn compute_estimate(arch: &ModelArch, p: &LlamaCppParams, n_kv: u64, n_ubatc
 mod tests {
     use super::*;
     use crate::presets::preset;
+
+    /// A GGUF written with llmem's layout, read back through the header
+    /// reader the CLI and the page use, places and sizes every tensor as
+    /// the layout does: the same buffers, with every layer on the GPU, with
+    /// some and with none.
+    #[test]
+    fn a_files_tensors_are_its_layout() {
+        use super::super::gguf_layout::{layout, metadata, FileType};
+        for (id, ftype) in [
+            ("llama-3.1-8b", FileType::Q4KM),
+            ("qwen3-8b", FileType::F16),
+            ("gemma-3-27b", FileType::Q8_0),
+            ("deepseek-v3", FileType::Q4KM),
+            ("qwen3-30b-a3b", FileType::Q4KM),
+        ] {
+            let arch = preset(id).unwrap().arch().unwrap();
+            let l = layout(&arch, ftype).unwrap();
+            let (header, _) =
+                crate::gguf_file::write_header(&metadata(&arch, &l, ftype).unwrap(), &l.new_tensors()).unwrap();
+            let read = crate::gguf_file::read_header(&header).unwrap();
+            let tensors = crate::safetensors::summarize_gguf(&read).unwrap().tensors;
+            for n_gpu_layers in [0, arch.num_layers / 2, u64::MAX] {
+                let p = LlamaCppParams { n_ctx: 8192, n_gpu_layers, ..LlamaCppParams::default() };
+                assert_eq!(
+                    llama_cpp_for_file(&arch, &tensors, &p).unwrap(),
+                    llama_cpp(&arch, ftype, &p).unwrap(),
+                    "{id}"
+                );
+            }
+        }
+        assert_eq!(gguf_block_layer("blk.17.attn_q.weight"), Some(17));
+        assert_eq!(gguf_block_layer("token_embd.weight"), None);
+        assert_eq!(gguf_block_layer("blk.x.attn_q.weight"), None);
+    }
 
     /// Llama 3.1 8B, F16, 8,192 tokens, as llama.cpp reports it: model
     /// 16,061,055,232 bytes, KV 1,073,741,824 (32 layers × 8,192 cells × 2 ×

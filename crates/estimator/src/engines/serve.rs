@@ -26,7 +26,7 @@
 //! - **llama.cpp**: see [`super::llama_cpp`].
 
 use super::gguf_layout::FileType;
-use super::llama_cpp::{llama_cpp, LlamaCppParams, LlamaCppReport};
+use super::llama_cpp::{llama_cpp, llama_cpp_for_file, LlamaCppParams, LlamaCppReport};
 use super::parallel::{rank_shares, Parallelism};
 use crate::arch::{AttentionSpan, ModelArch};
 use crate::error::{EstimateError, Result};
@@ -142,6 +142,10 @@ pub struct ServeQuery<'a> {
     pub weights: WeightFormat,
     /// GGUF file type for llama.cpp.
     pub gguf: FileType,
+    /// For llama.cpp, a real GGUF file's tensors (its header's table), used
+    /// in place of the layout of `gguf`: the model buffer of that very file
+    /// ([`super::llama_cpp::llama_cpp_for_file`]).
+    pub gguf_file: Option<&'a [crate::safetensors::StoredTensor]>,
     /// KV cache dtype for vLLM, SGLang and transformers.
     pub kv: Dtype,
     /// Tokens per sequence (vLLM's `--max-model-len`, llama.cpp's `--ctx-size`).
@@ -407,7 +411,10 @@ fn serve_llama_cpp(q: &ServeQuery) -> Result<ServeReport> {
         n_gpu_layers: if cpu { 0 } else { q.llama.n_gpu_layers.min(n_layer + 1) },
         ..q.llama
     };
-    let r = llama_cpp(q.arch, q.gguf, &params)?;
+    let r = match q.gguf_file {
+        Some(tensors) => llama_cpp_for_file(q.arch, tensors, &params)?,
+        None => llama_cpp(q.arch, q.gguf, &params)?,
+    };
     let capacity = q.device.gpu_budget_bytes();
     let term = |id, label, bytes, basis, note: &str| Term { id, label, bytes, basis, note: note.to_string() };
     let gpu_terms = vec![
@@ -800,6 +807,7 @@ mod tests {
             parallel: Parallelism::default(),
             weights: WeightFormat::Checkpoint,
             gguf: FileType::F16,
+            gguf_file: None,
             kv: Dtype::Bf16,
             context: 8192,
             batch: 1,

@@ -49,6 +49,7 @@ pub fn report(
         parallel: Parallelism { tp: if llama { 1 } else { gpus }, pp: 1, expert_parallel: false },
         weights: if llama { WeightFormat::Float(Dtype::Bf16) } else { WeightFormat::parse(weights).ok()? },
         gguf: if llama { FileType::parse(weights).ok()? } else { FileType::F16 },
+        gguf_file: None,
         kv: Dtype::Bf16,
         context,
         batch,

@@ -69,7 +69,31 @@ pub struct StoredFile {
     pub cli_weights: String,
 }
 
+thread_local! {
+    /// The tensors of the last GGUF read, by its name and stored bytes: kept
+    /// by the file reader's module so that the engine section prices that
+    /// very file for llama.cpp ([`engine_report`]). Outside the settings, so
+    /// the first load carries none of their code.
+    static LAST_GGUF: std::cell::RefCell<Option<(String, u64, Vec<llmem_estimator::safetensors::StoredTensor>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The tensors of `file`, if it is the GGUF read last.
+fn gguf_tensors(file: &StoredFile) -> Option<Vec<llmem_estimator::safetensors::StoredTensor>> {
+    LAST_GGUF.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(name, bytes, _)| *name == file.name && *bytes == file.bytes)
+            .map(|l| l.2.clone())
+    })
+}
+
 impl StoredFile {
+    /// Whether the file is a GGUF (the model of `llmem fit` and `serve`).
+    fn is_gguf(&self) -> bool {
+        self.cli_weights.is_empty()
+    }
+
     /// A GGUF is the model for `llmem fit`; another checkpoint file is its
     /// `--weights-file` for `model` (a built-in id, or a pasted config saved
     /// as `config.json`).
@@ -271,9 +295,16 @@ impl Settings {
     pub fn serve_line(&self) -> String {
         let Settings { dev, count, weights, kv, context, batch, file, engine, name } = self;
         let model = file.as_ref().map_or(name, |f| &f.cli_model);
-        let flash = if engine == "llama.cpp" && (kv == "int8" || kv == "int4") { "--flash-attn on " } else { "" };
+        let llama = engine == "llama.cpp";
+        let flash = if llama && (kv == "int8" || kv == "int4") { "--flash-attn on " } else { "" };
+        // llama.cpp sizes a GGUF's own tensors; otherwise the weights are a format.
+        let weights = if llama && file.as_ref().is_some_and(StoredFile::is_gguf) {
+            String::new()
+        } else {
+            format!("--weights {weights} ")
+        };
         format!(
-            "llmem serve {model} --engine {engine} {flash}--device {dev} --count {count} --weights {weights} --kv {kv} --context {context} --batch {batch}"
+            "llmem serve {model} --engine {engine} {flash}--device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}"
         )
     }
 }
@@ -421,7 +452,10 @@ async fn read_header_of(state: ModelState, file: web_sys::File) {
         Some(Ok(config)) => {
             let text = config.to_string();
             match accept_config(&text) {
-                Ok(read) => use_stored_weights(state, name, s.bytes, Some((read, text)), detail),
+                Ok(read) => {
+                    LAST_GGUF.with(|last| *last.borrow_mut() = Some((name.clone(), s.bytes, s.tensors.clone())));
+                    use_stored_weights(state, name, s.bytes, Some((read, text)), detail)
+                }
                 Err(e) => {
                     state.note.set(None);
                     state.problem.set(Some(format!("“{shown}”: its metadata does not read as a model. {e}")));
@@ -608,10 +642,12 @@ fn engine_report_with(arch: &ModelArch, settings: &Settings, n_gpu_layers: u64) 
                 "llmem models llama.cpp on one device; choose one device, or vLLM or SGLang for several GPUs".into()
             );
         }
-        let (gguf, cache) = if llama {
-            (llama_file_type(&settings.weights)?, llama_cache_type(&settings.kv)?)
-        } else {
-            (FileType::F16, GgmlType::F16)
+        // A GGUF file's own tensors, for llama.cpp; else a file type laid out.
+        let tensors = settings.file.as_ref().filter(|_| llama).and_then(gguf_tensors);
+        let (gguf, cache) = match (llama, &tensors) {
+            (true, Some(_)) => (FileType::F16, llama_cache_type(&settings.kv)?),
+            (true, None) => (llama_file_type(&settings.weights)?, llama_cache_type(&settings.kv)?),
+            (false, _) => (FileType::F16, GgmlType::F16),
         };
         let q = ServeQuery {
             arch,
@@ -620,6 +656,7 @@ fn engine_report_with(arch: &ModelArch, settings: &Settings, n_gpu_layers: u64) 
             parallel: Parallelism { tp: settings.count, pp: 1, expert_parallel: false },
             weights: WeightFormat::parse(&settings.weights).map_err(|e| e.to_string())?,
             gguf,
+            gguf_file: tensors.as_deref(),
             kv: Dtype::parse(&settings.kv).map_err(|e| e.to_string())?,
             context: settings.context,
             batch: settings.batch,
@@ -646,11 +683,15 @@ fn engine_markup(arch: &ModelArch, settings: &Settings) -> String {
     let label = Engine::parse(&settings.engine).map_or("", |e| e.label());
     let capacity = device(&settings.dev).map_or(0, |d| d.gpu_budget_bytes());
     let file = settings.file.as_ref().map_or(String::new(), |f| {
-        format!(
-            "<p class=\"lw-detail\">The engine's figures price the weights as {}, not as {} stores them.</p>",
-            crate::formula::escape(WeightFormat::parse(&settings.weights).map_or("chosen", |w| w.label())),
-            crate::formula::escape(&f.name)
-        )
+        let name = crate::formula::escape(&f.name);
+        if label == "llama.cpp" && gguf_tensors(f).is_some() {
+            format!("<p class=\"lw-detail\">llama.cpp's model buffer is {name} itself: its tensors as stored, placed by layer.</p>")
+        } else {
+            format!(
+                "<p class=\"lw-detail\">The engine's figures price the weights as {}, not as {name} stores them.</p>",
+                crate::formula::escape(WeightFormat::parse(&settings.weights).map_or("chosen", |w| w.label()))
+            )
+        }
     });
     let offload = partial_offload(arch, settings, &report).unwrap_or_default();
     let line = format!(
@@ -1383,6 +1424,36 @@ mod tests {
         assert_eq!(partial_offload(&a, &q8, &engine_report(&a, &q8).unwrap()), None);
         let mac = on("llama.cpp", "mac-16gb", 1, "q4_k_m", "fp16");
         assert_eq!(partial_offload(&big, &mac, &engine_report(&big, &mac).unwrap()), None);
+        // A GGUF file read in the page: llama.cpp sizes its own tensors (the
+        // same buffers as its file type laid out), and the command line names
+        // the file without a --weights.
+        use llmem_estimator::engines::gguf_layout::{layout, metadata};
+        let qwen = preset("qwen3-8b").unwrap().arch().unwrap();
+        let l = layout(&qwen, FileType::Q4KM).unwrap();
+        let (header, _) =
+            llmem_estimator::gguf_file::write_header(&metadata(&qwen, &l, FileType::Q4KM).unwrap(), &l.new_tensors())
+                .unwrap();
+        let summary =
+            llmem_estimator::safetensors::summarize_gguf(&llmem_estimator::gguf_file::read_header(&header).unwrap())
+                .unwrap();
+        LAST_GGUF.with(|last| {
+            *last.borrow_mut() = Some(("Qwen3-8B-Q4_K_M.gguf".into(), summary.bytes, summary.tensors.clone()))
+        });
+        let file = StoredFile::new("Qwen3-8B-Q4_K_M.gguf".into(), summary.bytes, true, "qwen3-8b");
+        let with_file =
+            Settings { file: Some(file), name: "qwen3-8b".into(), ..on("llama.cpp", "rtx-4090", 1, "bf16", "fp16") };
+        let laid_out = on("llama.cpp", "rtx-4090", 1, "q4_k_m", "fp16");
+        assert_eq!(engine_report(&qwen, &with_file), engine_report(&qwen, &laid_out));
+        assert_eq!(
+            with_file.serve_line(),
+            "llmem serve 'Qwen3-8B-Q4_K_M.gguf' --engine llama.cpp --device rtx-4090 --count 1 --kv fp16 --context 8192 --batch 1"
+        );
+        assert!(engine_markup(&qwen, &with_file).contains("is Qwen3-8B-Q4_K_M.gguf itself"));
+        // Another engine prices the model it describes in the chosen format, and says so.
+        let vllm = Settings { engine: "vllm".into(), ..with_file };
+        assert!(
+            engine_markup(&qwen, &vllm).contains("price the weights as BF16, not as Qwen3-8B-Q4_K_M.gguf stores them")
+        );
         let markup = engine_markup(&a, &q8);
         assert!(markup.starts_with("<h3 class=\"lw-engine-head\">What llama.cpp allocates</h3>"), "{markup}");
         assert!(markup.contains("llama.cpp serves this workload"), "{markup}");
