@@ -70,6 +70,9 @@ for (const p of WIDGET_PAGES) {
         }
         if (!a || a === document.body) return { done: true };
         if (!host) return { outside: true };
+        // Markup rewritten after the control was reached (a live answer
+        // redrawn when the units change) is recognised by what it was.
+        (window.__reachedAs ||= new Set()).add(host.getAttribute('data-llmem-widget') + a.outerHTML);
         a.setAttribute('data-kbd-reached', '');
         // A radio group is one tab stop; its other buttons are reached with the arrows.
         if (a.type === 'radio') {
@@ -111,6 +114,29 @@ for (const p of WIDGET_PAGES) {
       else if (info.tag === 'button') key = 'Enter';
       if (!key) continue; // text boxes and the file picker: reached, typed into by the reader
       await page.keyboard.press(key);
+      // A choice in a menu may add controls once a lazily fetched module has
+      // answered (the calculator's engine section and its Copy button): let
+      // the widget settle (100 ms without a change) before tabbing on.
+      if (info.tag === 'select') {
+        await page.evaluate(async (id) => {
+          const root = document.querySelector(`[data-llmem-widget="${id}"]`)?.shadowRoot;
+          if (!root) return;
+          await new Promise((resolve) => {
+            let timer = setTimeout(done, 100);
+            const observer = new MutationObserver(() => {
+              clearTimeout(timer);
+              timer = setTimeout(done, 100);
+            });
+            const limit = setTimeout(done, 3000);
+            function done() {
+              observer.disconnect();
+              clearTimeout(limit);
+              resolve();
+            }
+            observer.observe(root, { childList: true, subtree: true, characterData: true });
+          });
+        }, info.widget);
+      }
       const fired = await page.evaluate(() => window.__fired);
       expect(fired.length, `${p} ${info.widget}: ${key} on ${info.tag}[${info.type}] “${info.label}” did nothing`).toBeGreaterThan(0);
       operated.push(`${info.widget}: ${info.tag}${info.type ? `[${info.type}]` : ''} ${info.label}`);
@@ -124,7 +150,8 @@ for (const p of WIDGET_PAGES) {
         for (const c of host.shadowRoot.querySelectorAll('input, select, button, textarea')) {
           const visible = c.getClientRects().length > 0 && getComputedStyle(c).visibility !== 'hidden';
           if (c.disabled || !visible || c.closest('[hidden]')) continue;
-          if (!c.hasAttribute('data-kbd-reached')) out.push(`${host.getAttribute('data-llmem-widget')}: ${c.outerHTML.slice(0, 120)}`);
+          const seen = window.__reachedAs && window.__reachedAs.has(host.getAttribute('data-llmem-widget') + c.outerHTML);
+          if (!c.hasAttribute('data-kbd-reached') && !seen) out.push(`${host.getAttribute('data-llmem-widget')}: ${c.outerHTML.slice(0, 120)}`);
         }
       }
       return out;
