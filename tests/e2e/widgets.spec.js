@@ -810,11 +810,33 @@ test.describe('calculator · uploads', () => {
     await expect(f.locator('tbody tr', { hasText: 'model buffer' })).toContainText(size(gpu.weights));
     await expect(f.locator('tbody tr', { hasText: 'KV cache' })).toContainText(size(gpu.kv));
     await f.getByLabel('Serving engine').selectOption('none');
+    // The link carries the model (its metadata's config) and the file's bytes: opened
+    // elsewhere, it asks the same question, and its command line gives the bytes.
+    await expect(page).toHaveURL(new RegExp(`fit\\.stored=${inspected.bytes}`));
+    const needed32k = await f.locator('.lw-fit-needed').innerText();
+    const other = await page.context().newPage();
+    await other.goto(page.url());
+    const g = widget(other, 'fit');
+    await expect(g.locator('.lw-fit-needed')).toHaveText(needed32k);
+    await expect(g).toContainText('as the checkpoint file this link was made from stores them');
+    await expect(g.locator('.lw-cli code')).toHaveText(`llmem fit config.json --device rtx-4090 --count 1 --weights-bytes ${inspected.bytes} --kv bf16 --context 32768 --batch 1`);
+    await other.close();
     // A built-in model brings the formats back.
     await f.getByRole('radio', { name: 'A built-in model' }).check();
     await expect(f.getByLabel('Weights format')).toBeVisible();
     await expect(line).toContainText('--weights ');
     w.assertClean();
+  });
+
+  test('a link with a file's bytes and a built-in model prices those bytes', async ({ page }) => {
+    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.stored=4920000000');
+    const f = widget(page, 'fit');
+    await expect(f).toContainText('Using Llama 3.1 8B\'s architecture. Weights: 4.92 GB, as the checkpoint file this link was made from stores them.');
+    await expect(f.locator('.lw-cli code')).toHaveText('llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights-bytes 4920000000 --kv bf16 --context 8192 --batch 1');
+    const out = JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await f.locator('.lw-cli code').innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' }));
+    expect(out.weights_bytes).toBe(4920000000);
+    const needed = (await f.locator('.lw-fit-needed').innerText()).split(' needed')[0];
+    expect(needed).toBe(`${(out.total_bytes / 1e9).toPrecision(3)} GB`);
   });
 
   test('a safetensors shard, an index and a broken GGUF', async ({ page }) => {

@@ -346,6 +346,12 @@ pub const FIT: WidgetSpec = WidgetSpec {
             "none",
             "a serving engine whose allocation is shown too (none: the tensors alone)",
         ),
+        p(
+            "stored",
+            ParamKind::Int { min: 0, max: 1 << 50 },
+            "0",
+            "bytes of weights as a checkpoint file stores them (0: priced in the weights format)",
+        ),
     ],
 };
 

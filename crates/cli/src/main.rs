@@ -126,6 +126,10 @@ enum Command {
         /// model.safetensors.index.json (instead of --weights).
         #[arg(long, conflicts_with = "weights")]
         weights_file: Option<String>,
+        /// Weights of this many bytes, as a checkpoint file stores them (what
+        /// the calculator's link carries for a file it read; instead of --weights).
+        #[arg(long, conflicts_with_all = ["weights", "weights_file"])]
+        weights_bytes: Option<u64>,
         #[arg(long)]
         kv: Option<String>,
         #[arg(long, default_value_t = 4096)]
@@ -235,16 +239,18 @@ fn run(command: Command) -> CliResult<String> {
                 Ok(format!("activations ({} recomputation, GPT formula): {}", r.id(), both_units(bytes)))
             }
         }
-        Command::Fit { config, device: dev, count, weights, weights_file, kv, context, batch, json } => fit(
-            &config,
-            &dev,
-            count,
-            Weights { format: weights.as_deref(), file: weights_file.as_deref() },
-            kv.as_deref(),
-            context,
-            batch,
-            json,
-        ),
+        Command::Fit { config, device: dev, count, weights, weights_file, weights_bytes, kv, context, batch, json } => {
+            fit(
+                &config,
+                &dev,
+                count,
+                Weights { format: weights.as_deref(), file: weights_file.as_deref(), bytes: weights_bytes },
+                kv.as_deref(),
+                context,
+                batch,
+                json,
+            )
+        }
         Command::Serve(args) => serve::run(&args),
         Command::Finetune {
             config,
@@ -636,6 +642,7 @@ fn finetune_command(
 struct Weights<'a> {
     format: Option<&'a str>,
     file: Option<&'a str>,
+    bytes: Option<u64>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -662,6 +669,9 @@ fn fit(
     };
     if let Some(file) = weights.file {
         stored = Some(inspect::weights_file(file)?.0);
+    }
+    if let Some(bytes) = weights.bytes {
+        stored = Some(bytes);
     }
     let (w, k) = formats(&arch, weights.format, kv)?;
     let d = device(dev).map_err(err)?;

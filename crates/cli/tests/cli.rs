@@ -490,9 +490,13 @@ fn fit_a_gguf_file() {
         seen.contains("model          qwen3, 36 layers, GQA (32 query heads, 8 KV heads) (from its metadata)"),
         "{seen}"
     );
-    // The same file as --weights-file of the preset; a bad file is refused.
+    // The same file as --weights-file of the preset, or as its bytes (what
+    // the calculator's link carries); a bad file is refused.
     let w = json(&["fit", "qwen3-8b", "--weights-file", f.path(), "--device", "rtx-4090", "--json"]);
     assert_eq!(w["weights_bytes"], l.data_bytes());
+    let bytes = l.data_bytes().to_string();
+    let b = json(&["fit", "qwen3-8b", "--weights-bytes", &bytes, "--device", "rtx-4090", "--json"]);
+    assert_eq!(b, w);
     // A tensor count no file could hold, in a file of 64 bytes.
     let mut bad = b"GGUF\x03\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\x7f".to_vec();
     bad.resize(64, 0);

@@ -94,6 +94,17 @@ impl StoredFile {
         self.cli_weights.is_empty()
     }
 
+    /// The weights a link carries (`stored` bytes, from a file read when the
+    /// link was made), for `model` as the command line names it.
+    pub fn from_link(bytes: u64, model: &str) -> StoredFile {
+        StoredFile {
+            name: "the checkpoint file of this link".into(),
+            bytes,
+            cli_model: model.to_string(),
+            cli_weights: format!("--weights-bytes {bytes} "),
+        }
+    }
+
     /// A GGUF is the model for `llmem fit`; another checkpoint file is its
     /// `--weights-file` for `model` (a built-in id, or a pasted config saved
     /// as `config.json`).
@@ -154,8 +165,10 @@ pub struct ModelState {
 pub enum Origin {
     /// Pasted or uploaded by the reader.
     Reader,
-    /// Carried by the page's link (base64url, still encoded).
-    Link,
+    /// Carried by the page's link (base64url, still encoded; empty when the
+    /// link carries no config), with the bytes of weights a checkpoint file
+    /// stored when the link was made (0: none).
+    Link(u64),
     /// Fetched from the Hub for this repository.
     Hub(String),
     /// This repository of the built-in catalogue.
@@ -166,8 +179,26 @@ pub enum Origin {
 /// the message says why not and the previous result stays.
 fn apply(state: ModelState, text: &str, origin: Origin) {
     let read = match &origin {
-        Origin::Link => match b64::decode(text).and_then(|b| String::from_utf8(b).ok()) {
-            Some(t) => accept_config(&t).map_err(|e| format!("The config in this link could not be used. {e}")),
+        // Only a file's weights: the built-in model they were read for.
+        Origin::Link(stored) if text.is_empty() => {
+            match preset(&state.model.get_untracked()).and_then(|p| Ok((p.name, p.arch()?))) {
+                Ok((name, arch)) => Ok(ReadConfig {
+                    minimal: String::new(),
+                    encoded: String::new(),
+                    arch,
+                    summary: format!("Using {name}'s architecture."),
+                    file: Some(StoredFile::from_link(*stored, &state.model.get_untracked())),
+                }),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Origin::Link(stored) => match b64::decode(text).and_then(|b| String::from_utf8(b).ok()) {
+            Some(t) => accept_config(&t)
+                .map(|mut read| {
+                    read.file = (*stored > 0).then(|| StoredFile::from_link(*stored, "config.json"));
+                    read
+                })
+                .map_err(|e| format!("The config in this link could not be used. {e}")),
             None => Err("The config in this link is damaged; the preset is shown instead.".into()),
         },
         _ => accept_config(text),
@@ -181,6 +212,12 @@ fn apply(state: ModelState, text: &str, origin: Origin) {
             };
             if let (Some(from), Some(rest)) = (from, read.summary.strip_prefix("Using your config")) {
                 read.summary = format!("{from}{rest}");
+            }
+            if let Some(f) = &read.file {
+                read.summary += &format!(
+                    " Weights: {}, as the checkpoint file this link was made from stores them.",
+                    show(f.bytes)
+                );
             }
             if origin != Origin::Reader {
                 state.paste.set(read.minimal.clone());
@@ -1034,8 +1071,10 @@ pub fn Fit(
         PageMode::Guest => params.config_attr.clone().filter(|v| v.len() <= MAX_URL_CONFIG),
         mode => url_config(mode),
     };
-    if let Some(encoded) = given {
-        use_config_text(models, encoded, Origin::Link);
+    // A file's weights ride in the link as their bytes.
+    let stored = params.u64("stored");
+    if given.is_some() || stored > 0 {
+        use_config_text(models, given.unwrap_or_default(), Origin::Link(stored));
     }
     // The reader's own model once one has been read; until then (or after
     // a config that failed) the built-in one stays on screen.
@@ -1096,6 +1135,7 @@ pub fn Fit(
             ("context", context.get().to_string()),
             ("batch", batch.get().to_string()),
             ("engine", engine.get()),
+            ("stored", file_now().map_or(0, |f| f.bytes).to_string()),
         ]
         .into_iter()
         // The reader's own model goes wherever the settings go: the Embed
@@ -1356,6 +1396,13 @@ mod tests {
         assert_eq!(
             gguf.cli_line(),
             "llmem fit 'Meta-Llama-3.1-8B-Q4_K_M.gguf' --device rtx-4090 --count 1 --kv bf16 --context 8192 --batch 1"
+        );
+        // A link made while a file's weights were used carries their bytes.
+        let linked = Settings { file: Some(StoredFile::from_link(4_920_000_000, "config.json")), ..settings.clone() };
+        assert_eq!(report(&a, &linked).unwrap().weights_bytes, 4_920_000_000);
+        assert_eq!(
+            linked.cli_line(),
+            "llmem fit config.json --device rtx-4090 --count 1 --weights-bytes 4920000000 --kv bf16 --context 8192 --batch 1"
         );
         let st = Settings { file: Some(stored("my model's weights.safetensors", false)), ..settings };
         assert_eq!(
