@@ -828,7 +828,7 @@ test.describe('calculator · uploads', () => {
     w.assertClean();
   });
 
-  test('a link with a file's bytes and a built-in model prices those bytes', async ({ page }) => {
+  test('a link with a file’s bytes and a built-in model prices those bytes', async ({ page }) => {
     await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.stored=4920000000');
     const f = widget(page, 'fit');
     await expect(f).toContainText('Using Llama 3.1 8B\'s architecture. Weights: 4.92 GB, as the checkpoint file this link was made from stores them.');
