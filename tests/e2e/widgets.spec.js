@@ -698,6 +698,7 @@ test.describe('calculator · engines', () => {
     await expect(f.locator('tbody tr', { hasText: 'left unused by gpu_memory_utilization' })).toContainText('setting');
     // The fit line stays; the engine's question is its own llmem serve line, with its own Copy button.
     await expect(f.locator('.lw-cli code').last()).toHaveText(/^llmem fit llama-3.1-8b /);
+    await expect(f.getByRole('button', { name: 'Copy as an llmem serve command' })).toBeVisible();
     const line = f.locator('#lw-serve-line');
     await expect(line).toHaveText('llmem serve llama-3.1-8b --engine vllm --device h100-sxm --count 1 --weights bf16 --kv bf16 --context 8192 --batch 1');
     const run = async () => JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await line.innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' }));

@@ -732,7 +732,7 @@ fn engine_markup(arch: &ModelArch, settings: &Settings) -> String {
     });
     let offload = partial_offload(arch, settings, &report).unwrap_or_default();
     let line = format!(
-        "<p class=\"lw-detail lw-cli\"><code id=\"lw-serve-line\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"lw-serve-line\">Copy as an llmem command</button></p>",
+        "<p class=\"lw-detail lw-cli\"><code id=\"lw-serve-line\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"lw-serve-line\">Copy as an llmem serve command</button></p>",
         crate::formula::escape(&settings.serve_line())
     );
     format!("<h3 class=\"lw-engine-head\">What {label} allocates</h3><p class=\"lw-detail\">The verdict above counts the tensors alone; this is what {label} itself would take.</p>{file}")
