@@ -128,7 +128,7 @@ enum Command {
         weights_file: Option<String>,
         /// Weights of this many bytes, as a checkpoint file stores them (what
         /// the calculator's link carries for a file it read; instead of --weights).
-        #[arg(long, conflicts_with_all = ["weights", "weights_file"])]
+        #[arg(long, conflicts_with_all = ["weights", "weights_file"], value_parser = clap::value_parser!(u64).range(1..))]
         weights_bytes: Option<u64>,
         #[arg(long)]
         kv: Option<String>,

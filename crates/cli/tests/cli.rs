@@ -497,6 +497,8 @@ fn fit_a_gguf_file() {
     let bytes = l.data_bytes().to_string();
     let b = json(&["fit", "qwen3-8b", "--weights-bytes", &bytes, "--device", "rtx-4090", "--json"]);
     assert_eq!(b, w);
+    // No weights at all is not a checkpoint.
+    assert_eq!(llmem(&["fit", "qwen3-8b", "--weights-bytes", "0"]).status.code(), Some(2));
     // A tensor count no file could hold, in a file of 64 bytes.
     let mut bad = b"GGUF\x03\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\x7f".to_vec();
     bad.resize(64, 0);
