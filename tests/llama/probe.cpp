@@ -2,7 +2,8 @@
 // reading weights: llama_model_params.no_alloc makes llama.cpp lay out the
 // model, KV cache and worst-case compute buffers as a real load does and
 // report their sizes (llama_get_memory_breakdown). One line of JSON per
-// case on stdout.
+// case on stdout. With PROBE_GRAPH=PREFIX set, each case's worst-case graph
+// is also written to PREFIX.<case index>.jsonl.
 //
 // usage: probe MODEL.gguf CASE...   where CASE is
 //   n_ctx,n_batch,n_ubatch,n_seq_max,flash_attn(0|1),type_k,type_v,n_gpu_layers
@@ -11,11 +12,46 @@
 #include "llama.h"
 #include "llama-ext.h"
 #include "ggml-backend.h"
+#include "ggml-impl.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
+
+// Writes the worst-case prompt graph llama.cpp reserves its compute buffer
+// for (llama_graph_reserve with the sizes llama_context::sched_reserve
+// uses), one JSON object per tensor, nodes then leafs in graph order.
+static void dump_graph(llama_context * ctx, const char * path, unsigned n_ctx, unsigned n_ubatch, unsigned n_seq) {
+    unsigned n_tokens = n_ctx < n_ubatch ? n_ctx : n_ubatch;
+    ggml_cgraph * gf = llama_graph_reserve(ctx, n_tokens, n_seq, n_tokens);
+    FILE * f = fopen(path, "w");
+    if (!gf || !f) {
+        fprintf(stderr, "could not dump the graph to %s\n", path);
+        if (f) fclose(f);
+        return;
+    }
+    std::map<const ggml_tensor *, int> id;
+    for (int i = 0; i < gf->n_nodes; i++) id[gf->nodes[i]] = i;
+    for (int i = 0; i < gf->n_leafs; i++) id[gf->leafs[i]] = gf->n_nodes + i;
+    auto idx = [&](const ggml_tensor * t) { auto it = id.find(t); return t == nullptr ? -1 : it == id.end() ? -2 : it->second; };
+    for (int i = 0; i < gf->n_nodes + gf->n_leafs; i++) {
+        const ggml_tensor * t = i < gf->n_nodes ? gf->nodes[i] : gf->leafs[i - gf->n_nodes];
+        fprintf(f, "{\"i\":%d,\"leaf\":%s,\"name\":\"%s\",\"op\":\"%s\",\"desc\":\"%s\",\"type\":\"%s\","
+                "\"ne\":[%lld,%lld,%lld,%lld],\"nb\":[%zu,%zu,%zu,%zu],\"nbytes\":%zu,\"view_src\":%d,"
+                "\"view_offs\":%zu,\"flags\":%d,\"external\":%s,\"src\":[",
+                i, i < gf->n_nodes ? "false" : "true", t->name, ggml_op_name(t->op), ggml_op_desc(t), ggml_type_name(t->type),
+                (long long) t->ne[0], (long long) t->ne[1], (long long) t->ne[2], (long long) t->ne[3],
+                t->nb[0], t->nb[1], t->nb[2], t->nb[3], ggml_nbytes(t), idx(t->view_src), t->view_offs, (int) t->flags,
+                (t->data != nullptr || t->buffer != nullptr) ? "true" : "false");
+        for (int s = 0; s < GGML_MAX_SRC; s++) {
+            fprintf(f, "%s%d", s ? "," : "", idx(t->src[s]));
+        }
+        fprintf(f, "]}\n");
+    }
+    fclose(f);
+}
 
 static std::string g_log;
 
@@ -88,6 +124,10 @@ int main(int argc, char ** argv) {
             fprintf(stderr, "%s", g_log.c_str());
             llama_model_free(model);
             continue;
+        }
+        if (const char * prefix = getenv("PROBE_GRAPH")) {
+            std::string path = std::string(prefix) + "." + std::to_string(c - 2) + ".jsonl";
+            dump_graph(ctx, path.c_str(), llama_n_ctx(ctx), n_ubatch, n_seq);
         }
         size_t model_b = 0, context_b = 0, compute_b = 0;
         std::string per_buft;

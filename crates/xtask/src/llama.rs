@@ -53,14 +53,14 @@ pub fn ensure() -> Result<PathBuf, Failure> {
             .env("PATH", tools::path_with_tools()))?;
     }
     let src = dir().join("llama.cpp-src");
-    if !src.join("include/llama.h").is_file() {
+    if !src.join("ggml/src/ggml-impl.h").is_file() {
         step("llama.cpp headers from the bundled source");
         let _ = std::fs::remove_dir_all(&src);
         std::fs::create_dir_all(dir()).map_err(|e| Failure::new(e.to_string()))?;
         let bundle = package_dir().join("node_modules/node-llama-cpp/llama/gitRelease.bundle");
         run(Command::new("git").args(["clone", "--quiet", "--no-checkout"]).arg(&bundle).arg(&src))?;
         run(Command::new("git")
-            .args(["checkout", "--quiet", "HEAD", "--", "include", "ggml/include", "src/llama-ext.h"])
+            .args(["checkout", "--quiet", "HEAD", "--", "include", "ggml/include", "ggml/src/ggml-impl.h", "src/llama-ext.h"])
             .current_dir(&src))?;
     }
     let stale = match (std::fs::metadata(&probe), std::fs::metadata(&source)) {
@@ -78,6 +78,8 @@ pub fn ensure() -> Result<PathBuf, Failure> {
             .arg(src.join("ggml/include"))
             .arg("-I")
             .arg(src.join("src"))
+            .arg("-I")
+            .arg(src.join("ggml/src"))
             .arg(format!("-L{}", bins().display()))
             .args([&format!("-l:libllama.{LLAMA_CPP_VERSION}.so"), &format!("-l:libggml.{LLAMA_CPP_VERSION}.so")])
             .arg("-l:libggml-base.so")
@@ -132,6 +134,23 @@ pub fn probe(probe: &Path, gguf: &Path, cases: &[String]) -> Result<Vec<serde_js
 pub fn explore(args: &[String]) -> Result<(), Failure> {
     if args.first().map(String::as_str) == Some("check") {
         return check();
+    }
+    if let [cmd, model, ftype, case] = args {
+        if cmd == "graph-check" {
+            return graph_check(model, ftype, case);
+        }
+    }
+    if let [cmd, path] = args {
+        if cmd == "graph" {
+            let g = read_graph_dump(Path::new(path))?;
+            println!(
+                "{} nodes, {} leafs: compute buffer {} bytes",
+                g.nodes.len(),
+                g.leafs.len(),
+                llmem_estimator::engines::ggml_alloc::reserve_size(&g, llmem_estimator::engines::ggml_alloc::CPU_ALIGNMENT)
+            );
+            return Ok(());
+        }
     }
     let [model, ftype, cases @ ..] = args else {
         return Err(Failure::new(
@@ -264,6 +283,7 @@ pub fn check() -> Result<(), Failure> {
     let cases = truth_cases();
     let mut failures = Vec::new();
     let mut worst_compute: f64 = 0.0;
+    let mut exact_compute = 0;
     let mut rows = 0;
     for tm in TRUTH_MODELS {
         let arch = load_truth_model(tm.model)?;
@@ -308,7 +328,22 @@ pub fn check() -> Result<(), Failure> {
                 }
                 let truth = get("compute") as f64;
                 let err = (ours.compute.total() as f64 - truth) / truth;
-                worst_compute = worst_compute.max(err.abs());
+                if ours.compute_exact {
+                    exact_compute += 1;
+                    if get("compute") != ours.compute.total() {
+                        failures.push(format!(
+                            "{label}: compute {} ≠ llama.cpp {} (a rebuilt graph must match to the byte: \
+                             cargo xtask llama graph-check {} {} {})",
+                            ours.compute.total(),
+                            get("compute"),
+                            tm.model,
+                            ftype.id(),
+                            m["case"].as_str().unwrap_or("?")
+                        ));
+                    }
+                } else {
+                    worst_compute = worst_compute.max(err.abs());
+                }
                 if std::env::var_os("LLAMA_TRUTH_VERBOSE").is_some() {
                     eprintln!(
                         "{label}: compute ours {} llama.cpp {} ({:+.1}%)",
@@ -321,7 +356,8 @@ pub fn check() -> Result<(), Failure> {
         }
     }
     eprintln!(
-        "llama.cpp truth: {rows} cases over {} models; model, KV and output buffers {}; compute estimate within {:.1}%",
+        "llama.cpp truth: {rows} cases over {} models; model, KV and output buffers {}; compute buffer from the \
+         rebuilt graph in {exact_compute} cases, estimated within {:.1}% in the others",
         TRUTH_MODELS.len(),
         if failures.is_empty() { "exact" } else { "NOT exact" },
         worst_compute * 100.0
@@ -340,4 +376,149 @@ pub fn check() -> Result<(), Failure> {
     } else {
         Err(Failure::new(format!("llama.cpp disagrees:\n{}", failures.join("\n"))))
     }
+}
+
+/// Reads a graph the probe dumped (`PROBE_GRAPH=file`): one JSON object per
+/// tensor, nodes then leafs, each naming its sources by index.
+pub fn read_graph_dump(path: &Path) -> Result<llmem_estimator::engines::ggml_alloc::Graph, Failure> {
+    use llmem_estimator::engines::ggml_alloc::{Graph, Op, Tensor};
+    use llmem_estimator::gguf::GgmlType;
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::new(format!("{}: {e}", path.display())))?;
+    let mut g = Graph::default();
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| Failure::new(format!("line {i}: {e}")))?;
+        let arr = |k: &str| -> [u64; 4] {
+            let a = v[k].as_array().cloned().unwrap_or_default();
+            std::array::from_fn(|j| a.get(j).and_then(|x| x.as_u64()).unwrap_or(0))
+        };
+        let ty_name = v["type"].as_str().unwrap_or("");
+        let ty = GgmlType::parse(ty_name).ok_or_else(|| Failure::new(format!("line {i}: type {ty_name}")))?;
+        let view = v["view_src"].as_i64().unwrap_or(-1);
+        let flags = v["flags"].as_u64().unwrap_or(0);
+        g.tensors.push(Tensor {
+            op: Op::from_ggml_name(v["op"].as_str().unwrap_or("")),
+            ty,
+            ne: arr("ne"),
+            nb: arr("nb"),
+            view_src: usize::try_from(view).ok(),
+            src: v["src"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_i64()).filter_map(|x| usize::try_from(x).ok()).collect())
+                .unwrap_or_default(),
+            input: flags & 1 != 0,
+            output: flags & 2 != 0,
+            external: v["external"].as_bool().unwrap_or(false),
+        });
+        if v["leaf"].as_bool().unwrap_or(false) {
+            g.leafs.push(i);
+        } else {
+            g.nodes.push(i);
+        }
+    }
+    Ok(g)
+}
+
+/// `cargo xtask llama graph-check <model> <ftype> <case>`: the graph llmem
+/// rebuilds against the one llama.cpp reserves, node by node, and both
+/// compute buffers.
+fn graph_check(model: &str, ftype: &str, case: &str) -> Result<(), Failure> {
+    use llmem_estimator::engines::ggml_alloc::{reserve_size, CPU_ALIGNMENT};
+    use llmem_estimator::engines::llama_cpp::{compute_graph, llama_cpp, LlamaCppParams};
+    use llmem_estimator::gguf::GgmlType;
+    let probe_bin = ensure()?;
+    let arch = load_truth_model(model)?;
+    let ft = FileType::parse(ftype).map_err(|e| Failure::new(e.to_string()))?;
+    let v: Vec<u64> = case.split(',').filter_map(|x| x.parse().ok()).collect();
+    let [n_ctx, n_batch, n_ubatch, n_seq, fa, tk, tv, ngl] = v[..] else {
+        return Err(Failure::new("case: n_ctx,n_batch,n_ubatch,n_seq,fa,tk,tv,ngl"));
+    };
+    let ty = |id: u64| GgmlType::from_id(id as u32).ok_or_else(|| Failure::new(format!("type {id}")));
+    let p = LlamaCppParams {
+        n_ctx,
+        n_batch,
+        n_ubatch,
+        n_parallel: n_seq,
+        flash_attn: fa == 1,
+        type_k: ty(tk)?,
+        type_v: ty(tv)?,
+        n_gpu_layers: ngl,
+        ..LlamaCppParams::default()
+    };
+    let r = llama_cpp(&arch, ft, &p).map_err(|e| Failure::new(e.to_string()))?;
+    let ours = compute_graph(&arch, &p, r.n_ctx_seq, r.n_ubatch)
+        .ok_or_else(|| Failure::new(format!("llmem does not rebuild {model}'s graph")))?;
+    std::fs::create_dir_all(dir()).map_err(|e| Failure::new(e.to_string()))?;
+    let path = dir().join(format!("{model}-{}.gguf", ft.id()));
+    write_gguf(&arch, ft, &path)?;
+    let prefix = dir().join("graph-check");
+    let out = Command::new(&probe_bin)
+        .env("PROBE_CPU_BACKEND", bins().join("libggml-cpu-x64.so"))
+        .env("PROBE_GRAPH", &prefix)
+        .arg(&path)
+        .arg(case)
+        .output()
+        .map_err(|e| Failure::new(e.to_string()))?;
+    let row: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .ok_or_else(|| Failure::new("the probe printed nothing"))?;
+    let theirs = read_graph_dump(&prefix.with_extension("0.jsonl"))?;
+    println!(
+        "llama.cpp: {} nodes, {} leafs, compute {} (allocator on its graph: {}); llmem: {} nodes, {} leafs, compute {}",
+        theirs.nodes.len(),
+        theirs.leafs.len(),
+        row["compute"],
+        reserve_size(&theirs, CPU_ALIGNMENT),
+        ours.nodes.len(),
+        ours.leafs.len(),
+        reserve_size(&ours, CPU_ALIGNMENT)
+    );
+    // Node i of one graph against node i of the other; operands compared by
+    // their position in each graph's order.
+    let pos = |g: &llmem_estimator::engines::ggml_alloc::Graph| {
+        let mut at = vec![usize::MAX; g.tensors.len()];
+        for (i, &n) in g.nodes.iter().enumerate() {
+            at[n] = i;
+        }
+        for (i, &l) in g.leafs.iter().enumerate() {
+            at[l] = 100_000 + i;
+        }
+        at
+    };
+    let (pt, po) = (pos(&theirs), pos(&ours));
+    let describe = |g: &llmem_estimator::engines::ggml_alloc::Graph, at: &[usize], id: usize| {
+        let t = &g.tensors[id];
+        let src: Vec<usize> = t.src.iter().map(|&s| at[s]).collect();
+        let view = t.view_src.map(|v| at[v]);
+        format!(
+            "{:?} {} {:?} src {:?} view {:?}{}{}{}",
+            t.op,
+            t.ty.name(),
+            t.ne,
+            src,
+            view,
+            if t.input { " input" } else { "" },
+            if t.output { " output" } else { "" },
+            if t.external { " external" } else { "" }
+        )
+    };
+    let mut shown = 0;
+    for (i, (&a, &b)) in theirs.nodes.iter().zip(&ours.nodes).enumerate() {
+        let (da, db) = (describe(&theirs, &pt, a), describe(&ours, &po, b));
+        if da != db {
+            println!("node {i}:\n  llama.cpp {da}\n  llmem     {db}");
+            shown += 1;
+            if shown == 3 {
+                break;
+            }
+        }
+    }
+    for (i, (&a, &b)) in theirs.leafs.iter().zip(&ours.leafs).enumerate() {
+        let (ta, tb) = (&theirs.tensors[a], &ours.tensors[b]);
+        if (ta.ne, ta.input, ta.external) != (tb.ne, tb.input, tb.external) && shown < 6 {
+            println!("leaf {i}:\n  llama.cpp {}\n  llmem     {}", describe(&theirs, &pt, a), describe(&ours, &po, b));
+            shown += 1;
+        }
+    }
+    Ok(())
 }

@@ -24,11 +24,16 @@
 //!   use them.
 //!
 //! The compute buffer is the peak of ggml's graph allocator over the
-//! worst-case graph (`n_ubatch` tokens against the whole cache). Its exact
-//! value depends on how the allocator packs and reuses tensors; llmem
-//! models the two phases that bound it — the attention scores (or, with
-//! flash attention, the mask) and the logits — and labels the figure an
-//! estimate. The test suite compares every figure with real llama.cpp.
+//! worst-case graph (`n_ubatch` tokens against the whole cache). For the
+//! architectures whose graph llmem rebuilds ([`super::llama_graph`]: Llama,
+//! Mistral, Mixtral, Qwen2, Qwen3, Qwen3-MoE) it runs ggml's allocator
+//! ([`super::ggml_alloc`]) over that graph and the figure is the CPU
+//! backend's, to the byte; for the others it models the two phases that
+//! bound it — the attention scores (or, with flash attention, the mask) and
+//! the logits — and labels the figure an estimate. A GPU backend runs the
+//! same graph in its own buffer (its alignment and fused operations differ),
+//! so there the figure is an estimate too. The test suite compares every
+//! figure with real llama.cpp.
 
 use super::gguf_layout::{layout, FileType, GgufLayout};
 use crate::arch::{Attention, AttentionSpan, ModelArch};
@@ -117,8 +122,12 @@ pub struct LlamaCppReport {
     pub model: Split,
     /// The KV cache.
     pub kv: Split,
-    /// The compute buffer (an estimate; see the module docs).
+    /// The compute buffer: ggml's allocator run over the rebuilt graph
+    /// when `compute_exact`, otherwise an estimate (see the module docs).
     pub compute: Split,
+    /// The compute buffer is what llama.cpp's CPU backend reserves, to the
+    /// byte ([`super::llama_graph`] rebuilds this architecture's graph).
+    pub compute_exact: bool,
     /// The output buffer (logits), always on the host.
     pub output_bytes: u64,
     /// Layers offloaded to the GPU.
@@ -286,7 +295,10 @@ fn llama_cpp_with_tensors<'t>(
         }
     }
 
-    let compute_bytes = compute_estimate(arch, p, n_ctx_seq, n_ubatch);
+    let (compute_bytes, compute_exact) = match compute_graph(arch, p, n_ctx_seq, n_ubatch) {
+        Some(g) => (super::ggml_alloc::reserve_size(&g, super::ggml_alloc::CPU_ALIGNMENT), true),
+        None => (compute_estimate(arch, p, n_ctx_seq, n_ubatch), false),
+    };
     let offloaded_layers = p.n_gpu_layers.min(n_layer);
     let compute = if p.n_gpu_layers > 0 {
         // The GPU backend holds the graph's device part; the host keeps a
@@ -303,9 +315,32 @@ fn llama_cpp_with_tensors<'t>(
         model,
         kv,
         compute,
+        compute_exact,
         output_bytes: arch.vocab_size * p.n_parallel * 4,
         offloaded_layers,
     })
+}
+
+/// The worst-case graph llama.cpp reserves its compute buffer for
+/// (`llama_context::sched_reserve`: `n_ubatch` tokens, rounded up to a
+/// multiple of the sequences, one stream per sequence, every cell of the
+/// cache), when llmem rebuilds the architecture's graph.
+pub fn compute_graph(
+    arch: &ModelArch,
+    p: &LlamaCppParams,
+    n_ctx_seq: u64,
+    n_ubatch: u64,
+) -> Option<super::ggml_alloc::Graph> {
+    let n_stream = p.n_parallel.max(1);
+    let shape = super::llama_graph::GraphShape {
+        n_tokens: n_ubatch.div_ceil(n_stream) * n_stream,
+        n_stream,
+        n_kv: n_ctx_seq,
+        flash_attn: p.flash_attn,
+        type_k: p.type_k,
+        type_v: p.type_v,
+    };
+    super::llama_graph::build(arch, &shape)
 }
 
 /// The compute buffer, estimated as the largest of the phases that bound

@@ -3,7 +3,9 @@
 //! - [`gguf_layout`]: a model as llama.cpp's converter and quantizer write it.
 //! - [`llama_cpp`]: llama.cpp's model, KV, compute and output buffers.
 
+pub mod ggml_alloc;
 pub mod gguf_layout;
+pub mod llama_graph;
 pub mod llama_cpp;
 pub mod offload;
 pub mod parallel;

@@ -1,0 +1,678 @@
+//! The graph llama.cpp reserves its compute buffer for, rebuilt operation
+//! by operation so that [`super::ggml_alloc`] can size it as ggml does.
+//!
+//! llama.cpp builds one worst-case graph at start-up —
+//! `llama_context::sched_reserve` in `src/llama-context.cpp`: a prompt
+//! batch of `min(n_ctx, n_ubatch)` tokens split over `n_seq_max` streams,
+//! every token an output, attending to the whole cache — and the compute
+//! buffer is what ggml's allocator needs to run it. What the allocator
+//! needs depends on every tensor's size and on the order the operations
+//! run in, so this module reproduces both: each ggml operation with its
+//! operands in ggml's order and its result's shape (`ggml/src/ggml.c`), and
+//! the execution order `ggml_build_forward_expand` gives them (a depth-first
+//! walk over operands, from each tensor the model code expands, in the
+//! order it expands them).
+//!
+//! The graphs follow llama.cpp v0.5.0 (node-llama-cpp 3.22.1):
+//! `src/llama-graph.cpp` (`build_inp_embd`, `build_norm`, `build_qkv`,
+//! `build_attn` with `build_attn_mha`, `build_ffn`, `build_moe_ffn`),
+//! `src/llama-kv-cache.cpp` (`cpy_k`, `cpy_v`, `get_k`, `get_v`, the
+//! Hadamard rotation inputs of a quantized cache), `src/llama-impl.h`
+//! (`llama_mul_mat_hadamard`) and each architecture's graph under
+//! `src/models/`. The test suite checks the resulting buffer against real
+//! llama.cpp for every architecture listed in [`graph_arch`].
+
+use super::ggml_alloc::{Graph, Op, Tensor, TensorId};
+use crate::arch::{Attention, Ffn, ModelArch, QkNorm};
+use crate::families::Family;
+use crate::gguf::GgmlType;
+
+/// The shape of the reserved batch and cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphShape {
+    /// Tokens in the batch (`min(n_ctx, n_ubatch)`, rounded up to a
+    /// multiple of the streams).
+    pub n_tokens: u64,
+    /// Sequences with a cache of their own (`n_seq_max`; llama.cpp's
+    /// default is one stream per sequence).
+    pub n_stream: u64,
+    /// Cache cells per stream the batch attends to.
+    pub n_kv: u64,
+    pub flash_attn: bool,
+    pub type_k: GgmlType,
+    pub type_v: GgmlType,
+}
+
+/// Which of llama.cpp's graphs a model runs, if llmem rebuilds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphArch {
+    /// `src/models/llama.cpp` (Llama, Mistral, Mixtral).
+    Llama,
+    /// `src/models/qwen2.cpp`.
+    Qwen2,
+    /// `src/models/qwen3.cpp`.
+    Qwen3,
+    /// `src/models/qwen3moe.cpp`.
+    Qwen3Moe,
+}
+
+/// The graph a family runs in llama.cpp, when llmem rebuilds it.
+pub fn graph_arch(arch: &ModelArch) -> Option<GraphArch> {
+    let standard = matches!(arch.attention, Some(Attention::Standard(_)));
+    if !standard || arch.layers.iter().any(|l| l.attention.is_none()) {
+        return None;
+    }
+    match arch.family {
+        Family::Llama | Family::Mistral | Family::Mixtral => Some(GraphArch::Llama),
+        Family::Qwen2 => Some(GraphArch::Qwen2),
+        Family::Qwen3 => Some(GraphArch::Qwen3),
+        Family::Qwen3Moe => Some(GraphArch::Qwen3Moe),
+        _ => None,
+    }
+}
+
+/// `ggml_row_size`.
+fn row_size(ty: GgmlType, n: u64) -> u64 {
+    ty.type_size() * n / ty.block_elems()
+}
+
+/// Strides of a contiguous tensor (`ggml_new_tensor_impl`).
+fn contiguous_nb(ty: GgmlType, ne: [u64; 4]) -> [u64; 4] {
+    let mut nb = [0; 4];
+    nb[0] = ty.type_size();
+    nb[1] = nb[0] * (ne[0] / ty.block_elems());
+    nb[2] = nb[1] * ne[1];
+    nb[3] = nb[2] * ne[2];
+    nb
+}
+
+/// A ggml context and graph under construction.
+struct Ctx {
+    g: Graph,
+    visited: Vec<bool>,
+}
+
+impl Ctx {
+    fn push(&mut self, t: Tensor) -> TensorId {
+        self.g.tensors.push(t);
+        self.visited.push(false);
+        self.g.tensors.len() - 1
+    }
+
+    fn t(&self, id: TensorId) -> &Tensor {
+        &self.g.tensors[id]
+    }
+
+    fn ne(&self, id: TensorId) -> [u64; 4] {
+        self.g.tensors[id].ne
+    }
+
+    fn nb(&self, id: TensorId) -> [u64; 4] {
+        self.g.tensors[id].nb
+    }
+
+    fn nelements(&self, id: TensorId) -> u64 {
+        self.ne(id).iter().product()
+    }
+
+    /// A weight or cache tensor: it lives in a buffer of its own.
+    fn external(&mut self, ty: GgmlType, ne: [u64; 4]) -> TensorId {
+        self.push(Tensor {
+            op: Op::None,
+            ty,
+            ne,
+            nb: contiguous_nb(ty, ne),
+            view_src: None,
+            src: vec![],
+            input: false,
+            output: false,
+            external: true,
+        })
+    }
+
+    /// `ggml_new_tensor` + `ggml_set_input`.
+    fn input(&mut self, ty: GgmlType, ne: [u64; 4]) -> TensorId {
+        self.push(Tensor {
+            op: Op::None,
+            ty,
+            ne,
+            nb: contiguous_nb(ty, ne),
+            view_src: None,
+            src: vec![],
+            input: true,
+            output: false,
+            external: false,
+        })
+    }
+
+    /// A new contiguous tensor computed by `op` from `src`.
+    fn op(&mut self, op: Op, ty: GgmlType, ne: [u64; 4], src: &[TensorId]) -> TensorId {
+        self.push(Tensor {
+            op,
+            ty,
+            ne,
+            nb: contiguous_nb(ty, ne),
+            view_src: None,
+            src: src.to_vec(),
+            input: false,
+            output: false,
+            external: false,
+        })
+    }
+
+    /// `ggml_dup_tensor(a)` as the result of `op` on `src`.
+    fn same_as(&mut self, op: Op, a: TensorId, src: &[TensorId]) -> TensorId {
+        let (ty, ne) = (self.t(a).ty, self.ne(a));
+        self.op(op, ty, ne, src)
+    }
+
+    /// A view of `a` (`ggml_view_impl`, `ggml_reshape_*`, `ggml_permute` …):
+    /// its `view_src` is the tensor that owns the memory.
+    fn view(&mut self, op: Op, a: TensorId, ne: [u64; 4], nb: [u64; 4]) -> TensorId {
+        let root = self.t(a).view_src.unwrap_or(a);
+        let ty = self.t(a).ty;
+        self.push(Tensor {
+            op,
+            ty,
+            ne,
+            nb,
+            view_src: Some(root),
+            src: vec![a],
+            input: false,
+            output: false,
+            external: false,
+        })
+    }
+
+    fn reshape(&mut self, a: TensorId, ne: [u64; 4]) -> TensorId {
+        let nb = contiguous_nb(self.t(a).ty, ne);
+        self.view(Op::Reshape, a, ne, nb)
+    }
+
+    /// `ggml_view_4d` (and the 2-d and 3-d forms with trailing ones).
+    fn view_nd(&mut self, a: TensorId, ne: [u64; 4], nb123: [u64; 3]) -> TensorId {
+        let nb0 = self.t(a).ty.type_size();
+        self.view(Op::View, a, ne, [nb0, nb123[0], nb123[1], nb123[2]])
+    }
+
+    /// `ggml_permute(a, 0, 2, 1, 3)`, the only permutation the graphs use.
+    fn permute_0213(&mut self, a: TensorId) -> TensorId {
+        let (ne, nb) = (self.ne(a), self.nb(a));
+        self.view(Op::Permute, a, [ne[0], ne[2], ne[1], ne[3]], [nb[0], nb[2], nb[1], nb[3]])
+    }
+
+    /// `ggml_is_contiguous` (`ggml_is_contiguous_n(t, 0)` in `ggml.c`).
+    fn is_contiguous(&self, id: TensorId) -> bool {
+        let t = self.t(id);
+        let blck = t.ty.block_elems();
+        let mut next = t.ty.type_size();
+        if t.ne[0] != blck && t.nb[0] != next {
+            return false;
+        }
+        next *= t.ne[0] / blck;
+        for i in 1..4 {
+            if t.ne[i] != 1 {
+                if t.nb[i] != next {
+                    return false;
+                }
+                next *= t.ne[i];
+            }
+        }
+        true
+    }
+
+    fn mul_mat(&mut self, a: TensorId, b: TensorId) -> TensorId {
+        let (na, nb) = (self.ne(a), self.ne(b));
+        self.op(Op::MulMat, GgmlType::F32, [na[1], nb[1], nb[2], nb[3]], &[a, b])
+    }
+
+    /// `ggml_mul_mat_id(as, b, ids)`.
+    fn mul_mat_id(&mut self, experts: TensorId, b: TensorId, ids: TensorId) -> TensorId {
+        let ne = [self.ne(experts)[1], self.ne(ids)[0], self.ne(b)[2], 1];
+        self.op(Op::MulMatId, GgmlType::F32, ne, &[experts, b, ids])
+    }
+
+    fn get_rows(&mut self, a: TensorId, rows: TensorId) -> TensorId {
+        let (na, nr) = (self.ne(a), self.ne(rows));
+        let ty = if self.t(a).ty == GgmlType::I32 { GgmlType::I32 } else { GgmlType::F32 };
+        self.op(Op::GetRows, ty, [na[0], nr[0], nr[1], nr[2]], &[a, rows])
+    }
+
+    /// `ggml_set_rows(dst, values, rows)`: a view of `dst`.
+    fn set_rows(&mut self, dst: TensorId, values: TensorId, rows: TensorId) -> TensorId {
+        let (ne, nb) = (self.ne(dst), self.nb(dst));
+        let v = self.view(Op::SetRows, dst, ne, nb);
+        self.g.tensors[v].src = vec![values, rows, dst];
+        v
+    }
+
+    fn unary(&mut self, op: Op, a: TensorId) -> TensorId {
+        self.same_as(op, a, &[a])
+    }
+
+    fn binary(&mut self, op: Op, a: TensorId, b: TensorId) -> TensorId {
+        self.same_as(op, a, &[a, b])
+    }
+
+    fn rope(&mut self, a: TensorId, pos: TensorId, factors: Option<TensorId>) -> TensorId {
+        let mut src = vec![a, pos];
+        src.extend(factors);
+        self.same_as(Op::Rope, a, &src)
+    }
+
+    /// `ggml_cont_2d` / `ggml_cont_4d`.
+    fn cont(&mut self, a: TensorId, ne: [u64; 4]) -> TensorId {
+        let ty = self.t(a).ty;
+        self.op(Op::Cont, ty, ne, &[a])
+    }
+
+    /// `ggml_argsort_top_k`: the first `k` columns of a descending argsort.
+    fn argsort_top_k(&mut self, a: TensorId, k: u64) -> TensorId {
+        let ne = self.ne(a);
+        let sorted = self.op(Op::Argsort, GgmlType::I32, ne, &[a]);
+        let nb = self.nb(sorted);
+        self.view_nd(sorted, [k, ne[1], ne[2], ne[3]], [nb[1], nb[2], nb[3]])
+    }
+
+    /// `llama_mul_mat_hadamard`.
+    fn hadamard(&mut self, cur: TensorId, rot: TensorId) -> TensorId {
+        let n = self.ne(rot)[0];
+        let rows = self.nelements(cur) / n;
+        let res = if self.is_contiguous(cur) {
+            self.reshape(cur, [n, rows, 1, 1])
+        } else {
+            self.cont(cur, [n, rows, 1, 1])
+        };
+        let res = self.mul_mat(rot, res);
+        let ne = self.ne(cur);
+        self.reshape(res, ne)
+    }
+
+    /// `ggml_build_forward_expand`: appends `t` and every operand not yet
+    /// in the graph, operands first (`ggml_visit_parents_graph`).
+    fn expand(&mut self, t: TensorId) {
+        if self.visited[t] {
+            return;
+        }
+        self.visited[t] = true;
+        for i in 0..self.g.tensors[t].src.len() {
+            let s = self.g.tensors[t].src[i];
+            self.expand(s);
+        }
+        if self.g.tensors[t].op == Op::None {
+            self.g.leafs.push(t);
+        } else {
+            self.g.nodes.push(t);
+        }
+    }
+}
+
+/// The inputs of `build_attn_inp_kv` and the per-layer cache tensors.
+struct AttnInputs {
+    k_idxs: TensorId,
+    v_idxs: TensorId,
+    mask: TensorId,
+    k_rot: Option<TensorId>,
+    v_rot: Option<TensorId>,
+    v_trans: bool,
+}
+
+/// The number of rotation channels for K (`build_input_k_rot`).
+fn k_rot_size(head_dim: u64) -> u64 {
+    let mut n = 64;
+    loop {
+        n *= 2;
+        if head_dim % n != 0 {
+            break;
+        }
+    }
+    n / 2
+}
+
+/// llama.cpp's worst-case prompt graph for `arch`, or `None` when llmem
+/// does not rebuild that architecture's graph.
+pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
+    let kind = graph_arch(arch)?;
+    let Some(Attention::Standard(a)) = &arch.attention else { return None };
+    if a.fused_qkv || a.sinks || a.output_gate || a.qk_norm == QkNorm::PerHead || a.num_kv_heads == 0 {
+        return None;
+    }
+    if s.n_stream == 0 || s.n_tokens % s.n_stream != 0 {
+        return None;
+    }
+    let f32 = GgmlType::F32;
+    let (e, n_tok) = (arch.hidden_size, s.n_tokens);
+    let (hd, n_head, n_kv_head) = (a.head_dim, a.num_heads, a.num_kv_heads);
+    let (n_q, n_gqa) = (hd * n_head, hd * n_kv_head);
+    let mut c = Ctx { g: Graph::default(), visited: Vec::new() };
+
+    // build_inp_embd: the token path and the embeddings path, both in the
+    // graph (ggml_build_forward_select), the token path computed.
+    let tok_embd = c.external(f32, [e, arch.vocab_size, 1, 1]);
+    let tokens = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
+    let inp_embd = c.input(f32, [e, n_tok, 1, 1]);
+    let mut inp_l = c.get_rows(tok_embd, tokens);
+    c.expand(inp_l);
+    c.expand(inp_embd);
+    let pos = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
+
+    // build_attn_inp_kv
+    let n_stream = s.n_stream;
+    let v_trans = !s.flash_attn;
+    let inp = AttnInputs {
+        k_idxs: c.input(GgmlType::I64, [n_tok, 1, 1, 1]),
+        v_idxs: c.input(GgmlType::I64, [if v_trans { n_tok * n_gqa } else { n_tok }, 1, 1, 1]),
+        mask: c.input(
+            if s.flash_attn { GgmlType::F16 } else { f32 },
+            [s.n_kv, n_tok / n_stream, 1, n_stream],
+        ),
+        k_rot: (s.type_k.is_quantized() && hd % 64 == 0).then(|| {
+            let n = k_rot_size(hd);
+            c.input(f32, [n, n, 1, 1])
+        }),
+        v_rot: (s.type_v.is_quantized() && hd % 64 == 0).then(|| c.input(f32, [64, 64, 1, 1])),
+        v_trans,
+    };
+    let out_ids = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
+    let rope_freqs = (kind == GraphArch::Llama
+        && arch.rope_scaling.as_ref().is_some_and(|r| r.kind == "llama3"))
+    .then(|| c.external(f32, [arch.rotary_dims / 2, 1, 1, 1]));
+
+    let n_layer = arch.layers.len();
+    for (il, layer) in arch.layers.iter().enumerate() {
+        let inp_sa = inp_l;
+        let norm = c.unary(Op::RmsNorm, inp_l);
+        let w = c.external(f32, [e, 1, 1, 1]);
+        let cur = c.binary(Op::Mul, norm, w);
+
+        // build_qkv: separate projections, with biases for Qwen2.
+        let proj = |c: &mut Ctx, width: u64, heads: u64| {
+            let w = c.external(f32, [e, width, 1, 1]);
+            let mut x = c.mul_mat(w, cur);
+            if a.qkv_bias {
+                let b = c.external(f32, [width, 1, 1, 1]);
+                x = c.binary(Op::Add, x, b);
+            }
+            c.reshape(x, [hd, heads, n_tok, 1])
+        };
+        let mut q = proj(&mut c, n_q, n_head);
+        let mut k = proj(&mut c, n_gqa, n_kv_head);
+        let v = proj(&mut c, n_gqa, n_kv_head);
+        if a.qk_norm == QkNorm::SharedAcrossHeads {
+            let qn = c.unary(Op::RmsNorm, q);
+            let w = c.external(f32, [hd, 1, 1, 1]);
+            q = c.binary(Op::Mul, qn, w);
+        }
+        q = c.rope(q, pos, rope_freqs);
+        if a.qk_norm == QkNorm::SharedAcrossHeads {
+            let kn = c.unary(Op::RmsNorm, k);
+            let w = c.external(f32, [hd, 1, 1, 1]);
+            k = c.binary(Op::Mul, kn, w);
+        }
+        k = c.rope(k, pos, rope_freqs);
+
+        let cur = attention(&mut c, &inp, s, q, k, v, (hd, n_head, n_kv_head));
+        let wo = c.external(f32, [n_q, e, 1, 1]);
+        let mut cur = c.mul_mat(wo, cur);
+        if a.out_bias {
+            let b = c.external(f32, [e, 1, 1, 1]);
+            cur = c.binary(Op::Add, cur, b);
+        }
+        let mut inp_sa = inp_sa;
+        if il == n_layer - 1 {
+            cur = c.get_rows(cur, out_ids);
+            inp_sa = c.get_rows(inp_sa, out_ids);
+        }
+        let ffn_inp = c.binary(Op::Add, cur, inp_sa);
+        let norm = c.unary(Op::RmsNorm, ffn_inp);
+        let w = c.external(f32, [e, 1, 1, 1]);
+        let cur = c.binary(Op::Mul, norm, w);
+        let out = match (layer.ffn, &arch.moe) {
+            (Ffn::Moe, Some(moe)) => {
+                if !moe.gated || moe.expert_bias || moe.shared_intermediate_size > 0 {
+                    return None;
+                }
+                moe_ffn(&mut c, cur, e, moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size)
+            }
+            (Ffn::Dense, _) => {
+                let ff = arch.mlp.intermediate_size;
+                let up_w = c.external(f32, [e, ff, 1, 1]);
+                let up = c.mul_mat(up_w, cur);
+                let gate_w = c.external(f32, [e, ff, 1, 1]);
+                let gate = c.mul_mat(gate_w, cur);
+                let act = c.same_as(Op::Glu, gate, &[gate, up]);
+                let down = c.external(f32, [ff, e, 1, 1]);
+                c.mul_mat(down, act)
+            }
+            _ => return None,
+        };
+        inp_l = c.binary(Op::Add, out, ffn_inp);
+    }
+    let norm = c.unary(Op::RmsNorm, inp_l);
+    let w = c.external(f32, [e, 1, 1, 1]);
+    let result_norm = c.binary(Op::Mul, norm, w);
+    let output = c.external(f32, [e, arch.vocab_size, 1, 1]);
+    let logits = c.mul_mat(output, result_norm);
+    c.expand(logits);
+    // llama_context marks the embeddings and logits as graph outputs.
+    c.g.tensors[result_norm].output = true;
+    c.g.tensors[logits].output = true;
+    Some(c.g)
+}
+
+/// `build_attn` for a unified KV cache (`llm_graph_input_attn_kv`): the
+/// rotation of a quantized cache, the stores into the cache, and
+/// `build_attn_mha` over the whole cache. Returns `kqv_out` (before the
+/// output projection).
+fn attention(
+    c: &mut Ctx,
+    inp: &AttnInputs,
+    s: &GraphShape,
+    q: TensorId,
+    k: TensorId,
+    v: TensorId,
+    (hd, _n_head, n_kv_head): (u64, u64, u64),
+) -> TensorId {
+    let n_gqa = hd * n_kv_head;
+    let n_tok = s.n_tokens;
+    let (mut q, mut k, mut v) = (q, k, v);
+    if let Some(rot) = inp.k_rot {
+        q = c.hadamard(q, rot);
+        k = c.hadamard(k, rot);
+    }
+    if let Some(rot) = inp.v_rot {
+        v = c.hadamard(v, rot);
+    }
+    c.expand(q);
+    c.expand(v);
+    c.expand(k);
+
+    // The layer's cache: [width, cells, streams].
+    let kv_size = s.n_kv;
+    let cache_k = c.external(s.type_k, [n_gqa, kv_size, s.n_stream, 1]);
+    let cache_v = c.external(s.type_v, [n_gqa, kv_size, s.n_stream, 1]);
+
+    // cpy_k
+    let k_nb2 = c.nb(k)[2];
+    let k_flat = c.view_nd(k, [n_gqa, n_tok, 1, 1], [k_nb2, k_nb2 * n_tok, k_nb2 * n_tok]);
+    let k_dst = if s.n_stream > 1 { c.reshape(cache_k, [n_gqa, kv_size * s.n_stream, 1, 1]) } else { cache_k };
+    let store_k = c.set_rows(k_dst, k_flat, inp.k_idxs);
+    c.expand(store_k);
+
+    // cpy_v
+    let store_v = if !inp.v_trans {
+        let v_nb2 = c.nb(v)[2];
+        let v_flat = c.view_nd(v, [n_gqa, n_tok, 1, 1], [v_nb2, v_nb2 * n_tok, v_nb2 * n_tok]);
+        let v_dst = if s.n_stream > 1 { c.reshape(cache_v, [n_gqa, kv_size * s.n_stream, 1, 1]) } else { cache_v };
+        c.set_rows(v_dst, v_flat, inp.v_idxs)
+    } else {
+        let v2 = if row_size(c.t(v).ty, n_gqa) == c.nb(v)[2] {
+            c.reshape(v, [n_gqa, n_tok, 1, 1])
+        } else {
+            c.cont(v, [n_gqa, n_tok, 1, 1])
+        };
+        let all = c.nelements(cache_v);
+        let v_view = c.reshape(cache_v, [1, all, 1, 1]);
+        let n = c.nelements(v2);
+        let v_cur = c.reshape(v2, [1, n, 1, 1]);
+        c.set_rows(v_view, v_cur, inp.v_idxs)
+    };
+    c.expand(store_v);
+
+    // get_k, get_v
+    let tk = s.type_k;
+    let k_view = c.view_nd(
+        cache_k,
+        [hd, n_kv_head, s.n_kv, s.n_stream],
+        [row_size(tk, hd), row_size(tk, n_gqa), row_size(tk, n_gqa * kv_size)],
+    );
+    let tv = s.type_v;
+    let v_view = if !inp.v_trans {
+        c.view_nd(
+            cache_v,
+            [hd, n_kv_head, s.n_kv, s.n_stream],
+            [row_size(tv, hd), row_size(tv, n_gqa), row_size(tv, n_gqa * kv_size)],
+        )
+    } else {
+        c.view_nd(
+            cache_v,
+            [s.n_kv, n_kv_head, hd, s.n_stream],
+            [row_size(tv, kv_size * hd), row_size(tv, kv_size), row_size(tv, kv_size * n_gqa)],
+        )
+    };
+
+    // build_attn_mha
+    let ns = s.n_stream;
+    let (qne, qnb) = (c.ne(q), c.nb(q));
+    let qv = c.view_nd(q, [qne[0], qne[1], qne[2] / ns, ns], [qnb[1], qnb[2], qnb[3] / ns]);
+    let qp = c.permute_0213(qv);
+    let kp = c.permute_0213(k_view);
+    let vp = c.permute_0213(v_view);
+    let mut cur = if s.flash_attn {
+        let ne = [c.ne(vp)[0], c.ne(qp)[2], c.ne(qp)[1], c.ne(qp)[3]];
+        let fa = c.op(Op::FlashAttnExt, GgmlType::F32, ne, &[qp, kp, vp, inp.mask]);
+        let ne = c.ne(fa);
+        c.reshape(fa, [ne[0] * ne[1], ne[2] * ne[3], 1, 1])
+    } else {
+        let kq = c.mul_mat(kp, qp);
+        let kq = c.same_as(Op::SoftMax, kq, &[kq, inp.mask]);
+        let kqv = c.mul_mat(vp, kq);
+        let p = c.permute_0213(kqv);
+        let ne = c.ne(p);
+        c.cont(p, [ne[0] * ne[1], ne[2] * ne[3], 1, 1])
+    };
+    c.expand(cur);
+    if let Some(rot) = inp.v_rot {
+        cur = c.hadamard(cur, rot);
+    }
+    cur
+}
+
+/// `build_moe_ffn` with softmax gating, normalised top-k weights and gated
+/// SiLU experts (Mixtral, Qwen3-MoE).
+fn moe_ffn(c: &mut Ctx, cur: TensorId, e: u64, n_expert: u64, k: u64, ff: u64) -> TensorId {
+    let f32 = GgmlType::F32;
+    let n_tok = c.ne(cur)[1];
+    let gate_inp = c.external(f32, [e, n_expert, 1, 1]);
+    let logits = c.mul_mat(gate_inp, cur);
+    let probs = c.same_as(Op::SoftMax, logits, &[logits]);
+    let selected = c.argsort_top_k(probs, k);
+    let probs3 = c.reshape(probs, [1, n_expert, n_tok, 1]);
+    let weights = c.get_rows(probs3, selected);
+    // norm_w
+    let w2 = c.reshape(weights, [k, n_tok, 1, 1]);
+    let sum = c.op(Op::SumRows, f32, [1, n_tok, 1, 1], &[w2]);
+    let sum = c.unary(Op::Clamp, sum);
+    let w2 = c.binary(Op::Div, w2, sum);
+    let weights = c.reshape(w2, [1, k, n_tok, 1]);
+    c.expand(weights);
+    let cur3 = c.reshape(cur, [e, 1, n_tok, 1]);
+    let up_exps = c.external(f32, [e, ff, n_expert, 1]);
+    let up = c.mul_mat_id(up_exps, cur3, selected);
+    let gate_exps = c.external(f32, [e, ff, n_expert, 1]);
+    let gate = c.mul_mat_id(gate_exps, cur3, selected);
+    let act = c.same_as(Op::Glu, gate, &[gate, up]);
+    let down_exps = c.external(f32, [ff, e, n_expert, 1]);
+    let experts = c.mul_mat_id(down_exps, act, selected);
+    let experts = c.binary(Op::Mul, experts, weights);
+    c.expand(experts);
+    let nb = c.nb(experts);
+    let mut views = Vec::new();
+    for i in 0..k {
+        let v = c.view_nd(experts, [e, n_tok, 1, 1], [nb[2], nb[2] * n_tok, nb[2] * n_tok]);
+        // ggml_view_2d at offset i × nb[1]; the offset does not change what
+        // the allocator does.
+        let _ = i;
+        c.expand(v);
+        views.push(v);
+    }
+    let mut out = views[0];
+    for &v in &views[1..] {
+        out = c.binary(Op::Add, out, v);
+        c.expand(out);
+    }
+    if k == 1 {
+        let ne = c.ne(out);
+        out = c.cont(out, ne);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ggml_alloc::{reserve_size, CPU_ALIGNMENT};
+    use super::*;
+    use crate::presets::preset;
+
+    fn compute(id: &str, n_kv: u64, n_tokens: u64, n_stream: u64, flash_attn: bool, cache: GgmlType) -> u64 {
+        let arch = preset(id).unwrap().arch().unwrap();
+        let shape = GraphShape { n_tokens, n_stream, n_kv, flash_attn, type_k: cache, type_v: cache };
+        reserve_size(&build(&arch, &shape).unwrap(), CPU_ALIGNMENT)
+    }
+
+    /// Compute buffers llama.cpp v0.5.0's CPU backend reported for these
+    /// runs (`llama_get_memory_breakdown`; the test command checks many
+    /// more against the library itself).
+    #[test]
+    fn what_llama_cpp_reserved() {
+        // Llama 3.1 8B, 4,096 cells, 512 tokens, no flash attention:
+        // 32 heads × 4,096 × 512 f32 scores plus the logits and the rest.
+        assert_eq!(compute("llama-3.1-8b", 4096, 512, 1, false, GgmlType::F16), 322_971_648);
+        // 32,768 cells, flash attention, q8_0 cache (Hadamard-rotated q, k, v).
+        assert_eq!(compute("llama-3.1-8b", 32768, 512, 1, true, GgmlType::Q8_0), 287_836_160);
+        // Four sequences of 2,048 cells sharing a 512-token batch.
+        assert_eq!(compute("llama-3.1-8b", 2048, 512, 4, false, GgmlType::F16), 279_447_552);
+        // A mixture of experts.
+        assert_eq!(compute("mixtral-8x7b", 2048, 512, 4, false, GgmlType::F16), 209_758_208);
+        assert_eq!(compute("qwen3-30b-a3b", 4096, 1024, 4, true, GgmlType::Q8_0), 639_111_168);
+    }
+
+    /// Families whose graph llmem does not rebuild get no graph (and the
+    /// engine falls back to its estimate).
+    #[test]
+    fn other_families_are_not_rebuilt() {
+        let arch = preset("mamba-2.8b").unwrap().arch().unwrap();
+        assert_eq!(graph_arch(&arch), None);
+    }
+
+    /// Node counts grow by the same amount for every layer, and the
+    /// embeddings, logits and both inputs paths are where llama.cpp puts them.
+    #[test]
+    fn graph_shape() {
+        let arch = preset("llama-3.1-8b").unwrap().arch().unwrap();
+        let shape = GraphShape {
+            n_tokens: 512,
+            n_stream: 1,
+            n_kv: 4096,
+            flash_attn: false,
+            type_k: GgmlType::F16,
+            type_v: GgmlType::F16,
+        };
+        let g = build(&arch, &shape).unwrap();
+        // llama.cpp's own graph for this run: 1,158 nodes and 363 leafs.
+        assert_eq!((g.nodes.len(), g.leafs.len()), (1158, 363));
+        let last = *g.nodes.last().unwrap();
+        assert!(g.tensors[last].output);
+        assert_eq!(g.tensors[last].ne, [128_256, 512, 1, 1]);
+    }
+}
