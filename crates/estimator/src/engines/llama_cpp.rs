@@ -331,11 +331,17 @@ pub fn compute_graph(
     n_ctx_seq: u64,
     n_ubatch: u64,
 ) -> Option<super::ggml_alloc::Graph> {
+    let n_kv_swa = if uses_swa(arch) && !p.swa_full {
+        pad(n_ctx_seq.min(arch.smallest_window().unwrap_or(0) + n_ubatch), 256)
+    } else {
+        n_ctx_seq
+    };
     let n_stream = p.n_parallel.max(1);
     let shape = super::llama_graph::GraphShape {
         n_tokens: n_ubatch.div_ceil(n_stream) * n_stream,
         n_stream,
         n_kv: n_ctx_seq,
+        n_kv_swa,
         flash_attn: p.flash_attn,
         type_k: p.type_k,
         type_v: p.type_v,

@@ -38,6 +38,8 @@ pub struct GraphShape {
     pub n_stream: u64,
     /// Cache cells per stream the batch attends to.
     pub n_kv: u64,
+    /// Cells per stream of the sliding-window cache (Gemma 2/3, gpt-oss).
+    pub n_kv_swa: u64,
     pub flash_attn: bool,
     pub type_k: GgmlType,
     pub type_v: GgmlType,
@@ -54,6 +56,24 @@ pub enum GraphArch {
     Qwen3,
     /// `src/models/qwen3moe.cpp`.
     Qwen3Moe,
+    /// `src/models/phi3.cpp` (fused QKV, fused gate and up).
+    Phi3,
+    /// `src/models/gemma2.cpp` (soft-capped attention and logits, a
+    /// sliding-window cache of its own).
+    Gemma2,
+    /// `src/models/gemma3.cpp`.
+    Gemma3,
+    /// `src/models/openai-moe.cpp` (gpt-oss: attention sinks, biased
+    /// experts, a sliding-window cache of its own).
+    GptOss,
+}
+
+impl GraphArch {
+    /// Sliding-window layers get a cache of their own
+    /// (`llama_kv_cache_iswa`).
+    fn iswa(self) -> bool {
+        matches!(self, GraphArch::Gemma2 | GraphArch::Gemma3 | GraphArch::GptOss)
+    }
 }
 
 /// The graph a family runs in llama.cpp, when llmem rebuilds it.
@@ -67,6 +87,10 @@ pub fn graph_arch(arch: &ModelArch) -> Option<GraphArch> {
         Family::Qwen2 => Some(GraphArch::Qwen2),
         Family::Qwen3 => Some(GraphArch::Qwen3),
         Family::Qwen3Moe => Some(GraphArch::Qwen3Moe),
+        Family::Phi3 => Some(GraphArch::Phi3),
+        Family::Gemma2 => Some(GraphArch::Gemma2),
+        Family::Gemma3 | Family::Gemma3Text => Some(GraphArch::Gemma3),
+        Family::GptOss => Some(GraphArch::GptOss),
         _ => None,
     }
 }
@@ -307,14 +331,16 @@ impl Ctx {
     }
 }
 
-/// The inputs of `build_attn_inp_kv` and the per-layer cache tensors.
-struct AttnInputs {
+/// The inputs one KV cache gives the graph (`build_attn_inp_kv`, or each
+/// half of `build_attn_inp_kv_iswa`).
+struct CacheInputs {
     k_idxs: TensorId,
     v_idxs: TensorId,
     mask: TensorId,
     k_rot: Option<TensorId>,
     v_rot: Option<TensorId>,
-    v_trans: bool,
+    /// Cells per stream.
+    n_kv: u64,
 }
 
 /// The number of rotation channels for K (`build_input_k_rot`).
@@ -329,12 +355,49 @@ fn k_rot_size(head_dim: u64) -> u64 {
     n / 2
 }
 
+fn cache_inputs(c: &mut Ctx, s: &GraphShape, n_kv: u64, n_gqa: u64) -> CacheInputs {
+    let n_tok = s.n_tokens;
+    let k_idxs = c.input(GgmlType::I64, [n_tok, 1, 1, 1]);
+    let v_idxs = c.input(GgmlType::I64, [if s.flash_attn { n_tok } else { n_tok * n_gqa }, 1, 1, 1]);
+    let mask_ty = if s.flash_attn { GgmlType::F16 } else { GgmlType::F32 };
+    let mask = c.input(mask_ty, [n_kv, n_tok / s.n_stream, 1, s.n_stream]);
+    CacheInputs { k_idxs, v_idxs, mask, k_rot: None, v_rot: None, n_kv }
+}
+
+/// The rotation inputs of a quantized cache (`build_input_k_rot`,
+/// `build_input_v_rot`; `attn_rot_k`/`attn_rot_v` in
+/// `llama_kv_cache::llama_kv_cache`).
+fn rotations(c: &mut Ctx, s: &GraphShape, head_dim: u64, inp: &mut CacheInputs) {
+    if s.type_k.is_quantized() && head_dim % 64 == 0 {
+        let n = k_rot_size(head_dim);
+        inp.k_rot = Some(c.input(GgmlType::F32, [n, n, 1, 1]));
+    }
+    if s.type_v.is_quantized() && head_dim % 64 == 0 {
+        inp.v_rot = Some(c.input(GgmlType::F32, [64, 64, 1, 1]));
+    }
+}
+
+/// What differs between the architectures' attention blocks.
+struct AttnOptions {
+    /// `build_attn` for one cache expands q, v, k; the sliding-window form
+    /// expands q, k, v.
+    iswa: bool,
+    /// Gemma 2's soft-capped scores (three extra operations without flash
+    /// attention).
+    soft_cap: bool,
+    /// gpt-oss's per-head sink logits (a weight).
+    sinks: Option<TensorId>,
+}
+
 /// llama.cpp's worst-case prompt graph for `arch`, or `None` when llmem
 /// does not rebuild that architecture's graph.
 pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
     let kind = graph_arch(arch)?;
     let Some(Attention::Standard(a)) = &arch.attention else { return None };
-    if a.fused_qkv || a.sinks || a.output_gate || a.qk_norm == QkNorm::PerHead || a.num_kv_heads == 0 {
+    if a.output_gate || a.qk_norm == QkNorm::PerHead || a.num_kv_heads == 0 {
+        return None;
+    }
+    if a.fused_qkv != (kind == GraphArch::Phi3) || a.sinks != (kind == GraphArch::GptOss) {
         return None;
     }
     if s.n_stream == 0 || s.n_tokens % s.n_stream != 0 {
@@ -344,6 +407,7 @@ pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
     let (e, n_tok) = (arch.hidden_size, s.n_tokens);
     let (hd, n_head, n_kv_head) = (a.head_dim, a.num_heads, a.num_kv_heads);
     let (n_q, n_gqa) = (hd * n_head, hd * n_kv_head);
+    let gemma = matches!(kind, GraphArch::Gemma2 | GraphArch::Gemma3);
     let mut c = Ctx { g: Graph::default(), visited: Vec::new() };
 
     // build_inp_embd: the token path and the embeddings path, both in the
@@ -354,64 +418,79 @@ pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
     let mut inp_l = c.get_rows(tok_embd, tokens);
     c.expand(inp_l);
     c.expand(inp_embd);
+    if gemma {
+        // Gemma scales the embeddings by √n_embd.
+        inp_l = c.unary(Op::Scale, inp_l);
+    }
     let pos = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
 
-    // build_attn_inp_kv
-    let n_stream = s.n_stream;
-    let v_trans = !s.flash_attn;
-    let inp = AttnInputs {
-        k_idxs: c.input(GgmlType::I64, [n_tok, 1, 1, 1]),
-        v_idxs: c.input(GgmlType::I64, [if v_trans { n_tok * n_gqa } else { n_tok }, 1, 1, 1]),
-        mask: c.input(
-            if s.flash_attn { GgmlType::F16 } else { f32 },
-            [s.n_kv, n_tok / n_stream, 1, n_stream],
-        ),
-        k_rot: (s.type_k.is_quantized() && hd % 64 == 0).then(|| {
-            let n = k_rot_size(hd);
-            c.input(f32, [n, n, 1, 1])
-        }),
-        v_rot: (s.type_v.is_quantized() && hd % 64 == 0).then(|| c.input(f32, [64, 64, 1, 1])),
-        v_trans,
-    };
+    // build_attn_inp_kv, or build_attn_inp_kv_iswa (base cache, then the
+    // sliding-window cache, then each one's rotations).
+    let mut base = cache_inputs(&mut c, s, s.n_kv, n_gqa);
+    let mut swa = kind.iswa().then(|| cache_inputs(&mut c, s, s.n_kv_swa, n_gqa));
+    rotations(&mut c, s, hd, &mut base);
+    if let Some(swa) = swa.as_mut() {
+        rotations(&mut c, s, hd, swa);
+    }
     let out_ids = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
-    let rope_freqs = (kind == GraphArch::Llama
-        && arch.rope_scaling.as_ref().is_some_and(|r| r.kind == "llama3"))
-    .then(|| c.external(f32, [arch.rotary_dims / 2, 1, 1, 1]));
+    let rope_freqs = (kind == GraphArch::Llama && arch.rope_scaling.as_ref().is_some_and(|r| r.kind == "llama3"))
+        .then(|| c.external(f32, [arch.rotary_dims / 2, 1, 1, 1]));
+    let rms = |c: &mut Ctx, x: TensorId, width: u64| {
+        let n = c.unary(Op::RmsNorm, x);
+        let w = c.external(f32, [width, 1, 1, 1]);
+        c.binary(Op::Mul, n, w)
+    };
 
     let n_layer = arch.layers.len();
     for (il, layer) in arch.layers.iter().enumerate() {
+        let last = il == n_layer - 1;
         let inp_sa = inp_l;
-        let norm = c.unary(Op::RmsNorm, inp_l);
-        let w = c.external(f32, [e, 1, 1, 1]);
-        let cur = c.binary(Op::Mul, norm, w);
+        let cur = rms(&mut c, inp_l, e);
 
-        // build_qkv: separate projections, with biases for Qwen2.
-        let proj = |c: &mut Ctx, width: u64, heads: u64| {
-            let w = c.external(f32, [e, width, 1, 1]);
-            let mut x = c.mul_mat(w, cur);
-            if a.qkv_bias {
-                let b = c.external(f32, [width, 1, 1, 1]);
-                x = c.binary(Op::Add, x, b);
-            }
-            c.reshape(x, [hd, heads, n_tok, 1])
+        // build_qkv
+        let (mut q, mut k, v) = if a.fused_qkv {
+            let w = c.external(f32, [e, n_q + 2 * n_gqa, 1, 1]);
+            let qkv = c.mul_mat(w, cur);
+            let row = c.nb(qkv)[1];
+            let view = |c: &mut Ctx, heads: u64| c.view_nd(qkv, [hd, heads, n_tok, 1], [4 * hd, row, row * n_tok]);
+            (view(&mut c, n_head), view(&mut c, n_kv_head), view(&mut c, n_kv_head))
+        } else {
+            let proj = |c: &mut Ctx, width: u64, heads: u64| {
+                let w = c.external(f32, [e, width, 1, 1]);
+                let mut x = c.mul_mat(w, cur);
+                if a.qkv_bias {
+                    let b = c.external(f32, [width, 1, 1, 1]);
+                    x = c.binary(Op::Add, x, b);
+                }
+                c.reshape(x, [hd, heads, n_tok, 1])
+            };
+            (proj(&mut c, n_q, n_head), proj(&mut c, n_gqa, n_kv_head), proj(&mut c, n_gqa, n_kv_head))
         };
-        let mut q = proj(&mut c, n_q, n_head);
-        let mut k = proj(&mut c, n_gqa, n_kv_head);
-        let v = proj(&mut c, n_gqa, n_kv_head);
-        if a.qk_norm == QkNorm::SharedAcrossHeads {
-            let qn = c.unary(Op::RmsNorm, q);
-            let w = c.external(f32, [hd, 1, 1, 1]);
-            q = c.binary(Op::Mul, qn, w);
+        let qk_norm = a.qk_norm == QkNorm::SharedAcrossHeads;
+        if qk_norm {
+            q = rms(&mut c, q, hd);
         }
         q = c.rope(q, pos, rope_freqs);
-        if a.qk_norm == QkNorm::SharedAcrossHeads {
-            let kn = c.unary(Op::RmsNorm, k);
-            let w = c.external(f32, [hd, 1, 1, 1]);
-            k = c.binary(Op::Mul, kn, w);
+        if qk_norm {
+            k = rms(&mut c, k, hd);
         }
         k = c.rope(k, pos, rope_freqs);
+        if matches!(kind, GraphArch::Phi3 | GraphArch::Gemma2 | GraphArch::Gemma3) {
+            // The query's scale, applied before attention.
+            q = c.unary(Op::Scale, q);
+        }
 
-        let cur = attention(&mut c, &inp, s, q, k, v, (hd, n_head, n_kv_head));
+        let sliding = matches!(layer.attention, Some(crate::arch::AttentionSpan::Sliding(_)));
+        let inp = match (&swa, sliding) {
+            (Some(swa), true) => swa,
+            _ => &base,
+        };
+        let opts = AttnOptions {
+            iswa: kind.iswa(),
+            soft_cap: kind == GraphArch::Gemma2,
+            sinks: a.sinks.then(|| c.external(f32, [n_head, 1, 1, 1])),
+        };
+        let cur = attention(&mut c, inp, &opts, s, q, k, v, (hd, n_kv_head));
         let wo = c.external(f32, [n_q, e, 1, 1]);
         let mut cur = c.mul_mat(wo, cur);
         if a.out_bias {
@@ -419,62 +498,99 @@ pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
             cur = c.binary(Op::Add, cur, b);
         }
         let mut inp_sa = inp_sa;
-        if il == n_layer - 1 {
+        // gpt-oss selects the output rows after the last layer instead.
+        if last && kind != GraphArch::GptOss {
             cur = c.get_rows(cur, out_ids);
             inp_sa = c.get_rows(inp_sa, out_ids);
         }
+        if gemma {
+            cur = rms(&mut c, cur, e);
+        }
         let ffn_inp = c.binary(Op::Add, cur, inp_sa);
-        let norm = c.unary(Op::RmsNorm, ffn_inp);
-        let w = c.external(f32, [e, 1, 1, 1]);
-        let cur = c.binary(Op::Mul, norm, w);
+        let cur = rms(&mut c, ffn_inp, e);
         let out = match (layer.ffn, &arch.moe) {
             (Ffn::Moe, Some(moe)) => {
-                if !moe.gated || moe.expert_bias || moe.shared_intermediate_size > 0 {
+                if moe.shared_intermediate_size > 0 || !moe.gated {
                     return None;
                 }
-                moe_ffn(&mut c, cur, e, moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size)
+                let oai = kind == GraphArch::GptOss;
+                if moe.expert_bias != oai {
+                    return None;
+                }
+                moe_ffn(&mut c, cur, e, moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size, oai)
             }
             (Ffn::Dense, _) => {
                 let ff = arch.mlp.intermediate_size;
-                let up_w = c.external(f32, [e, ff, 1, 1]);
-                let up = c.mul_mat(up_w, cur);
-                let gate_w = c.external(f32, [e, ff, 1, 1]);
-                let gate = c.mul_mat(gate_w, cur);
-                let act = c.same_as(Op::Glu, gate, &[gate, up]);
-                let down = c.external(f32, [ff, e, 1, 1]);
-                c.mul_mat(down, act)
+                if kind == GraphArch::Phi3 {
+                    // build_ffn(up, no gate, SWIGLU, SEQ): one fused
+                    // gate-and-up product, halved by the gated activation.
+                    let up_w = c.external(f32, [e, 2 * ff, 1, 1]);
+                    let up = c.mul_mat(up_w, cur);
+                    let act = c.op(Op::Glu, f32, [ff, n_tok, 1, 1], &[up]);
+                    let down = c.external(f32, [ff, e, 1, 1]);
+                    c.mul_mat(down, act)
+                } else {
+                    let up_w = c.external(f32, [e, ff, 1, 1]);
+                    let up = c.mul_mat(up_w, cur);
+                    let gate_w = c.external(f32, [e, ff, 1, 1]);
+                    let gate = c.mul_mat(gate_w, cur);
+                    let act = c.same_as(Op::Glu, gate, &[gate, up]);
+                    let down = c.external(f32, [ff, e, 1, 1]);
+                    c.mul_mat(down, act)
+                }
             }
             _ => return None,
         };
-        inp_l = c.binary(Op::Add, out, ffn_inp);
+        inp_l = match kind {
+            GraphArch::Phi3 => c.binary(Op::Add, ffn_inp, out),
+            _ if gemma => {
+                let out = rms(&mut c, out, e);
+                c.binary(Op::Add, out, ffn_inp)
+            }
+            _ => c.binary(Op::Add, out, ffn_inp),
+        };
     }
-    let norm = c.unary(Op::RmsNorm, inp_l);
-    let w = c.external(f32, [e, 1, 1, 1]);
-    let result_norm = c.binary(Op::Mul, norm, w);
-    let output = c.external(f32, [e, arch.vocab_size, 1, 1]);
-    let logits = c.mul_mat(output, result_norm);
+    if kind == GraphArch::GptOss {
+        // The last hidden state is kept for multi-token prediction
+        // (`t_h_nextn`, an output) and the output rows are picked after it.
+        c.g.tensors[inp_l].output = true;
+        inp_l = c.get_rows(inp_l, out_ids);
+    }
+    let result_norm = rms(&mut c, inp_l, e);
+    // Tied embeddings: the output projection is the token embedding tensor.
+    let output = if arch.tie_word_embeddings { tok_embd } else { c.external(f32, [e, arch.vocab_size, 1, 1]) };
+    let mut logits = c.mul_mat(output, result_norm);
+    if kind == GraphArch::Gemma2 {
+        // Final logit soft-capping: scale, tanh, scale.
+        logits = c.unary(Op::Scale, logits);
+        logits = c.unary(Op::Unary, logits);
+        logits = c.unary(Op::Scale, logits);
+    }
     c.expand(logits);
-    // llama_context marks the embeddings and logits as graph outputs.
+    // `llm_graph_result::set_outputs` marks the embeddings and logits (and
+    // `t_h_nextn`, above) as graph outputs.
     c.g.tensors[result_norm].output = true;
     c.g.tensors[logits].output = true;
     Some(c.g)
 }
 
-/// `build_attn` for a unified KV cache (`llm_graph_input_attn_kv`): the
-/// rotation of a quantized cache, the stores into the cache, and
-/// `build_attn_mha` over the whole cache. Returns `kqv_out` (before the
-/// output projection).
+/// `build_attn` for a KV cache: the rotation of a quantized cache, the
+/// stores into the cache, and `build_attn_mha` over the whole cache.
+/// Returns `kqv_out` (before the output projection).
+#[allow(clippy::too_many_arguments)]
 fn attention(
     c: &mut Ctx,
-    inp: &AttnInputs,
+    inp: &CacheInputs,
+    opts: &AttnOptions,
     s: &GraphShape,
     q: TensorId,
     k: TensorId,
     v: TensorId,
-    (hd, _n_head, n_kv_head): (u64, u64, u64),
+    (hd, n_kv_head): (u64, u64),
 ) -> TensorId {
     let n_gqa = hd * n_kv_head;
     let n_tok = s.n_tokens;
+    let v_trans = !s.flash_attn;
     let (mut q, mut k, mut v) = (q, k, v);
     if let Some(rot) = inp.k_rot {
         q = c.hadamard(q, rot);
@@ -484,11 +600,16 @@ fn attention(
         v = c.hadamard(v, rot);
     }
     c.expand(q);
-    c.expand(v);
-    c.expand(k);
+    if opts.iswa {
+        c.expand(k);
+        c.expand(v);
+    } else {
+        c.expand(v);
+        c.expand(k);
+    }
 
     // The layer's cache: [width, cells, streams].
-    let kv_size = s.n_kv;
+    let kv_size = inp.n_kv;
     let cache_k = c.external(s.type_k, [n_gqa, kv_size, s.n_stream, 1]);
     let cache_v = c.external(s.type_v, [n_gqa, kv_size, s.n_stream, 1]);
 
@@ -500,7 +621,7 @@ fn attention(
     c.expand(store_k);
 
     // cpy_v
-    let store_v = if !inp.v_trans {
+    let store_v = if !v_trans {
         let v_nb2 = c.nb(v)[2];
         let v_flat = c.view_nd(v, [n_gqa, n_tok, 1, 1], [v_nb2, v_nb2 * n_tok, v_nb2 * n_tok]);
         let v_dst = if s.n_stream > 1 { c.reshape(cache_v, [n_gqa, kv_size * s.n_stream, 1, 1]) } else { cache_v };
@@ -523,20 +644,20 @@ fn attention(
     let tk = s.type_k;
     let k_view = c.view_nd(
         cache_k,
-        [hd, n_kv_head, s.n_kv, s.n_stream],
+        [hd, n_kv_head, kv_size, s.n_stream],
         [row_size(tk, hd), row_size(tk, n_gqa), row_size(tk, n_gqa * kv_size)],
     );
     let tv = s.type_v;
-    let v_view = if !inp.v_trans {
+    let v_view = if !v_trans {
         c.view_nd(
             cache_v,
-            [hd, n_kv_head, s.n_kv, s.n_stream],
+            [hd, n_kv_head, kv_size, s.n_stream],
             [row_size(tv, hd), row_size(tv, n_gqa), row_size(tv, n_gqa * kv_size)],
         )
     } else {
         c.view_nd(
             cache_v,
-            [s.n_kv, n_kv_head, hd, s.n_stream],
+            [kv_size, n_kv_head, hd, s.n_stream],
             [row_size(tv, kv_size * hd), row_size(tv, kv_size), row_size(tv, kv_size * n_gqa)],
         )
     };
@@ -550,12 +671,21 @@ fn attention(
     let vp = c.permute_0213(v_view);
     let mut cur = if s.flash_attn {
         let ne = [c.ne(vp)[0], c.ne(qp)[2], c.ne(qp)[1], c.ne(qp)[3]];
-        let fa = c.op(Op::FlashAttnExt, GgmlType::F32, ne, &[qp, kp, vp, inp.mask]);
+        let mut src = vec![qp, kp, vp, inp.mask];
+        src.extend(opts.sinks);
+        let fa = c.op(Op::FlashAttnExt, GgmlType::F32, ne, &src);
         let ne = c.ne(fa);
         c.reshape(fa, [ne[0] * ne[1], ne[2] * ne[3], 1, 1])
     } else {
-        let kq = c.mul_mat(kp, qp);
-        let kq = c.same_as(Op::SoftMax, kq, &[kq, inp.mask]);
+        let mut kq = c.mul_mat(kp, qp);
+        if opts.soft_cap {
+            kq = c.unary(Op::Scale, kq);
+            kq = c.unary(Op::Unary, kq);
+            kq = c.unary(Op::Scale, kq);
+        }
+        let mut src = vec![kq, inp.mask];
+        src.extend(opts.sinks);
+        let kq = c.same_as(Op::SoftMax, kq, &src);
         let kqv = c.mul_mat(vp, kq);
         let p = c.permute_0213(kqv);
         let ne = c.ne(p);
@@ -568,41 +698,66 @@ fn attention(
     cur
 }
 
-/// `build_moe_ffn` with softmax gating, normalised top-k weights and gated
-/// SiLU experts (Mixtral, Qwen3-MoE).
-fn moe_ffn(c: &mut Ctx, cur: TensorId, e: u64, n_expert: u64, k: u64, ff: u64) -> TensorId {
+/// `build_moe_ffn` with gated experts: softmax gating with normalised top-k
+/// weights and SiLU experts (Mixtral, Qwen3-MoE), or gpt-oss's biased
+/// router, softmax over the chosen experts' logits, biased experts and its
+/// clamped SwiGLU (`LLM_FFN_SWIGLU_OAI_MOE`,
+/// `LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT`).
+fn moe_ffn(c: &mut Ctx, cur: TensorId, e: u64, n_expert: u64, k: u64, ff: u64, oai: bool) -> TensorId {
     let f32 = GgmlType::F32;
     let n_tok = c.ne(cur)[1];
     let gate_inp = c.external(f32, [e, n_expert, 1, 1]);
-    let logits = c.mul_mat(gate_inp, cur);
-    let probs = c.same_as(Op::SoftMax, logits, &[logits]);
+    let mut logits = c.mul_mat(gate_inp, cur);
+    if oai {
+        let b = c.external(f32, [n_expert, 1, 1, 1]);
+        logits = c.binary(Op::Add, logits, b);
+    }
+    let probs = if oai { logits } else { c.same_as(Op::SoftMax, logits, &[logits]) };
     let selected = c.argsort_top_k(probs, k);
     let probs3 = c.reshape(probs, [1, n_expert, n_tok, 1]);
-    let weights = c.get_rows(probs3, selected);
-    // norm_w
-    let w2 = c.reshape(weights, [k, n_tok, 1, 1]);
-    let sum = c.op(Op::SumRows, f32, [1, n_tok, 1, 1], &[w2]);
-    let sum = c.unary(Op::Clamp, sum);
-    let w2 = c.binary(Op::Div, w2, sum);
-    let weights = c.reshape(w2, [1, k, n_tok, 1]);
+    let mut weights = c.get_rows(probs3, selected);
+    if oai {
+        let w2 = c.reshape(weights, [k, n_tok, 1, 1]);
+        let w2 = c.same_as(Op::SoftMax, w2, &[w2]);
+        weights = c.reshape(w2, [1, k, n_tok, 1]);
+    } else {
+        // norm_w
+        let w2 = c.reshape(weights, [k, n_tok, 1, 1]);
+        let sum = c.op(Op::SumRows, f32, [1, n_tok, 1, 1], &[w2]);
+        let sum = c.unary(Op::Clamp, sum);
+        let w2 = c.binary(Op::Div, w2, sum);
+        weights = c.reshape(w2, [1, k, n_tok, 1]);
+    }
     c.expand(weights);
     let cur3 = c.reshape(cur, [e, 1, n_tok, 1]);
+    let biased = |c: &mut Ctx, x: TensorId, width: u64| {
+        if oai {
+            let b = c.external(f32, [width, n_expert, 1, 1]);
+            let t = c.t(x).ty;
+            let ne = c.ne(x);
+            c.op(Op::AddId, t, ne, &[x, b, selected])
+        } else {
+            x
+        }
+    };
     let up_exps = c.external(f32, [e, ff, n_expert, 1]);
     let up = c.mul_mat_id(up_exps, cur3, selected);
+    let up = biased(c, up, ff);
     let gate_exps = c.external(f32, [e, ff, n_expert, 1]);
     let gate = c.mul_mat_id(gate_exps, cur3, selected);
+    let gate = biased(c, gate, ff);
     let act = c.same_as(Op::Glu, gate, &[gate, up]);
     let down_exps = c.external(f32, [ff, e, n_expert, 1]);
     let experts = c.mul_mat_id(down_exps, act, selected);
+    let experts = biased(c, experts, e);
     let experts = c.binary(Op::Mul, experts, weights);
     c.expand(experts);
     let nb = c.nb(experts);
     let mut views = Vec::new();
-    for i in 0..k {
-        let v = c.view_nd(experts, [e, n_tok, 1, 1], [nb[2], nb[2] * n_tok, nb[2] * n_tok]);
+    for _ in 0..k {
         // ggml_view_2d at offset i × nb[1]; the offset does not change what
         // the allocator does.
-        let _ = i;
+        let v = c.view_nd(experts, [e, n_tok, 1, 1], [nb[2], nb[2] * n_tok, nb[2] * n_tok]);
         c.expand(v);
         views.push(v);
     }
@@ -626,7 +781,7 @@ mod tests {
 
     fn compute(id: &str, n_kv: u64, n_tokens: u64, n_stream: u64, flash_attn: bool, cache: GgmlType) -> u64 {
         let arch = preset(id).unwrap().arch().unwrap();
-        let shape = GraphShape { n_tokens, n_stream, n_kv, flash_attn, type_k: cache, type_v: cache };
+        let shape = GraphShape { n_tokens, n_stream, n_kv, n_kv_swa: 0, flash_attn, type_k: cache, type_v: cache };
         reserve_size(&build(&arch, &shape).unwrap(), CPU_ALIGNMENT)
     }
 
@@ -664,6 +819,7 @@ mod tests {
             n_tokens: 512,
             n_stream: 1,
             n_kv: 4096,
+            n_kv_swa: 0,
             flash_attn: false,
             type_k: GgmlType::F16,
             type_v: GgmlType::F16,
