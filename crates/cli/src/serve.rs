@@ -270,6 +270,7 @@ fn to_json(name: &str, q: &ServeQuery, r: &ServeReport) -> serde_json::Value {
         "weights_bytes": r.weights_bytes,
         "kv_bytes": r.kv_bytes,
         "compute_bytes": r.compute_bytes,
+        "compute_exact": r.compute_exact,
         "output_bytes": r.output_bytes,
         "total_bytes": r.total_bytes,
         "host_bytes": r.host_bytes,
@@ -334,7 +335,12 @@ fn table(name: &str, q: &ServeQuery, r: &ServeReport) -> String {
         if l.n_swa_cells > 0 {
             out.push(format!("             sliding-window layers keep {} cells per sequence", l.n_swa_cells));
         }
-        out.push(format!("compute      {}{}  estimate", both_units(l.compute.total()), split(&l.compute)));
+        out.push(format!(
+            "compute      {}{}  {}",
+            both_units(l.compute.total()),
+            split(&l.compute),
+            if r.compute_exact { "exact (CPU backend)" } else { "estimate" }
+        ));
         out.push(format!("output       {}  exact (logits, host RAM)", both_units(l.output_bytes)));
         out.push(format!("total        {}", both_units(r.total_bytes)));
     }

@@ -84,14 +84,17 @@ pub fn answer_markup(data: Option<Result<ServeReport, String>>, context: u64, ca
             html += &row(
                 "compute buffer",
                 r.compute_bytes,
-                Basis::Estimate,
-                "the graph allocator's peak, modelled from llama.cpp's CPU backend",
+                if r.compute_exact { Basis::Exact } else { Basis::Estimate },
+                llmem_estimator::engines::serve::compute_note(
+                    r.llama_cpp.as_ref().is_some_and(|l| l.compute_exact),
+                    r.compute_exact,
+                ),
             );
             html += &row("output buffer", r.output_bytes, Basis::Exact, "the logits of one batch");
         }
     }
     html + "</tbody></table>" + &p(
         "",
-        "Exact: the engine's own arithmetic, reproduced (llama.cpp's model, KV and output buffers are checked against llama.cpp itself). Estimate: a modelled figure the engine measures at start-up. Setting: memory held back on purpose.",
+        "Exact: the engine's own arithmetic, reproduced (llama.cpp's model, KV, output and CPU compute buffers are checked against llama.cpp itself). Estimate: a modelled figure the engine measures at start-up. Setting: memory held back on purpose.",
     )
 }

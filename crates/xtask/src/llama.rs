@@ -60,7 +60,16 @@ pub fn ensure() -> Result<PathBuf, Failure> {
         let bundle = package_dir().join("node_modules/node-llama-cpp/llama/gitRelease.bundle");
         run(Command::new("git").args(["clone", "--quiet", "--no-checkout"]).arg(&bundle).arg(&src))?;
         run(Command::new("git")
-            .args(["checkout", "--quiet", "HEAD", "--", "include", "ggml/include", "ggml/src/ggml-impl.h", "src/llama-ext.h"])
+            .args([
+                "checkout",
+                "--quiet",
+                "HEAD",
+                "--",
+                "include",
+                "ggml/include",
+                "ggml/src/ggml-impl.h",
+                "src/llama-ext.h",
+            ])
             .current_dir(&src))?;
     }
     let stale = match (std::fs::metadata(&probe), std::fs::metadata(&source)) {
@@ -147,7 +156,10 @@ pub fn explore(args: &[String]) -> Result<(), Failure> {
                 "{} nodes, {} leafs: compute buffer {} bytes",
                 g.nodes.len(),
                 g.leafs.len(),
-                llmem_estimator::engines::ggml_alloc::reserve_size(&g, llmem_estimator::engines::ggml_alloc::CPU_ALIGNMENT)
+                llmem_estimator::engines::ggml_alloc::reserve_size(
+                    &g,
+                    llmem_estimator::engines::ggml_alloc::CPU_ALIGNMENT
+                )
             );
             return Ok(());
         }
@@ -198,6 +210,12 @@ const TRUTH_MODELS: &[TruthModel] = &[
     TruthModel { model: "gpt-oss-20b", ftypes: &[FileType::F16] },
     TruthModel { model: "mixtral-8x7b", ftypes: &[FileType::Q8_0] },
     TruthModel { model: "deepseek-v2-lite", ftypes: &[FileType::F16] },
+    // Tied embeddings, Llama 3 RoPE factors, Gemma 3's 512-token windows,
+    // Phi-4's long-RoPE factors and partial rotary.
+    TruthModel { model: "llama-3.2-1b", ftypes: &[FileType::Q4KM] },
+    TruthModel { model: "qwen3-0.6b", ftypes: &[FileType::F16] },
+    TruthModel { model: "gemma-3-1b", ftypes: &[FileType::Q8_0] },
+    TruthModel { model: "phi-4-mini", ftypes: &[FileType::F16] },
 ];
 
 /// The settings each model is sized at: contexts below and above the

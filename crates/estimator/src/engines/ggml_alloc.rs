@@ -110,8 +110,8 @@ impl Op {
             "ROPE" => Op::Rope,
             "SOFT_MAX" => Op::SoftMax,
             "UNARY" => Op::Unary,
-            "ADD1" | "SUB" | "SQR" | "SQRT" | "LOG" | "DIAG_MASK_ZERO" | "DIAG_MASK_INF" | "ROPE_BACK" | "SILU_BACK"
-            | "RMS_NORM_BACK" | "SOFT_MAX_BACK" => Op::OtherInplace,
+            "ADD1" | "SUB" | "SQR" | "SQRT" | "LOG" | "DIAG_MASK_ZERO" | "DIAG_MASK_INF" | "ROPE_BACK"
+            | "SILU_BACK" | "RMS_NORM_BACK" | "SOFT_MAX_BACK" => Op::OtherInplace,
             "NORM" => Op::Norm,
             "GET_ROWS" => Op::GetRows,
             "SET_ROWS" => Op::SetRows,

@@ -295,10 +295,7 @@ fn llama_cpp_with_tensors<'t>(
         }
     }
 
-    let (compute_bytes, compute_exact) = match compute_graph(arch, p, n_ctx_seq, n_ubatch) {
-        Some(g) => (super::ggml_alloc::reserve_size(&g, super::ggml_alloc::CPU_ALIGNMENT), true),
-        None => (compute_estimate(arch, p, n_ctx_seq, n_ubatch), false),
-    };
+    let (compute_bytes, compute_exact) = compute_buffer(arch, p, n_ctx_seq, n_ubatch);
     let offloaded_layers = p.n_gpu_layers.min(n_layer);
     let compute = if p.n_gpu_layers > 0 {
         // The GPU backend holds the graph's device part; the host keeps a
@@ -319,6 +316,34 @@ fn llama_cpp_with_tensors<'t>(
         output_bytes: arch.vocab_size * p.n_parallel * 4,
         offloaded_layers,
     })
+}
+
+/// What [`compute_buffer`] was last asked, and its answer.
+type ComputeMemo = Option<((ModelArch, [u64; 4], [GgmlType; 2], [bool; 2]), (u64, bool))>;
+
+thread_local! {
+    static LAST_COMPUTE: std::cell::RefCell<ComputeMemo> = const { std::cell::RefCell::new(None) };
+}
+
+/// The compute buffer and whether it is exact: ggml's allocator over the
+/// rebuilt graph ([`compute_graph`]), or [`compute_estimate`] for an
+/// architecture llmem does not rebuild. The last answer is kept: a sweep
+/// over `--n-gpu-layers` asks the same question once per layer count, and
+/// the graph does not depend on where the layers live.
+fn compute_buffer(arch: &ModelArch, p: &LlamaCppParams, n_ctx_seq: u64, n_ubatch: u64) -> (u64, bool) {
+    let key = ([n_ctx_seq, n_ubatch, p.n_parallel, 0], [p.type_k, p.type_v], [p.flash_attn, p.swa_full]);
+    let hit = LAST_COMPUTE.with(|m| {
+        m.borrow().as_ref().filter(|((a, n, t, f), _)| (*n, *t, *f) == key && a == arch).map(|(_, answer)| *answer)
+    });
+    if let Some(answer) = hit {
+        return answer;
+    }
+    let answer = match compute_graph(arch, p, n_ctx_seq, n_ubatch) {
+        Some(g) => (super::ggml_alloc::reserve_size(&g, super::ggml_alloc::CPU_ALIGNMENT), true),
+        None => (compute_estimate(arch, p, n_ctx_seq, n_ubatch), false),
+    };
+    LAST_COMPUTE.with(|m| *m.borrow_mut() = Some(((arch.clone(), key.0, key.1, key.2), answer)));
+    answer
 }
 
 /// The worst-case graph llama.cpp reserves its compute buffer for

@@ -66,6 +66,11 @@ pub enum GraphArch {
     /// `src/models/openai-moe.cpp` (gpt-oss: attention sinks, biased
     /// experts, a sliding-window cache of its own).
     GptOss,
+    /// `src/models/deepseek2.cpp` with multi-head latent attention: the
+    /// cache holds the latent and the RoPE key only (`build_attn_inp_k`),
+    /// the query absorbs the key up-projection and the output the value
+    /// up-projection.
+    Deepseek2,
 }
 
 impl GraphArch {
@@ -78,9 +83,16 @@ impl GraphArch {
 
 /// The graph a family runs in llama.cpp, when llmem rebuilds it.
 pub fn graph_arch(arch: &ModelArch) -> Option<GraphArch> {
-    let standard = matches!(arch.attention, Some(Attention::Standard(_)));
-    if !standard || arch.layers.iter().any(|l| l.attention.is_none()) {
+    if arch.layers.iter().any(|l| l.attention.is_none()) {
         return None;
+    }
+    if let Some(Attention::Latent(m)) = &arch.attention {
+        // DeepSeek-V2 and V3 route within expert groups and compress the
+        // query; llmem rebuilds the graph of the models that do neither
+        // (DeepSeek-V2-Lite), and estimates the others.
+        let plain_router = arch.moe.as_ref().is_none_or(|moe| moe.router_bias == crate::arch::RouterBias::None);
+        return (arch.family == Family::DeepseekV2 && m.q_lora_rank.is_none() && !m.bias && plain_router)
+            .then_some(GraphArch::Deepseek2);
     }
     match arch.family {
         Family::Llama | Family::Mistral | Family::Mixtral => Some(GraphArch::Llama),
@@ -290,6 +302,20 @@ impl Ctx {
         self.op(Op::Cont, ty, ne, &[a])
     }
 
+    /// `ggml_concat(a, b, dim)`.
+    fn concat(&mut self, a: TensorId, b: TensorId, dim: usize) -> TensorId {
+        let mut ne = self.ne(a);
+        ne[dim] += self.ne(b)[dim];
+        let ty = self.t(a).ty;
+        self.op(Op::Concat, ty, ne, &[a, b])
+    }
+
+    /// `ggml_transpose`.
+    fn transpose(&mut self, a: TensorId) -> TensorId {
+        let (ne, nb) = (self.ne(a), self.nb(a));
+        self.view(Op::Transpose, a, [ne[1], ne[0], ne[2], ne[3]], [nb[1], nb[0], nb[2], nb[3]])
+    }
+
     /// `ggml_argsort_top_k`: the first `k` columns of a descending argsort.
     fn argsort_top_k(&mut self, a: TensorId, k: u64) -> TensorId {
         let ne = self.ne(a);
@@ -302,11 +328,8 @@ impl Ctx {
     fn hadamard(&mut self, cur: TensorId, rot: TensorId) -> TensorId {
         let n = self.ne(rot)[0];
         let rows = self.nelements(cur) / n;
-        let res = if self.is_contiguous(cur) {
-            self.reshape(cur, [n, rows, 1, 1])
-        } else {
-            self.cont(cur, [n, rows, 1, 1])
-        };
+        let res =
+            if self.is_contiguous(cur) { self.reshape(cur, [n, rows, 1, 1]) } else { self.cont(cur, [n, rows, 1, 1]) };
         let res = self.mul_mat(rot, res);
         let ne = self.ne(cur);
         self.reshape(res, ne)
@@ -393,6 +416,9 @@ struct AttnOptions {
 /// does not rebuild that architecture's graph.
 pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
     let kind = graph_arch(arch)?;
+    if kind == GraphArch::Deepseek2 {
+        return build_deepseek2(arch, s);
+    }
     let Some(Attention::Standard(a)) = &arch.attention else { return None };
     if a.output_gate || a.qk_norm == QkNorm::PerHead || a.num_kv_heads == 0 {
         return None;
@@ -433,8 +459,15 @@ pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
         rotations(&mut c, s, hd, swa);
     }
     let out_ids = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
-    let rope_freqs = (kind == GraphArch::Llama && arch.rope_scaling.as_ref().is_some_and(|r| r.kind == "llama3"))
-        .then(|| c.external(f32, [arch.rotary_dims / 2, 1, 1, 1]));
+    // RoPE frequency factors: Llama 3's `rope_freqs`, Phi-3's long or short
+    // factors (`llama_model::get_rope_factors`), one tensor for all layers.
+    let rope_kind = arch.rope_scaling.as_ref().map(|r| r.kind.as_str());
+    let rope_freqs = match (kind, rope_kind) {
+        (GraphArch::Llama, Some("llama3")) | (GraphArch::Phi3, Some("longrope" | "su")) => {
+            Some(c.external(f32, [arch.rotary_dims / 2, 1, 1, 1]))
+        }
+        _ => None,
+    };
     let rms = |c: &mut Ctx, x: TensorId, width: u64| {
         let n = c.unary(Op::RmsNorm, x);
         let w = c.external(f32, [width, 1, 1, 1]);
@@ -517,7 +550,8 @@ pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
                 if moe.expert_bias != oai {
                     return None;
                 }
-                moe_ffn(&mut c, cur, e, moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size, oai)
+                let routing = if oai { MoeRouting::GptOss } else { MoeRouting::SoftmaxNormalised };
+                moe_ffn(&mut c, cur, e, moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size, routing)
             }
             (Ffn::Dense, _) => {
                 let ff = arch.mlp.intermediate_size;
@@ -530,13 +564,8 @@ pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
                     let down = c.external(f32, [ff, e, 1, 1]);
                     c.mul_mat(down, act)
                 } else {
-                    let up_w = c.external(f32, [e, ff, 1, 1]);
-                    let up = c.mul_mat(up_w, cur);
-                    let gate_w = c.external(f32, [e, ff, 1, 1]);
-                    let gate = c.mul_mat(gate_w, cur);
-                    let act = c.same_as(Op::Glu, gate, &[gate, up]);
-                    let down = c.external(f32, [ff, e, 1, 1]);
-                    c.mul_mat(down, act)
+                    // Gemma's GeGLU has the same shape as SwiGLU.
+                    swiglu_ffn(&mut c, cur, e, ff)
                 }
             }
             _ => return None,
@@ -569,6 +598,164 @@ pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
     c.expand(logits);
     // `llm_graph_result::set_outputs` marks the embeddings and logits (and
     // `t_h_nextn`, above) as graph outputs.
+    c.g.tensors[result_norm].output = true;
+    c.g.tensors[logits].output = true;
+    Some(c.g)
+}
+
+/// `build_ffn` with a gated SiLU (`LLM_FFN_SILU`, `LLM_FFN_PAR`).
+fn swiglu_ffn(c: &mut Ctx, cur: TensorId, e: u64, ff: u64) -> TensorId {
+    let f32 = GgmlType::F32;
+    let up_w = c.external(f32, [e, ff, 1, 1]);
+    let up = c.mul_mat(up_w, cur);
+    let gate_w = c.external(f32, [e, ff, 1, 1]);
+    let gate = c.mul_mat(gate_w, cur);
+    let act = c.same_as(Op::Glu, gate, &[gate, up]);
+    let down = c.external(f32, [ff, e, 1, 1]);
+    c.mul_mat(down, act)
+}
+
+/// DeepSeek-V2-Lite's graph (`src/models/deepseek2.cpp`, the MLA branch,
+/// and `build_attn` for `llm_graph_input_attn_k`).
+fn build_deepseek2(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
+    let Some(Attention::Latent(m)) = &arch.attention else { return None };
+    if s.n_stream == 0 || s.n_tokens % s.n_stream != 0 {
+        return None;
+    }
+    let f32 = GgmlType::F32;
+    let (e, n_tok, ns) = (arch.hidden_size, s.n_tokens, s.n_stream);
+    let n_head = m.num_heads;
+    let (nope, rope, rank) = (m.qk_nope_head_dim, m.qk_rope_head_dim, m.kv_lora_rank);
+    let head_k = nope + rope;
+    let width = rank + rope;
+    let mut c = Ctx { g: Graph::default(), visited: Vec::new() };
+    let tok_embd = c.external(f32, [e, arch.vocab_size, 1, 1]);
+    let tokens = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
+    let inp_embd = c.input(f32, [e, n_tok, 1, 1]);
+    let mut inp_l = c.get_rows(tok_embd, tokens);
+    c.expand(inp_l);
+    c.expand(inp_embd);
+    let pos = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
+    // build_attn_inp_k: indices and a mask, no V cache, no rotation.
+    let k_idxs = c.input(GgmlType::I64, [n_tok, 1, 1, 1]);
+    let mask_ty = if s.flash_attn { GgmlType::F16 } else { f32 };
+    let mask = c.input(mask_ty, [s.n_kv, n_tok / ns, 1, ns]);
+    let out_ids = c.input(GgmlType::I32, [n_tok, 1, 1, 1]);
+    let rms = |c: &mut Ctx, x: TensorId, width: u64| {
+        let n = c.unary(Op::RmsNorm, x);
+        let w = c.external(f32, [width, 1, 1, 1]);
+        c.binary(Op::Mul, n, w)
+    };
+    let n_layer = arch.layers.len();
+    for (il, layer) in arch.layers.iter().enumerate() {
+        let inp_sa = inp_l;
+        let cur = rms(&mut c, inp_l, e);
+        let wq = c.external(f32, [e, n_head * head_k, 1, 1]);
+        let q = c.mul_mat(wq, cur);
+        let q = c.reshape(q, [head_k, n_head, n_tok, 1]);
+        let wkv_a = c.external(f32, [e, width, 1, 1]);
+        let kv_cmpr_pe = c.mul_mat(wkv_a, cur);
+        let row = 4 * width;
+        let kv_cmpr = c.view_nd(kv_cmpr_pe, [rank, n_tok, 1, 1], [row, row * n_tok, row * n_tok]);
+        let k_pe = c.view_nd(kv_cmpr_pe, [rope, 1, n_tok, 1], [row, row, row * n_tok]);
+        let k_pe = c.rope(k_pe, pos, None);
+        let kv_cmpr = rms(&mut c, kv_cmpr, rank);
+        let (qnb1, qnb2) = (c.nb(q)[1], c.nb(q)[2]);
+        let q_nope = c.view_nd(q, [nope, n_head, n_tok, 1], [qnb1, qnb2, qnb2 * n_tok]);
+        let q_pe = c.view_nd(q, [rope, n_head, n_tok, 1], [qnb1, qnb2, qnb2 * n_tok]);
+        let q_pe = c.rope(q_pe, pos, None);
+        let q_nope = c.permute_0213(q_nope);
+        let wk_b = c.external(f32, [nope, rank, n_head, 1]);
+        let absorbed = c.mul_mat(wk_b, q_nope);
+        let absorbed = c.permute_0213(absorbed);
+        let q_cur = c.concat(absorbed, q_pe, 0);
+        let kv_cmpr = c.reshape(kv_cmpr, [rank, 1, n_tok, 1]);
+        let k_cur = c.concat(kv_cmpr, k_pe, 0);
+        let v_cur = kv_cmpr;
+        let wv_b = c.external(f32, [rank, m.v_head_dim, n_head, 1]);
+
+        // build_attn (K-only cache)
+        c.expand(q_cur);
+        c.expand(v_cur);
+        c.expand(k_cur);
+        let kv_size = s.n_kv;
+        let cache = c.external(s.type_k, [width, kv_size, ns, 1]);
+        let k_nb2 = c.nb(k_cur)[2];
+        let k_flat = c.view_nd(k_cur, [width, n_tok, 1, 1], [k_nb2, k_nb2 * n_tok, k_nb2 * n_tok]);
+        let dst = if ns > 1 { c.reshape(cache, [width, kv_size * ns, 1, 1]) } else { cache };
+        let store = c.set_rows(dst, k_flat, k_idxs);
+        c.expand(store);
+        let tk = s.type_k;
+        let (r, rw) = (row_size(tk, width), row_size(tk, width * kv_size));
+        let k = c.view_nd(cache, [width, 1, kv_size, ns], [r, r, rw]);
+        let knb = c.nb(k);
+        let v = c.view_nd(k, [rank, 1, kv_size, ns], [knb[1], knb[2], knb[3]]);
+        // build_attn_mha with v_mla
+        let (qne, qnb) = (c.ne(q_cur), c.nb(q_cur));
+        let qv = c.view_nd(q_cur, [qne[0], qne[1], qne[2] / ns, ns], [qnb[1], qnb[2], qnb[3] / ns]);
+        let qp = c.permute_0213(qv);
+        let kp = c.permute_0213(k);
+        let vp = c.permute_0213(v);
+        let cur = if s.flash_attn {
+            let ne = [c.ne(vp)[0], c.ne(qp)[2], c.ne(qp)[1], c.ne(qp)[3]];
+            let fa = c.op(Op::FlashAttnExt, f32, ne, &[qp, kp, vp, mask]);
+            let x = c.permute_0213(fa);
+            let x = c.mul_mat(wv_b, x);
+            let x = c.permute_0213(x);
+            let ne = c.ne(x);
+            let x = c.cont(x, ne);
+            let ne = c.ne(x);
+            c.reshape(x, [ne[0] * ne[1], ne[2] * ne[3], 1, 1])
+        } else {
+            let kq = c.mul_mat(kp, qp);
+            let kq = c.same_as(Op::SoftMax, kq, &[kq, mask]);
+            let vt = c.transpose(vp);
+            let ne = c.ne(vt);
+            let vc = c.cont(vt, ne);
+            let kqv = c.mul_mat(vc, kq);
+            let kqv = c.mul_mat(wv_b, kqv);
+            let p = c.permute_0213(kqv);
+            let ne = c.ne(p);
+            c.cont(p, [ne[0] * ne[1], ne[2] * ne[3], 1, 1])
+        };
+        c.expand(cur);
+        let wo = c.external(f32, [n_head * m.v_head_dim, e, 1, 1]);
+        let mut cur = c.mul_mat(wo, cur);
+        let mut inp_sa = inp_sa;
+        if il == n_layer - 1 {
+            cur = c.get_rows(cur, out_ids);
+            inp_sa = c.get_rows(inp_sa, out_ids);
+        }
+        let ffn_inp = c.binary(Op::Add, cur, inp_sa);
+        let cur = rms(&mut c, ffn_inp, e);
+        let out = match (layer.ffn, &arch.moe) {
+            (Ffn::Dense, _) => swiglu_ffn(&mut c, cur, e, arch.mlp.intermediate_size),
+            (Ffn::Moe, Some(moe)) => {
+                let routed = moe_ffn(
+                    &mut c,
+                    cur,
+                    e,
+                    moe.num_experts,
+                    moe.experts_per_token,
+                    moe.expert_intermediate_size,
+                    MoeRouting::SoftmaxUnnormalised,
+                );
+                if moe.shared_intermediate_size == 0 {
+                    routed
+                } else {
+                    let shared = swiglu_ffn(&mut c, cur, e, moe.shared_intermediate_size);
+                    c.binary(Op::Add, routed, shared)
+                }
+            }
+            _ => return None,
+        };
+        inp_l = c.binary(Op::Add, out, ffn_inp);
+    }
+    let result_norm = rms(&mut c, inp_l, e);
+    let output = if arch.tie_word_embeddings { tok_embd } else { c.external(f32, [e, arch.vocab_size, 1, 1]) };
+    let logits = c.mul_mat(output, result_norm);
+    c.expand(logits);
+    // `t_h_nextn` is the final norm too; `set_outputs` marks it.
     c.g.tensors[result_norm].output = true;
     c.g.tensors[logits].output = true;
     Some(c.g)
@@ -698,12 +885,27 @@ fn attention(
     cur
 }
 
+/// How an MoE layer weighs its experts (`build_moe_ffn`'s gating function
+/// and `norm_w`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MoeRouting {
+    /// Softmax over all experts, the top-k weights renormalised (Mixtral,
+    /// Qwen3-MoE).
+    SoftmaxNormalised,
+    /// Softmax over all experts, the top-k weights as they are
+    /// (DeepSeek-V2-Lite, `norm_topk_prob: false`).
+    SoftmaxUnnormalised,
+    /// gpt-oss.
+    GptOss,
+}
+
 /// `build_moe_ffn` with gated experts: softmax gating with normalised top-k
 /// weights and SiLU experts (Mixtral, Qwen3-MoE), or gpt-oss's biased
 /// router, softmax over the chosen experts' logits, biased experts and its
 /// clamped SwiGLU (`LLM_FFN_SWIGLU_OAI_MOE`,
 /// `LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT`).
-fn moe_ffn(c: &mut Ctx, cur: TensorId, e: u64, n_expert: u64, k: u64, ff: u64, oai: bool) -> TensorId {
+fn moe_ffn(c: &mut Ctx, cur: TensorId, e: u64, n_expert: u64, k: u64, ff: u64, routing: MoeRouting) -> TensorId {
+    let oai = routing == MoeRouting::GptOss;
     let f32 = GgmlType::F32;
     let n_tok = c.ne(cur)[1];
     let gate_inp = c.external(f32, [e, n_expert, 1, 1]);
@@ -720,7 +922,7 @@ fn moe_ffn(c: &mut Ctx, cur: TensorId, e: u64, n_expert: u64, k: u64, ff: u64, o
         let w2 = c.reshape(weights, [k, n_tok, 1, 1]);
         let w2 = c.same_as(Op::SoftMax, w2, &[w2]);
         weights = c.reshape(w2, [1, k, n_tok, 1]);
-    } else {
+    } else if routing == MoeRouting::SoftmaxNormalised {
         // norm_w
         let w2 = c.reshape(weights, [k, n_tok, 1, 1]);
         let sum = c.op(Op::SumRows, f32, [1, n_tok, 1, 1], &[w2]);
@@ -800,6 +1002,44 @@ mod tests {
         // A mixture of experts.
         assert_eq!(compute("mixtral-8x7b", 2048, 512, 4, false, GgmlType::F16), 209_758_208);
         assert_eq!(compute("qwen3-30b-a3b", 4096, 1024, 4, true, GgmlType::Q8_0), 639_111_168);
+    }
+
+    /// The other graphs, through `llama_cpp` (which also works out the
+    /// sliding-window cache's cells): figures llama.cpp reported.
+    #[test]
+    fn what_llama_cpp_reserved_for_other_graphs() {
+        use super::super::gguf_layout::FileType;
+        use super::super::llama_cpp::{llama_cpp, LlamaCppParams};
+        let run = |arch: &ModelArch, n_ctx, n_ubatch, n_parallel, flash_attn, cache| {
+            let p = LlamaCppParams {
+                n_ctx,
+                n_ubatch,
+                n_parallel,
+                flash_attn,
+                type_k: cache,
+                type_v: cache,
+                ..LlamaCppParams::default()
+            };
+            let r = llama_cpp(arch, FileType::F16, &p).unwrap();
+            assert!(r.compute_exact);
+            r.compute.host
+        };
+        let arch = |id: &str| preset(id).unwrap().arch().unwrap();
+        // Gemma 2: soft-capping, a 4,096-token window in a cache of its own.
+        assert_eq!(run(&arch("gemma-2-9b"), 8000, 512, 4, false, GgmlType::F16), 546_310_144);
+        // Gemma 3: 1,024-token windows, 256-token micro-batches.
+        assert_eq!(run(&arch("gemma-3-27b"), 32768, 256, 1, false, GgmlType::F16), 1_141_906_432);
+        // Phi-3: fused QKV and gate-up, flash attention over a q8_0 cache.
+        assert_eq!(run(&arch("phi-3-mini-4k"), 32768, 512, 1, true, GgmlType::Q8_0), 102_774_784);
+        // gpt-oss: sinks, biased experts, 128-token windows.
+        assert_eq!(run(&arch("gpt-oss-20b"), 8000, 512, 4, false, GgmlType::F16), 457_193_472);
+        // DeepSeek-V2-Lite: latent attention over a K-only cache.
+        let ds = crate::parse_config(include_str!("../../tests/configs/deepseek-v2-lite.json")).unwrap();
+        assert_eq!(run(&ds, 4096, 512, 1, false, GgmlType::F16), 251_934_720);
+        // The kept answer is for one model only.
+        let (llama, qwen) = (arch("llama-3.1-8b"), arch("qwen2.5-7b"));
+        assert_eq!(run(&llama, 4096, 512, 1, false, GgmlType::F16), 322_971_648);
+        assert_eq!(run(&qwen, 4096, 512, 1, false, GgmlType::F16), 326_109_184);
     }
 
     /// Families whose graph llmem does not rebuild get no graph (and the

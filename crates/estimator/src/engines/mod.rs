@@ -5,8 +5,8 @@
 
 pub mod ggml_alloc;
 pub mod gguf_layout;
-pub mod llama_graph;
 pub mod llama_cpp;
+pub mod llama_graph;
 pub mod offload;
 pub mod parallel;
 pub mod serve;

@@ -237,6 +237,22 @@ pub struct ServeReport {
     /// llama.cpp: its buffers in detail (context after padding, cells per
     /// sequence, host/device split).
     pub llama_cpp: Option<LlamaCppReport>,
+    /// llama.cpp on its CPU backend, for an architecture whose graph llmem
+    /// rebuilds: the compute buffer is llama.cpp's own, to the byte
+    /// ([`super::llama_graph`]); otherwise it is an estimate.
+    pub compute_exact: bool,
+}
+
+/// What the compute buffer's figure is, in a few words.
+pub fn compute_note(exact: bool, cpu: bool) -> &'static str {
+    match (exact, cpu) {
+        (true, true) => "ggml's allocator over llama.cpp's own graph: the CPU backend's buffer, to the byte",
+        (true, false) => {
+            "ggml's allocator over llama.cpp's own graph, as the CPU backend sizes it; a GPU backend's alignment \
+             and fused operations change it"
+        }
+        (false, _) => "the graph allocator's peak, modelled from llama.cpp's CPU backend; a GPU backend's differs",
+    }
 }
 
 impl ServeReport {
@@ -252,7 +268,12 @@ impl ServeReport {
                 add(vec![
                     var("W", "model buffer (the GGUF's tensors)", self.weights_bytes as f64, Unit::Bytes),
                     var("KV", "KV cache (cells padded to 256 per sequence)", self.kv_bytes as f64, Unit::Bytes),
-                    var("C", "compute buffer (estimate)", self.compute_bytes as f64, Unit::Bytes),
+                    var(
+                        "C",
+                        if self.compute_exact { "compute buffer (exact)" } else { "compute buffer (estimate)" },
+                        self.compute_bytes as f64,
+                        Unit::Bytes,
+                    ),
                     var("O", "output buffer (logits)", self.output_bytes as f64, Unit::Bytes),
                 ]),
                 Unit::Bytes,
@@ -432,13 +453,7 @@ fn serve_llama_cpp(q: &ServeQuery) -> Result<ServeReport> {
             Basis::Exact,
             "cells padded to 256 per sequence; sliding-window layers in their own cache",
         ),
-        term(
-            "compute",
-            "compute buffer",
-            r.compute.device,
-            Basis::Estimate,
-            "the graph allocator's peak, modelled from llama.cpp's CPU backend; a GPU backend's differs",
-        ),
+        term("compute", "compute buffer", r.compute.device, Basis::Estimate, compute_note(r.compute_exact, false)),
     ];
     let gpu_total: u64 = gpu_terms.iter().map(|t| t.bytes).sum();
     let host = r.model.host + r.kv.host + r.compute.host + r.output_bytes;
@@ -501,6 +516,7 @@ fn serve_llama_cpp(q: &ServeQuery) -> Result<ServeReport> {
         kv_cache_tokens: Some(r.n_ctx),
         max_concurrency: None,
         problems,
+        compute_exact: cpu && r.compute_exact,
         llama_cpp: Some(r),
     })
 }
@@ -718,6 +734,7 @@ fn serve_gpu_engine(q: &ServeQuery) -> Result<ServeReport> {
         max_concurrency: concurrency_min,
         problems,
         llama_cpp: None,
+        compute_exact: false,
     })
 }
 
