@@ -138,6 +138,12 @@ impl LlamaCppReport {
     pub fn total(&self) -> u64 {
         self.model.total() + self.kv.total() + self.compute.total() + self.output_bytes
     }
+
+    /// One backend's compute buffer and whether it is exact: the same graph
+    /// wherever the layers are (the host and the device each reserve it).
+    pub fn compute_buffer(&self) -> (u64, bool) {
+        (self.compute.host.max(self.compute.device), self.compute_exact)
+    }
 }
 
 /// Alignment of tensors in a CPU buffer (`TENSOR_ALIGNMENT` in
@@ -178,7 +184,18 @@ pub fn llama_cpp(arch: &ModelArch, ftype: FileType, p: &LlamaCppParams) -> Resul
 
 /// As [`llama_cpp`] for a given GGUF layout.
 pub fn llama_cpp_with_layout(arch: &ModelArch, l: &GgufLayout, p: &LlamaCppParams) -> Result<LlamaCppReport> {
-    llama_cpp_with_tensors(arch, l.tensors.iter().map(|t| (t.name.as_str(), t.layer, t.bytes())), p)
+    llama_cpp_placed(arch, l, p, None)
+}
+
+/// As [`llama_cpp_with_layout`], reusing the compute buffer of an earlier
+/// report for the same run (`(bytes, exact)`; see [`LlamaCppReport::compute_buffer`]).
+pub fn llama_cpp_placed(
+    arch: &ModelArch,
+    l: &GgufLayout,
+    p: &LlamaCppParams,
+    known_compute: Option<(u64, bool)>,
+) -> Result<LlamaCppReport> {
+    llama_cpp_with_tensors(arch, l.tensors.iter().map(|t| (t.name.as_str(), t.layer, t.bytes())), p, known_compute)
 }
 
 /// The repeating layer a GGUF tensor belongs to, from its name
@@ -197,16 +214,20 @@ pub fn llama_cpp_for_file(
     tensors: &[crate::safetensors::StoredTensor],
     p: &LlamaCppParams,
 ) -> Result<LlamaCppReport> {
-    llama_cpp_with_tensors(arch, tensors.iter().map(|t| (t.name.as_str(), gguf_block_layer(&t.name), t.bytes)), p)
+    llama_cpp_with_tensors(arch, tensors.iter().map(|t| (t.name.as_str(), gguf_block_layer(&t.name), t.bytes)), p, None)
 }
 
 /// llama.cpp's buffers for tensors given as (name, layer, bytes): only the
 /// name (for the output layer), the layer and the size decide where a
 /// tensor goes and what it takes.
+/// `known_compute` is the compute buffer of the same run with the layers
+/// placed otherwise (where they live does not change the graph), so a sweep
+/// over `--n-gpu-layers` builds the graph once.
 fn llama_cpp_with_tensors<'t>(
     arch: &ModelArch,
     tensors: impl Iterator<Item = (&'t str, Option<u64>, u64)>,
     p: &LlamaCppParams,
+    known_compute: Option<(u64, bool)>,
 ) -> Result<LlamaCppReport> {
     if p.n_parallel == 0 || p.n_ubatch == 0 || p.n_batch == 0 {
         return Err(EstimateError::OutOfRange {
@@ -295,7 +316,7 @@ fn llama_cpp_with_tensors<'t>(
         }
     }
 
-    let (compute_bytes, compute_exact) = compute_buffer(arch, p, n_ctx_seq, n_ubatch);
+    let (compute_bytes, compute_exact) = known_compute.unwrap_or_else(|| compute_buffer(arch, p, n_ctx_seq, n_ubatch));
     let offloaded_layers = p.n_gpu_layers.min(n_layer);
     let compute = if p.n_gpu_layers > 0 {
         // The GPU backend holds the graph's device part; the host keeps a
@@ -318,32 +339,14 @@ fn llama_cpp_with_tensors<'t>(
     })
 }
 
-/// What [`compute_buffer`] was last asked, and its answer.
-type ComputeMemo = Option<((ModelArch, [u64; 4], [GgmlType; 2], [bool; 2]), (u64, bool))>;
-
-thread_local! {
-    static LAST_COMPUTE: std::cell::RefCell<ComputeMemo> = const { std::cell::RefCell::new(None) };
-}
-
 /// The compute buffer and whether it is exact: ggml's allocator over the
-/// rebuilt graph ([`compute_graph`]), or [`compute_estimate`] for an
-/// architecture llmem does not rebuild. The last answer is kept: a sweep
-/// over `--n-gpu-layers` asks the same question once per layer count, and
-/// the graph does not depend on where the layers live.
+/// rebuilt graph ([`compute_graph`]), or [`compute_estimate`] for a model
+/// whose graph llmem does not rebuild.
 fn compute_buffer(arch: &ModelArch, p: &LlamaCppParams, n_ctx_seq: u64, n_ubatch: u64) -> (u64, bool) {
-    let key = ([n_ctx_seq, n_ubatch, p.n_parallel, 0], [p.type_k, p.type_v], [p.flash_attn, p.swa_full]);
-    let hit = LAST_COMPUTE.with(|m| {
-        m.borrow().as_ref().filter(|((a, n, t, f), _)| (*n, *t, *f) == key && a == arch).map(|(_, answer)| *answer)
-    });
-    if let Some(answer) = hit {
-        return answer;
-    }
-    let answer = match compute_graph(arch, p, n_ctx_seq, n_ubatch) {
+    match compute_graph(arch, p, n_ctx_seq, n_ubatch) {
         Some(g) => (super::ggml_alloc::reserve_size(&g, super::ggml_alloc::CPU_ALIGNMENT), true),
         None => (compute_estimate(arch, p, n_ctx_seq, n_ubatch), false),
-    };
-    LAST_COMPUTE.with(|m| *m.borrow_mut() = Some(((arch.clone(), key.0, key.1, key.2), answer)));
-    answer
+    }
 }
 
 /// The worst-case graph llama.cpp reserves its compute buffer for

@@ -16,7 +16,7 @@
 //! cross PCIe between the two sides (a few kilobytes a token) are ignored.
 
 use super::gguf_layout::{layout, FileType};
-use super::llama_cpp::{llama_cpp_with_layout, LlamaCppParams, LlamaCppReport};
+use super::llama_cpp::{llama_cpp_placed, LlamaCppParams, LlamaCppReport};
 use crate::arch::ModelArch;
 use crate::error::Result;
 use crate::formula::{add, div, num, var, Formula, Unit};
@@ -99,10 +99,13 @@ pub fn offload_sweep(
     // The embedding table's share that a token does not read.
     let embed = l.tensors.iter().find(|t| t.name == "token_embd.weight").map_or(0, |t| t.bytes());
     let unread = if arch.tie_word_embeddings { 0 } else { embed.saturating_sub(embed / arch.vocab_size.max(1)) };
+    // The graph, and so the compute buffer, is the same for every split.
+    let mut known = None;
     (0..=arch.num_layers + 1)
         .map(|n| {
             let p = LlamaCppParams { n_ctx: context, flash_attn: true, n_gpu_layers: n, ..LlamaCppParams::default() };
-            let report = llama_cpp_with_layout(arch, &l, &p)?;
+            let report = llama_cpp_placed(arch, &l, &p, known)?;
+            known = Some(report.compute_buffer());
             let gpu_read = report.model.device + report.kv.device;
             let host_read = (report.model.host + report.kv.host).saturating_sub(unread);
             let fits = report.model.device + report.kv.device + report.compute.device <= gpu.gpu_budget_bytes();

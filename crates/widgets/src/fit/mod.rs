@@ -751,11 +751,23 @@ fn partial_offload(arch: &ModelArch, settings: &Settings, all: &Result<ServeRepo
     if full.fits || full.engine != Engine::LlamaCpp || dev.is_unified() || dev.is_cpu() {
         return None;
     }
-    // Layers are offloaded from the last; the count one past them also takes the output layer.
-    let (n, r) = (1..=arch.num_layers).rev().find_map(|n| {
-        let r = engine_report_with(arch, settings, n)?.ok()?;
-        r.fits.then_some((n, r))
-    })?;
+    // Layers are offloaded from the last; the count one past them also takes
+    // the output layer. The GPU's share only grows with the count, so the
+    // most that fit is found by bisection (a handful of reports, not one
+    // per layer).
+    let fits = |n| engine_report_with(arch, settings, n)?.ok().filter(|r| r.fits);
+    let (mut lo, mut hi, mut best) = (0, arch.num_layers, None);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        match fits(mid) {
+            Some(r) => {
+                best = Some(r);
+                lo = mid;
+            }
+            None => hi = mid - 1,
+        }
+    }
+    let (n, r) = (lo, best?);
     let gpu = r.gpus.first()?;
     Some(format!(
         "<p class=\"lw-detail lw-offload\">It runs with part of the model on the GPU: with <code>--n-gpu-layers {n}</code> ({n} of {} layers) the GPU holds {} of its {} and host RAM holds {}, the other layers' weights and cache, run by the CPU at the host's memory bandwidth — each token then waits mostly on the CPU side (see the offload figure in the hardware article).</p>",
