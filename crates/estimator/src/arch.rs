@@ -129,6 +129,39 @@ pub struct Moe {
     /// (Qwen2-MoE, Qwen3-Next `shared_expert_gate`).
     pub shared_expert_gate: bool,
     pub router_bias: RouterBias,
+    /// How the router scores and picks experts, where the config says
+    /// (DeepSeek); no parameter depends on it, only llama.cpp's graph.
+    pub routing: Routing,
+}
+
+/// A router's choices as a DeepSeek `config.json` states them, field by
+/// field as llama.cpp's converter reads them (`conversion/base.py` and
+/// `conversion/deepseek.py`: a field the config leaves out is not
+/// written, and llama.cpp takes its own default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Routing {
+    /// `scoring_func`: sigmoid scores (DeepSeek-V3) rather than softmax.
+    pub sigmoid: bool,
+    /// `norm_topk_prob`: the chosen experts' weights renormalised.
+    pub normalized: bool,
+    /// `n_group` and `topk_group`: experts are picked within the best
+    /// `groups_used` of `groups` groups (0 when not stated or beyond 255).
+    pub groups: u8,
+    pub groups_used: u8,
+    /// `routed_scaling_factor` as the bits of an `f32` (so the struct stays
+    /// comparable and eight bytes long); 0 when the config has none, which
+    /// llama.cpp treats as it treats 0.0: no scaling.
+    pub scale_bits: u32,
+}
+
+impl Routing {
+    /// A softmax router with nothing stated.
+    pub const PLAIN: Routing = Routing { sigmoid: false, normalized: false, groups: 0, groups_used: 0, scale_bits: 0 };
+
+    /// `routed_scaling_factor`, if stated.
+    pub fn scale(&self) -> Option<f32> {
+        (self.scale_bits != 0).then(|| f32::from_bits(self.scale_bits))
+    }
 }
 
 /// How a normalisation layer is parameterised.

@@ -14,7 +14,7 @@
 //! [`recurrent_geometry`]).
 
 use crate::arch::{
-    Attention, AttentionSpan, Ffn, LatentAttention, Layer, Mlp, ModelArch, Moe, NormKind, QkNorm, RouterBias,
+    Attention, AttentionSpan, Ffn, LatentAttention, Layer, Mlp, ModelArch, Moe, NormKind, QkNorm, RouterBias, Routing,
     StandardAttention, MAX_LAYERS,
 };
 use crate::error::{EstimateError, Result};
@@ -1661,6 +1661,7 @@ fn moe_geometry(rule: MoeRule, c: &Fields, hidden: u64) -> Result<Option<Moe>> {
         shared_bias: false,
         shared_expert_gate: false,
         router_bias: RouterBias::None,
+        routing: Routing::PLAIN,
     };
     let topk = || c.dim("num_experts_per_tok", MAX_EXPERTS);
     let moe = match rule {
@@ -1690,6 +1691,15 @@ fn moe_geometry(rule: MoeRule, c: &Fields, hidden: u64) -> Result<Option<Moe>> {
             if correction_bias {
                 m.router_bias = RouterBias::Buffer;
             }
+            // Read as the converter reads them: only what the config says.
+            let raw_count = |f: &str| c.raw(f).and_then(Value::as_u64).and_then(|n| u8::try_from(n).ok()).unwrap_or(0);
+            m.routing = Routing {
+                sigmoid: c.raw("scoring_func").and_then(Value::as_str) == Some("sigmoid"),
+                normalized: c.raw("norm_topk_prob").and_then(Value::as_bool).unwrap_or(false),
+                groups: raw_count("n_group"),
+                groups_used: raw_count("topk_group"),
+                scale_bits: c.raw("routed_scaling_factor").and_then(Value::as_f64).map_or(0, |f| (f as f32).to_bits()),
+            };
             m
         }
         MoeRule::GptOss => {

@@ -7,7 +7,7 @@
 //! it equal to what parsing the configs gives (`LLMEM_BLESS=1 cargo test -p
 //! llmem-estimator compiled_presets` rewrites it).
 
-use crate::arch::{Attention, AttentionSpan, Ffn, Layer, ModelArch, QkNorm, RouterBias};
+use crate::arch::{Attention, AttentionSpan, Ffn, Layer, ModelArch, QkNorm, RouterBias, Routing};
 use crate::quant::QuantScheme;
 use crate::ssm::Recurrent;
 use crate::vision::Projector;
@@ -148,9 +148,19 @@ pub fn render(presets: &[(&str, ModelArch)]) -> String {
                 RouterBias::Parameter => "RouterBias::Parameter",
                 RouterBias::Buffer => "RouterBias::Buffer",
             };
+            let r = &m.routing;
+            let routing = if *r == Routing::PLAIN {
+                "Routing::PLAIN".to_string()
+            } else {
+                format!(
+                    "Routing {{ sigmoid: {}, normalized: {}, groups: {}, groups_used: {}, scale_bits: {} }}",
+                    r.sigmoid, r.normalized, r.groups, r.groups_used, r.scale_bits
+                )
+            };
             format!(
                 "Moe {{ num_experts: {}, experts_per_token: {}, expert_intermediate_size: {}, gated: {}, expert_bias: {}, \
-                 shared_intermediate_size: {}, shared_fused_gate_up: {}, shared_bias: {}, shared_expert_gate: {}, router_bias: {rb} }}",
+                 shared_intermediate_size: {}, shared_fused_gate_up: {}, shared_bias: {}, shared_expert_gate: {}, \
+                 router_bias: {rb}, routing: {routing} }}",
                 m.num_experts,
                 m.experts_per_token,
                 m.expert_intermediate_size,

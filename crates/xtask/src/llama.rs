@@ -216,6 +216,10 @@ const TRUTH_MODELS: &[TruthModel] = &[
     TruthModel { model: "qwen3-0.6b", ftypes: &[FileType::F16] },
     TruthModel { model: "gemma-3-1b", ftypes: &[FileType::Q8_0] },
     TruthModel { model: "phi-4-mini", ftypes: &[FileType::F16] },
+    // DeepSeek's full models: a compressed query, expert groups, softmax
+    // (V2) and sigmoid scores with a selection bias (V3).
+    TruthModel { model: "deepseek-v2", ftypes: &[FileType::Q4KM] },
+    TruthModel { model: "deepseek-v3", ftypes: &[FileType::Q4KM] },
 ];
 
 /// The settings each model is sized at: contexts below and above the

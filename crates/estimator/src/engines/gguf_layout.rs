@@ -410,7 +410,22 @@ pub fn metadata(arch: &ModelArch, l: &GgufLayout, ftype: FileType) -> Result<Vec
             m.push((k("expert_shared_count"), u32v(shared)));
             let dense = arch.layers.iter().take_while(|l| l.ffn == Ffn::Dense).count() as u64;
             m.push((k("leading_dense_block_count"), u32v(dense)));
-            m.push((k("expert_weights_scale"), Value::F32(1.0)));
+            // The router, as `conversion/base.py` and `conversion/deepseek.py`
+            // write what the config states (gating 1 = softmax, 2 = sigmoid).
+            let r = &moe.routing;
+            if r.groups > 0 {
+                m.push((k("expert_group_count"), Value::U32(r.groups.into())));
+            }
+            if r.groups_used > 0 {
+                m.push((k("expert_group_used_count"), Value::U32(r.groups_used.into())));
+            }
+            m.push((k("expert_gating_func"), Value::U32(if r.sigmoid { 2 } else { 1 })));
+            if let Some(scale) = r.scale() {
+                m.push((k("expert_weights_scale"), Value::F32(scale)));
+            }
+            if r.normalized {
+                m.push((k("expert_weights_norm"), Value::Bool(true)));
+            }
         }
     }
     // Sliding windows: llama.cpp applies them for Gemma 2/3 and gpt-oss; the

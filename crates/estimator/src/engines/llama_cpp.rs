@@ -24,13 +24,13 @@
 //!   use them.
 //!
 //! The compute buffer is the peak of ggml's graph allocator over the
-//! worst-case graph (`n_ubatch` tokens against the whole cache). For the
-//! architectures whose graph llmem rebuilds ([`super::llama_graph`]: Llama,
-//! Mistral, Mixtral, Qwen2, Qwen3, Qwen3-MoE) it runs ggml's allocator
-//! ([`super::ggml_alloc`]) over that graph and the figure is the CPU
-//! backend's, to the byte; for the others it models the two phases that
-//! bound it — the attention scores (or, with flash attention, the mask) and
-//! the logits — and labels the figure an estimate. A GPU backend runs the
+//! worst-case graph (`n_ubatch` tokens against the whole cache). llmem
+//! rebuilds that graph for every architecture it lays out
+//! ([`super::llama_graph`]) and runs ggml's allocator
+//! ([`super::ggml_alloc`]) over it, so the figure is the CPU backend's, to
+//! the byte; for a model whose graph it cannot rebuild it models the two
+//! phases that bound it — the attention scores (or, with flash attention,
+//! the mask) and the logits — and labels the figure an estimate. A GPU backend runs the
 //! same graph in its own buffer (its alignment and fused operations differ),
 //! so there the figure is an estimate too. The test suite compares every
 //! figure with real llama.cpp.

@@ -87,12 +87,8 @@ pub fn graph_arch(arch: &ModelArch) -> Option<GraphArch> {
         return None;
     }
     if let Some(Attention::Latent(m)) = &arch.attention {
-        // DeepSeek-V2 and V3 route within expert groups and compress the
-        // query; llmem rebuilds the graph of the models that do neither
-        // (DeepSeek-V2-Lite), and estimates the others.
-        let plain_router = arch.moe.as_ref().is_none_or(|moe| moe.router_bias == crate::arch::RouterBias::None);
-        return (arch.family == Family::DeepseekV2 && m.q_lora_rank.is_none() && !m.bias && plain_router)
-            .then_some(GraphArch::Deepseek2);
+        let deepseek = matches!(arch.family, Family::DeepseekV2 | Family::DeepseekV3);
+        return (deepseek && !m.bias).then_some(GraphArch::Deepseek2);
     }
     match arch.family {
         Family::Llama | Family::Mistral | Family::Mixtral => Some(GraphArch::Llama),
@@ -550,8 +546,8 @@ pub fn build(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
                 if moe.expert_bias != oai {
                     return None;
                 }
-                let routing = if oai { MoeRouting::GptOss } else { MoeRouting::SoftmaxNormalised };
-                moe_ffn(&mut c, cur, e, moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size, routing)
+                let router = if oai { Router::GPT_OSS } else { Router::SOFTMAX_NORMALISED };
+                moe_ffn(&mut c, cur, e, moe.num_experts, moe.experts_per_token, moe.expert_intermediate_size, router)
             }
             (Ffn::Dense, _) => {
                 let ff = arch.mlp.intermediate_size;
@@ -615,7 +611,7 @@ fn swiglu_ffn(c: &mut Ctx, cur: TensorId, e: u64, ff: u64) -> TensorId {
     c.mul_mat(down, act)
 }
 
-/// DeepSeek-V2-Lite's graph (`src/models/deepseek2.cpp`, the MLA branch,
+/// DeepSeek-V2 and V3's graph (`src/models/deepseek2.cpp`, the MLA branch,
 /// and `build_attn` for `llm_graph_input_attn_k`).
 fn build_deepseek2(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
     let Some(Attention::Latent(m)) = &arch.attention else { return None };
@@ -650,8 +646,20 @@ fn build_deepseek2(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
     for (il, layer) in arch.layers.iter().enumerate() {
         let inp_sa = inp_l;
         let cur = rms(&mut c, inp_l, e);
-        let wq = c.external(f32, [e, n_head * head_k, 1, 1]);
-        let q = c.mul_mat(wq, cur);
+        let q = match m.q_lora_rank {
+            // DeepSeek-V2 and V3 compress the query: down, norm, up.
+            Some(r) => {
+                let wq_a = c.external(f32, [e, r, 1, 1]);
+                let q = c.mul_mat(wq_a, cur);
+                let q = rms(&mut c, q, r);
+                let wq_b = c.external(f32, [r, n_head * head_k, 1, 1]);
+                c.mul_mat(wq_b, q)
+            }
+            None => {
+                let wq = c.external(f32, [e, n_head * head_k, 1, 1]);
+                c.mul_mat(wq, cur)
+            }
+        };
         let q = c.reshape(q, [head_k, n_head, n_tok, 1]);
         let wkv_a = c.external(f32, [e, width, 1, 1]);
         let kv_cmpr_pe = c.mul_mat(wkv_a, cur);
@@ -738,7 +746,7 @@ fn build_deepseek2(arch: &ModelArch, s: &GraphShape) -> Option<Graph> {
                     moe.num_experts,
                     moe.experts_per_token,
                     moe.expert_intermediate_size,
-                    MoeRouting::SoftmaxUnnormalised,
+                    Router::deepseek(moe),
                 );
                 if moe.shared_intermediate_size == 0 {
                     routed
@@ -885,55 +893,127 @@ fn attention(
     cur
 }
 
-/// How an MoE layer weighs its experts (`build_moe_ffn`'s gating function
-/// and `norm_w`).
+/// How an MoE layer scores, picks and weighs its experts: the arguments
+/// of `build_moe_ffn` that change its graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MoeRouting {
-    /// Softmax over all experts, the top-k weights renormalised (Mixtral,
-    /// Qwen3-MoE).
-    SoftmaxNormalised,
-    /// Softmax over all experts, the top-k weights as they are
-    /// (DeepSeek-V2-Lite, `norm_topk_prob: false`).
-    SoftmaxUnnormalised,
-    /// gpt-oss.
-    GptOss,
+struct Router {
+    /// `LLAMA_EXPERT_GATING_FUNC_TYPE_*`.
+    gating: Gating,
+    /// `norm_w`: the chosen experts' weights renormalised.
+    normalized: bool,
+    /// `w_scale` other than 0 and 1: the weights scaled.
+    scaled: bool,
+    /// `n_expert_groups` and `n_group_used`: picked within the best groups.
+    groups: u64,
+    groups_used: u64,
+    /// `exp_probs_b`: a bias added to the scores for picking only.
+    selection_bias: bool,
+    /// gpt-oss: a bias on the router's logits and on every expert.
+    biases: bool,
 }
 
-/// `build_moe_ffn` with gated experts: softmax gating with normalised top-k
-/// weights and SiLU experts (Mixtral, Qwen3-MoE), or gpt-oss's biased
-/// router, softmax over the chosen experts' logits, biased experts and its
-/// clamped SwiGLU (`LLM_FFN_SWIGLU_OAI_MOE`,
-/// `LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT`).
-fn moe_ffn(c: &mut Ctx, cur: TensorId, e: u64, n_expert: u64, k: u64, ff: u64, routing: MoeRouting) -> TensorId {
-    let oai = routing == MoeRouting::GptOss;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gating {
+    /// Softmax over all experts.
+    Softmax,
+    /// A sigmoid per expert (DeepSeek-V3).
+    Sigmoid,
+    /// Softmax over the chosen experts' logits (gpt-oss).
+    SoftmaxWeight,
+}
+
+impl Router {
+    /// Softmax gating with renormalised weights (Mixtral, Qwen3-MoE).
+    const SOFTMAX_NORMALISED: Router = Router {
+        gating: Gating::Softmax,
+        normalized: true,
+        scaled: false,
+        groups: 0,
+        groups_used: 0,
+        selection_bias: false,
+        biases: false,
+    };
+
+    /// gpt-oss (`LLM_FFN_SWIGLU_OAI_MOE`, `LLAMA_EXPERT_GATING_FUNC_TYPE_SOFTMAX_WEIGHT`).
+    const GPT_OSS: Router =
+        Router { gating: Gating::SoftmaxWeight, normalized: false, biases: true, ..Router::SOFTMAX_NORMALISED };
+
+    /// DeepSeek's router as its GGUF states it (`deepseek2` reads the
+    /// gating function, `expert_weights_norm` and `expert_weights_scale`;
+    /// `load_hparams` the expert groups).
+    fn deepseek(moe: &crate::arch::Moe) -> Router {
+        let r = &moe.routing;
+        Router {
+            gating: if r.sigmoid { Gating::Sigmoid } else { Gating::Softmax },
+            normalized: r.normalized,
+            scaled: r.scale().is_some_and(|f| f != 0.0 && f != 1.0),
+            groups: r.groups.into(),
+            groups_used: r.groups_used.into(),
+            selection_bias: moe.router_bias == crate::arch::RouterBias::Buffer,
+            biases: false,
+        }
+    }
+}
+
+/// `build_moe_ffn` with gated experts (SiLU, or gpt-oss's clamped SwiGLU,
+/// which has the same shape), routed as `router` says.
+fn moe_ffn(c: &mut Ctx, cur: TensorId, e: u64, n_expert: u64, k: u64, ff: u64, router: Router) -> TensorId {
     let f32 = GgmlType::F32;
     let n_tok = c.ne(cur)[1];
     let gate_inp = c.external(f32, [e, n_expert, 1, 1]);
     let mut logits = c.mul_mat(gate_inp, cur);
-    if oai {
+    if router.biases {
         let b = c.external(f32, [n_expert, 1, 1, 1]);
         logits = c.binary(Op::Add, logits, b);
     }
-    let probs = if oai { logits } else { c.same_as(Op::SoftMax, logits, &[logits]) };
-    let selected = c.argsort_top_k(probs, k);
+    let probs = match router.gating {
+        Gating::Softmax => c.same_as(Op::SoftMax, logits, &[logits]),
+        Gating::Sigmoid => c.unary(Op::Unary, logits),
+        Gating::SoftmaxWeight => logits,
+    };
+    let mut selection = probs;
+    if router.selection_bias {
+        let b = c.external(f32, [n_expert, 1, 1, 1]);
+        selection = c.binary(Op::Add, probs, b);
+    }
+    if router.groups > 1 && router.groups_used > 0 {
+        // Keep the best `groups_used` groups, scored by their two best experts.
+        let per_group = n_expert / router.groups;
+        let groups = c.reshape(selection, [per_group, router.groups, n_tok, 1]);
+        let best2 = c.argsort_top_k(groups, 2);
+        let rows = c.reshape(groups, [1, per_group, router.groups, n_tok]);
+        let scores = c.get_rows(rows, best2);
+        let scores = c.reshape(scores, [2, router.groups, n_tok, 1]);
+        let scores = c.op(Op::SumRows, f32, [1, router.groups, n_tok, 1], &[scores]);
+        let scores = c.reshape(scores, [router.groups, n_tok, 1, 1]);
+        let chosen = c.argsort_top_k(scores, router.groups_used);
+        let kept = c.get_rows(groups, chosen);
+        let masked = c.same_as(Op::Fill, groups, &[groups]);
+        let kept = c.set_rows(masked, kept, chosen);
+        selection = c.reshape(kept, [n_expert, n_tok, 1, 1]);
+    }
+    let selected = c.argsort_top_k(selection, k);
     let probs3 = c.reshape(probs, [1, n_expert, n_tok, 1]);
     let mut weights = c.get_rows(probs3, selected);
-    if oai {
+    if router.gating == Gating::SoftmaxWeight {
         let w2 = c.reshape(weights, [k, n_tok, 1, 1]);
         let w2 = c.same_as(Op::SoftMax, w2, &[w2]);
         weights = c.reshape(w2, [1, k, n_tok, 1]);
-    } else if routing == MoeRouting::SoftmaxNormalised {
-        // norm_w
+    }
+    if router.normalized {
         let w2 = c.reshape(weights, [k, n_tok, 1, 1]);
         let sum = c.op(Op::SumRows, f32, [1, n_tok, 1, 1], &[w2]);
         let sum = c.unary(Op::Clamp, sum);
         let w2 = c.binary(Op::Div, w2, sum);
         weights = c.reshape(w2, [1, k, n_tok, 1]);
     }
+    if router.scaled {
+        weights = c.unary(Op::Scale, weights);
+    }
     c.expand(weights);
     let cur3 = c.reshape(cur, [e, 1, n_tok, 1]);
     let biased = |c: &mut Ctx, x: TensorId, width: u64| {
-        if oai {
+        if router.biases {
             let b = c.external(f32, [width, n_expert, 1, 1]);
             let t = c.t(x).ty;
             let ne = c.ne(x);
@@ -1036,10 +1116,35 @@ mod tests {
         // DeepSeek-V2-Lite: latent attention over a K-only cache.
         let ds = crate::parse_config(include_str!("../../tests/configs/deepseek-v2-lite.json")).unwrap();
         assert_eq!(run(&ds, 4096, 512, 1, false, GgmlType::F16), 251_934_720);
+        // DeepSeek-V3: a compressed query, sigmoid scores with a selection
+        // bias, experts picked within the best 4 of 8 groups, weights
+        // renormalised and scaled by 2.5.
+        assert_eq!(run(&arch("deepseek-v3"), 8000, 512, 4, false, GgmlType::F16), 968_894_464);
+        let v2 = crate::parse_config(include_str!("../../tests/configs/deepseek-v2.json")).unwrap();
+        assert_eq!(run(&v2, 4096, 512, 1, false, GgmlType::F16), 1_493_182_464);
         // The kept answer is for one model only.
         let (llama, qwen) = (arch("llama-3.1-8b"), arch("qwen2.5-7b"));
         assert_eq!(run(&llama, 4096, 512, 1, false, GgmlType::F16), 322_971_648);
         assert_eq!(run(&qwen, 4096, 512, 1, false, GgmlType::F16), 326_109_184);
+    }
+
+    /// A DeepSeek config read as llama.cpp's converter reads it: only what
+    /// it states.
+    #[test]
+    fn deepseek_routing_from_the_config() {
+        let v3 = preset("deepseek-v3").unwrap().arch().unwrap();
+        let r = v3.moe.unwrap().routing;
+        assert!(r.sigmoid && r.normalized);
+        assert_eq!((r.groups, r.groups_used, r.scale()), (8, 4, Some(2.5)));
+        let lite = crate::parse_config(include_str!("../../tests/configs/deepseek-v2-lite.json")).unwrap();
+        let r = lite.moe.unwrap().routing;
+        assert!(!r.sigmoid && !r.normalized);
+        assert_eq!((r.groups, r.groups_used, r.scale()), (1, 1, Some(1.0)));
+        assert!(!Router::deepseek(&crate::arch::Moe { routing: r, ..v3_moe() }).scaled);
+    }
+
+    fn v3_moe() -> crate::arch::Moe {
+        preset("deepseek-v3").unwrap().arch().unwrap().moe.unwrap()
     }
 
     /// Families whose graph llmem does not rebuild get no graph (and the
