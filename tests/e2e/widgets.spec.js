@@ -811,6 +811,7 @@ test.describe('calculator · uploads', () => {
     await expect(f.locator('tbody tr', { hasText: 'model buffer' })).toContainText(size(gpu.weights));
     await expect(f.locator('tbody tr', { hasText: 'KV cache' })).toContainText(size(gpu.kv));
     await f.getByLabel('Serving engine').selectOption('none');
+    await expect(page).not.toHaveURL(/fit\.engine=/);
     // The link carries the model (its metadata's config) and the file's bytes: opened
     // elsewhere, it asks the same question, and its command line gives the bytes.
     await expect(page).toHaveURL(new RegExp(`fit\\.stored=${inspected.bytes}`));

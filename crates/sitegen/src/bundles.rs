@@ -63,8 +63,10 @@ wasm-opt -Oz each module; terser --module --compress --mangle; in a folder";
 /// The glue's name inside a bundle's folder.
 const GLUE: &str = "llmem";
 
-/// Widgets whose bundle fetches the config reader lazily (feature `lazy-config`).
-const LAZY_CONFIG: &[&str] = &["fit"];
+/// Widgets whose bundle splits off modules fetched on first use (feature
+/// `lazy-config`): the calculator's config and file readers, the engine
+/// figure's llama.cpp graph builder.
+const LAZY_CONFIG: &[&str] = &["fit", "engine-memory"];
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");

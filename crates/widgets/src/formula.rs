@@ -68,7 +68,7 @@ pub fn markup(f: &Formula) -> String {
 /// the reader's units. (Writing it on every change, open or not, costs a few
 /// microseconds against the figure's own redraw, and spares every bundle the
 /// code of a toggle handler and its signal.)
-#[cfg(not(feature = "lazy-config"))]
+#[cfg(not(all(feature = "lazy-config", feature = "fit")))]
 #[component]
 pub fn FormulaPanel(formula: FormulaFn) -> impl IntoView {
     view! {
@@ -83,7 +83,7 @@ pub fn FormulaPanel(formula: FormulaFn) -> impl IntoView {
 /// calculator's): the formula's writer lives in that module and runs once
 /// the panel is opened, then follows the figure and the units while open.
 /// Here a toggle handler and a signal cost less than the writer they defer.
-#[cfg(feature = "lazy-config")]
+#[cfg(all(feature = "lazy-config", feature = "fit"))]
 #[component]
 pub fn FormulaPanel(formula: FormulaFn) -> impl IntoView {
     use wasm_bindgen::JsCast;

@@ -408,17 +408,34 @@ fn cuda_graph_estimate(arch: &ModelArch, eager: bool) -> u64 {
 
 /// Answers a serving query.
 pub fn serve(q: &ServeQuery) -> Result<ServeReport> {
+    check_query(q)?;
+    match q.engine {
+        Engine::LlamaCpp => serve_llama_cpp(q),
+        Engine::Vllm | Engine::Sglang | Engine::Transformers => serve_gpu_engine(q),
+    }
+}
+
+/// [`serve`] for vLLM, SGLang and transformers only (llama.cpp is refused):
+/// a caller that never asks llama.cpp does not carry its graph builder,
+/// which a browser bundle then fetches only when llama.cpp is chosen.
+pub fn serve_gpu_engines(q: &ServeQuery) -> Result<ServeReport> {
+    check_query(q)?;
+    match q.engine {
+        Engine::LlamaCpp => {
+            Err(EstimateError::OutOfRange { what: "engine".into(), reason: "llama.cpp is answered by serve".into() })
+        }
+        Engine::Vllm | Engine::Sglang | Engine::Transformers => serve_gpu_engine(q),
+    }
+}
+
+fn check_query(q: &ServeQuery) -> Result<()> {
     if q.context == 0 || q.batch == 0 {
         return Err(EstimateError::OutOfRange {
             what: "workload".into(),
             reason: "context and batch must be at least 1".into(),
         });
     }
-    crate::kv_cache::check_workload(q.context, q.batch)?;
-    match q.engine {
-        Engine::LlamaCpp => serve_llama_cpp(q),
-        Engine::Vllm | Engine::Sglang | Engine::Transformers => serve_gpu_engine(q),
-    }
+    crate::kv_cache::check_workload(q.context, q.batch)
 }
 
 /// llama.cpp with `q.batch` slots (`--parallel`) of `q.context` tokens each:

@@ -39,6 +39,23 @@ pub fn report(
     context: u64,
     batch: u64,
 ) -> Option<Result<ServeReport, String>> {
+    report_with(serve, model, dev, engine, gpus, weights, context, batch)
+}
+
+/// [`report`] through `answer`: [`serve`], or
+/// [`llmem_estimator::engines::serve::serve_gpu_engines`] where llama.cpp's
+/// graph builder must stay out of the first load.
+#[allow(clippy::too_many_arguments)]
+fn report_with(
+    answer: fn(&ServeQuery) -> llmem_estimator::Result<ServeReport>,
+    model: &str,
+    dev: &str,
+    engine: &str,
+    gpus: u64,
+    weights: &str,
+    context: u64,
+    batch: u64,
+) -> Option<Result<ServeReport, String>> {
     let arch = preset(model).and_then(|p| p.arch()).ok()?;
     let engine = Engine::parse(engine).ok()?;
     let llama = engine == Engine::LlamaCpp;
@@ -57,7 +74,33 @@ pub fn report(
         sglang_mem_fraction: SGLANG_MEM_FRACTION_STATIC,
         llama: LlamaCppParams { n_gpu_layers: u64::MAX, ..LlamaCppParams::default() },
     };
-    Some(serve(&q).map_err(|e| e.to_string()))
+    Some(answer(&q).map_err(|e| e.to_string()))
+}
+
+/// The module holding llama.cpp's figures could not be fetched.
+struct NotLoaded;
+
+#[cfg(feature = "lazy-config")]
+impl From<wasm_split_helpers::SplitLoaderError> for NotLoaded {
+    fn from(_: wasm_split_helpers::SplitLoaderError) -> Self {
+        NotLoaded
+    }
+}
+
+/// llama.cpp's report, in the lazily fetched module where the bundle
+/// splits (its compute buffer rebuilds llama.cpp's graph, code a figure
+/// showing vLLM by default need not load).
+#[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(llama_cpp, fallible))]
+#[allow(clippy::unnecessary_wraps, clippy::too_many_arguments)]
+fn llama_report_split(
+    model: String,
+    dev: String,
+    gpus: u64,
+    gguf: String,
+    context: u64,
+    batch: u64,
+) -> Result<Option<Result<ServeReport, String>>, NotLoaded> {
+    Ok(report(&model, &dev, "llama.cpp", gpus, &gguf, context, batch))
 }
 
 /// A term's color class.
@@ -87,9 +130,40 @@ pub fn EngineMemory(
     let context = RwSignal::new(params.u64("context"));
     let batch = RwSignal::new(params.u64("batch"));
     let llama = Memo::new(move |_| engine.get() == "llama.cpp");
-    let data = Memo::new(move |_| {
-        let w = if llama.get() { gguf.get() } else { weights.get() };
-        report(&model.get(), &dev.get(), &engine.get(), gpus.get(), &w, context.get(), batch.get())
+    // vLLM, SGLang and transformers are answered at once; llama.cpp from
+    // its own module, the latest request winning.
+    let data = RwSignal::new(None::<Result<ServeReport, String>>);
+    let asked = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let (m, d, g, n, b) = (model.get(), dev.get(), gpus.get(), context.get(), batch.get());
+        let this = asked.get_value().wrapping_add(1);
+        asked.set_value(this);
+        if !llama.get() {
+            let e = engine.get();
+            data.set(report_with(
+                llmem_estimator::engines::serve::serve_gpu_engines,
+                &m,
+                &d,
+                &e,
+                g,
+                &weights.get(),
+                n,
+                b,
+            ));
+            return;
+        }
+        let file = gguf.get();
+        leptos::task::spawn_local(async move {
+            #[cfg(feature = "lazy-config")]
+            let r = llama_report_split(m, d, g, file, n, b).await;
+            #[cfg(not(feature = "lazy-config"))]
+            let r = llama_report_split(m, d, g, file, n, b);
+            if asked.get_value() == this {
+                data.set(r.unwrap_or_else(|NotLoaded| {
+                    Some(Err("llama.cpp's figures could not be fetched; reload the page to try again".into()))
+                }));
+            }
+        });
     });
     let state = Signal::derive(move || {
         vec![
