@@ -730,6 +730,41 @@ test.describe('calculator · engines', () => {
     w.assertClean();
   });
 
+  test('speed and cost: the ceiling, the band measured runs give, a price per GPU-hour', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.weights=q4_k_m&fit.context=8192&fit.engine=llama.cpp');
+    const f = widget(page, 'fit');
+    await expect(f.locator('.lw-speed-head')).toHaveText('Speed and cost');
+    // The page's figures are the CLI's for the same question.
+    const cli = async () => {
+      const args = (await f.locator('#lw-serve-line').innerText()).split(' ').slice(1);
+      return JSON.parse(execFileSync(process.env.LLMEM_CLI, [...args, '--gpu-hour-price', '0.69', '--json'], { encoding: 'utf8' })).speed;
+    };
+    const tps = (v) => Math.round(v).toLocaleString('en-US');
+    let s = await cli();
+    const speed = f.locator('.lw-speed');
+    await expect(speed).toContainText(`Decoding runs at most ${tps(s.ceiling_tokens_per_s)} tokens/s in all`);
+    await expect(speed).toContainText('Measured llama.cpp runs reached 62–86% of their ceilings');
+    await expect(speed).toContainText(`expect about ${tps(s.band.low_tokens_per_s)}–${tps(s.band.high_tokens_per_s)} tokens/s`);
+    // A price per GPU-hour: the cost of a million tokens at the band's speeds.
+    const price = f.getByLabel('Price per GPU-hour, US$');
+    await expect(f.locator('.lw-cost output')).toHaveText('Enter a price to see the cost per million generated tokens.');
+    await price.fill('0.69');
+    let [fast, slow] = s.cost_per_million;
+    await expect(f.locator('.lw-cost output')).toHaveText(`$${fast.toFixed(2)}–$${slow.toFixed(2)} per million generated tokens.`);
+    // vLLM: no run on record, so no band, and the cost at the ceiling is a floor; the price stays.
+    await f.getByLabel('Weights format').selectOption('bf16');
+    await f.getByLabel('Serving engine').selectOption('vllm');
+    await expect(speed).toContainText('No measured vLLM run is on record here to bound it from below');
+    await expect(price).toHaveValue('0.69');
+    await expect(f.locator('#lw-serve-line')).toContainText('--engine vllm');
+    s = await cli();
+    expect(s.band).toBeNull();
+    [fast] = s.cost_per_million;
+    await expect(f.locator('.lw-cost output')).toHaveText(`at least $${fast.toFixed(2)} per million generated tokens.`);
+    w.assertClean();
+  });
+
   test('a model that fits as tensors but not in vLLM says so', async ({ page }) => {
     // Llama 3.1 8B in BF16 at 64K on an RTX 4090: the tensors fit in 25.8 GB,
     // but 90% of the card less vLLM's activation peak holds 37,856 tokens of cache.
@@ -999,7 +1034,7 @@ test.describe('06 · step-timeline', () => {
     await expect(result(t).locator('.lw-big')).toHaveText(short);
     await expect(page).toHaveURL(/step-timeline\.cp=4/);
     // A sequence split over four of two GPUs: a message, not an empty figure.
-    await t.getByLabel('Data-parallel GPUs').focus();
+    await t.getByLabel('GPUs in all (data × context parallel)').focus();
     await page.keyboard.press('Home');
     await page.keyboard.press('ArrowRight');
     await expect(result(t)).toContainText('a context-parallel size of 4 does not divide 2 GPUs');

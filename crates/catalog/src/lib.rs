@@ -384,7 +384,7 @@ pub const STEP_TIMELINE: WidgetSpec = WidgetSpec {
     params: &[
         p("model", MODEL, "llama-3.1-8b", "the model trained"),
         p("stage", ParamKind::Int { min: 0, max: 3 }, "3", "ZeRO stage"),
-        p("gpus", ParamKind::Int { min: 1, max: 128 }, "8", "data-parallel GPUs"),
+        p("gpus", ParamKind::Int { min: 1, max: 128 }, "8", "GPUs in all: the data-parallel copies times the context-parallel size"),
         p("seq", ParamKind::Int { min: 1024, max: 65_536 }, "4096", "sequence length"),
         p("checkpointing", ParamKind::Choice(&["off", "on"]), "off", "full activation recomputation"),
         ATTENTION,

@@ -15,6 +15,7 @@ use llmem_estimator::{
     gguf::GgmlType,
     hardware::device,
     precision::{Dtype, WeightFormat},
+    speed::{speed, Speed, SpeedQuery},
     units::{format_bytes, group_thousands, UnitSystem},
 };
 use serde_json::json;
@@ -106,6 +107,9 @@ pub struct ServeArgs {
     /// SGLang: --mem-fraction-static.
     #[arg(long, default_value_t = 0.88)]
     pub mem_fraction_static: f64,
+    /// Dollars per GPU-hour: adds the cost of a million generated tokens.
+    #[arg(long)]
+    pub gpu_hour_price: Option<f64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -238,11 +242,97 @@ pub fn run(a: &ServeArgs) -> CliResult<String> {
         },
     };
     let r = serve(&q).map_err(err)?;
-    if a.json {
-        Ok(to_json(&name, &q, &r).to_string())
+    // Speed and cost, for the format the engine reads (a GGUF's own tensors
+    // are not one format: no speed for those).
+    let speed = if q.gguf_file.is_some() {
+        None
     } else {
-        Ok(table(&name, &q, &r))
+        let weights = if llama { gguf.weight_format() } else { weights };
+        let kv = if llama { llama_kv_dtype(type_k) } else { kv };
+        Some(
+            speed(&SpeedQuery {
+                arch: &arch,
+                weights,
+                kv,
+                context: a.context,
+                batch: sequences,
+                device: dev,
+                gpus: parallel.tp,
+                engine: Some(engine),
+                gpu_hour_price: a.gpu_hour_price,
+            })
+            .map_err(err)?,
+        )
+    };
+    if a.json {
+        let mut v = to_json(&name, &q, &r);
+        v["speed"] = serde_json::to_value(&speed).map_err(|e| e.to_string())?;
+        Ok(v.to_string())
+    } else {
+        Ok(table(&name, &q, &r) + &speed.map_or(String::new(), |s| speed_lines(&s, &q, a.gpu_hour_price)))
     }
+}
+
+/// The KV dtype of the same width as a llama.cpp cache type (its quantized
+/// blocks read as int8 or int4: the scale bytes are a rounding here).
+fn llama_kv_dtype(t: GgmlType) -> Dtype {
+    match t {
+        GgmlType::F32 => Dtype::Fp32,
+        GgmlType::Bf16 => Dtype::Bf16,
+        GgmlType::Q8_0 => Dtype::Int8,
+        t if t.is_quantized() => Dtype::Int4,
+        _ => Dtype::Fp16,
+    }
+}
+
+/// The speed and cost lines under the table.
+fn speed_lines(s: &Speed, q: &ServeQuery, price: Option<f64>) -> String {
+    let tps = |v: f64| group_thousands(v.round() as u64);
+    let mut out = vec![format!(
+        "\nspeed        decoding at most {} tokens/s in all ({} per sequence): the {} ceiling{}",
+        tps(s.ceiling_tokens_per_s),
+        tps(s.ceiling_tokens_per_s / q.batch.max(1) as f64),
+        if s.memory_bound { "memory-bandwidth" } else { "compute" },
+        if q.parallel.tp > 1 { ", ideal tensor parallelism" } else { "" }
+    )];
+    match &s.band {
+        Some(b) => out.push(format!(
+            "             measured {} runs reached {:.0}–{:.0}% of their ceilings: expect about {}–{} tokens/s",
+            q.engine.label(),
+            b.low_efficiency * 100.0,
+            b.high_efficiency * 100.0,
+            tps(b.low_tokens_per_s),
+            tps(b.high_tokens_per_s)
+        )),
+        None => out.push(format!(
+            "             no measured {} run is on record here to bound it from below: expect less",
+            q.engine.label()
+        )),
+    }
+    out.push(format!(
+        "first token  at least {:.3} s for a {}-token prompt ({})",
+        s.first_token_seconds,
+        group_thousands(q.context),
+        if s.first_token_at_peak {
+            "its FLOPs at the device's peak"
+        } else {
+            "no published peak: its bytes at the bandwidth"
+        }
+    ));
+    if let (Some((fast, slow)), Some(p)) = (s.cost_per_million, price) {
+        let range = if (fast - slow).abs() < 1e-9 {
+            format!("at least ${fast:.2}")
+        } else {
+            format!("${fast:.2}–${slow:.2}")
+        };
+        out.push(format!("cost         {range} per million generated tokens at ${p:.2} per GPU-hour"));
+    }
+    if let Some(b) = &s.band {
+        for r in &b.runs {
+            out.push(format!("  run        {r}"));
+        }
+    }
+    out.join("\n")
 }
 
 fn to_json(name: &str, q: &ServeQuery, r: &ServeReport) -> serde_json::Value {

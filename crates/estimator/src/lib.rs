@@ -50,6 +50,7 @@ pub mod quant;
 pub mod quant_quality;
 pub mod safetensors;
 pub mod speculative;
+pub mod speed;
 pub mod ssm;
 pub mod throughput;
 pub mod timeline;

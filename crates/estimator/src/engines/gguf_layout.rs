@@ -37,6 +37,18 @@ pub enum FileType {
 impl FileType {
     pub const ALL: [FileType; 5] = [FileType::F32, FileType::F16, FileType::Bf16, FileType::Q8_0, FileType::Q4KM];
 
+    /// The weights format llmem prices this file type as.
+    pub fn weight_format(self) -> crate::precision::WeightFormat {
+        use crate::precision::{Dtype, WeightFormat};
+        match self {
+            FileType::F32 => WeightFormat::Float(Dtype::Fp32),
+            FileType::F16 => WeightFormat::Float(Dtype::Fp16),
+            FileType::Bf16 => WeightFormat::Float(Dtype::Bf16),
+            FileType::Q8_0 => WeightFormat::GgufQ8_0,
+            FileType::Q4KM => WeightFormat::GgufQ4KM,
+        }
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             FileType::F32 => "f32",

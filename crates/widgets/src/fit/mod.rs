@@ -735,10 +735,144 @@ fn engine_markup(arch: &ModelArch, settings: &Settings) -> String {
         "<p class=\"lw-detail lw-cli\"><code id=\"lw-serve-line\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"lw-serve-line\">Copy as an llmem serve command</button></p>",
         crate::formula::escape(&settings.serve_line())
     );
+    let fits = report.as_ref().is_ok_and(|r| r.fits);
     format!("<h3 class=\"lw-engine-head\">What {label} allocates</h3><p class=\"lw-detail\">The verdict above counts the tensors alone; this is what {label} itself would take.</p>{file}")
         + &crate::engine_answer::answer_markup(Some(report), settings.context, capacity)
         + &offload
+        + &if fits { speed_markup(arch, settings) } else { String::new() }
         + &line
+}
+
+thread_local! {
+    /// The last price per GPU-hour typed (the box is written anew with every
+    /// answer), and whether its listener is installed.
+    static PRICE: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+    static PRICE_LISTENER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The cost sentence for a price and the cost of a million generated
+/// tokens at $1 per GPU-hour (fastest and slowest speed considered): the
+/// cost is proportional to the price.
+fn cost_text(price: f64, fast: f64, slow: f64) -> String {
+    let money = |v: f64| format!("${}", fixed(v, 2));
+    let range = if (fast - slow).abs() <= fast * 1e-9 {
+        format!("at least {}", money(price * fast))
+    } else {
+        format!("{}–{}", money(price * fast), money(price * slow))
+    };
+    format!("{range} per million generated tokens.")
+}
+
+/// Speed and cost with the chosen engine ([`llmem_estimator::speed`]): the
+/// decode ceiling, the band measured runs of the engine reach (or that none
+/// is on record), the first token's lower bound, and a box for a price per
+/// GPU-hour whose cost [`listen_for_price`] writes.
+fn speed_markup(arch: &ModelArch, settings: &Settings) -> String {
+    use llmem_estimator::speed::{speed, SpeedQuery};
+    let Ok(engine) = Engine::parse(&settings.engine) else { return String::new() };
+    let Ok(dev) = device(&settings.dev) else { return String::new() };
+    let llama = engine == Engine::LlamaCpp;
+    let weights = if llama {
+        llama_file_type(&settings.weights).ok().map(FileType::weight_format)
+    } else {
+        WeightFormat::parse(&settings.weights).ok()
+    };
+    let (Some(weights), Ok(kv)) = (weights, Dtype::parse(&settings.kv)) else { return String::new() };
+    let q = SpeedQuery {
+        arch,
+        weights,
+        kv,
+        context: settings.context,
+        batch: settings.batch,
+        device: dev,
+        gpus: settings.count,
+        engine: Some(engine),
+        gpu_hour_price: Some(1.0),
+    };
+    let Ok(s) = speed(&q) else { return String::new() };
+    let esc = crate::formula::escape;
+    let tps = |v: f64| group_thousands(v.round() as u64);
+    let per_seq = settings.batch.max(1) as f64;
+    let mut html = format!(
+        "<h4 class=\"lw-speed-head\">Speed and cost</h4><p class=\"lw-detail lw-speed\">Decoding runs at most {} tokens/s in all ({} per sequence), the {} ceiling{}. ",
+        tps(s.ceiling_tokens_per_s),
+        tps(s.ceiling_tokens_per_s / per_seq),
+        if s.memory_bound { "memory-bandwidth" } else { "compute" },
+        if settings.count > 1 { " with ideal tensor parallelism" } else { "" }
+    );
+    html += &match &s.band {
+        Some(b) => format!(
+            "Measured {} runs reached {}–{}% of their ceilings (single-stream token generation: {}), so expect about {}–{} tokens/s.</p>",
+            engine.label(),
+            fixed(b.low_efficiency * 100.0, 0),
+            fixed(b.high_efficiency * 100.0, 0),
+            esc(&b.runs.iter().map(|r| r.split(" (").next().unwrap_or(r)).collect::<Vec<_>>().join("; ")),
+            tps(b.low_tokens_per_s),
+            tps(b.high_tokens_per_s)
+        ),
+        None => format!(
+            "No measured {} run is on record here to bound it from below: real decoding is slower than this by a margin llmem does not guess.</p>",
+            engine.label()
+        ),
+    };
+    html += &format!(
+        "<p class=\"lw-detail\">The first token of a {}-token prompt takes at least {} s ({}).</p>",
+        group_thousands(settings.context),
+        fixed(s.first_token_seconds, 3),
+        if s.first_token_at_peak {
+            "its FLOPs at the device's peak"
+        } else {
+            "no published peak: its bytes at the bandwidth"
+        }
+    );
+    if let Some((fast, slow)) = s.cost_per_million {
+        let price = PRICE.with(std::cell::Cell::get);
+        let (value, said) = match price {
+            Some(p) => (fixed(p, 2), cost_text(p, fast, slow)),
+            None => (String::new(), "Enter a price to see the cost per million generated tokens.".to_string()),
+        };
+        html += &format!(
+            "<p class=\"lw-detail lw-cost\"><label for=\"lw-price\">Price per GPU-hour, US$</label> <input id=\"lw-price\" class=\"lw-input\" type=\"number\" min=\"0\" step=\"0.01\" inputmode=\"decimal\" value=\"{value}\" data-llmem-price data-fast=\"{fast}\" data-slow=\"{slow}\"> <output for=\"lw-price\" aria-live=\"polite\">{}</output></p>",
+            esc(&said)
+        );
+        listen_for_price();
+    }
+    html
+}
+
+/// One listener on the window for every price box (events from inside a
+/// widget's shadow root reach it retargeted; `composedPath` names the box),
+/// installed by the lazily fetched module the first time a price box is
+/// written: the first load carries no code for it.
+fn listen_for_price() {
+    use wasm_bindgen::closure::Closure;
+    if PRICE_LISTENER.with(|on| on.replace(true)) {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    let on_input = Closure::<dyn FnMut(web_sys::Event)>::new(|event: web_sys::Event| {
+        let Some(input) = event.composed_path().get(0).dyn_into::<web_sys::HtmlInputElement>().ok() else { return };
+        if !input.has_attribute("data-llmem-price") {
+            return;
+        }
+        let number = |name: &str| input.get_attribute(name).and_then(|v| v.parse::<f64>().ok());
+        let price = input.value_as_number();
+        let text = match (number("data-fast"), number("data-slow")) {
+            (Some(fast), Some(slow)) if price.is_finite() && price >= 0.0 => {
+                PRICE.with(|p| p.set(Some(price)));
+                cost_text(price, fast, slow)
+            }
+            _ => {
+                PRICE.with(|p| p.set(None));
+                "Enter a price of zero or more to see the cost per million generated tokens.".to_string()
+            }
+        };
+        if let Some(out) = input.next_element_sibling() {
+            out.set_text_content(Some(&text));
+        }
+    });
+    let _ = window.add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref());
+    on_input.forget();
 }
 
 /// When llama.cpp does not fit a discrete GPU with every layer on it, the

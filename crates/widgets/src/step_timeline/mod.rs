@@ -144,7 +144,7 @@ pub fn StepTimelineWidget(
             <div class="lw-controls">
                 <Select id=format!("{uid}-model") label="Model" options=model_options() value=model />
                 <Choice name=format!("{uid}-stage") legend="Sharding" options=stage_options value=stage />
-                <StepSlider id=format!("{uid}-gpus") label="Data-parallel GPUs" steps=&GPU_STEPS
+                <StepSlider id=format!("{uid}-gpus") label="GPUs in all (data × context parallel)" steps=&GPU_STEPS
                     count=Signal::stored(GPU_STEPS.len()) value=gpus
                     text=Callback::new(|g: u64| format!("{g} GPU{}", if g == 1 { "" } else { "s" })) />
                 <StepSlider id=format!("{uid}-seq") label="Sequence length" steps=&SEQ_STEPS
@@ -163,7 +163,7 @@ pub fn StepTimelineWidget(
             </div>
             <figure class="lw-figure">
                 <canvas node_ref=canvas class="lw-canvas" role="img" aria-label=summary></canvas>
-                <figcaption class="lw-caption">"Computed, not recorded: one GPU's memory after each event of the step, micro-batch 1, mixed-precision Adam; GPUs that split a sequence (context parallel) are among the GPUs that shard the states. The flat line is what stays resident; the dot is the peak. The optimizer step's temporaries are an estimate."</figcaption>
+                <figcaption class="lw-caption">"Computed, not recorded: one GPU's memory after each event of the step, micro-batch 1, mixed-precision Adam; the GPUs in all are the data-parallel ones times those that split each sequence (context parallel), and all of them shard the states. The flat line is what stays resident; the dot is the peak. The optimizer step's temporaries are an estimate."</figcaption>
             </figure>
             <div class="lw-result" aria-live="polite">
                 {move || data.get().err().map(|e| view! { <p class="lw-detail lw-warn">{format!("No timeline for these settings: {e}.")}</p> })}
