@@ -8,8 +8,9 @@
 //! (`tools/reference/measure_activations.py`, run by `cargo xtask reference
 //! activations`). The test `crates/estimator/tests/activations.rs` checks
 //! that these formulas reproduce every measured figure to the byte, for
-//! Llama, Qwen2, Qwen3, Gemma 2 and Mixtral, with SDPA and eager attention,
-//! with and without gradient checkpointing. Per token of a decoder layer
+//! Llama, Qwen2, Qwen3, Gemma 2, Mixtral and GPT-2, with SDPA and eager
+//! attention, with and without gradient checkpointing (GPT-2 through
+//! [`Kernels::CpuReference`], see below). Per token of a decoder layer
 //! (`h` hidden size, `H`/`K` query/key-value heads of width `d`, `i` MLP
 //! width; bytes):
 //!
@@ -45,11 +46,30 @@
 //!   eager attention, the `2·b·s²` causal mask the layers are called with
 //!   (one per kind of layer: Gemma 2 has a sliding-window mask too).
 //!
+//! - **GPT-2** (LayerNorm, learned positions, fused `c_attn`, `gelu_new`,
+//!   dropout 0.1): each LayerNorm keeps its input and its mean and
+//!   reciprocal deviation (fp32 on a GPU, `2h + 8`; in bf16 on the CPU,
+//!   `2h + 4`); `gelu_new`'s `pow` input, `tanh` output and the two factors
+//!   of its last product plus `c_proj`'s input (`10i`); a dropout mask on
+//!   each residual branch (`h` bytes each on a GPU, whose `native_dropout`
+//!   keeps bools; `2h` on the CPU, which keeps bf16 noise). Eager attention
+//!   takes the softmax in bf16 and keeps it, the mask and the dropped
+//!   probabilities (`5Hs²` on a GPU, `6Hs²` on the CPU — Korthikanti et
+//!   al.'s `5as²b`), and with one sequence q is a view of `c_attn`'s output,
+//!   which keeps k's and v's part too (`4h`). SDPA with dropout is
+//!   FlashAttention on a GPU (the flash terms above; the dropout mask is
+//!   regenerated from a seed, Dao 2023 §3.1) but PyTorch's math fallback on
+//!   the CPU: fp32 copies of q, k and v (`12h`) and fp32 scores, noise and
+//!   probabilities (`12Hs²`). A GPT-2 layer on a GPU thus keeps `58h + 16`
+//!   bytes a token where Korthikanti et al. count `34h` for GPT-3's fused
+//!   kernels.
+//!
 //! Outside the layers: the input ids (`8` per token), RoPE's cos and sin
 //! (`2·s·d` each, one copy for the batch), the final norm, the log-softmax
 //! of the logits in fp32 (`4·vocab` per token — the largest single
 //! activation of a small model), Gemma 2's logit soft-capping (`2·vocab`),
-//! the shifted labels and the loss.
+//! the shifted labels and the loss; for GPT-2 the position ids and the
+//! embeddings' dropout mask.
 //!
 //! Families the measurements do not cover (MLA, recurrent mixers, LayerNorm
 //! models, vision towers) are priced with the nearest of these terms and
@@ -134,27 +154,88 @@ struct Quirks {
     final_softcap: bool,
     /// Covered by the measured fixtures.
     measured: bool,
+    /// GPT-2's dropout (transformers' `GPT2Config`: `attn_pdrop`,
+    /// `resid_pdrop` and `embd_pdrop` all 0.1 by default): a mask on the
+    /// embeddings, on both residual branches and on the attention
+    /// probabilities.
+    dropout: bool,
+    /// GPT-2's eager attention takes the softmax in bf16 (Llama-style
+    /// attention upcasts it to fp32 and keeps a bf16 copy).
+    softmax_bf16: bool,
+    /// GPT-2's `gelu_new` (`NewGELUActivation`), written as tensor
+    /// operations: `pow` keeps its input, `tanh` its output, and the final
+    /// product both factors — four tensors of the MLP width.
+    gelu_decomposed: bool,
+    /// q, k and v are views of one fused projection's output (GPT-2's
+    /// `c_attn`): with one sequence, eager attention's batched product takes
+    /// q as a view, which keeps the whole fused buffer alive.
+    fused_qkv: bool,
 }
 
 fn quirks(family: Family) -> Quirks {
     let gemma = matches!(family, Family::Gemma2 | Family::Gemma3Text | Family::Gemma3);
+    let gpt2 = family == Family::Gpt2;
     Quirks {
         gemma_norm: gemma,
         attn_softcap: family == Family::Gemma2,
         final_softcap: family == Family::Gemma2,
         measured: matches!(
             family,
-            Family::Llama | Family::Mistral | Family::Qwen2 | Family::Qwen3 | Family::Gemma2 | Family::Mixtral
+            Family::Llama
+                | Family::Mistral
+                | Family::Qwen2
+                | Family::Qwen3
+                | Family::Gemma2
+                | Family::Mixtral
+                | Family::Gpt2
         ),
+        dropout: gpt2,
+        softmax_bf16: gpt2,
+        gelu_decomposed: gpt2,
+        fused_qkv: gpt2,
+    }
+}
+
+/// Where the kernels run: what a GPU keeps, or what the CPU kernels the
+/// fixtures were measured with keep where the two differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernels {
+    /// CUDA: LayerNorm keeps fp32 statistics; dropout keeps a bool mask
+    /// (`native_dropout`); SDPA with dropout runs FlashAttention, which keeps
+    /// its random seed, not the mask.
+    Gpu,
+    /// PyTorch's CPU kernels, as `tools/reference/measure_activations.py`
+    /// measured them in bf16: LayerNorm keeps its statistics in the input's
+    /// dtype; dropout multiplies by a noise tensor of the input's dtype and
+    /// keeps it; SDPA with dropout falls back to the math path, which upcasts
+    /// q, k and v to fp32 and keeps fp32 scores, mask and probabilities.
+    CpuReference,
+}
+
+impl Kernels {
+    /// Bytes per element of a dropout mask.
+    fn mask_bytes(self) -> u64 {
+        match self {
+            Kernels::Gpu => 1,
+            Kernels::CpuReference => 2,
+        }
+    }
+
+    /// Bytes per token of a LayerNorm's mean and reciprocal deviation.
+    fn layer_norm_stats(self) -> u64 {
+        match self {
+            Kernels::Gpu => 8,
+            Kernels::CpuReference => 4,
+        }
     }
 }
 
 /// Bytes per token of one norm over `width`, and whether a projection reads its output.
-fn norm_per_token(width: u64, gemma: bool, kind: NormKind, output_read: bool) -> u64 {
+fn norm_per_token(width: u64, gemma: bool, kind: NormKind, output_read: bool, kernels: Kernels) -> u64 {
     let out = if output_read { 2 * width } else { 0 };
     match kind {
-        // LayerNorm keeps its bf16 input and fp32 mean and rstd (on GPUs).
-        NormKind::Layer | NormKind::LayerNoBias => 2 * width + 8 + out,
+        // LayerNorm keeps its bf16 input, its mean and its reciprocal deviation.
+        NormKind::Layer | NormKind::LayerNoBias => 2 * width + kernels.layer_norm_stats() + out,
         NormKind::Rms if gemma => 4 * width + 4 + 4 * width + out,
         NormKind::Rms => 4 * width + 4 + 2 * width + out,
     }
@@ -167,15 +248,26 @@ struct LayerCost {
     per_layer: u64,
 }
 
-fn layer_cost(arch: &ModelArch, layer: &crate::arch::Layer, kernel: AttentionKernel, q: &Quirks) -> LayerCost {
+fn layer_cost(
+    arch: &ModelArch,
+    layer: &crate::arch::Layer,
+    kernel: AttentionKernel,
+    q: &Quirks,
+    kernels: Kernels,
+    micro_batch: u64,
+) -> LayerCost {
     let h = arch.hidden_size;
     let mut c = LayerCost { per_token: 0, per_token_sq: 0, per_layer: 0 };
     // Norms: one before attention and one before the MLP read by projections;
     // Gemma's two extra post-norms feed residual adds.
     let norms = arch.norms_per_layer.max(1);
     let read = norms.min(2);
-    c.per_token += read * norm_per_token(h, q.gemma_norm, arch.norm, true);
-    c.per_token += (norms - read) * norm_per_token(h, q.gemma_norm, arch.norm, false);
+    c.per_token += read * norm_per_token(h, q.gemma_norm, arch.norm, true, kernels);
+    c.per_token += (norms - read) * norm_per_token(h, q.gemma_norm, arch.norm, false, kernels);
+    if q.dropout {
+        // The masks on the attention and MLP outputs, before each residual add.
+        c.per_token += 2 * h * kernels.mask_bytes();
+    }
     if q.gemma_norm {
         c.per_layer += norms * 4 * h;
     }
@@ -184,10 +276,26 @@ fn layer_cost(arch: &ModelArch, layer: &crate::arch::Layer, kernel: AttentionKer
             Some(Attention::Standard(a)) => {
                 let (hh, kv, d) = (a.num_heads, a.num_kv_heads, a.head_dim);
                 match kernel {
+                    // The CPU has no fused kernel with dropout: SDPA's math
+                    // path keeps fp32 copies of q, k and v, and fp32 scores,
+                    // noise and probabilities.
+                    AttentionKernel::Flash if q.dropout && kernels == Kernels::CpuReference => {
+                        c.per_token += 4 * (hh * d + 2 * kv * d) + 2 * hh * d;
+                        c.per_token_sq += hh * 12;
+                    }
                     AttentionKernel::Flash => c.per_token += 2 * hh * d + 4 * kv * d + 2 * hh * d + 4 * hh,
                     AttentionKernel::Eager => {
                         c.per_token += 4 * 2 * hh * d;
-                        c.per_token_sq += hh * (4 + 2 + if q.attn_softcap { 2 } else { 0 });
+                        if q.fused_qkv && micro_batch == 1 {
+                            // q's view keeps k's and v's part of the fused output too.
+                            c.per_token += 4 * kv * d;
+                        }
+                        c.per_token_sq += if q.softmax_bf16 {
+                            // bf16 softmax output and, with dropout, the mask and the dropped probabilities.
+                            hh * (2 + if q.dropout { kernels.mask_bytes() + 2 } else { 0 })
+                        } else {
+                            hh * (4 + 2 + if q.attn_softcap { 2 } else { 0 })
+                        };
                     }
                 }
                 match a.qk_norm {
@@ -206,8 +314,8 @@ fn layer_cost(arch: &ModelArch, layer: &crate::arch::Layer, kernel: AttentionKer
                 // then attention over the expanded heads as above.
                 let qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
                 let hh = m.num_heads;
-                c.per_token += m.q_lora_rank.map_or(0, |r| norm_per_token(r, false, NormKind::Rms, true));
-                c.per_token += norm_per_token(m.kv_lora_rank, false, NormKind::Rms, true);
+                c.per_token += m.q_lora_rank.map_or(0, |r| norm_per_token(r, false, NormKind::Rms, true, kernels));
+                c.per_token += norm_per_token(m.kv_lora_rank, false, NormKind::Rms, true, kernels);
                 c.per_token += 2 * hh * (qk + m.v_head_dim) * 2;
                 // Both kernels keep a bf16 copy of the queries for the
                 // backward pass; FlashAttention adds its fp32 log-sum-exp per
@@ -231,6 +339,9 @@ fn layer_cost(arch: &ModelArch, layer: &crate::arch::Layer, kernel: AttentionKer
         c.per_token += 3 * 2 * w + 2 * h;
     }
     match layer.ffn {
+        // A gated MLP keeps gate, up, the activation's output and the
+        // product; GPT-2's keeps `gelu_new`'s four tensors and its output.
+        Ffn::Dense if q.gelu_decomposed && !arch.mlp.gated => c.per_token += 10 * arch.mlp.intermediate_size,
         Ffn::Dense => c.per_token += 8 * arch.mlp.intermediate_size,
         Ffn::Moe => {
             if let Some(m) = &arch.moe {
@@ -247,8 +358,15 @@ fn layer_cost(arch: &ModelArch, layer: &crate::arch::Layer, kernel: AttentionKer
     c
 }
 
-/// What one training forward pass of `arch` keeps for the backward pass.
+/// What one training forward pass of `arch` keeps for the backward pass, on
+/// a GPU.
 pub fn activations(arch: &ModelArch, q: &ActivationQuery) -> Result<ActivationReport> {
+    activations_with(arch, q, Kernels::Gpu)
+}
+
+/// [`activations`] as the given kernels keep it: [`Kernels::CpuReference`]
+/// is what the measuring script saw on the CPU, which the fixtures record.
+pub fn activations_with(arch: &ModelArch, q: &ActivationQuery, kernels: Kernels) -> Result<ActivationReport> {
     let (s, b) = (q.seq, q.micro_batch);
     if s == 0 || b == 0 {
         return Err(EstimateError::OutOfRange {
@@ -265,7 +383,7 @@ pub fn activations(arch: &ModelArch, q: &ActivationQuery) -> Result<ActivationRe
         let bytes = match q.recompute {
             Recompute::Full => tokens.mul_or(arch.hidden_size.saturating_mul(2), "activation size")?,
             _ => {
-                let c = layer_cost(arch, layer, q.kernel, &qk);
+                let c = layer_cost(arch, layer, q.kernel, &qk, kernels, b);
                 let square = if q.recompute == Recompute::Selective { 0 } else { c.per_token_sq };
                 tokens
                     .mul_or(c.per_token, "activation size")?
@@ -289,8 +407,12 @@ pub fn activations(arch: &ModelArch, q: &ActivationQuery) -> Result<ActivationRe
     if arch.learned_positions > 0 {
         rest = rest.add_or(big(s, 8)?, "activation size")?;
     }
-    let final_norm = norm_per_token(arch.hidden_size, qk.gemma_norm, arch.norm, true);
+    let final_norm = norm_per_token(arch.hidden_size, qk.gemma_norm, arch.norm, true, kernels);
     rest = rest.add_or(big(tokens, final_norm)?, "activation size")?;
+    if qk.dropout {
+        // The mask on the embeddings.
+        rest = rest.add_or(big(tokens, arch.hidden_size.saturating_mul(kernels.mask_bytes()))?, "activation size")?;
+    }
     if qk.gemma_norm {
         rest = rest.add_or(big(arch.hidden_size, 4)?.saturating_add(2), "activation size")?;
     }
@@ -299,7 +421,11 @@ pub fn activations(arch: &ModelArch, q: &ActivationQuery) -> Result<ActivationRe
     let labels = if b == 1 { big(s.saturating_add(1), 8)? } else { big(tokens, 8)? };
     rest = rest.add_or(labels, "activation size")?.add_or(4, "activation size")?;
     if q.recompute == Recompute::Full {
-        rest = rest.add_or(big(s, 8)?, "activation size")?;
+        // The position ids the layers are called with (learned positions
+        // already keep theirs, for the embedding).
+        if arch.learned_positions == 0 {
+            rest = rest.add_or(big(s, 8)?, "activation size")?;
+        }
         if q.kernel == AttentionKernel::Eager {
             // One bf16 mask per kind of attention layer (Gemma 2 passes a
             // sliding-window mask and a full one).
