@@ -846,7 +846,8 @@ fn speed_markup(arch: &ModelArch, settings: &Settings) -> String {
 /// written: the first load carries no code for it.
 fn listen_for_price() {
     use wasm_bindgen::closure::Closure;
-    if PRICE_LISTENER.with(|on| on.replace(true)) {
+    // Native tests write the markup too; there is no window to listen on.
+    if !cfg!(target_arch = "wasm32") || PRICE_LISTENER.with(|on| on.replace(true)) {
         return;
     }
     let Some(window) = web_sys::window() else { return };
@@ -1650,5 +1651,13 @@ mod tests {
         let markup = engine_markup(&a, &q8);
         assert!(markup.starts_with("<h3 class=\"lw-engine-head\">What llama.cpp allocates</h3>"), "{markup}");
         assert!(markup.contains("llama.cpp serves this workload"), "{markup}");
+        // Speed and cost: llama.cpp's measured band, a price box; vLLM has no band on record.
+        assert!(markup.contains("Measured llama.cpp runs reached 62–86% of their ceilings"), "{markup}");
+        assert!(markup.contains("data-llmem-price"), "{markup}");
+        let vllm =
+            engine_markup(&a, &Settings { engine: "vllm".into(), weights: "bf16".into(), kv: "bf16".into(), ..q8 });
+        assert!(vllm.contains("No measured vLLM run is on record here"), "{vllm}");
+        assert_eq!(cost_text(2.0, 1.5, 3.0), "$3.00–$6.00 per million generated tokens.");
+        assert_eq!(cost_text(2.0, 1.5, 1.5), "at least $3.00 per million generated tokens.");
     }
 }
