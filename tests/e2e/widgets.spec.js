@@ -734,7 +734,7 @@ test.describe('calculator · engines', () => {
     const w = watch(page);
     await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.weights=q4_k_m&fit.context=8192&fit.engine=llama.cpp');
     const f = widget(page, 'fit');
-    await expect(f.locator('.lw-speed-head')).toHaveText('Speed and cost');
+    await expect(f.getByRole('heading', { name: 'Speed and cost' })).toBeVisible();
     // The page's figures are the CLI's for the same question.
     const cli = async () => {
       const args = (await f.locator('#lw-serve-line').innerText()).split(' ').slice(1);

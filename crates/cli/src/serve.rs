@@ -12,10 +12,11 @@ use llmem_estimator::{
         parallel::Parallelism,
         serve::{serve, Basis, Engine, ServeQuery, ServeReport, VllmOptions},
     },
+    fit::FitQuery,
     gguf::GgmlType,
     hardware::device,
     precision::{Dtype, WeightFormat},
-    speed::{speed, Speed, SpeedQuery},
+    speed::{speed, Speed},
     units::{format_bytes, group_thousands, UnitSystem},
 };
 use serde_json::json;
@@ -249,20 +250,17 @@ pub fn run(a: &ServeArgs) -> CliResult<String> {
     } else {
         let weights = if llama { gguf.weight_format() } else { weights };
         let kv = if llama { llama_kv_dtype(type_k) } else { kv };
-        Some(
-            speed(&SpeedQuery {
-                arch: &arch,
-                weights,
-                kv,
-                context: a.context,
-                batch: sequences,
-                device: dev,
-                gpus: parallel.tp,
-                engine: Some(engine),
-                gpu_hour_price: a.gpu_hour_price,
-            })
-            .map_err(err)?,
-        )
+        let fit = FitQuery {
+            arch: &arch,
+            weights,
+            kv,
+            context: a.context,
+            batch: sequences,
+            device: dev,
+            device_count: parallel.tp,
+            stored_weights: None,
+        };
+        Some(speed(&fit, Some(engine), a.gpu_hour_price).map_err(err)?)
     };
     if a.json {
         let mut v = to_json(&name, &q, &r);

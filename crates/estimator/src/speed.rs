@@ -8,10 +8,10 @@
 //!   tensor-parallel devices sharing the step ideally (no communication). No
 //!   engine decodes faster.
 //! - **A measured band** under the ceiling, where decode runs of the engine
-//!   are on record ([`MEASURED_DECODE`]): each run's tokens per second
+//!   are on record: each run's tokens per second
 //!   divided by the ceiling llmem computes for that very model file and
 //!   device gives an efficiency, and the band spans the lowest to the
-//!   highest. Where no run of the engine is on record (vLLM, SGLang and
+//!   highest ([`measured_decode`]). Where no run of the engine is on record (vLLM, SGLang and
 //!   transformers here), there is no band, and the page says so rather than
 //!   invent one.
 //! - **Time to first token**: the prefill of one prompt as long as the
@@ -21,13 +21,12 @@
 //! And, for a price per GPU-hour, the cost of a million generated tokens at
 //! the band's speeds (or at the ceiling, a floor on the cost).
 
-use crate::arch::ModelArch;
 use crate::engines::serve::Engine;
 use crate::error::{EstimateError, Result};
-use crate::hardware::Device;
-use crate::kv_cache::kv_cache;
-use crate::precision::{weights_footprint, Dtype, WeightFormat};
-use crate::throughput::{decode_tokens_per_s_memory_bound, phases};
+use crate::fit::{will_it_fit, FitQuery};
+use crate::hardware::{Device, HostLink};
+use crate::precision::{Dtype, WeightFormat};
+use crate::throughput::{attention_width, matmul_params};
 use serde::Serialize;
 
 /// One published single-stream decode measurement (llama.cpp's
@@ -38,61 +37,82 @@ pub struct MeasuredDecode {
     /// The model (a preset id) and the format of the file that ran.
     pub model: &'static str,
     pub weights: WeightFormat,
-    /// The device as the report names it, and its memory bandwidth (bytes/s).
-    pub device: &'static str,
-    pub bandwidth: f64,
+    /// The device (its bandwidth is what matters here).
+    pub device: &'static Device,
     /// Generated tokens per second, as reported.
     pub tokens_per_s: f64,
-    /// Where the run and the bandwidth are published.
+    /// Where the run is published.
     pub source: &'static str,
 }
 
-/// Decode runs on record, each cited. Bandwidths are the vendors' figures
-/// (the same as the device table's where the device is in it).
-pub const MEASURED_DECODE: &[MeasuredDecode] = &[
-    MeasuredDecode {
-        engine: Engine::LlamaCpp,
-        model: "llama-3.1-8b",
-        weights: WeightFormat::GgufQ4KM,
-        device: "NVIDIA RTX 3080 (CUDA)",
-        bandwidth: 760e9,
-        tokens_per_s: 111.95,
-        source: "github.com/dmatora/LLM-inference-speed-benchmarks/issues/12 (llama.cpp build 3622, token generation \
-                 111.95 ± 2.45 t/s); NVIDIA GeForce RTX 3080 specifications: 760 GB/s",
-    },
-    MeasuredDecode {
-        engine: Engine::LlamaCpp,
-        model: "llama-3.1-8b",
-        weights: WeightFormat::GgufQ4KM,
-        device: "Apple M4, 16 GB (Metal)",
-        bandwidth: 120e9,
-        tokens_per_s: 20.87,
-        source: "github.com/brand-o/normiebench/issues/3 (Mac mini M4, llama.cpp / Metal, q4_k_m, tg128 20.87 t/s); \
-                 Apple Newsroom, 'Apple introduces M4 chip' (7 May 2024): 120GB/s",
-    },
-    MeasuredDecode {
-        engine: Engine::LlamaCpp,
-        model: "qwen3-8b",
-        weights: WeightFormat::GgufQ4KM,
-        device: "NVIDIA RTX 5090 (CUDA)",
-        bandwidth: 1792e9,
-        tokens_per_s: 221.7,
-        source: "github.com/CambrianTech/continuum/pull/1627 (Qwen3-8B Q4_K_M fully in the 5090's memory, llama.cpp \
-                 CUDA: 221.7 tok/s generation); NVIDIA GeForce RTX 5090 specifications: 1,792 GB/s",
-    },
-];
+/// The GeForce RTX 3080 (10 GB), which one measured run used and the device
+/// table does not list.
+pub const RTX_3080: Device = Device {
+    id: "rtx-3080",
+    name: "NVIDIA RTX 3080",
+    marketed: "10 GB",
+    capacity_bytes: 10 << 30,
+    memory_kind: "GDDR6X",
+    bandwidth: 760e9,
+    bf16_flops: None,
+    sram_bytes: None,
+    sram_bandwidth: None,
+    host_link: HostLink::PcieGen4,
+    source: "NVIDIA GeForce RTX 3080 specifications: 10 GB GDDR6X, 760 GB/s",
+};
+
+/// Decode runs on record, each cited.
+pub fn measured_decode() -> [MeasuredDecode; 3] {
+    let table = |id| crate::hardware::device(id).unwrap_or(&RTX_3080);
+    [
+        MeasuredDecode {
+            engine: Engine::LlamaCpp,
+            model: "llama-3.1-8b",
+            weights: WeightFormat::GgufQ4KM,
+            device: &RTX_3080,
+            tokens_per_s: 111.95,
+            source: "github.com/dmatora/LLM-inference-speed-benchmarks/issues/12 (llama.cpp build 3622, CUDA, \
+                     token generation 111.95 ± 2.45 t/s)",
+        },
+        MeasuredDecode {
+            engine: Engine::LlamaCpp,
+            model: "llama-3.1-8b",
+            weights: WeightFormat::GgufQ4KM,
+            device: table("mac-16gb"),
+            tokens_per_s: 20.87,
+            source: "github.com/brand-o/normiebench/issues/3 (Mac mini M4, llama.cpp / Metal, q4_k_m, tg128 20.87 t/s)",
+        },
+        MeasuredDecode {
+            engine: Engine::LlamaCpp,
+            model: "qwen3-8b",
+            weights: WeightFormat::GgufQ4KM,
+            device: table("rtx-5090"),
+            tokens_per_s: 221.7,
+            source: "github.com/CambrianTech/continuum/pull/1627 (Qwen3-8B Q4_K_M fully in the 5090's memory, \
+                     llama.cpp CUDA: 221.7 tok/s generation)",
+        },
+    ]
+}
 
 /// Tokens in the cache, on average, during a `tg128` run.
 const TG128_MEAN_CONTEXT: u64 = 64;
 
 /// The memory-bandwidth ceiling llmem computes for a measured run: its
 /// model file and a cache of [`TG128_MEAN_CONTEXT`] tokens in f16 read once
-/// per token at the device's bandwidth.
+/// per token at the device's bandwidth ([`will_it_fit`]'s ceiling).
 pub fn run_ceiling(run: &MeasuredDecode) -> Result<f64> {
     let arch = crate::presets::preset(run.model)?.arch()?;
-    let weights = weights_footprint(&arch, run.weights)?.active_bytes;
-    let cache = kv_cache(&arch, Dtype::Fp16, TG128_MEAN_CONTEXT, 1)?.total_bytes;
-    Ok(decode_tokens_per_s_memory_bound(weights.saturating_add(cache), run.bandwidth, 1))
+    let r = will_it_fit(&FitQuery {
+        arch: &arch,
+        weights: run.weights,
+        kv: Dtype::Fp16,
+        context: TG128_MEAN_CONTEXT,
+        batch: 1,
+        device: run.device,
+        device_count: 1,
+        stored_weights: None,
+    })?;
+    Ok(r.decode_tokens_per_s)
 }
 
 /// A run's share of its ceiling.
@@ -106,19 +126,20 @@ pub fn run_efficiency(run: &MeasuredDecode) -> Result<f64> {
 }
 
 /// The lowest and highest efficiency of `engine`'s runs on record, with the
-/// runs (`None` where none is on record, or on a CPU, which no run covers).
-pub fn efficiency_band(engine: Engine, device: &Device) -> Option<(f64, f64, Vec<&'static MeasuredDecode>)> {
+/// runs' sources (`None` where none is on record, or on a CPU, which no run
+/// covers).
+pub fn efficiency_band(engine: Engine, device: &Device) -> Option<(f64, f64, Vec<String>)> {
     if device.is_cpu() {
         return None;
     }
-    let runs: Vec<_> = MEASURED_DECODE.iter().filter(|r| r.engine == engine).collect();
-    let effs: Vec<f64> = runs.iter().filter_map(|r| run_efficiency(r).ok()).collect();
-    if effs.is_empty() {
-        return None;
+    let (mut low, mut high, mut runs) = (f64::INFINITY, 0.0f64, Vec::new());
+    for r in measured_decode().iter().filter(|r| r.engine == engine) {
+        let e = run_efficiency(r).ok()?;
+        low = low.min(e);
+        high = high.max(e);
+        runs.push(format!("{}: {}", r.device.name, r.source));
     }
-    let low = effs.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = effs.iter().copied().fold(0.0, f64::max);
-    Some((low, high, runs))
+    (!runs.is_empty()).then_some((low, high, runs))
 }
 
 /// What a question's speed and cost come to.
@@ -151,36 +172,36 @@ pub struct SpeedBand {
     pub runs: Vec<String>,
 }
 
-/// One serving question, for [`speed`].
-#[derive(Debug, Clone, Copy)]
-pub struct SpeedQuery<'a> {
-    pub arch: &'a ModelArch,
-    pub weights: WeightFormat,
-    pub kv: Dtype,
-    pub context: u64,
-    pub batch: u64,
-    pub device: &'a Device,
-    /// Tensor-parallel GPUs sharing each step.
-    pub gpus: u64,
-    pub engine: Option<Engine>,
-    /// Dollars per GPU-hour, if given.
-    pub gpu_hour_price: Option<f64>,
-}
-
-/// Speed and cost of one serving question (see the module docs).
-pub fn speed(q: &SpeedQuery) -> Result<Speed> {
-    let gpus = q.gpus.max(1) as f64;
-    let decode = phases(q.arch, q.weights, q.kv, q.context, q.batch, q.device)?;
-    let ceiling = decode.decode_tokens_per_s * gpus;
-    let prefill = phases(q.arch, q.weights, q.kv, q.context, 1, q.device)?;
-    let band = q.engine.and_then(|e| efficiency_band(e, q.device)).map(|(low, high, runs)| SpeedBand {
+/// Speed and cost of serving the question `q` (its devices as tensor-parallel
+/// ranks) with `engine` (see the module docs).
+///
+/// Decode: the step reads the active weights and the batch's cache
+/// ([`will_it_fit`]'s memory-bound ceiling) and does `b·(2N + 2·L·s·d_attn)`
+/// FLOPs (Kaplan et al. 2020, arXiv 2001.08361, §2.1, Table 1); the ceiling
+/// is the batch over the longer of the two times. Prefill of one prompt of
+/// `s` tokens: `2N·s + L·d_attn·s(s+1)` FLOPs at the peak, or the weights
+/// and the prompt's cache at the bandwidth, whichever is longer.
+pub fn speed(q: &FitQuery, engine: Option<Engine>, gpu_hour_price: Option<f64>) -> Result<Speed> {
+    let r = will_it_fit(q)?;
+    let gpus = q.device_count.max(1) as f64;
+    let (n, l, d_attn) = (matmul_params(q.arch)? as f64, q.arch.num_layers as f64, attention_width(q.arch) as f64);
+    let (s, b) = (q.context as f64, q.batch.max(1) as f64);
+    let memory_step = if r.decode_tokens_per_s > 0.0 { b / r.decode_tokens_per_s } else { 0.0 };
+    let peak = q.device.bf16_flops.map(|p| p * gpus);
+    let compute_step = peak.map_or(0.0, |p| b * (2.0 * n + 2.0 * l * s * d_attn) / p);
+    let step = memory_step.max(compute_step);
+    let ceiling = if step > 0.0 { b / step } else { 0.0 };
+    let prompt_bytes = r.weights_bytes as f64 + r.kv_bytes as f64 / b;
+    let prefill_memory = prompt_bytes / (q.device.bandwidth * gpus);
+    let prefill_compute = peak.map_or(0.0, |p| (2.0 * n * s + l * d_attn * s * (s + 1.0)) / p);
+    let band = engine.and_then(|e| efficiency_band(e, q.device)).map(|(low, high, runs)| SpeedBand {
         low_efficiency: low,
         high_efficiency: high,
         low_tokens_per_s: ceiling * low,
         high_tokens_per_s: ceiling * high,
-        runs: runs.iter().map(|r| format!("{}: {}", r.device, r.source)).collect(),
+        runs,
     });
-    let cost_per_million = match q.gpu_hour_price {
+    let cost_per_million = match gpu_hour_price {
         None => None,
         Some(p) if !(p.is_finite() && p >= 0.0) => {
             return Err(EstimateError::OutOfRange {
@@ -196,10 +217,10 @@ pub fn speed(q: &SpeedQuery) -> Result<Speed> {
     };
     Ok(Speed {
         ceiling_tokens_per_s: ceiling,
-        memory_bound: !decode.decode.compute_bound,
+        memory_bound: memory_step >= compute_step,
         band,
-        first_token_seconds: prefill.prefill_seconds / gpus,
-        first_token_at_peak: prefill.compute_roof,
+        first_token_seconds: prefill_memory.max(prefill_compute),
+        first_token_at_peak: peak.is_some(),
         cost_per_million,
     })
 }
@@ -216,11 +237,12 @@ mod tests {
     /// ≈ 154 tokens/s and the 3080's 111.95 is ≈ 73 % of it.
     #[test]
     fn measured_runs_sit_under_their_ceilings() {
-        let effs: Vec<f64> = MEASURED_DECODE.iter().map(|r| run_efficiency(r).unwrap()).collect();
-        for (r, e) in MEASURED_DECODE.iter().zip(&effs) {
-            assert!(*e > 0.5 && *e < 1.0, "{}: {e}", r.device);
+        let runs = measured_decode();
+        let effs: Vec<f64> = runs.iter().map(|r| run_efficiency(r).unwrap()).collect();
+        for (r, e) in runs.iter().zip(&effs) {
+            assert!(*e > 0.5 && *e < 1.0, "{}: {e}", r.device.name);
         }
-        let c = run_ceiling(&MEASURED_DECODE[0]).unwrap();
+        let c = run_ceiling(&runs[0]).unwrap();
         assert!((c - 154.4).abs() < 0.5, "{c}");
         assert!((effs[0] - 0.725).abs() < 0.005, "{}", effs[0]);
     }
@@ -229,7 +251,7 @@ mod tests {
     fn llama_cpp_has_a_band_and_the_others_none() {
         let h100 = device("h100-sxm").unwrap();
         let (low, high, runs) = efficiency_band(Engine::LlamaCpp, h100).unwrap();
-        assert!(low < high && runs.len() == MEASURED_DECODE.len());
+        assert!(low < high && runs.len() == measured_decode().len());
         assert!(efficiency_band(Engine::Vllm, h100).is_none());
         assert!(efficiency_band(Engine::LlamaCpp, device("cpu").unwrap()).is_none());
         // The band the README and the calculator's page quote.
@@ -244,32 +266,31 @@ mod tests {
     fn ceiling_first_token_and_cost() {
         let m = preset("llama-3.1-8b").unwrap().arch().unwrap();
         let h100 = device("h100-sxm").unwrap();
-        let q = SpeedQuery {
+        let q = FitQuery {
             arch: &m,
             weights: WeightFormat::Float(Dtype::Bf16),
             kv: Dtype::Bf16,
             context: 1024,
             batch: 1,
             device: h100,
-            gpus: 1,
-            engine: Some(Engine::Vllm),
-            gpu_hour_price: Some(2.0),
+            device_count: 1,
+            stored_weights: None,
         };
-        let s = speed(&q).unwrap();
+        let s = speed(&q, Some(Engine::Vllm), Some(2.0)).unwrap();
         assert!((s.ceiling_tokens_per_s - 207.0).abs() < 1.0, "{}", s.ceiling_tokens_per_s);
         assert!(s.memory_bound && s.band.is_none() && s.first_token_at_peak);
         let (fast, slow) = s.cost_per_million.unwrap();
         assert_eq!(fast, slow);
         assert!((fast - 2.0 / 3600.0 / s.ceiling_tokens_per_s * 1e6).abs() < 1e-9);
         assert!((s.first_token_seconds - 0.0166).abs() < 0.002, "{}", s.first_token_seconds);
-        let two = speed(&SpeedQuery { gpus: 2, ..q }).unwrap();
+        let two = speed(&FitQuery { device_count: 2, ..q }, Some(Engine::Vllm), Some(2.0)).unwrap();
         assert!((two.ceiling_tokens_per_s - 2.0 * s.ceiling_tokens_per_s).abs() < 1e-6);
         // llama.cpp's band brackets its speeds and costs.
-        let l = speed(&SpeedQuery { engine: Some(Engine::LlamaCpp), ..q }).unwrap();
+        let l = speed(&q, Some(Engine::LlamaCpp), Some(2.0)).unwrap();
         let b = l.band.unwrap();
         assert!(b.low_tokens_per_s < b.high_tokens_per_s && b.high_tokens_per_s < l.ceiling_tokens_per_s);
         let (fast, slow) = l.cost_per_million.unwrap();
         assert!(fast < slow);
-        assert!(speed(&SpeedQuery { gpu_hour_price: Some(f64::NAN), ..q }).is_err());
+        assert!(speed(&q, None, Some(f64::NAN)).is_err());
     }
 }

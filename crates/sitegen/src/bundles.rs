@@ -58,7 +58,7 @@ impl BundleMap {
 
 /// What is done to a wasm after cargo: part of every bundle's name.
 const PIPELINE: &[u8] = b"wasm-split 0.2.4 when lazy, else strip linking/reloc sections; wasm-bindgen --target web (--keep-lld-exports when lazy); \
-wasm-opt -Oz each module; terser --module --compress --mangle; in a folder";
+drop wasm-streams' exports; wasm-opt -Oz each module; terser --module --compress --mangle; in a folder";
 
 /// The glue's name inside a bundle's folder.
 const GLUE: &str = "llmem";
@@ -177,7 +177,10 @@ fn process(wasm: &[u8], dir: &Path, lazy: bool) -> Result<(), String> {
         .arg(dir)
         .arg(&main))?;
     std::fs::remove_file(&main).map_err(|e| e.to_string())?;
-    modules.push(dir.join(format!("{GLUE}_bg.wasm")));
+    let bg = dir.join(format!("{GLUE}_bg.wasm"));
+    let bytes = std::fs::read(&bg).map_err(|e| e.to_string())?;
+    std::fs::write(&bg, drop_exports(&bytes, UNUSED_EXPORTS)?).map_err(|e| e.to_string())?;
+    modules.push(bg);
     for m in &modules {
         let opt = m.with_extension("opt");
         run(Command::new("wasm-opt")
@@ -229,6 +232,56 @@ fn strip_link_sections(wasm: &[u8]) -> Result<Vec<u8>, String> {
     Ok(module.finish())
 }
 
+/// Exports no widget calls, whose code would otherwise stay in every
+/// bundle: wasm-streams' `IntoUnderlying*` classes, which Leptos's
+/// `server_fn` links for streaming server functions (the site has none).
+/// Exported items are roots that no optimizer may remove; without the
+/// exports wasm-opt drops their code. Their JavaScript classes stay in the
+/// glue, unused.
+const UNUSED_EXPORTS: &[&str] = &["intounderlying"];
+
+/// The module without the exports whose names start with one of `prefixes`.
+fn drop_exports(wasm: &[u8], prefixes: &[&str]) -> Result<Vec<u8>, String> {
+    let mut module = wasm_encoder::Module::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(|e| format!("reading the wasm: {e}"))?;
+        if let wasmparser::Payload::ExportSection(reader) = &payload {
+            let mut exports = wasm_encoder::ExportSection::new();
+            for export in reader.clone() {
+                let e = export.map_err(|e| format!("reading the wasm's exports: {e}"))?;
+                if prefixes.iter().any(|p| e.name.starts_with(p)) {
+                    continue;
+                }
+                let kind = match e.kind {
+                    wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
+                        wasm_encoder::ExportKind::Func
+                    }
+                    wasmparser::ExternalKind::Table => wasm_encoder::ExportKind::Table,
+                    wasmparser::ExternalKind::Memory => wasm_encoder::ExportKind::Memory,
+                    wasmparser::ExternalKind::Global => wasm_encoder::ExportKind::Global,
+                    wasmparser::ExternalKind::Tag => wasm_encoder::ExportKind::Tag,
+                };
+                exports.export(e.name, kind, e.index);
+            }
+            module.section(&exports);
+            continue;
+        }
+        let section = match &payload {
+            wasmparser::Payload::CustomSection(c) => Some((0u8, c.range())),
+            other => other.as_section(),
+        };
+        if let Some((id, range)) = section {
+            let data = usize::try_from(range.start)
+                .ok()
+                .zip(usize::try_from(range.end).ok())
+                .and_then(|(start, end)| wasm.get(start..end))
+                .ok_or("a wasm section runs past the end of the file")?;
+            module.section(&wasm_encoder::RawSection { id, data });
+        }
+    }
+    Ok(module.finish())
+}
+
 /// `target/bundles` entries older than the ones just used are removed so the
 /// cache does not grow without bound.
 pub fn prune_cache(root: &Path, keep: &BundleMap) {
@@ -253,6 +306,43 @@ mod tests {
         let m = BundleMap::single("llmem-site-1.js", "llmem-site-1_bg.wasm");
         assert_eq!(m.for_set(&["kv-cache".into()]), Some("llmem-site-1"));
         assert_eq!(m.for_set(&["paging".into(), "prefill-decode".into()]), Some("llmem-site-1"));
+    }
+
+    #[test]
+    fn unused_exports_are_dropped_and_the_others_kept() {
+        use wasm_encoder::{CodeSection, ExportKind, ExportSection, Function, FunctionSection, Module, TypeSection};
+        let mut m = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        m.section(&types);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        funcs.function(0);
+        m.section(&funcs);
+        let mut exports = ExportSection::new();
+        exports.export("intounderlyingsource_pull", ExportKind::Func, 0);
+        exports.export("main", ExportKind::Func, 1);
+        m.section(&exports);
+        let mut code = CodeSection::new();
+        for _ in 0..2 {
+            let mut f = Function::new([]);
+            f.instructions().end();
+            code.function(&f);
+        }
+        m.section(&code);
+        let out = drop_exports(&m.finish(), UNUSED_EXPORTS).unwrap();
+        let names: Vec<String> = wasmparser::Parser::new(0)
+            .parse_all(&out)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::ExportSection(r) => {
+                    Some(r.into_iter().map(|e| e.unwrap().name.to_string()).collect::<Vec<_>>())
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(names, ["main"]);
+        wasmparser::validate(&out).unwrap();
     }
 
     #[test]

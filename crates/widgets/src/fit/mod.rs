@@ -768,33 +768,14 @@ fn cost_text(price: f64, fast: f64, slow: f64) -> String {
 /// is on record), the first token's lower bound, and a box for a price per
 /// GPU-hour whose cost [`listen_for_price`] writes.
 fn speed_markup(arch: &ModelArch, settings: &Settings) -> String {
-    use llmem_estimator::speed::{speed, SpeedQuery};
     let Ok(engine) = Engine::parse(&settings.engine) else { return String::new() };
-    let Ok(dev) = device(&settings.dev) else { return String::new() };
-    let llama = engine == Engine::LlamaCpp;
-    let weights = if llama {
-        llama_file_type(&settings.weights).ok().map(FileType::weight_format)
-    } else {
-        WeightFormat::parse(&settings.weights).ok()
-    };
-    let (Some(weights), Ok(kv)) = (weights, Dtype::parse(&settings.kv)) else { return String::new() };
-    let q = SpeedQuery {
-        arch,
-        weights,
-        kv,
-        context: settings.context,
-        batch: settings.batch,
-        device: dev,
-        gpus: settings.count,
-        engine: Some(engine),
-        gpu_hour_price: Some(1.0),
-    };
-    let Ok(s) = speed(&q) else { return String::new() };
+    let Some(q) = settings.query(arch) else { return String::new() };
+    let Ok(s) = llmem_estimator::speed::speed(&q, Some(engine), Some(1.0)) else { return String::new() };
     let esc = crate::formula::escape;
     let tps = |v: f64| group_thousands(v.round() as u64);
     let per_seq = settings.batch.max(1) as f64;
     let mut html = format!(
-        "<h4 class=\"lw-speed-head\">Speed and cost</h4><p class=\"lw-detail lw-speed\">Decoding runs at most {} tokens/s in all ({} per sequence), the {} ceiling{}. ",
+        "<h4>Speed and cost</h4><p class=\"lw-detail lw-speed\">Decoding runs at most {} tokens/s in all ({} per sequence), the {} ceiling{}. ",
         tps(s.ceiling_tokens_per_s),
         tps(s.ceiling_tokens_per_s / per_seq),
         if s.memory_bound { "memory-bandwidth" } else { "compute" },
@@ -832,7 +813,7 @@ fn speed_markup(arch: &ModelArch, settings: &Settings) -> String {
             None => (String::new(), "Enter a price to see the cost per million generated tokens.".to_string()),
         };
         html += &format!(
-            "<p class=\"lw-detail lw-cost\"><label for=\"lw-price\">Price per GPU-hour, US$</label> <input id=\"lw-price\" class=\"lw-input\" type=\"number\" min=\"0\" step=\"0.01\" inputmode=\"decimal\" value=\"{value}\" data-llmem-price data-fast=\"{fast}\" data-slow=\"{slow}\"> <output for=\"lw-price\" aria-live=\"polite\">{}</output></p>",
+            "<p class=\"lw-detail lw-cost\"><label for=\"lw-price\">Price per GPU-hour, US$</label> <input id=\"lw-price\" class=\"lw-textarea\" type=\"number\" min=\"0\" step=\"0.01\" inputmode=\"decimal\" value=\"{value}\" data-llmem-price data-fast=\"{fast}\" data-slow=\"{slow}\"> <output for=\"lw-price\" aria-live=\"polite\">{}</output></p>",
             esc(&said)
         );
         listen_for_price();
