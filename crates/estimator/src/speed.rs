@@ -2,21 +2,22 @@
 //!
 //! Three figures, each with what it rests on:
 //!
-//! - **Decode ceiling**: the roofline bound of [`crate::throughput::phases`]
-//!   (every active weight and the batch's KV cache read once per step at the
-//!   device's bandwidth, or its FLOPs at peak if that is longer), with `gpus`
-//!   tensor-parallel devices sharing the step ideally (no communication). No
-//!   engine decodes faster.
+//! - **Decode ceiling**: the roofline (Williams et al. 2009, CACM 52(4)):
+//!   every active weight and the batch's KV cache read once per step at the
+//!   devices' bandwidth ([`crate::fit::will_it_fit`]'s memory-bound ceiling,
+//!   the one the calculator states), or the step's FLOPs at their peak if
+//!   that takes longer, with the devices as tensor-parallel ranks sharing
+//!   the step ideally (no communication). No engine decodes faster.
 //! - **A measured band** under the ceiling, where decode runs of the engine
-//!   are on record: each run's tokens per second
+//!   are on record ([`measured_decode`]): each run's tokens per second
 //!   divided by the ceiling llmem computes for that very model file and
 //!   device gives an efficiency, and the band spans the lowest to the
-//!   highest ([`measured_decode`]). Where no run of the engine is on record (vLLM, SGLang and
+//!   highest. Where no run of the engine is on record (vLLM, SGLang and
 //!   transformers here), there is no band, and the page says so rather than
 //!   invent one.
 //! - **Time to first token**: the prefill of one prompt as long as the
-//!   context at the device's peak (or, without a published peak, its bytes
-//!   at the bandwidth), divided over the tensor-parallel GPUs: a lower bound.
+//!   context at the devices' peak (or, without a published peak, the
+//!   weights and the prompt's cache at the bandwidth): a lower bound.
 //!
 //! And, for a price per GPU-hour, the cost of a million generated tokens at
 //! the band's speeds (or at the ceiling, a floor on the cost).
@@ -258,7 +259,7 @@ mod tests {
         assert_eq!(((low * 100.0).round(), (high * 100.0).round()), (62.0, 86.0));
     }
 
-    /// Llama 3.1 8B bf16 on one H100 at 1K: the ceiling is phases' ≈ 207
+    /// Llama 3.1 8B bf16 on one H100 at 1K: the ceiling is ≈ 207
     /// tokens/s; two GPUs double it; a $2/h GPU at the ceiling costs
     /// 2 / 3600 / 207 × 10⁶ ≈ $2.68 per million tokens; the first token of a
     /// 1K prompt takes at least 2·N·s FLOPs at 989 TFLOP/s ≈ 16 ms.
