@@ -787,7 +787,13 @@ fn speed_markup(arch: &ModelArch, settings: &Settings) -> String {
             engine.label(),
             fixed(b.low_efficiency * 100.0, 0),
             fixed(b.high_efficiency * 100.0, 0),
-            esc(&b.runs.iter().map(|r| r.split(" (").next().unwrap_or(r)).collect::<Vec<_>>().join("; ")),
+            // Each run as "device: address", without the source's details.
+            esc(&b
+                .runs
+                .iter()
+                .map(|r| r.split_once(": ").map_or(r.clone(), |(d, src)| format!("{d}: {}", src.split(" (").next().unwrap_or(src))))
+                .collect::<Vec<_>>()
+                .join("; ")),
             tps(b.low_tokens_per_s),
             tps(b.high_tokens_per_s)
         ),
@@ -1635,6 +1641,7 @@ mod tests {
         // Speed and cost: llama.cpp's measured band, a price box; vLLM has no band on record.
         assert!(markup.contains("Measured llama.cpp runs reached 62–86% of their ceilings"), "{markup}");
         assert!(markup.contains("data-llmem-price"), "{markup}");
+        assert!(markup.contains("Apple M4 (16 GB): github.com/brand-o/normiebench/issues/3;"), "{markup}");
         let vllm =
             engine_markup(&a, &Settings { engine: "vllm".into(), weights: "bf16".into(), kv: "bf16".into(), ..q8 });
         assert!(vllm.contains("No measured vLLM run is on record here"), "{vllm}");
