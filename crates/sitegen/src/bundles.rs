@@ -216,20 +216,27 @@ fn strip_link_sections(wasm: &[u8]) -> Result<Vec<u8>, String> {
                 continue;
             }
         }
-        let section = match &payload {
-            wasmparser::Payload::CustomSection(c) => Some((0u8, c.range())),
-            other => other.as_section(),
-        };
-        if let Some((id, range)) = section {
-            let data = usize::try_from(range.start)
-                .ok()
-                .zip(usize::try_from(range.end).ok())
-                .and_then(|(start, end)| wasm.get(start..end))
-                .ok_or("a wasm section runs past the end of the file")?;
-            module.section(&wasm_encoder::RawSection { id, data });
-        }
+        copy_section(&mut module, wasm, &payload)?;
     }
     Ok(module.finish())
+}
+
+/// Copies `payload`'s section of `wasm` into `module` as it is (nothing for
+/// a payload that is not a section of its own: headers, the end).
+fn copy_section(module: &mut wasm_encoder::Module, wasm: &[u8], payload: &wasmparser::Payload) -> Result<(), String> {
+    let section = match payload {
+        wasmparser::Payload::CustomSection(c) => Some((0u8, c.range())),
+        other => other.as_section(),
+    };
+    if let Some((id, range)) = section {
+        let data = usize::try_from(range.start)
+            .ok()
+            .zip(usize::try_from(range.end).ok())
+            .and_then(|(start, end)| wasm.get(start..end))
+            .ok_or("a wasm section runs past the end of the file")?;
+        module.section(&wasm_encoder::RawSection { id, data });
+    }
+    Ok(())
 }
 
 /// Exports no widget calls, whose code would otherwise stay in every
@@ -266,18 +273,7 @@ fn drop_exports(wasm: &[u8], prefixes: &[&str]) -> Result<Vec<u8>, String> {
             module.section(&exports);
             continue;
         }
-        let section = match &payload {
-            wasmparser::Payload::CustomSection(c) => Some((0u8, c.range())),
-            other => other.as_section(),
-        };
-        if let Some((id, range)) = section {
-            let data = usize::try_from(range.start)
-                .ok()
-                .zip(usize::try_from(range.end).ok())
-                .and_then(|(start, end)| wasm.get(start..end))
-                .ok_or("a wasm section runs past the end of the file")?;
-            module.section(&wasm_encoder::RawSection { id, data });
-        }
+        copy_section(&mut module, wasm, &payload)?;
     }
     Ok(module.finish())
 }
