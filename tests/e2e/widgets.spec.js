@@ -591,8 +591,9 @@ test.describe('calculator · find a model', () => {
 });
 
 test.describe('calculator · what to change', () => {
-  // Llama 3.1 8B at 128K on one RTX 4090: 16.1 GB of weights and 17.2 GB of KV cache.
-  const URL = '/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.context=131072';
+  // Llama 3.1 8B at 128K on one RTX 4090: 16.1 GB of weights and 17.2 GB of KV cache
+  // (the tensors alone: no serving engine).
+  const URL = '/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.context=131072&fit.engine=none';
 
   test('what does not fit lists the changes that would, ranked, with their totals', async ({ page }) => {
     const w = watch(page);
@@ -684,7 +685,7 @@ test.describe('calculator · engines', () => {
 
   test('an engine shows what it allocates, and the command line is llmem serve', async ({ page }) => {
     const w = watch(page);
-    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=h100-sxm&fit.context=8192');
+    await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=h100-sxm&fit.context=8192&fit.engine=none');
     const f = widget(page, 'fit');
     await expect(result(f)).toContainText('Fits, with');
     await expect(f.locator('.lw-engine-head')).toHaveCount(0);
@@ -727,6 +728,70 @@ test.describe('calculator · engines', () => {
     await f.getByLabel('Serving engine').selectOption('none');
     await expect(f.locator('.lw-engine-head')).toHaveCount(0);
     await expect(line).toHaveCount(0);
+    w.assertClean();
+  });
+
+  test('the usual engine by default: vLLM on a GPU, llama.cpp on a Mac, answered without fetching its code', async ({ page }) => {
+    const w = watch(page);
+    const lazy = [];
+    page.on('request', (r) => /split_|chunk_/.test(r.url()) && lazy.push(r.url()));
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    // Llama 3.1 8B in BF16 at 8K on an RTX 4090, as `llmem serve … --engine vllm` prints it.
+    await expect(f.locator('.lw-engine-head')).toHaveText('What vLLM allocates');
+    await expect(f.getByLabel('Serving engine')).toHaveValue('auto');
+    const line = f.locator('#lw-serve-line');
+    await expect(line).toHaveText('llmem serve llama-3.1-8b --engine vllm --device rtx-4090 --count 1 --weights bf16 --kv bf16 --context 8192 --batch 1');
+    const run = async () => JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await line.innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' }));
+    const first = await run();
+    await expect(result(f)).toContainText(`GPU KV cache size: ${first.kv_cache_tokens.toLocaleString('en-US')} tokens`);
+    await expect(result(f)).toContainText(`Maximum concurrency for 8,192 tokens per request: ${first.max_concurrency.toFixed(2)}x`);
+    await expect(page).not.toHaveURL(/fit\.engine=/);
+    // The first load carries that answer: no lazily fetched module was asked for.
+    await page.waitForLoadState('networkidle');
+    expect(lazy).toEqual([]);
+    // Another question is computed (and fetches the engines' code): 16K.
+    await f.getByLabel('Context length').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(result(f)).toContainText('Maximum concurrency for 16,384 tokens per request');
+    await expect(line).toContainText('--context 16384');
+    const second = await run();
+    await expect(result(f)).toContainText(`Maximum concurrency for 16,384 tokens per request: ${second.max_concurrency.toFixed(2)}x`);
+    expect(lazy.length).toBeGreaterThan(0);
+    // On a Mac the usual engine is llama.cpp.
+    await f.getByLabel('Device').selectOption('mac-36gb');
+    await expect(f.locator('.lw-engine-head')).toHaveText('What llama.cpp allocates');
+    await expect(line).toContainText('--engine llama.cpp --device mac-36gb');
+    w.assertClean();
+  });
+
+  test('a price per GPU-hour goes in the link, the embed snippet and the command line', async ({ page, context }) => {
+    const w = watch(page);
+    await page.goto('/calculator/');
+    const f = widget(page, 'fit');
+    const price = f.getByLabel('Price per GPU-hour, US$');
+    await price.fill('0.69');
+    const line = f.locator('#lw-serve-line');
+    await expect(line).toHaveText(/ --batch 1 --gpu-hour-price 0\.69$/);
+    await expect(page).toHaveURL(/fit\.price=0\.69/);
+    // The cost is the CLI's, for the line as the page gives it.
+    const speed = JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await line.innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' })).speed;
+    const cost = `at least $${speed.cost_per_million[0].toFixed(2)} per million generated tokens.`;
+    await expect(f.locator('.lw-cost output')).toHaveText(cost);
+    await expect(price).toBeFocused();
+    // The Embed snippets carry it; the link opened anew shows the same cost.
+    await f.getByRole('button', { name: 'Embed' }).click();
+    await expect(f.getByLabel('Script (the widget lives in your page)')).toHaveValue(/ data-price="0\.69"/);
+    const other = await context.newPage();
+    await other.goto(page.url());
+    const g = widget(other, 'fit');
+    await expect(g.getByLabel('Price per GPU-hour, US$')).toHaveValue('0.69');
+    await expect(g.locator('.lw-cost output')).toHaveText(cost);
+    await other.close();
+    // A price emptied: no cost, and the link forgets it.
+    await price.fill('');
+    await expect(f.locator('.lw-cost output')).toHaveText('Enter a price from $0 to $10,000 to see the cost per million generated tokens.');
+    await expect(page).not.toHaveURL(/fit\.price=/);
     w.assertClean();
   });
 
@@ -845,7 +910,7 @@ test.describe('calculator · uploads', () => {
     const size = (b) => (b >= 1e9 ? `${(b / 1e9).toPrecision(3)} GB` : `${(b / 1e6).toPrecision(3)} MB`);
     await expect(f.locator('tbody tr', { hasText: 'model buffer' })).toContainText(size(gpu.weights));
     await expect(f.locator('tbody tr', { hasText: 'KV cache' })).toContainText(size(gpu.kv));
-    await f.getByLabel('Serving engine').selectOption('none');
+    await f.getByLabel('Serving engine').selectOption('auto');
     await expect(page).not.toHaveURL(/fit\.engine=/);
     // The link carries the model (its metadata's config) and the file's bytes: opened
     // elsewhere, it asks the same question, and its command line gives the bytes.

@@ -37,6 +37,9 @@ pub enum ParamKind {
     WeightFormat,
     /// A KV/activation dtype id.
     Dtype,
+    /// `none`, or an amount of US dollars with at most two decimals, at
+    /// most `max_dollars` (written canonically with two: `2.5` → `2.50`).
+    Price { max_dollars: u64 },
 }
 
 /// One parameter of a widget.
@@ -79,6 +82,10 @@ impl ParamSpec {
             ParamKind::Device => DEVICES.iter().find(|d| d.id.eq_ignore_ascii_case(v)).map(|d| d.id.to_string()),
             ParamKind::WeightFormat => WeightFormat::parse(v).ok().map(|f| f.id().to_string()),
             ParamKind::Dtype => Dtype::parse(v).ok().map(|d| d.id().to_string()),
+            ParamKind::Price { .. } if v.eq_ignore_ascii_case("none") => Some("none".to_string()),
+            ParamKind::Price { max_dollars } => {
+                cents(v).filter(|c| *c <= max_dollars * 100).map(|c| format!("{}.{:02}", c / 100, c % 100))
+            }
         }
     }
 
@@ -96,6 +103,7 @@ impl ParamSpec {
             ParamKind::Device => DEVICES.iter().map(|d| d.id).collect::<Vec<_>>().join(" | "),
             ParamKind::WeightFormat => WeightFormat::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(" | "),
             ParamKind::Dtype => Dtype::ALL.iter().map(|d| d.id()).collect::<Vec<_>>().join(" | "),
+            ParamKind::Price { max_dollars } => format!("`none` or US dollars 0–{max_dollars}, at most two decimals"),
         }
     }
 }
@@ -111,6 +119,18 @@ fn parse_int(v: &str) -> Option<u64> {
         return None;
     }
     digits.parse::<u64>().ok()?.checked_mul(mult)
+}
+
+/// An amount of dollars (`2`, `2.5`, `2.49`; at most two decimals) in
+/// cents; nothing else.
+pub fn cents(v: &str) -> Option<u64> {
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 12 || frac.len() > 2 || !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let frac = if frac.is_empty() { 0 } else { frac.parse::<u64>().ok()? * if frac.len() == 1 { 10 } else { 1 } };
+    Some(whole.parse::<u64>().ok()? * 100 + frac)
 }
 
 /// A widget.
@@ -342,9 +362,15 @@ pub const FIT: WidgetSpec = WidgetSpec {
         p("batch", ParamKind::Int { min: 1, max: 1024 }, "1", "concurrent sequences"),
         p(
             "engine",
-            ParamKind::Choice(&["none", "vllm", "sglang", "llama.cpp", "transformers"]),
+            ParamKind::Choice(&["auto", "none", "vllm", "sglang", "llama.cpp", "transformers"]),
+            "auto",
+            "the serving engine whose allocation is shown too (auto: vLLM on a GPU, llama.cpp on a Mac or a CPU; none: the tensors alone)",
+        ),
+        p(
+            "price",
+            ParamKind::Price { max_dollars: 10_000 },
             "none",
-            "a serving engine whose allocation is shown too (none: the tensors alone)",
+            "price of one device-hour in US dollars, for the cost of a million generated tokens (none: no cost shown)",
         ),
         p(
             "stored",
@@ -773,6 +799,21 @@ mod tests {
         assert_eq!(l.accept("40").as_deref(), Some("40"));
         assert_eq!(l.accept("2000"), None);
         assert_eq!(l.accept("some"), None);
+    }
+
+    /// A price is dollars with at most two decimals, written with two.
+    #[test]
+    fn a_price() {
+        let price = FIT.param("price").unwrap();
+        assert_eq!(price.accept("2").as_deref(), Some("2.00"));
+        assert_eq!(price.accept("2.5").as_deref(), Some("2.50"));
+        assert_eq!(price.accept(" 0.07 ").as_deref(), Some("0.07"));
+        assert_eq!(price.accept("NONE").as_deref(), Some("none"));
+        assert_eq!(price.accept("10000").as_deref(), Some("10000.00"));
+        for bad in ["10000.01", "2.499", "-1", "1e3", ".5", "2,50", "$2", "nan", "inf", "99999999999999"] {
+            assert_eq!(price.accept(bad), None, "{bad}");
+        }
+        assert_eq!(cents("12.34"), Some(1234));
     }
 
     #[test]

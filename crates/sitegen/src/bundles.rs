@@ -25,6 +25,9 @@ pub struct BundleMap {
     pub by_widget: BTreeMap<String, String>,
     /// Set of widget ids → the bundle carrying exactly that set (for pages).
     pub by_set: BTreeMap<Vec<String>, String>,
+    /// Bundle carrying one widget → its own stylesheet (`<stem>/widget.css`:
+    /// the shared rules and that widget's, for embeds; release builds only).
+    pub css: BTreeMap<String, String>,
 }
 
 impl BundleMap {
@@ -58,10 +61,12 @@ impl BundleMap {
 
 /// What is done to a wasm after cargo: part of every bundle's name.
 const PIPELINE: &[u8] = b"wasm-split 0.2.4 when lazy, else strip linking/reloc sections; wasm-bindgen --target web (--keep-lld-exports when lazy); \
-drop wasm-streams' exports; wasm-opt -Oz each module; terser --module --compress --mangle; in a folder";
+drop wasm-streams' exports and their glue classes; wasm-opt -Oz each module; terser --module --compress --mangle; in a folder";
 
 /// The glue's name inside a bundle's folder.
 const GLUE: &str = "llmem";
+/// The stylesheet in the folder of a one-widget bundle ([`BundleMap::css`]).
+pub const WIDGET_CSS: &str = "widget.css";
 
 /// Widgets whose bundle splits off modules fetched on first use (feature
 /// `lazy-config`): the calculator's config and file readers, the engine
@@ -109,6 +114,13 @@ pub fn build_bundles(root: &Path, out: &Path, sets: &[(Vec<String>, String)]) ->
             continue;
         }
         let lazy = set.iter().any(|w| LAZY_CONFIG.contains(&w.as_str()));
+        // A bundle of one widget is embedded alone, with a stylesheet of its
+        // own; its name covers the stylesheet too, so a changed rule is a
+        // new address.
+        let css = match &set[..] {
+            [one] => Some(crate::minify_css(&crate::widget_css(&root.join("crates/widgets/src"), one)?)),
+            _ => None,
+        };
         let features = if lazy { format!("{},lazy-config", set.join(",")) } else { set.join(",") };
         eprintln!("llmem-sitegen: bundle [{features}]");
         run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -119,7 +131,12 @@ pub fn build_bundles(root: &Path, out: &Path, sets: &[(Vec<String>, String)]) ->
         let bytes = std::fs::read(&wasm_in).map_err(|e| format!("{}: {e}", wasm_in.display()))?;
         // The name covers the wasm and how it is processed, so a cached
         // bundle from an older pipeline is never reused.
-        let stem = format!("w-{}-{}", bundle_stem(&set, label), crate::content_hash(&[&bytes[..], PIPELINE].concat()));
+        let css_bytes = css.as_deref().unwrap_or_default().as_bytes();
+        let stem = format!(
+            "w-{}-{}",
+            bundle_stem(&set, label),
+            crate::content_hash(&[&bytes[..], PIPELINE, css_bytes].concat())
+        );
         let cached = cache.join(&stem);
         if !cached.join(format!("{GLUE}_bg.wasm")).is_file() {
             let tmp = cache.join(format!("{stem}.tmp"));
@@ -135,6 +152,10 @@ pub fn build_bundles(root: &Path, out: &Path, sets: &[(Vec<String>, String)]) ->
         for e in std::fs::read_dir(&cached).map_err(|e| e.to_string())?.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
             std::fs::copy(e.path(), dest.join(&name)).map_err(|e| format!("copy {name}: {e}"))?;
+        }
+        if let Some(css) = css {
+            std::fs::write(dest.join(WIDGET_CSS), css).map_err(|e| format!("{stem}/{WIDGET_CSS}: {e}"))?;
+            map.css.insert(stem.clone(), format!("{stem}/{WIDGET_CSS}"));
         }
         map.files.insert(stem.clone(), (format!("{stem}/{GLUE}.js"), format!("{stem}/{GLUE}_bg.wasm")));
         if set.len() == 1 {
@@ -180,6 +201,9 @@ fn process(wasm: &[u8], dir: &Path, lazy: bool) -> Result<(), String> {
     let bg = dir.join(format!("{GLUE}_bg.wasm"));
     let bytes = std::fs::read(&bg).map_err(|e| e.to_string())?;
     std::fs::write(&bg, drop_exports(&bytes, UNUSED_EXPORTS)?).map_err(|e| e.to_string())?;
+    let glue = dir.join(format!("{GLUE}.js"));
+    let js = std::fs::read_to_string(&glue).map_err(|e| e.to_string())?;
+    std::fs::write(&glue, drop_classes(&js, UNUSED_CLASSES)?).map_err(|e| e.to_string())?;
     modules.push(bg);
     for m in &modules {
         let opt = m.with_extension("opt");
@@ -193,14 +217,16 @@ fn process(wasm: &[u8], dir: &Path, lazy: bool) -> Result<(), String> {
     // wasm-bindgen's glue is readable JavaScript; terser (npm) makes it
     // about a third smaller, gzip included.
     for js in scripts {
-        let min = dir.join(format!("{js}.min"));
-        run(Command::new("terser")
-            .arg(dir.join(&js))
-            .args(["--module", "--compress", "--mangle", "--output"])
-            .arg(&min))?;
-        std::fs::rename(&min, dir.join(&js)).map_err(|e| e.to_string())?;
+        terser(&dir.join(js))?;
     }
     Ok(())
+}
+
+/// Minifies an ES module in place with terser.
+pub fn terser(js: &Path) -> Result<(), String> {
+    let min = js.with_extension("min.js");
+    run(Command::new("terser").arg(js).args(["--module", "--compress", "--mangle", "--output"]).arg(&min))?;
+    std::fs::rename(&min, js).map_err(|e| e.to_string())
 }
 
 /// The module without the relocation and linking sections that
@@ -243,9 +269,47 @@ fn copy_section(module: &mut wasm_encoder::Module, wasm: &[u8], payload: &wasmpa
 /// bundle: wasm-streams' `IntoUnderlying*` classes, which Leptos's
 /// `server_fn` links for streaming server functions (the site has none).
 /// Exported items are roots that no optimizer may remove; without the
-/// exports wasm-opt drops their code. Their JavaScript classes stay in the
-/// glue, unused.
+/// exports wasm-opt drops their code, and [`drop_classes`] their classes
+/// ([`UNUSED_CLASSES`]) in the glue.
 const UNUSED_EXPORTS: &[&str] = &["intounderlying"];
+
+/// The glue's classes for [`UNUSED_EXPORTS`].
+const UNUSED_CLASSES: &[&str] = &["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
+
+/// wasm-bindgen's glue without the classes `names`: each `export class`
+/// block (to its closing brace at the start of a line), its `Symbol.dispose`
+/// line and its `FinalizationRegistry` (three lines), as wasm-bindgen 0.2
+/// writes them. Anything of theirs left over is an error: the glue would
+/// call exports that are gone.
+fn drop_classes(js: &str, names: &[&str]) -> Result<String, String> {
+    let mut out = String::with_capacity(js.len());
+    let mut skip = 0usize;
+    let mut in_class = false;
+    for line in js.lines() {
+        if in_class {
+            in_class = line != "}";
+            continue;
+        }
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        let starts = |prefix: &str| names.iter().any(|n| line.starts_with(&format!("{prefix}{n}")));
+        if starts("export class ") {
+            in_class = true;
+        } else if starts("if (Symbol.dispose) ") {
+        } else if starts("const ") && line.contains("Finalization = ") {
+            skip = 2;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    match names.iter().find(|n| out.contains(*n) || out.contains(&n.to_lowercase())) {
+        Some(n) => Err(format!("the glue still mentions {n} after its class was dropped")),
+        None => Ok(out),
+    }
+}
 
 /// The module without the exports whose names start with one of `prefixes`.
 fn drop_exports(wasm: &[u8], prefixes: &[&str]) -> Result<Vec<u8>, String> {
@@ -339,6 +403,10 @@ mod tests {
             .collect();
         assert_eq!(names, ["main"]);
         wasmparser::validate(&out).unwrap();
+        // And their classes in the glue.
+        let glue = "const a = 1;\nexport class Gone {\n    free() {\n        wasm.__wbg_gone_free(0);\n    }\n}\nif (Symbol.dispose) Gone.prototype[Symbol.dispose] = Gone.prototype.free;\n\nexport class Kept {\n}\nconst GoneFinalization = (typeof FinalizationRegistry === 'undefined')\n    ? { register: () => {}, unregister: () => {} }\n    : new FinalizationRegistry(ptr => wasm.__wbg_gone_free(ptr, 1));\nconst b = 2;\n";
+        assert_eq!(drop_classes(glue, &["Gone"]).unwrap(), "const a = 1;\n\nexport class Kept {\n}\nconst b = 2;\n");
+        assert!(drop_classes("new Gone();\n", &["Gone"]).is_err());
     }
 
     #[test]

@@ -163,6 +163,20 @@ pub fn widgets_css(widgets_src: &Path) -> Result<String, String> {
     Ok(css)
 }
 
+/// One widget's CSS: `base.css`, then its own `style.css` if it has one —
+/// what a page embedding that widget alone needs (the site's pages share
+/// [`widgets_css`], cached across them).
+pub fn widget_css(widgets_src: &Path, widget: &str) -> Result<String, String> {
+    let mut css = std::fs::read_to_string(widgets_src.join("base.css"))
+        .map_err(|e| format!("{}: {e}", widgets_src.join("base.css").display()))?;
+    let own = widgets_src.join(widget.replace('-', "_")).join("style.css");
+    if own.is_file() {
+        css.push('\n');
+        css.push_str(&std::fs::read_to_string(&own).map_err(|e| format!("{}: {e}", own.display()))?);
+    }
+    Ok(css)
+}
+
 /// How the content writes the site's own address (HTML-escaped, as it
 /// appears inside a code block).
 const SITE_URL_PLACEHOLDER: &str = "https://&lt;this site&gt;/";
@@ -202,10 +216,10 @@ fn site_url(setting: Option<String>) -> Result<Option<String>, String> {
 /// placeholders added later.
 pub fn embed_js(bundles: &BundleMap, widgets_css: &str) -> String {
     // Every release bundle is a folder `<stem>/llmem.js` + `<stem>/llmem_bg.wasm`,
-    // so the loader lists the stems once and spells out only files that do
-    // not follow that rule (the development build's): every embed downloads
-    // this list, and it grows with every figure.
-    let stems = bundles.files.keys().map(|stem| format!("{stem:?}")).collect::<Vec<_>>().join(",");
+    // so the loader spells out only files that do not follow that rule (the
+    // development build's). A page names its bundle (`llmem-bundle`); the
+    // loader checks the name's form, not a list of every bundle, which
+    // every embed would download.
     let odd = bundles
         .files
         .iter()
@@ -220,11 +234,14 @@ pub fn embed_js(bundles: &BundleMap, widgets_css: &str) -> String {
 // then place <div data-llmem-widget="kv-cache"></div> where a widget goes.
 // Every asset is resolved against this script's URL, never the host page's.
 const here = import.meta.url;
-const STEMS = new Set([{stems}]);
+const STEM = /^[\w-]+$/;
 const ODD = {{{odd}}};
 const filesOf = (stem) => ODD[stem] || [stem + "/llmem.js", stem + "/llmem_bg.wasm"];
 const BY_WIDGET = {{{by_widget}}};
-if (!document.querySelector("link[data-llmem-css]")) {{
+// On another site's page each widget links a stylesheet of its own (the
+// shared rules and its own), read from its placeholder's `data-llmem-css`.
+const OWN_CSS = {own_css};
+if (!document.querySelector("link[data-llmem-css]") && !OWN_CSS) {{
   const link = document.createElement("link");
   link.rel = "stylesheet";
   link.href = new URL("./{css}", here).href;
@@ -249,11 +266,23 @@ function load(stem) {{
 async function mount() {{
   const meta = document.querySelector('meta[name="llmem-bundle"]');
   const stems = new Set();
-  if (meta && STEMS.has(meta.content)) stems.add(meta.content);
+  if (meta && STEM.test(meta.content)) stems.add(meta.content);
   for (const el of document.querySelectorAll("[data-llmem-widget]:not([data-llmem-mounted])")) {{
     const stem = BY_WIDGET[el.getAttribute("data-llmem-widget")];
+    if (stem && OWN_CSS && !meta) {{
+      const href = new URL("./" + stem + "/{widget_css}", here).href;
+      el.setAttribute("data-llmem-css", href);
+      // Fetched now, beside the wasm; the widget links it when it mounts.
+      if (!document.querySelector(`link[href="${{href}}"]`)) {{
+        const pre = document.createElement("link");
+        pre.rel = "preload";
+        pre.as = "style";
+        pre.href = href;
+        document.head.append(pre);
+      }}
+    }}
     if (stem && !(meta && stems.has(meta.content) && meta.content === stem)) {{
-      if (!meta || !STEMS.has(meta.content)) stems.add(stem);
+      if (!meta || !STEM.test(meta.content)) stems.add(stem);
     }} else if (!stem) {{
       el.textContent = "llmem: there is no widget called “" + String(el.getAttribute("data-llmem-widget")).slice(0, 40) + "”.";
       el.setAttribute("data-llmem-mounted", "");
@@ -363,7 +392,9 @@ mount().catch((e) => {{
   );
 }});
 "#,
-        css = widgets_css
+        css = widgets_css,
+        own_css = !bundles.css.is_empty(),
+        widget_css = crate::bundles::WIDGET_CSS,
     ))
 }
 
@@ -559,6 +590,8 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
         let (js, wasm) =
             &bundles.files[bundles.for_set(&[spec.id.to_string()]).ok_or(format!("no bundle for {}", spec.id))?];
         let stem = bundles.for_set(&[spec.id.to_string()]).unwrap_or_default();
+        // The widget's own stylesheet where the build made one.
+        let css = bundles.css.get(stem).unwrap_or(&widgets_css_name);
         let article = content
             .articles
             .iter()
@@ -579,7 +612,7 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
              <meta name=\"color-scheme\" content=\"light dark\">\n<title>{title} — llmem</title>\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n<meta name=\"robots\" content=\"noindex\">\n\
              {hub_meta}<meta name=\"llmem-page\" content=\"frame\">\n<meta name=\"llmem-bundle\" content=\"{stem}\">\n\
-             <link rel=\"stylesheet\" href=\"/{frame_css_name}\">\n<link rel=\"stylesheet\" href=\"/{widgets_css_name}\" data-llmem-css>\n\
+             <link rel=\"stylesheet\" href=\"/{frame_css_name}\">\n<link rel=\"stylesheet\" href=\"/{css}\" data-llmem-css>\n\
              <link rel=\"modulepreload\" href=\"/{js}\">\n{preload}<script type=\"module\" src=\"/embed.js\"></script>\n</head>\n\
              <body class=\"frame\">\n<main>\n<h1 class=\"frame-title\">{title}</h1>\n{slot}\n{credit}\n</main>\n</body>\n</html>\n",
             title = render::escape(spec.title),
@@ -591,7 +624,12 @@ pub fn build(sources: &Sources, shell_html: &str, bundles: &BundleMap) -> Result
         site.files.insert(path, html.into_bytes());
     }
     site.files.insert("embed/widgets.json".into(), catalog_json().into_bytes());
-    let bundle_files: Vec<&str> = bundles.files.values().flat_map(|(j, w)| [j.as_str(), w.as_str()]).collect();
+    let bundle_files: Vec<&str> = bundles
+        .files
+        .values()
+        .flat_map(|(j, w)| [j.as_str(), w.as_str()])
+        .chain(bundles.css.values().map(String::as_str))
+        .collect();
     check_links(&site, &bundle_files)?;
     Ok(site)
 }

@@ -8,6 +8,9 @@
 //! - `llmem-sitegen test-bundle <dir>` — builds the end-to-end tests' bundle
 //!   (the KV cache widget and the deliberately panicking test widget) into
 //!   `<dir>/panic-bundle.js` and its wasm.
+//! - `llmem-sitegen bundle <dir> <widget>…` — builds one bundle for these
+//!   widgets into `<dir>`, as the release build does (for measuring one
+//!   bundle's size without building the site).
 
 use llmem_sitegen::{
     build,
@@ -26,7 +29,8 @@ fn main() -> ExitCode {
             Some(dir) => test_bundle(Path::new(dir)),
             None => Err("usage: llmem-sitegen test-bundle <dir>".to_string()),
         },
-        _ => Err("usage: llmem-sitegen post-build | check | test-bundle <dir>".to_string()),
+        Some("bundle") if args.len() > 2 => one_bundle(Path::new(&args[1]), &args[2..]),
+        _ => Err("usage: llmem-sitegen post-build | check | test-bundle <dir> | bundle <dir> <widget>…".to_string()),
     };
     match result {
         Ok(msg) => {
@@ -80,6 +84,11 @@ fn post_build() -> Result<String, String> {
     };
     let site = build(&sources, &shell, &bundles)?;
     site.write(&staging)?;
+    if release {
+        // Every embed downloads the loader: terser (npm, as for the glue)
+        // takes a tenth off its gzip.
+        llmem_sitegen::bundles::terser(&staging.join("embed.js"))?;
+    }
     Ok(format!("llmem-sitegen: wrote {} files and {} wasm bundles", site.files.len(), bundles.files.len()))
 }
 
@@ -88,6 +97,15 @@ fn check() -> Result<String, String> {
     let shell = std::fs::read_to_string(sources.content.join("../../index.html")).map_err(|e| e.to_string())?;
     let site = build(&sources, &shell, &BundleMap::single("llmem-check.js", "llmem-check_bg.wasm"))?;
     Ok(format!("llmem-sitegen: content OK ({} files)", site.files.len()))
+}
+
+/// One bundle for `widgets`, for measuring it alone.
+fn one_bundle(dir: &Path, widgets: &[String]) -> Result<String, String> {
+    let root = Sources::repository().content.join("../..");
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let map = build_bundles(&root, dir, &[(widgets.to_vec(), "one".to_string())])?;
+    let stem = map.by_set.values().next().ok_or("no bundle was built")?;
+    Ok(format!("llmem-sitegen: {}", dir.join(stem).display()))
 }
 
 /// The panic-containment fixture's bundle: never part of `dist/`.

@@ -257,8 +257,9 @@ widgets! {
 /// Gives the placeholder an open shadow root holding the widget stylesheet
 /// and an empty container, and returns the container. In the shadow root the
 /// host page's styles cannot reach the widget and the widget's cannot leak
-/// out; the stylesheet is the one already linked (`link[data-llmem-css]`),
-/// so it comes from the cache, and the container stays invisible until it
+/// out; the stylesheet is the one the loader named on the placeholder
+/// (`data-llmem-css`, on another site's page) or the one already linked
+/// (`link[data-llmem-css]`), so it comes from the cache, and the container stays invisible until it
 /// has applied, so nothing flashes unstyled.
 fn shadow_container(el: &web_sys::HtmlElement) -> Option<web_sys::HtmlElement> {
     let document = web_sys::window()?.document()?;
@@ -269,12 +270,16 @@ fn shadow_container(el: &web_sys::HtmlElement) -> Option<web_sys::HtmlElement> {
     };
     let container: web_sys::HtmlElement = document.create_element("div").ok()?.dyn_into().ok()?;
     container.set_class_name("lw-root");
-    let href = document
-        .query_selector("link[data-llmem-css]")
-        .ok()
-        .flatten()
-        .and_then(|l| l.dyn_into::<web_sys::HtmlLinkElement>().ok())
-        .map(|l| l.href());
+    // A widget embedded on another site has a stylesheet of its own, named
+    // on its placeholder by the loader (embed.js); otherwise the page's.
+    let href = el.get_attribute("data-llmem-css").or_else(|| {
+        document
+            .query_selector("link[data-llmem-css]")
+            .ok()
+            .flatten()
+            .and_then(|l| l.dyn_into::<web_sys::HtmlLinkElement>().ok())
+            .map(|l| l.href())
+    });
     if let Some(href) = href {
         let link: web_sys::HtmlLinkElement = document.create_element("link").ok()?.dyn_into().ok()?;
         link.set_rel("stylesheet");

@@ -39,6 +39,8 @@ pub const COUNT_STEPS: [u64; 7] = [1, 2, 4, 8, 16, 32, 64];
 pub const CONTEXT_STEPS: [u64; 11] =
     [1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20];
 pub const BATCH_STEPS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+/// The price signal's value for no price.
+const NO_PRICE: u64 = u64::MAX;
 /// Longest config we put in a URL (base64url characters).
 pub const MAX_URL_CONFIG: usize = 3000;
 
@@ -289,8 +291,11 @@ pub struct Settings {
     /// The weights as a checkpoint file stores them, in place of `weights`.
     pub file: Option<StoredFile>,
     /// The serving engine whose allocation is shown too (`none`, or an
-    /// [`Engine`] id).
+    /// [`Engine`] id; the menu's `auto` is resolved by [`engine_for`]).
     pub engine: String,
+    /// The price of one device-hour in US cents, for the cost of a million
+    /// generated tokens.
+    pub price_cents: Option<u64>,
     /// The model as a command line names it: a built-in model's id, or
     /// `config.json` for a pasted one (saved by the reader under that name).
     pub name: String,
@@ -330,7 +335,7 @@ impl Settings {
     /// the weights in a format (for llama.cpp, a GGUF file type) and turns
     /// on flash attention where llama.cpp's quantized cache needs it.
     pub fn serve_line(&self) -> String {
-        let Settings { dev, count, weights, kv, context, batch, file, engine, name } = self;
+        let Settings { dev, count, weights, kv, context, batch, file, engine, name, price_cents } = self;
         let model = file.as_ref().map_or(name, |f| &f.cli_model);
         let llama = engine == "llama.cpp";
         let flash = if llama && (kv == "int8" || kv == "int4") { "--flash-attn on " } else { "" };
@@ -340,10 +345,32 @@ impl Settings {
         } else {
             format!("--weights {weights} ")
         };
-        format!(
+        let line = format!(
             "llmem serve {model} --engine {engine} {flash}--device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}"
-        )
+        );
+        price_cents.map_or(line.clone(), |c| with_price(&line, c))
     }
+}
+
+/// An `llmem serve` line (without a price) with `--gpu-hour-price` for
+/// `cents`: the price box writes it into the line as it is typed, from the
+/// line without a price that the line's element keeps (`data-line`).
+fn with_price(line: &str, cents: u64) -> String {
+    format!("{line} --gpu-hour-price {}.{:02}", cents / 100, cents % 100)
+}
+
+/// The engine the menu's choice means on a device: `auto` is what people
+/// run there — vLLM on a GPU, llama.cpp on a Mac's unified memory or a
+/// CPU (issue 13); any other choice is itself.
+pub fn engine_for(choice: &str, dev: &str) -> String {
+    if choice != "auto" {
+        return choice.to_string();
+    }
+    match device(dev) {
+        Ok(d) if d.is_unified() || d.is_cpu() => "llama.cpp",
+        _ => "vllm",
+    }
+    .to_string()
 }
 
 /// `word` as one shell word, single-quoted (a quote inside written `'\''`).
@@ -607,10 +634,21 @@ pub struct ChangesState {
 #[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
 #[allow(clippy::unnecessary_wraps)]
 fn changes_split(out: ChangesState, this: u32, arch: ModelArch, settings: Settings) -> Result<(), ReaderNotLoaded> {
-    let list = settings.query(&arch).and_then(|q| changes_to_fit(&q).ok()).unwrap_or_default();
+    let markup = changes_markup_for(&arch, &settings);
+    if out.asked.get_value() == this {
+        out.markup.set(markup);
+    }
+    Ok(())
+}
+
+/// What [`changes_split`] writes for a question: where not even one
+/// sequence fits, or little is left, what the engine allocates, the note on
+/// a context past the model's declared length and what would make it fit.
+fn changes_markup_for(arch: &ModelArch, settings: &Settings) -> String {
+    let list = settings.query(arch).and_then(|q| changes_to_fit(&q).ok()).unwrap_or_default();
     // Where not even one sequence fits (the first load writes the largest
     // context and batch otherwise), or it fits with less than a tenth to spare.
-    let slim = match settings.query(&arch).map(|q| will_it_fit(&q)) {
+    let slim = match settings.query(arch).map(|q| will_it_fit(&q)) {
         Some(Ok(r)) if r.max_context == 0 => {
             "<p class=\"lw-detail\">Even one token of context does not fit at this batch.</p>".to_string()
         }
@@ -618,16 +656,39 @@ fn changes_split(out: ChangesState, this: u32, arch: ModelArch, settings: Settin
             "<p class=\"lw-detail\">Largest context at this batch: {} tokens. At this context not even one sequence fits.</p>",
             group_thousands(r.max_context)
         ),
-        Some(Ok(r)) if r.fits && r.margin_bytes * 10 < r.capacity_bytes as i128 => "<p class=\"lw-detail lw-warn\">Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start; choose one under Serving engine to see what it would take.</p>".to_string(),
+        Some(Ok(r)) if settings.engine == "none" && r.fits && r.margin_bytes * 10 < r.capacity_bytes as i128 => "<p class=\"lw-detail lw-warn\">Less than 10% to spare: a serving engine that keeps a tenth of the memory back (vLLM's default gpu_memory_utilization is 0.9) would not start; choose one under Serving engine to see what it would take.</p>".to_string(),
         _ => String::new(),
     };
-    let note = context_note(&arch, settings.context).map_or(String::new(), |n| {
+    let note = context_note(arch, settings.context).map_or(String::new(), |n| {
         format!("<p class=\"lw-detail lw-warn lw-context-note\">{}</p>", crate::formula::escape(&n))
     });
-    if out.asked.get_value() == this {
-        out.markup.set(slim + &engine_markup(&arch, &settings) + &note + &changes_markup(&list));
+    slim + &engine_markup(arch, settings) + &note + &changes_markup(&list)
+}
+
+/// What the first load shows under the verdict for the widget's default
+/// question ([`default_settings`] of the default model, in GB): the
+/// markup [`changes_markup_for`] writes for it, kept equal to it by the
+/// test `default_answer_is_current` (`LLMEM_BLESS=1` rewrites it). Every
+/// first visit asks this question; carrying its answer (about 1.3 KiB
+/// gzip) spares it the lazily fetched module with the engines' code.
+const DEFAULT_ANSWER: &str = include_str!("default_answer.html");
+
+/// The settings of the catalogue's defaults (`FIT`), the engine resolved.
+fn default_settings() -> Settings {
+    let d = |name: &str| llmem_catalog::FIT.param(name).map_or("", |p| p.default);
+    let n = |name: &str| d(name).parse::<u64>().unwrap_or(0);
+    Settings {
+        dev: d("device").into(),
+        count: n("count"),
+        weights: d("weights").into(),
+        kv: d("kv").into(),
+        context: n("context"),
+        batch: n("batch"),
+        file: None,
+        engine: engine_for(d("engine"), d("device")),
+        name: d("model").into(),
+        price_cents: llmem_catalog::cents(d("price")),
     }
-    Ok(())
 }
 
 /// The GGUF file type llama.cpp would load for a weights format: the float
@@ -731,9 +792,12 @@ fn engine_markup(arch: &ModelArch, settings: &Settings) -> String {
         }
     });
     let offload = partial_offload(arch, settings, &report).unwrap_or_default();
+    let esc = crate::formula::escape;
+    let unpriced = Settings { price_cents: None, ..settings.clone() };
     let line = format!(
-        "<p class=\"lw-detail lw-cli\"><code id=\"lw-serve-line\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"lw-serve-line\">Copy as an llmem serve command</button></p>",
-        crate::formula::escape(&settings.serve_line())
+        "<p class=\"lw-detail lw-cli\"><code id=\"lw-serve-line\" data-line=\"{}\">{}</code> <button type=\"button\" class=\"lw-button\" data-llmem-copy=\"lw-serve-line\">Copy as an llmem serve command</button></p>",
+        esc(&unpriced.serve_line()),
+        esc(&settings.serve_line())
     );
     let fits = report.as_ref().is_ok_and(|r| r.fits);
     format!("<h3 class=\"lw-engine-head\">What {label} allocates</h3><p class=\"lw-detail\">The verdict above counts the tensors alone; this is what {label} itself would take.</p>{file}")
@@ -743,30 +807,65 @@ fn engine_markup(arch: &ModelArch, settings: &Settings) -> String {
         + &line
 }
 
-thread_local! {
-    /// The last price per GPU-hour typed (the box is written anew with every
-    /// answer), and whether its listener is installed.
-    static PRICE: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
-    static PRICE_LISTENER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// The cost sentence for a price of `cents` per GPU-hour, given what a
+/// million generated tokens cost at $1 per GPU-hour at the fastest and the
+/// slowest speed considered, in millionths of a dollar (integers, so the
+/// first load reads them from the box's attributes without a float parser):
+/// the cost is proportional to the price.
+fn cost_text(cents: u64, fast: u64, slow: u64) -> String {
+    let money = |per_dollar: u64| format!("${}", fixed(cents as f64 * per_dollar as f64 * 1e-8, 2));
+    let range =
+        if fast == slow { format!("at least {}", money(fast)) } else { format!("{}–{}", money(fast), money(slow)) };
+    format!("{range} per million generated tokens.")
 }
 
-/// The cost sentence for a price and the cost of a million generated
-/// tokens at $1 per GPU-hour (fastest and slowest speed considered): the
-/// cost is proportional to the price.
-fn cost_text(price: f64, fast: f64, slow: f64) -> String {
-    let money = |v: f64| format!("${}", fixed(v, 2));
-    let range = if (fast - slow).abs() <= fast * 1e-9 {
-        format!("at least {}", money(price * fast))
-    } else {
-        format!("{}–{}", money(price * fast), money(price * slow))
+/// What typing in a price box does, in the lazily fetched module (the box
+/// is in markup written there, or in the default answer the first load
+/// carries): the price goes to the widget's settings — its link and Embed
+/// snippet — and the cost and the `llmem serve` line beside it are
+/// rewritten in place, the box keeping its focus. Events from inside a
+/// shadow root are retargeted, so the box is the first element of the
+/// event's path.
+fn on_price_input(ev: &web_sys::Event, price: RwSignal<u64>) {
+    let Some(input) = ev.composed_path().get(0).dyn_into::<web_sys::HtmlInputElement>().ok() else { return };
+    if input.has_attribute("data-llmem-price") {
+        leptos::task::spawn_local(async move {
+            #[cfg(feature = "lazy-config")]
+            let _ = price_split(input, price).await;
+            #[cfg(not(feature = "lazy-config"))]
+            let _ = price_split(input, price);
+        });
+    }
+}
+
+/// [`on_price_input`]'s work on the box.
+#[cfg_attr(feature = "lazy-config", wasm_split_helpers::wasm_split(config_reader, fallible))]
+#[allow(clippy::unnecessary_wraps)]
+fn price_split(input: web_sys::HtmlInputElement, price: RwSignal<u64>) -> Result<(), ReaderNotLoaded> {
+    let number = |name: &str| input.get_attribute(name).and_then(|v| v.parse::<u64>().ok());
+    let value = input.value_as_number();
+    let cents = (value.is_finite() && (0.0..=10_000.0).contains(&value)).then(|| (value * 100.0).round() as u64);
+    price.set(cents.unwrap_or(NO_PRICE));
+    let text = match (cents, number("data-fast"), number("data-slow")) {
+        (Some(c), Some(fast), Some(slow)) => cost_text(c, fast, slow),
+        _ => "Enter a price from $0 to $10,000 to see the cost per million generated tokens.".to_string(),
     };
-    format!("{range} per million generated tokens.")
+    if let Some(out) = input.next_element_sibling() {
+        out.set_text_content(Some(&text));
+    }
+    let line =
+        input.closest(".lw-changes").ok().flatten().and_then(|c| c.query_selector("#lw-serve-line").ok().flatten());
+    if let Some(line) = line {
+        let text = line.get_attribute("data-line").unwrap_or_default();
+        line.set_text_content(Some(&cents.map_or(text.clone(), |c| with_price(&text, c))));
+    }
+    Ok(())
 }
 
 /// Speed and cost with the chosen engine ([`llmem_estimator::speed`]): the
 /// decode ceiling, the band measured runs of the engine reach (or that none
 /// is on record), the first token's lower bound, and a box for a price per
-/// GPU-hour whose cost [`listen_for_price`] writes.
+/// GPU-hour whose cost [`on_price_input`] writes.
 fn speed_markup(arch: &ModelArch, settings: &Settings) -> String {
     let Ok(engine) = Engine::parse(&settings.engine) else { return String::new() };
     let Some(q) = settings.query(arch) else { return String::new() };
@@ -803,7 +902,7 @@ fn speed_markup(arch: &ModelArch, settings: &Settings) -> String {
         ),
     };
     html += &format!(
-        "<p class=\"lw-detail\">The first token of a {}-token prompt takes at least {} s ({}).</p>",
+        "<p class=\"lw-detail\">The first token after a prompt of {} tokens takes at least {} s ({}).</p>",
         group_thousands(settings.context),
         fixed(s.first_token_seconds, 3),
         if s.first_token_at_peak {
@@ -813,54 +912,17 @@ fn speed_markup(arch: &ModelArch, settings: &Settings) -> String {
         }
     );
     if let Some((fast, slow)) = s.cost_per_million {
-        let price = PRICE.with(std::cell::Cell::get);
-        let (value, said) = match price {
-            Some(p) => (fixed(p, 2), cost_text(p, fast, slow)),
+        let (fast, slow) = ((fast * 1e6).round() as u64, (slow * 1e6).round() as u64);
+        let (value, said) = match settings.price_cents {
+            Some(c) => (format!("{}.{:02}", c / 100, c % 100), cost_text(c, fast, slow)),
             None => (String::new(), "Enter a price to see the cost per million generated tokens.".to_string()),
         };
         html += &format!(
-            "<p class=\"lw-detail lw-cost\"><label for=\"lw-price\">Price per GPU-hour, US$</label> <input id=\"lw-price\" class=\"lw-textarea\" type=\"number\" min=\"0\" step=\"0.01\" inputmode=\"decimal\" value=\"{value}\" data-llmem-price data-fast=\"{fast}\" data-slow=\"{slow}\"> <output for=\"lw-price\" aria-live=\"polite\">{}</output></p>",
+            "<p class=\"lw-detail lw-cost\"><label for=\"lw-price\">Price per GPU-hour, US$</label> <input id=\"lw-price\" class=\"lw-textarea\" type=\"number\" min=\"0\" max=\"10000\" step=\"0.01\" inputmode=\"decimal\" value=\"{value}\" data-llmem-price data-fast=\"{fast}\" data-slow=\"{slow}\"> <output for=\"lw-price\" aria-live=\"polite\">{}</output></p>",
             esc(&said)
         );
-        listen_for_price();
     }
     html
-}
-
-/// One listener on the window for every price box (events from inside a
-/// widget's shadow root reach it retargeted; `composedPath` names the box),
-/// installed by the lazily fetched module the first time a price box is
-/// written: the first load carries no code for it.
-fn listen_for_price() {
-    use wasm_bindgen::closure::Closure;
-    // Native tests write the markup too; there is no window to listen on.
-    if !cfg!(target_arch = "wasm32") || PRICE_LISTENER.with(|on| on.replace(true)) {
-        return;
-    }
-    let Some(window) = web_sys::window() else { return };
-    let on_input = Closure::<dyn FnMut(web_sys::Event)>::new(|event: web_sys::Event| {
-        let Some(input) = event.composed_path().get(0).dyn_into::<web_sys::HtmlInputElement>().ok() else { return };
-        if !input.has_attribute("data-llmem-price") {
-            return;
-        }
-        let number = |name: &str| input.get_attribute(name).and_then(|v| v.parse::<f64>().ok());
-        let price = input.value_as_number();
-        let text = match (number("data-fast"), number("data-slow")) {
-            (Some(fast), Some(slow)) if price.is_finite() && price >= 0.0 => {
-                PRICE.with(|p| p.set(Some(price)));
-                cost_text(price, fast, slow)
-            }
-            _ => {
-                PRICE.with(|p| p.set(None));
-                "Enter a price of zero or more to see the cost per million generated tokens.".to_string()
-            }
-        };
-        if let Some(out) = input.next_element_sibling() {
-            out.set_text_content(Some(&text));
-        }
-    });
-    let _ = window.add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref());
-    on_input.forget();
 }
 
 /// When llama.cpp does not fit a discrete GPU with every layer on it, the
@@ -1188,6 +1250,8 @@ pub fn Fit(
     let context = RwSignal::new(params.u64("context"));
     let batch = RwSignal::new(params.u64("batch"));
     let engine = RwSignal::new(params.get("engine").to_string());
+    // In cents, or NO_PRICE (a signal of a type the widget already has).
+    let price = RwSignal::new(llmem_catalog::cents(params.get("price")).unwrap_or(NO_PRICE));
     let source = RwSignal::new("preset".to_string());
     // The reader's own config, reduced to the fields we read, and its model.
     let custom = RwSignal::new(None::<ReadConfig>);
@@ -1230,8 +1294,11 @@ pub fn Fit(
         context: context.get(),
         batch: batch.get(),
         file: file_now(),
-        engine: engine.get(),
+        engine: engine_for(&engine.get(), &dev.get()),
         name: if own() { "config.json".to_string() } else { model.get() },
+        // Read, not tracked: typing a price rewrites its sentence in place
+        // (`on_price_input`), not the whole answer with the box in it.
+        price_cents: Some(price.get_untracked()).filter(|c| *c != NO_PRICE),
     };
     let result = Memo::new(move |_| arch.get().and_then(|a| report(&a, &settings())));
     // What would make it fit, when it does not: computed in the lazily
@@ -1241,11 +1308,12 @@ pub fn Fit(
         changes.asked.update_value(|n| *n += 1);
         let this = changes.asked.get_value();
         // The list's sizes are written in the reader's units.
-        let _ = crate::units::units().get();
+        let decimal = crate::units::units().get() == llmem_estimator::units::UnitSystem::Decimal;
         // Asked for when it does not fit or fits with less than a tenth to
         // spare, when the context is past what the model declares, or for
         // an engine (each writes its note there).
-        let serving = engine.get() != "none";
+        let settings = settings();
+        let serving = settings.engine != "none";
         let Some(a) = result.get().and_then(|r| {
             arch.get_untracked().filter(|a| {
                 serving
@@ -1256,7 +1324,13 @@ pub fn Fit(
             changes.markup.set(String::new());
             return;
         };
-        show_changes(changes, this, a, settings());
+        // The question every first visit asks is answered without fetching
+        // the engines' code.
+        if decimal && !own() && settings == default_settings() {
+            changes.markup.set(DEFAULT_ANSWER.to_string());
+            return;
+        }
+        show_changes(changes, this, a, settings);
     });
     let (spec, pmode) = (params.spec, params.mode);
     let state = Signal::derive(move || {
@@ -1269,6 +1343,13 @@ pub fn Fit(
             ("context", context.get().to_string()),
             ("batch", batch.get().to_string()),
             ("engine", engine.get()),
+            (
+                "price",
+                match price.get() {
+                    NO_PRICE => "none".into(),
+                    c => format!("{}.{:02}", c / 100, c % 100),
+                },
+            ),
             ("stored", file_now().map_or(0, |f| f.bytes).to_string()),
         ]
         .into_iter()
@@ -1320,6 +1401,7 @@ pub fn Fit(
     let weight_options: Vec<(String, String)> =
         WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
     let engine_options: Vec<(String, String)> = [
+        ("auto", "The usual one: vLLM, or llama.cpp on a Mac or CPU"),
         ("none", "None: the tensors alone"),
         ("vllm", "vLLM"),
         ("sglang", "SGLang"),
@@ -1438,7 +1520,7 @@ pub fn Fit(
                 html += &p("", "Overhead is the CUDA context and library workspaces, 512 MiB per device; activations are an estimate for 2,048-token prefill chunks.");
                 html
             }></div>
-            <div class="lw-changes" inner_html=move || changes.markup.get()></div>
+            <div class="lw-changes" on:input=move |ev| on_price_input(&ev, price) inner_html=move || changes.markup.get()></div>
             </div>
             // The question as a command line, outside the live region (a
             // button there would be read out with every answer).
@@ -1515,6 +1597,7 @@ mod tests {
             file: None,
             engine: "none".into(),
             name: "llama-3.1-8b".into(),
+            price_cents: None,
         };
         let r = report(&a, &settings).unwrap();
         assert_eq!(
@@ -1545,6 +1628,44 @@ mod tests {
         );
     }
 
+    /// The answer the first load carries for the default question is the
+    /// one the lazily fetched module writes for it (`LLMEM_BLESS=1`
+    /// rewrites the file), and that question is vLLM's on a GPU.
+    #[test]
+    fn default_answer_is_current() {
+        let settings = default_settings();
+        assert_eq!(settings.engine, "vllm");
+        assert_eq!(settings.price_cents, None);
+        let a = preset(&settings.name).unwrap().arch().unwrap();
+        let markup = changes_markup_for(&a, &settings);
+        assert!(markup.contains("What vLLM allocates") && markup.contains("GPU KV cache size: "), "{markup}");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/fit/default_answer.html");
+        if std::env::var_os("LLMEM_BLESS").is_some() {
+            std::fs::write(&path, &markup).unwrap();
+        }
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            markup,
+            "stale: LLMEM_BLESS=1 cargo test -p llmem-widgets default_answer"
+        );
+        assert_eq!(DEFAULT_ANSWER, markup, "rebuild after blessing");
+    }
+
+    /// `auto` is vLLM on a GPU and llama.cpp on a Mac or a CPU; a price
+    /// joins the serve line.
+    #[test]
+    fn the_usual_engine_and_a_price() {
+        assert_eq!(engine_for("auto", "h100-sxm"), "vllm");
+        assert_eq!(engine_for("auto", "mac-36gb"), "llama.cpp");
+        assert_eq!(engine_for("auto", "cpu"), "llama.cpp");
+        assert_eq!(engine_for("sglang", "mac-36gb"), "sglang");
+        let s = Settings { price_cents: Some(249), ..default_settings() };
+        assert!(s.serve_line().ends_with("--batch 1 --gpu-hour-price 2.49"), "{}", s.serve_line());
+        assert_eq!(with_price(&default_settings().serve_line(), 5), s.serve_line().replace("2.49", "0.05"));
+        assert_eq!(cost_text(200, 620_000, 800_000), "$1.24–$1.60 per million generated tokens.");
+        assert_eq!(cost_text(200, 620_000, 620_000), "at least $1.24 per million generated tokens.");
+    }
+
     /// The engine picker asks `llmem serve`'s question: the same numbers as
     /// the serving figure, and a message for what the engine cannot run.
     #[test]
@@ -1560,6 +1681,7 @@ mod tests {
             file: None,
             engine: engine.into(),
             name: "llama-3.1-8b".into(),
+            price_cents: None,
         };
         assert_eq!(engine_report(&a, &on("none", "h100-sxm", 1, "bf16", "bf16")), None);
         // What `llmem serve llama-3.1-8b --engine vllm` prints on an H100 (the serving figure's e2e test).
@@ -1645,7 +1767,7 @@ mod tests {
         let vllm =
             engine_markup(&a, &Settings { engine: "vllm".into(), weights: "bf16".into(), kv: "bf16".into(), ..q8 });
         assert!(vllm.contains("No measured vLLM run is on record here"), "{vllm}");
-        assert_eq!(cost_text(2.0, 1.5, 3.0), "$3.00–$6.00 per million generated tokens.");
-        assert_eq!(cost_text(2.0, 1.5, 1.5), "at least $3.00 per million generated tokens.");
+        assert_eq!(cost_text(200, 1_500_000, 3_000_000), "$3.00–$6.00 per million generated tokens.");
+        assert_eq!(cost_text(200, 1_500_000, 1_500_000), "at least $3.00 per million generated tokens.");
     }
 }
