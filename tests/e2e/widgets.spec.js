@@ -637,7 +637,7 @@ test.describe('calculator · what to change', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.goto(URL);
     const f = widget(page, 'fit');
-    const line = f.locator('.lw-cli code');
+    const line = f.locator('code[id$="-cli"]');
     await expect(line).toHaveText('llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights bf16 --kv bf16 --context 131072 --batch 1');
     await expect(f.locator('.lw-version')).toHaveText(/^Computed by the llmem estimator \d+\.\d+\.\d+\.$/);
     // The CLI, run with that line, prints the figures the page shows.
@@ -759,7 +759,7 @@ test.describe('calculator · engines', () => {
     await expect(result(f)).toContainText(`Maximum concurrency for 16,384 tokens per request: ${second.max_concurrency.toFixed(2)}x`);
     expect(lazy.length).toBeGreaterThan(0);
     // On a Mac the usual engine is llama.cpp.
-    await f.getByLabel('Device').selectOption('mac-36gb');
+    await f.getByLabel('Device', { exact: true }).selectOption('mac-36gb');
     await expect(f.locator('.lw-engine-head')).toHaveText('What llama.cpp allocates');
     await expect(line).toContainText('--engine llama.cpp --device mac-36gb');
     w.assertClean();
@@ -803,7 +803,9 @@ test.describe('calculator · engines', () => {
     // The page's figures are the CLI's for the same question.
     const cli = async () => {
       const args = (await f.locator('#lw-serve-line').innerText()).split(' ').slice(1);
-      return JSON.parse(execFileSync(process.env.LLMEM_CLI, [...args, '--gpu-hour-price', '0.69', '--json'], { encoding: 'utf8' })).speed;
+      // (The line carries the price once one is typed.)
+      const price = args.includes('--gpu-hour-price') ? [] : ['--gpu-hour-price', '0.69'];
+      return JSON.parse(execFileSync(process.env.LLMEM_CLI, [...args, ...price, '--json'], { encoding: 'utf8' })).speed;
     };
     const tps = (v) => Math.round(v).toLocaleString('en-US');
     let s = await cli();
@@ -874,7 +876,7 @@ test.describe('calculator · uploads', () => {
 
   // The page's command line, run with the file it names at `path`.
   const runLine = async (f, path) => {
-    const args = (await f.locator('.lw-cli code').innerText()).split(' ').slice(1).map((a) => (a.startsWith("'") ? path : a));
+    const args = (await f.locator('code[id$="-cli"]').innerText()).split(' ').slice(1).map((a) => (a.startsWith("'") ? path : a));
     return execFileSync(process.env.LLMEM_CLI, args, { encoding: 'utf8' });
   };
 
@@ -889,7 +891,7 @@ test.describe('calculator · uploads', () => {
     await expect(f.locator('.lw-search-note')).toContainText('Read the header of “Qwen3-8B-Q4_K_M.gguf”: 399 tensors: q4_K');
     // The weights are the file's: the format menu gives way, and the CLI reading the same file agrees.
     await expect(f.getByLabel('Weights format')).toBeHidden();
-    const line = f.locator('.lw-cli code');
+    const line = f.locator('code[id$="-cli"]');
     await expect(line).toHaveText("llmem fit 'Qwen3-8B-Q4_K_M.gguf' --device rtx-4090 --count 1 --kv bf16 --context 32768 --batch 1");
     const inspected = JSON.parse(execFileSync(process.env.LLMEM_CLI, ['inspect', process.env.LLMEM_GGUF, '--json'], { encoding: 'utf8' }));
     const out = await runLine(f, process.env.LLMEM_GGUF);
@@ -921,7 +923,7 @@ test.describe('calculator · uploads', () => {
     const g = widget(other, 'fit');
     await expect(g.locator('.lw-fit-needed')).toHaveText(needed32k);
     await expect(g).toContainText('as the checkpoint file this link was made from stores them');
-    await expect(g.locator('.lw-cli code')).toHaveText(`llmem fit config.json --device rtx-4090 --count 1 --weights-bytes ${inspected.bytes} --kv bf16 --context 32768 --batch 1`);
+    await expect(g.locator('code[id$="-cli"]')).toHaveText(`llmem fit config.json --device rtx-4090 --count 1 --weights-bytes ${inspected.bytes} --kv bf16 --context 32768 --batch 1`);
     await other.close();
     // A built-in model brings the formats back.
     await f.getByRole('radio', { name: 'A built-in model' }).check();
@@ -934,8 +936,8 @@ test.describe('calculator · uploads', () => {
     await page.goto('/calculator/?fit.model=llama-3.1-8b&fit.device=rtx-4090&fit.stored=4920000000');
     const f = widget(page, 'fit');
     await expect(f).toContainText('Using Llama 3.1 8B\'s architecture. Weights: 4.92 GB, as the checkpoint file this link was made from stores them.');
-    await expect(f.locator('.lw-cli code')).toHaveText('llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights-bytes 4920000000 --kv bf16 --context 8192 --batch 1');
-    const out = JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await f.locator('.lw-cli code').innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' }));
+    await expect(f.locator('code[id$="-cli"]')).toHaveText('llmem fit llama-3.1-8b --device rtx-4090 --count 1 --weights-bytes 4920000000 --kv bf16 --context 8192 --batch 1');
+    const out = JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await f.locator('code[id$="-cli"]').innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' }));
     expect(out.weights_bytes).toBe(4920000000);
     const needed = (await f.locator('.lw-fit-needed').innerText()).split(' needed')[0];
     expect(needed).toBe(`${(out.total_bytes / 1e9).toPrecision(3)} GB`);
@@ -954,7 +956,7 @@ test.describe('calculator · uploads', () => {
     await f.locator('input[type=file]').setInputFiles({ name: 'model-00001-of-00002.safetensors', mimeType: 'application/octet-stream', buffer: shard });
     await expect(f).toContainText("Using Llama 3.1 8B's architecture. Weights as “model-00001-of-00002.safetensors” stores them");
     await expect(f.locator('.lw-search-note')).toContainText('This is one shard of several: choose model.safetensors.index.json');
-    const line = f.locator('.lw-cli code');
+    const line = f.locator('code[id$="-cli"]');
     await expect(line).toHaveText(/^llmem fit llama-3\.1-8b --device h100-sxm --count 1 --weights-file 'model-00001-of-00002\.safetensors' --kv /);
     const path = `${process.env.LLMEM_REPORT_DIR}/model-00001-of-00002.safetensors`;
     (await import('node:fs')).writeFileSync(path, shard);
