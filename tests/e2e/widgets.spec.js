@@ -765,6 +765,26 @@ test.describe('calculator · engines', () => {
     w.assertClean();
   });
 
+  test('pipeline stages split the devices, as llmem serve --tp --pp does', async ({ page }) => {
+    const w = watch(page);
+    await page.goto('/calculator/?fit.model=llama-3.1-70b&fit.device=h100-sxm&fit.count=4&fit.pp=2');
+    const f = widget(page, 'fit');
+    const line = f.locator('#lw-serve-line');
+    await expect(line).toHaveText('llmem serve llama-3.1-70b --engine vllm --device h100-sxm --count 4 --tp 2 --pp 2 --weights bf16 --kv bf16 --context 8192 --batch 1');
+    const json = JSON.parse(execFileSync(process.env.LLMEM_CLI, [...(await line.innerText()).split(' ').slice(1), '--json'], { encoding: 'utf8' }));
+    expect(json.gpus.map((g) => g.stage)).toEqual([0, 0, 1, 1]);
+    await expect(result(f)).toContainText(`GPU KV cache size: ${json.kv_cache_tokens.toLocaleString('en-US')} tokens`);
+    await expect(result(f)).toContainText('in pipeline stage 1 of 2');
+    // Stages that do not divide the devices get a message.
+    await f.getByLabel('Pipeline stages').selectOption('8');
+    await expect(result(f)).toContainText('4 devices do not split into 8 pipeline stages');
+    await expect(page).toHaveURL(/fit\.pp=8/);
+    // Without an engine nothing is split into stages, and the control goes.
+    await f.getByLabel('Serving engine').selectOption('none');
+    await expect(f.getByLabel('Pipeline stages')).toBeHidden();
+    w.assertClean();
+  });
+
   test('a price per GPU-hour goes in the link, the embed snippet and the command line', async ({ page, context }) => {
     const w = watch(page);
     await page.goto('/calculator/');

@@ -367,6 +367,12 @@ pub const FIT: WidgetSpec = WidgetSpec {
             "the serving engine whose allocation is shown too (auto: vLLM on a GPU, llama.cpp on a Mac or a CPU; none: the tensors alone)",
         ),
         p(
+            "pp",
+            ParamKind::Choice(&["1", "2", "4", "8"]),
+            "1",
+            "pipeline stages the engine splits the devices into, each stage a tensor-parallel group (vLLM, SGLang)",
+        ),
+        p(
             "price",
             ParamKind::Price { max_dollars: 10_000 },
             "none",

@@ -48,11 +48,19 @@ pub fn answer_markup(data: Option<Result<ServeReport, String>>, context: u64, ca
     if let (Engine::Sglang, Some(t)) = (r.engine, r.kv_cache_tokens) {
         html += &p(" lw-mono", &format!("max_total_num_tokens={t}"));
     }
+    // Pipeline stages hold different layers: the table is the first GPU's.
+    let stages = r.gpus.iter().map(|g| g.stage).max().unwrap_or(0) + 1;
+    let which =
+        if stages > 1 { format!(" The table is GPU 0's, in pipeline stage 1 of {stages}.") } else { String::new() };
     html += &p(
         " lw-engine-used",
         &match r.gpus.first() {
+            Some(g) if r.gpus.iter().any(|o| o.total_bytes != g.total_bytes) => {
+                let most = r.gpus.iter().map(|o| o.total_bytes).max().unwrap_or(g.total_bytes);
+                format!("The fullest GPU holds {} of its {}.{which}", show(most), show(g.capacity_bytes))
+            }
             Some(g) if r.gpus.len() > 1 => {
-                format!("Each GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes))
+                format!("Each GPU holds {} of its {}.{which}", show(g.total_bytes), show(g.capacity_bytes))
             }
             Some(g) => format!("The GPU holds {} of its {}.", show(g.total_bytes), show(g.capacity_bytes)),
             None => format!("Uses {} of {} in all.", show(r.total_bytes), show(capacity)),

@@ -87,9 +87,9 @@ impl Engine {
     }
 
     /// The engine people run on a device by default: llama.cpp on Apple
-    /// silicon and CPUs, vLLM on data-centre GPUs.
+    /// silicon and CPUs (vLLM and SGLang need a GPU), vLLM on GPUs.
     pub fn default_for(device: &Device) -> Engine {
-        if device.is_unified() {
+        if device.is_unified() || device.is_cpu() {
             Engine::LlamaCpp
         } else {
             Engine::Vllm
@@ -848,6 +848,19 @@ mod tests {
             vllm: VllmOptions::default(),
             sglang_mem_fraction: 0.88,
             llama: LlamaCppParams::default(),
+        }
+    }
+
+    /// What people run where: llama.cpp where vLLM and SGLang cannot
+    /// (Apple's unified memory, a CPU), vLLM on every GPU.
+    #[test]
+    fn the_usual_engine() {
+        let on = |id: &str| Engine::default_for(device(id).unwrap());
+        assert_eq!(on("mac-16gb"), Engine::LlamaCpp);
+        assert_eq!(on("m4-max"), Engine::LlamaCpp);
+        assert_eq!(on("cpu"), Engine::LlamaCpp);
+        for gpu in ["rtx-4090", "h100-sxm", "mi300x", "t4"] {
+            assert_eq!(on(gpu), Engine::Vllm, "{gpu}");
         }
     }
 

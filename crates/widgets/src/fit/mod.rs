@@ -296,6 +296,9 @@ pub struct Settings {
     /// The price of one device-hour in US cents, for the cost of a million
     /// generated tokens.
     pub price_cents: Option<u64>,
+    /// Pipeline stages the engine splits the devices into (each stage a
+    /// tensor-parallel group of `count / pp`).
+    pub pp: u64,
     /// The model as a command line names it: a built-in model's id, or
     /// `config.json` for a pasted one (saved by the reader under that name).
     pub name: String,
@@ -335,7 +338,7 @@ impl Settings {
     /// the weights in a format (for llama.cpp, a GGUF file type) and turns
     /// on flash attention where llama.cpp's quantized cache needs it.
     pub fn serve_line(&self) -> String {
-        let Settings { dev, count, weights, kv, context, batch, file, engine, name, price_cents } = self;
+        let Settings { dev, count, weights, kv, context, batch, file, engine, name, price_cents, pp } = self;
         let model = file.as_ref().map_or(name, |f| &f.cli_model);
         let llama = engine == "llama.cpp";
         let flash = if llama && (kv == "int8" || kv == "int4") { "--flash-attn on " } else { "" };
@@ -345,8 +348,10 @@ impl Settings {
         } else {
             format!("--weights {weights} ")
         };
+        // Pipeline stages, each a tensor-parallel group (`--count` must be their product).
+        let split = if *pp > 1 { format!("--tp {} --pp {pp} ", count / pp) } else { String::new() };
         let line = format!(
-            "llmem serve {model} --engine {engine} {flash}--device {dev} --count {count} {weights}--kv {kv} --context {context} --batch {batch}"
+            "llmem serve {model} --engine {engine} {flash}--device {dev} --count {count} {split}{weights}--kv {kv} --context {context} --batch {batch}"
         );
         price_cents.map_or(line.clone(), |c| with_price(&line, c))
     }
@@ -360,17 +365,13 @@ fn with_price(line: &str, cents: u64) -> String {
 }
 
 /// The engine the menu's choice means on a device: `auto` is what people
-/// run there — vLLM on a GPU, llama.cpp on a Mac's unified memory or a
-/// CPU (issue 13); any other choice is itself.
+/// run there ([`Engine::default_for`]: vLLM on a GPU, llama.cpp on a Mac's
+/// unified memory or a CPU); any other choice is itself.
 pub fn engine_for(choice: &str, dev: &str) -> String {
-    if choice != "auto" {
-        return choice.to_string();
-    }
     match device(dev) {
-        Ok(d) if d.is_unified() || d.is_cpu() => "llama.cpp",
-        _ => "vllm",
+        Ok(d) if choice == "auto" => Engine::default_for(d).id().to_string(),
+        _ => choice.to_string(),
     }
-    .to_string()
 }
 
 /// `word` as one shell word, single-quoted (a quote inside written `'\''`).
@@ -688,6 +689,7 @@ fn default_settings() -> Settings {
         engine: engine_for(d("engine"), d("device")),
         name: d("model").into(),
         price_cents: llmem_catalog::cents(d("price")),
+        pp: n("pp"),
     }
 }
 
@@ -735,6 +737,12 @@ fn engine_report_with(arch: &ModelArch, settings: &Settings, n_gpu_layers: u64) 
         if dev.is_cpu() && !llama {
             return Err(format!("{} needs a GPU; on a CPU choose llama.cpp", engine.label()));
         }
+        if settings.pp == 0 || settings.count % settings.pp != 0 {
+            return Err(format!(
+                "{} devices do not split into {} pipeline stages: choose a number of stages that divides the devices",
+                settings.count, settings.pp
+            ));
+        }
         if llama && settings.count > 1 {
             return Err(
                 "llmem models llama.cpp on one device; choose one device, or vLLM or SGLang for several GPUs".into()
@@ -751,7 +759,7 @@ fn engine_report_with(arch: &ModelArch, settings: &Settings, n_gpu_layers: u64) 
             arch,
             engine,
             device: dev,
-            parallel: Parallelism { tp: settings.count, pp: 1, expert_parallel: false },
+            parallel: Parallelism { tp: settings.count / settings.pp, pp: settings.pp, expert_parallel: false },
             weights: WeightFormat::parse(&settings.weights).map_err(|e| e.to_string())?,
             gguf,
             gguf_file: tensors.as_deref(),
@@ -1252,6 +1260,7 @@ pub fn Fit(
     let engine = RwSignal::new(params.get("engine").to_string());
     // In cents, or NO_PRICE (a signal of a type the widget already has).
     let price = RwSignal::new(llmem_catalog::cents(params.get("price")).unwrap_or(NO_PRICE));
+    let pp = RwSignal::new(params.get("pp").to_string());
     let source = RwSignal::new("preset".to_string());
     // The reader's own config, reduced to the fields we read, and its model.
     let custom = RwSignal::new(None::<ReadConfig>);
@@ -1299,6 +1308,7 @@ pub fn Fit(
         // Read, not tracked: typing a price rewrites its sentence in place
         // (`on_price_input`), not the whole answer with the box in it.
         price_cents: Some(price.get_untracked()).filter(|c| *c != NO_PRICE),
+        pp: pp.get().parse().unwrap_or(1),
     };
     let result = Memo::new(move |_| arch.get().and_then(|a| report(&a, &settings())));
     // What would make it fit, when it does not: computed in the lazily
@@ -1343,6 +1353,7 @@ pub fn Fit(
             ("context", context.get().to_string()),
             ("batch", batch.get().to_string()),
             ("engine", engine.get()),
+            ("pp", pp.get()),
             (
                 "price",
                 match price.get() {
@@ -1411,6 +1422,10 @@ pub fn Fit(
     .iter()
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
+    let pp_options: Vec<(String, String)> = [("1", "1: tensor parallel only"), ("2", "2"), ("4", "4"), ("8", "8")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     let kv_options: Vec<(String, String)> =
         [Dtype::Bf16, Dtype::Fp16, Dtype::Fp8, Dtype::Int8, Dtype::Int4, Dtype::Fp32]
             .iter()
@@ -1478,6 +1493,10 @@ pub fn Fit(
                 <StepSlider id=format!("{uid}-batch") label="Concurrent sequences" steps=&BATCH_STEPS count=Signal::stored(BATCH_STEPS.len())
                     value=batch text=Callback::new(|b: u64| b.to_string()) />
                 <Select id=format!("{uid}-engine") label="Serving engine" options=engine_options value=engine />
+                // Only an engine splits the devices into stages.
+                <div hidden=move || engine.get() == "none">
+                    <Select id=format!("{uid}-pp") label="Pipeline stages" options=pp_options value=pp />
+                </div>
             </div>
             <StackedBar label=Signal::derive(move || format!("Needed, against {}", capacity_label())) segments=segments scale=scale
                 capacity=Signal::derive(move || result.get().map_or(0, |r| r.capacity_bytes)) />
@@ -1598,6 +1617,7 @@ mod tests {
             engine: "none".into(),
             name: "llama-3.1-8b".into(),
             price_cents: None,
+            pp: 1,
         };
         let r = report(&a, &settings).unwrap();
         assert_eq!(
@@ -1682,6 +1702,7 @@ mod tests {
             engine: engine.into(),
             name: "llama-3.1-8b".into(),
             price_cents: None,
+            pp: 1,
         };
         assert_eq!(engine_report(&a, &on("none", "h100-sxm", 1, "bf16", "bf16")), None);
         // What `llmem serve llama-3.1-8b --engine vllm` prints on an H100 (the serving figure's e2e test).
@@ -1697,6 +1718,16 @@ mod tests {
             err(on("vllm", "h100-sxm", 3, "bf16", "bf16"))
         );
         assert!(err(on("llama.cpp", "rtx-4090", 2, "q4_k_m", "bf16")).contains("one device"));
+        // Pipeline stages: four H100s as two stages of two tensor-parallel
+        // ranks, the command line spelling the split as `llmem serve` takes it.
+        let l70 = preset("llama-3.1-70b").unwrap().arch().unwrap();
+        let staged = Settings { pp: 2, ..on("vllm", "h100-sxm", 4, "bf16", "bf16") };
+        let r = engine_report(&l70, &staged).unwrap().unwrap();
+        assert_eq!(r.gpus.len(), 4);
+        assert_eq!(r.gpus.iter().map(|g| g.stage).collect::<Vec<_>>(), [0, 0, 1, 1]);
+        assert!(staged.serve_line().contains(" --count 4 --tp 2 --pp 2 --weights bf16 "), "{}", staged.serve_line());
+        assert!(err(Settings { pp: 8, ..staged.clone() }).contains("4 devices do not split into 8 pipeline stages"));
+        assert!(err(Settings { pp: 2, ..on("sglang", "h100-sxm", 1, "bf16", "bf16") }).contains("do not split"));
         assert!(err(on("llama.cpp", "rtx-4090", 1, "awq-int4", "bf16")).contains("GGUF"));
         assert!(err(on("llama.cpp", "rtx-4090", 1, "q4_k_m", "fp8")).contains("q8_0"));
         let fp16 = engine_report(&a, &on("llama.cpp", "h100-sxm", 1, "fp16", "bf16")).unwrap().unwrap();
