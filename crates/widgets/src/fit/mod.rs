@@ -674,7 +674,9 @@ fn changes_markup_for(arch: &ModelArch, settings: &Settings) -> String {
 /// gzip) spares it the lazily fetched module with the engines' code.
 const DEFAULT_ANSWER: &str = include_str!("default_answer.html");
 
-/// The settings of the catalogue's defaults (`FIT`), the engine resolved.
+/// The settings of the catalogue's defaults (`FIT`), the engine resolved:
+/// the question [`DEFAULT_ANSWER`] answers.
+#[cfg(test)]
 fn default_settings() -> Settings {
     let d = |name: &str| llmem_catalog::FIT.param(name).map_or("", |p| p.default);
     let n = |name: &str| d(name).parse::<u64>().unwrap_or(0);
@@ -1311,37 +1313,6 @@ pub fn Fit(
         pp: pp.get().parse().unwrap_or(1),
     };
     let result = Memo::new(move |_| arch.get().and_then(|a| report(&a, &settings())));
-    // What would make it fit, when it does not: computed in the lazily
-    // fetched module; a newer question drops an older answer.
-    let changes = ChangesState { markup: RwSignal::new(String::new()), asked: StoredValue::new(0u32) };
-    Effect::new(move |_| {
-        changes.asked.update_value(|n| *n += 1);
-        let this = changes.asked.get_value();
-        // The list's sizes are written in the reader's units.
-        let decimal = crate::units::units().get() == llmem_estimator::units::UnitSystem::Decimal;
-        // Asked for when it does not fit or fits with less than a tenth to
-        // spare, when the context is past what the model declares, or for
-        // an engine (each writes its note there).
-        let settings = settings();
-        let serving = settings.engine != "none";
-        let Some(a) = result.get().and_then(|r| {
-            arch.get_untracked().filter(|a| {
-                serving
-                    || r.margin_bytes * 10 < r.capacity_bytes as i128
-                    || context.get_untracked() > a.max_position_embeddings
-            })
-        }) else {
-            changes.markup.set(String::new());
-            return;
-        };
-        // The question every first visit asks is answered without fetching
-        // the engines' code.
-        if decimal && !own() && settings == default_settings() {
-            changes.markup.set(DEFAULT_ANSWER.to_string());
-            return;
-        }
-        show_changes(changes, this, a, settings);
-    });
     let (spec, pmode) = (params.spec, params.mode);
     let state = Signal::derive(move || {
         vec![
@@ -1372,6 +1343,41 @@ pub fn Fit(
                 .map(|c| ("config", c.encoded.clone()))
         }))
         .collect::<Vec<_>>()
+    });
+    // What would make it fit, when it does not: computed in the lazily
+    // fetched module; a newer question drops an older answer.
+    let changes = ChangesState { markup: RwSignal::new(String::new()), asked: StoredValue::new(0u32) };
+    Effect::new(move |_| {
+        changes.asked.update_value(|n| *n += 1);
+        let this = changes.asked.get_value();
+        // The list's sizes are written in the reader's units.
+        let decimal = crate::units::units().get() == llmem_estimator::units::UnitSystem::Decimal;
+        // Asked for when it does not fit or fits with less than a tenth to
+        // spare, when the context is past what the model declares, or for
+        // an engine (each writes its note there).
+        let settings = settings();
+        let serving = settings.engine != "none";
+        let Some(a) = result.get().and_then(|r| {
+            arch.get_untracked().filter(|a| {
+                serving
+                    || r.margin_bytes * 10 < r.capacity_bytes as i128
+                    || context.get_untracked() > a.max_position_embeddings
+            })
+        }) else {
+            changes.markup.set(String::new());
+            return;
+        };
+        // The question every first visit asks is answered without fetching
+        // the engines' code.
+        // (Its settings are the catalogue's defaults; read, not tracked: the
+        // price is among them, and typing one rewrites only its sentence.)
+        let asked_first =
+            state.with_untracked(|s| s.iter().all(|(k, v)| spec.param(k).is_some_and(|p| p.default == v)));
+        if decimal && !own() && asked_first {
+            changes.markup.set(DEFAULT_ANSWER.to_string());
+            return;
+        }
+        show_changes(changes, this, a, settings);
     });
     // The pasted config rides in the URL beside the catalogue parameters
     // (and leaves it when the reader goes back to a built-in model).
