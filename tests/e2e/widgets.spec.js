@@ -747,6 +747,8 @@ test.describe('calculator · engines', () => {
     await expect(result(f)).toContainText(`GPU KV cache size: ${first.kv_cache_tokens.toLocaleString('en-US')} tokens`);
     await expect(result(f)).toContainText(`Maximum concurrency for 8,192 tokens per request: ${first.max_concurrency.toFixed(2)}x`);
     await expect(page).not.toHaveURL(/fit\.engine=/);
+    // The speed is said once, in the engine's section.
+    await expect(result(f).getByText(/^Decoding runs at most/)).toHaveCount(1);
     // The first load carries that answer: no lazily fetched module was asked for.
     await page.waitForLoadState('networkidle');
     expect(lazy).toEqual([]);

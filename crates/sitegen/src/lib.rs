@@ -796,6 +796,86 @@ mod tests {
         assert!(hub_url(Some("https://x\"onload=\"".into())).is_err());
     }
 
+    /// The `lw-…` class names in `text`: in CSS, those after a `.`; in
+    /// Rust, every `lw-` word.
+    fn class_names(text: &str, css: bool) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let b = text.as_bytes();
+        for (i, _) in text.match_indices("lw-") {
+            let before = if i == 0 { b' ' } else { b[i - 1] };
+            if (css && before != b'.') || before.is_ascii_alphanumeric() || before == b'-' || before == b'_' {
+                continue;
+            }
+            let end = text[i..]
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+                .map_or(text.len(), |n| i + n);
+            out.insert(text[i..end].trim_end_matches('-').to_string());
+        }
+        out
+    }
+
+    /// An embed links `base.css` and its own widget's stylesheet alone
+    /// ([`widget_css`]): a class a widget's code (or the code every widget
+    /// shares) uses must not be styled only in another widget's stylesheet.
+    #[test]
+    fn every_embed_has_the_rules_its_classes_need() {
+        let src = Sources::repository().widgets;
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+        let rs_in = |dir: &Path| {
+            let mut text = String::new();
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                if e.path().extension().is_some_and(|x| x == "rs") {
+                    // Comments name classes without using them.
+                    for line in read(&e.path()).lines().filter(|l| !l.trim_start().starts_with("//")) {
+                        text += line;
+                        text.push('\n');
+                    }
+                }
+            }
+            text
+        };
+        let base = class_names(&read(&src.join("base.css")), true);
+        let mut styled: Vec<(String, std::collections::BTreeSet<String>)> = Vec::new();
+        let mut dirs: Vec<PathBuf> =
+            std::fs::read_dir(&src).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        dirs.sort();
+        for d in &dirs {
+            if d.join("style.css").is_file() {
+                styled.push((
+                    d.file_name().unwrap().to_string_lossy().into(),
+                    class_names(&read(&d.join("style.css")), true),
+                ));
+            }
+        }
+        let elsewhere = |c: &str, own: &str| -> Vec<String> {
+            styled.iter().filter(|(w, set)| w != own && set.contains(c)).map(|(w, _)| w.clone()).collect()
+        };
+        let mut wrong = Vec::new();
+        let shared = class_names(&rs_in(&src), false);
+        for c in &shared {
+            let there = elsewhere(c, "");
+            if !base.contains(c) && !there.is_empty() {
+                wrong.push(format!("{c} (shared code) is styled only in {there:?}"));
+            }
+        }
+        for d in &dirs {
+            let w: String = d.file_name().unwrap().to_string_lossy().into();
+            let own = styled.iter().find(|(x, _)| *x == w).map(|(_, s)| s.clone()).unwrap_or_default();
+            for c in class_names(&rs_in(d), false) {
+                let there = elsewhere(&c, &w);
+                if !base.contains(&c) && !own.contains(&c) && !there.is_empty() {
+                    wrong.push(format!("{c} ({w}) is styled only in {there:?}"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "move these rules to base.css:\n{}", wrong.join("\n"));
+        // The scanner itself.
+        assert_eq!(
+            class_names(".llmem-widget .lw-big.lw-yes, a.xlw-no { }", true).into_iter().collect::<Vec<_>>(),
+            ["lw-big", "lw-yes"]
+        );
+    }
+
     #[test]
     fn css_minifies_safely() {
         let css = "/* c */\n.a  >  .b , .c {\n  color : red;  /* x */\n  content: \"a  b\";\n}\n@media (max-width: 30rem) {\n  .d { margin: 0 auto }\n}\n";

@@ -1418,7 +1418,7 @@ pub fn Fit(
     let weight_options: Vec<(String, String)> =
         WeightFormat::ALL.iter().map(|f| (f.id().to_string(), f.label().to_string())).collect();
     let engine_options: Vec<(String, String)> = [
-        ("auto", "The usual one: vLLM, or llama.cpp on a Mac or CPU"),
+        ("auto", "Usual for the device"),
         ("none", "None: the tensors alone"),
         ("vllm", "vLLM"),
         ("sglang", "SGLang"),
@@ -1532,8 +1532,9 @@ pub fn Fit(
                                 group_thousands(r.max_batch)
                             ));
                         }
-                        // A speed only for what can run at all.
-                        if r.fits {
+                        // A speed only for what can run at all (an engine's
+                        // section gives its own, with the measured band).
+                        if r.fits && engine.get() == "none" {
                             html += &p("", &format!(
                                 "Decoding runs at most {} tokens/s in all ({} per sequence), the memory-bandwidth ceiling.",
                                 fixed(r.decode_tokens_per_s, 0),
