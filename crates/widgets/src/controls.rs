@@ -154,7 +154,7 @@ pub fn StepSlider(
 ) -> impl IntoView {
     let index = RwSignal::new(nearest_step(steps, value.get_untracked()));
     // Keep the slider in step when the value changes elsewhere (a reset, a clamp).
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let v = value.get();
         if steps.get(index.get_untracked() as usize) != Some(&v) {
             index.set(nearest_step(steps, v));

@@ -90,7 +90,7 @@ pub fn FormulaPanel(formula: FormulaFn) -> impl IntoView {
     let open = RwSignal::new(false);
     let html = RwSignal::new(String::new());
     let asked = StoredValue::new(0u32);
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         asked.update_value(|n| *n += 1);
         let this = asked.get_value();
         let _ = crate::units::units().get();

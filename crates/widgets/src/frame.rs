@@ -41,7 +41,7 @@ pub fn WidgetFrame(
     // Only the site's own pages keep state in the URL; elsewhere the state
     // is read once, when the Embed panel opens, so a drag builds no strings.
     if mode == crate::params::PageMode::Site {
-        Effect::new(move |_| write_url(spec, mode, &state.get()));
+        crate::erased::effect(move || write_url(spec, mode, &state.get()));
     }
     let rejected = params.rejected.clone();
     let note = (!rejected.is_empty()).then(|| {

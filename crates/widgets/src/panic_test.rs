@@ -23,7 +23,7 @@ pub fn mount(container: web_sys::HtmlElement, host: &web_sys::HtmlElement) {
     let armed = RwSignal::new(false);
     let in_effect = when == "effect";
     leptos::mount::mount_to(container, move || {
-        Effect::new(move |_| {
+        crate::erased::effect(move || {
             if armed.get() {
                 panic!("deliberate panic in an effect (llmem panic test)");
             }

@@ -40,7 +40,7 @@ pub fn AttentionMatrix(
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         if let Some(c) = canvas.get() {
             draw_grid(&c, n.get());

@@ -108,7 +108,7 @@ pub fn AttentionPattern(
     let state = Signal::derive(move || vec![("model", model.get()), ("seq", seq.get().to_string())]);
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         if let Some(c) = canvas.get() {
             draw(&c, &all.get(), seq.get());

@@ -42,7 +42,7 @@ pub fn DecodeSteps(
     // Tokens generated since the prompt; a new model or prompt starts again.
     let walker = Stepper::new(Signal::stored(MAX_STEPS), Duration::from_millis(300));
     let generated = walker.done;
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         arch.track();
         prompt.track();
         walker.reset();

@@ -134,7 +134,7 @@ pub fn EngineMemory(
     // its own module, the latest request winning.
     let data = RwSignal::new(None::<Result<ServeReport, String>>);
     let asked = StoredValue::new(0u32);
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let (m, d, g, n, b) = (model.get(), dev.get(), gpus.get(), context.get(), batch.get());
         let this = asked.get_value().wrapping_add(1);
         asked.set_value(this);

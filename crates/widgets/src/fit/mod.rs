@@ -1347,7 +1347,7 @@ pub fn Fit(
     // What would make it fit, when it does not: computed in the lazily
     // fetched module; a newer question drops an older answer.
     let changes = ChangesState { markup: RwSignal::new(String::new()), asked: StoredValue::new(0u32) };
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         changes.asked.update_value(|n| *n += 1);
         let this = changes.asked.get_value();
         // The list's sizes are written in the reader's units.
@@ -1381,7 +1381,7 @@ pub fn Fit(
     });
     // The pasted config rides in the URL beside the catalogue parameters
     // (and leaves it when the reader goes back to a built-in model).
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         crate::params::write_extra(
             spec,
             pmode,

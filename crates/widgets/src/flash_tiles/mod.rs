@@ -46,7 +46,7 @@ pub fn FlashTiles(
     let formula: crate::formula::FormulaFn =
         std::sync::Arc::new(move || walk.get().ok().map(|w| w.hbm_formula(walker.done.get(), ELEMENT)));
     let done = walker.done;
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         walk.track();
         walker.reset();
     });

@@ -126,7 +126,7 @@ pub fn KvCache(
             context.set(*c);
         }
     });
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         if context.get() > limit.get() {
             context.set(limit.get());
             step.set(step_index(limit.get()));
@@ -167,7 +167,7 @@ pub fn KvCache(
     let epoch = redraw_epoch();
     let curves =
         Memo::new(move |_| arch.get().map(|a| chart_data(&a, dtype_v.get(), u64::from(batch.get()), limit.get())));
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         let Some(c) = canvas.get() else { return };
         let Some(own) = arch.with(|a| a.as_ref().map(AttentionVariant::of)) else { return };
@@ -192,7 +192,7 @@ pub fn KvCache(
         None => "These settings are out of range.".to_string(),
     };
     let table = NodeRef::<html::Table>::new();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = crate::units::units().get();
         if let (Some(t), Some(a)) = (table.get(), arch.get()) {
             let head: Vec<String> = std::iter::once("Context".to_string())

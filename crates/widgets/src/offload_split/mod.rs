@@ -127,7 +127,7 @@ pub fn OffloadSplit(
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         if let (Some(c), Some(s)) = (canvas.get(), sweep.get()) {
             draw(&c, &s, layers.get() as usize);

@@ -51,7 +51,7 @@ pub fn Paging(
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         if let (Some(c), Some(l)) = (canvas.get(), result.get()) {
             draw(&c, &l, mode.get() == "paged", block.get());

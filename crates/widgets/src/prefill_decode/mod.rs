@@ -52,7 +52,7 @@ pub fn PrefillDecode(
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         if let (Some(c), Some(d)) = (canvas.get(), d.get()) {
             draw(&c, analysis.get().as_ref(), &d);

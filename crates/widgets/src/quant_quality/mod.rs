@@ -106,7 +106,7 @@ pub fn QuantQuality(
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         if let (Some(c), Some(s)) = (canvas.get(), selected.get()) {
             draw(&c, &s, room.get());

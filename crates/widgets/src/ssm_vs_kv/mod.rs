@@ -96,7 +96,7 @@ pub fn SsmVsKv(
         Signal::derive(move || vec![("seq", seq.get().to_string()), ("model", model.get()), ("mamba", mamba.get())]);
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         if let (Some(c), Some(d)) = (canvas.get(), data.get()) {
             draw(&c, &d, seq.get());

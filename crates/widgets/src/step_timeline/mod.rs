@@ -117,7 +117,7 @@ pub fn StepTimelineWidget(
     });
     let canvas = NodeRef::<html::Canvas>::new();
     let epoch = redraw_epoch();
-    Effect::new(move |_| {
+    crate::erased::effect(move || {
         let _ = epoch.get();
         if let (Some(c), Ok(t)) = (canvas.get(), data.get()) {
             draw(&c, &t);
