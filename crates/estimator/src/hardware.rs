@@ -65,31 +65,11 @@ pub struct Device {
     /// Aggregate on-chip SRAM bandwidth, bytes/s, where a published figure exists.
     pub sram_bandwidth: Option<f64>,
     pub host_link: HostLink,
-    /// Where the figures come from.
-    pub source: &'static str,
 }
 
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 const KIB: u64 = 1 << 10;
-
-/// A device's citation. Native builds carry every one; a wasm bundle only
-/// when a figure in it shows where a device's figures come from (the
-/// estimator's `device-sources` feature, which the widgets that cite a
-/// device enable): the twenty citations are some 1.5 KiB of gzip that every
-/// other bundle would download for nothing.
-#[cfg(feature = "device-sources")]
-macro_rules! cite {
-    ($text:expr) => {
-        $text
-    };
-}
-#[cfg(not(feature = "device-sources"))]
-macro_rules! cite {
-    ($text:expr) => {
-        ""
-    };
-}
 
 /// The devices we model.
 pub const DEVICES: &[Device] = &[
@@ -105,10 +85,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(128 * 100 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: cite!("NVIDIA Ada GPU Architecture whitepaper v2.1, Appendix A Table 2 (1008 GB/s; \
-                 BF16 with FP32 accumulate 165.2 TFLOPS dense; 128 SMs); Ada tuning guide \
-                 §1.4.1.1 (100 KB shared memory per SM); nvidia-smi reports 24564 MiB \
-                 (vllm-project/vllm #7768)"),
     },
     Device {
         id: "a100-40gb",
@@ -121,9 +97,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(108 * 192 * KIB),
         sram_bandwidth: Some(19e12),
         host_link: HostLink::PcieGen4,
-        source: cite!("NVIDIA A100 datasheet (1,555 GB/s; BF16 312 TFLOPS dense); FlashAttention \
-                 (Dao et al. 2022, arXiv 2205.14135) §2.1: 192 KB SRAM per each of 108 SMs, \
-                 ~19 TB/s estimated; nvidia-smi reports 40960 MiB (modal-labs/modal-client #2797)"),
     },
     Device {
         id: "a100-80gb",
@@ -136,8 +109,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(108 * 192 * KIB),
         sram_bandwidth: Some(19e12),
         host_link: HostLink::PcieGen4,
-        source: cite!("NVIDIA A100 datasheet (2,039 GB/s; BF16 312 TFLOPS dense); FlashAttention \
-                 §2.1 (SRAM); nvidia-smi reports 81920 MiB (modal-labs/modal-client #2797)"),
     },
     Device {
         id: "h100-sxm",
@@ -150,9 +121,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(132 * 228 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: cite!("NVIDIA H100 datasheet (3.35 TB/s; BF16 1,979 TFLOPS with sparsity → 989.5 \
-                 dense); Hopper tuning guide §1.4.1.1 (228 KB shared memory per SM, 132 SMs); \
-                 nvidia-smi reports 81559 MiB (NVIDIA/nccl #1264)"),
     },
     Device {
         id: "h200",
@@ -165,8 +133,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(132 * 228 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: cite!("NVIDIA H200 product page (141 GB HBM3e, 4.8 TB/s, BF16 1,979 TFLOPS with \
-                 sparsity); nvidia-smi reports 143771 MiB (sgl-project/sglang #3196)"),
     },
     Device {
         id: "b200",
@@ -179,9 +145,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(148 * 228 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: cite!("NVIDIA HGX B200 specifications (180 GB, 8 TB/s, BF16 4.5 PFLOPS with sparsity \
-                 → 2.25 dense); nvidia-smi reports 183359 MiB = 192.3 GB decimal, which is why \
-                 it is also quoted as 192 GB (NVIDIA/TensorRT-LLM #10278)"),
     },
     Device {
         id: "mi300x",
@@ -194,9 +157,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(304 * 64 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: cite!("AMD Instinct MI300X data sheet (192 GB HBM3, 5.3 TB/s, 1307.4 TFLOPS BF16 \
-                 dense, footnote MI300-18); ROCm GPU specifications (304 CUs × 64 KiB LDS); \
-                 rocm-smi reports 206,141,652,992 B (ROCm issue #4750)"),
     },
     Device {
         id: "mi325x",
@@ -209,7 +169,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(304 * 64 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: cite!("AMD Instinct MI325X data sheet (256 GB HBM3E, 6 TB/s, 1307.4 TFLOPS BF16 dense); the same 304-CU die as the MI300X; capacity less the 16 MiB rocm-smi withholds on the MI300X"),
     },
     Device {
         id: "l40s",
@@ -222,7 +181,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(142 * 100 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: cite!("NVIDIA L40S datasheet (48 GB GDDR6 with ECC, 864 GB/s, BF16 733 TFLOPS with sparsity → 362 dense, 142 SMs); nvidia-smi reports 46068 MiB with ECC on"),
     },
     Device {
         id: "rtx-5090",
@@ -235,7 +193,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(170 * 128 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen5,
-        source: cite!("NVIDIA RTX Blackwell GPU architecture whitepaper (32 GB GDDR7, 1,792 GB/s, 170 SMs; FP16/BF16 tensor with FP32 accumulate 209.5 TFLOPS dense); nvidia-smi reports 32607 MiB"),
     },
     Device {
         id: "a10g",
@@ -248,7 +205,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(80 * 128 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: cite!("NVIDIA A10 datasheet (24 GB GDDR6, 600 GB/s, BF16 125 TFLOPS dense; the A10G in AWS G5 instances is its cloud variant); nvidia-smi on a g5 instance reports 23028 MiB"),
     },
     Device {
         id: "t4",
@@ -261,7 +217,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: Some(40 * 64 * KIB),
         sram_bandwidth: None,
         host_link: HostLink::PcieGen4,
-        source: cite!("NVIDIA T4 datasheet (16 GB GDDR6, 320 GB/s, FP16 65 TFLOPS; no BF16: Turing predates it, so bf16 weights need fp16 or fp32 on this card); nvidia-smi reports 15360 MiB"),
     },
     Device {
         id: "mac-16gb",
@@ -274,7 +229,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: cite!("Apple Newsroom, 'Apple introduces M4 chip' (7 May 2024): 120GB/s; MacBook Air and Mac mini (2024) ship with 16 GB"),
     },
     Device {
         id: "mac-36gb",
@@ -287,7 +241,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: cite!("Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): M3 Pro up to 36GB, 150GB/s"),
     },
     Device {
         id: "mac-64gb",
@@ -300,7 +253,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: cite!("Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): M4 Pro up to 64GB, 273GB/s"),
     },
     Device {
         id: "m2-ultra",
@@ -313,9 +265,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: cite!("Apple Newsroom, 'Apple introduces M2 Ultra' (5 June 2023): up to 192GB, \
-                 800GB/s. Apple publishes no GPU FP16/BF16 throughput; macOS limits how much \
-                 unified memory the GPU may wire (iogpu.wired_limit_mb)"),
     },
     Device {
         id: "m3-max",
@@ -328,8 +277,6 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: cite!("Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): up to \
-                 128GB; MacBook Pro tech specs: 400GB/s (16-core CPU, 40-core GPU)"),
     },
     Device {
         id: "m4-max",
@@ -342,10 +289,115 @@ pub const DEVICES: &[Device] = &[
         sram_bytes: None,
         sram_bandwidth: None,
         host_link: HostLink::Unified,
-        source: cite!("Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): up to \
-                 128GB with up to 546GB/s"),
     },
 ];
+
+/// Where each device's figures come from ([`Device::source`]), by device id.
+///
+/// Apart from [`DEVICES`] so that a wasm bundle carries the citations (some
+/// 1.5 KiB of gzip) only when a figure in it calls [`Device::source`]: the
+/// devices themselves are reached by nearly every figure, and the linker
+/// keeps a table only if code reaches it.
+pub const DEVICE_SOURCES: &[(&str, &str)] = &[
+    (
+        "rtx-4090",
+        "NVIDIA Ada GPU Architecture whitepaper v2.1, Appendix A Table 2 (1008 GB/s; \
+                 BF16 with FP32 accumulate 165.2 TFLOPS dense; 128 SMs); Ada tuning guide \
+                 §1.4.1.1 (100 KB shared memory per SM); nvidia-smi reports 24564 MiB \
+                 (vllm-project/vllm #7768)",
+    ),
+    (
+        "a100-40gb",
+        "NVIDIA A100 datasheet (1,555 GB/s; BF16 312 TFLOPS dense); FlashAttention \
+                 (Dao et al. 2022, arXiv 2205.14135) §2.1: 192 KB SRAM per each of 108 SMs, \
+                 ~19 TB/s estimated; nvidia-smi reports 40960 MiB (modal-labs/modal-client #2797)",
+    ),
+    (
+        "a100-80gb",
+        "NVIDIA A100 datasheet (2,039 GB/s; BF16 312 TFLOPS dense); FlashAttention \
+                 §2.1 (SRAM); nvidia-smi reports 81920 MiB (modal-labs/modal-client #2797)",
+    ),
+    (
+        "h100-sxm",
+        "NVIDIA H100 datasheet (3.35 TB/s; BF16 1,979 TFLOPS with sparsity → 989.5 \
+                 dense); Hopper tuning guide §1.4.1.1 (228 KB shared memory per SM, 132 SMs); \
+                 nvidia-smi reports 81559 MiB (NVIDIA/nccl #1264)",
+    ),
+    (
+        "h200",
+        "NVIDIA H200 product page (141 GB HBM3e, 4.8 TB/s, BF16 1,979 TFLOPS with \
+                 sparsity); nvidia-smi reports 143771 MiB (sgl-project/sglang #3196)",
+    ),
+    (
+        "b200",
+        "NVIDIA HGX B200 specifications (180 GB, 8 TB/s, BF16 4.5 PFLOPS with sparsity \
+                 → 2.25 dense); nvidia-smi reports 183359 MiB = 192.3 GB decimal, which is why \
+                 it is also quoted as 192 GB (NVIDIA/TensorRT-LLM #10278)",
+    ),
+    (
+        "mi300x",
+        "AMD Instinct MI300X data sheet (192 GB HBM3, 5.3 TB/s, 1307.4 TFLOPS BF16 \
+                 dense, footnote MI300-18); ROCm GPU specifications (304 CUs × 64 KiB LDS); \
+                 rocm-smi reports 206,141,652,992 B (ROCm issue #4750)",
+    ),
+    (
+        "mi325x",
+        "AMD Instinct MI325X data sheet (256 GB HBM3E, 6 TB/s, 1307.4 TFLOPS BF16 dense); the same 304-CU die as the MI300X; capacity less the 16 MiB rocm-smi withholds on the MI300X",
+    ),
+    (
+        "l40s",
+        "NVIDIA L40S datasheet (48 GB GDDR6 with ECC, 864 GB/s, BF16 733 TFLOPS with sparsity → 362 dense, 142 SMs); nvidia-smi reports 46068 MiB with ECC on",
+    ),
+    (
+        "rtx-5090",
+        "NVIDIA RTX Blackwell GPU architecture whitepaper (32 GB GDDR7, 1,792 GB/s, 170 SMs; FP16/BF16 tensor with FP32 accumulate 209.5 TFLOPS dense); nvidia-smi reports 32607 MiB",
+    ),
+    (
+        "a10g",
+        "NVIDIA A10 datasheet (24 GB GDDR6, 600 GB/s, BF16 125 TFLOPS dense; the A10G in AWS G5 instances is its cloud variant); nvidia-smi on a g5 instance reports 23028 MiB",
+    ),
+    (
+        "t4",
+        "NVIDIA T4 datasheet (16 GB GDDR6, 320 GB/s, FP16 65 TFLOPS; no BF16: Turing predates it, so bf16 weights need fp16 or fp32 on this card); nvidia-smi reports 15360 MiB",
+    ),
+    (
+        "mac-16gb",
+        "Apple Newsroom, 'Apple introduces M4 chip' (7 May 2024): 120GB/s; MacBook Air and Mac mini (2024) ship with 16 GB",
+    ),
+    (
+        "mac-36gb",
+        "Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): M3 Pro up to 36GB, 150GB/s",
+    ),
+    (
+        "mac-64gb",
+        "Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): M4 Pro up to 64GB, 273GB/s",
+    ),
+    (
+        "m2-ultra",
+        "Apple Newsroom, 'Apple introduces M2 Ultra' (5 June 2023): up to 192GB, \
+                 800GB/s. Apple publishes no GPU FP16/BF16 throughput; macOS limits how much \
+                 unified memory the GPU may wire (iogpu.wired_limit_mb)",
+    ),
+    (
+        "m3-max",
+        "Apple Newsroom, 'Apple unveils M3, M3 Pro, and M3 Max' (30 Oct 2023): up to \
+                 128GB; MacBook Pro tech specs: 400GB/s (16-core CPU, 40-core GPU)",
+    ),
+    (
+        "m4-max",
+        "Apple Newsroom, 'Apple introduces M4 Pro and M4 Max' (30 Oct 2024): up to \
+                 128GB with up to 546GB/s",
+    ),
+    ("cpu", "JEDEC JESD79-5 DDR5-5600, two 64-bit channels: 89.6 GB/s"),
+    ("rtx-3080", "NVIDIA GeForce RTX 3080 specifications: 10 GB GDDR6X, 760 GB/s"),
+];
+
+impl Device {
+    /// Where the device's figures come from ([`DEVICE_SOURCES`]).
+    pub fn source(&self) -> &'static str {
+        DEVICE_SOURCES.iter().find(|(id, _)| *id == self.id).map_or("", |(_, s)| s)
+    }
+}
 
 impl Device {
     /// Whether CPU and GPU share this device's memory (Apple silicon).
@@ -395,7 +447,6 @@ pub const HOST_CPU: Device = Device {
     sram_bytes: None,
     sram_bandwidth: None,
     host_link: HostLink::Host,
-    source: cite!("JEDEC JESD79-5 DDR5-5600, two 64-bit channels: 89.6 GB/s"),
 };
 
 /// The device with this id (case-insensitive): one of [`DEVICES`], or
@@ -458,7 +509,7 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
             role: "Shared memory and L1 inside each streaming multiprocessor. Kernels stage tiles of \
                    weights, activations and attention scores here; FlashAttention keeps its whole \
                    working set here so the n×n score matrix never reaches HBM.",
-            source: device.source.to_string(),
+            source: device.source().to_string(),
         });
     } else if let Some(bytes) = device.sram_bytes {
         // Vendors publish no SRAM bandwidth for this part: show the A100
@@ -475,7 +526,7 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
                    FlashAttention paper, a lower bound for newer parts.",
             source: format!(
                 "capacity: {}; bandwidth: FlashAttention (arXiv 2205.14135) §2.1 A100 estimate",
-                device.source
+                device.source()
             ),
         });
     }
@@ -491,7 +542,7 @@ pub fn hierarchy(device: &Device) -> Vec<Tier> {
         role: "Holds the weights, the KV cache and activations while the model runs. Every decoded \
                token streams all active weights through here once, so its bandwidth sets the \
                ceiling on tokens per second.",
-        source: device.source.to_string(),
+        source: device.source().to_string(),
     });
     if let Some(link) = device.host_link.bandwidth() {
         tiers.push(Tier {
@@ -557,7 +608,7 @@ pub fn race_formula(weights: u64, kv: u64, device: &Device) -> Formula {
             var("B", "the device's memory bandwidth", device.bandwidth, Unit::Rate),
         ),
         Unit::Seconds,
-        format!("Williams et al. 2009, Roofline (CACM 52(4)); bandwidth: {}", device.source),
+        format!("Williams et al. 2009, Roofline (CACM 52(4)); bandwidth: {}", device.source()),
     )
 }
 
@@ -629,6 +680,19 @@ mod tests {
         assert!(!lanes.iter().find(|l| l.device.id == "mac-16gb").unwrap().fits);
         assert!(lanes.iter().find(|l| l.device.id == "h100-sxm").unwrap().fits);
         assert_eq!(stream_race(0)[0].steps_per_second(), 0.0);
+    }
+
+    /// Every device is cited, and every citation belongs to a device.
+    #[test]
+    fn every_device_has_its_source() {
+        let all: Vec<&Device> = DEVICES.iter().chain([&HOST_CPU, &crate::speed::RTX_3080]).collect();
+        for d in &all {
+            assert!(d.source().len() > 20, "{} has no source", d.id);
+        }
+        for (id, _) in DEVICE_SOURCES {
+            assert!(all.iter().any(|d| d.id == *id), "a source for no device: {id}");
+        }
+        assert!(device("h100-sxm").unwrap().source().starts_with("NVIDIA H100 datasheet"));
     }
 
     #[test]

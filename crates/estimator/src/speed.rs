@@ -59,7 +59,6 @@ pub const RTX_3080: Device = Device {
     sram_bytes: None,
     sram_bandwidth: None,
     host_link: HostLink::PcieGen4,
-    source: "NVIDIA GeForce RTX 3080 specifications: 10 GB GDDR6X, 760 GB/s",
 };
 
 /// Decode runs on record, each cited.

@@ -190,7 +190,7 @@ pub fn decode_formula(
         Unit::TokensPerSecond(0),
         format!(
             "Williams et al. 2009, Roofline (CACM 52(4)); Kaplan et al. 2020 (arXiv 2001.08361) §2.1, Table 1; device: {}",
-            device.source
+            device.source()
         ),
     ))
 }

@@ -69,7 +69,7 @@ impl OffloadStep {
             Unit::TokensPerSecond(1),
             format!(
                 "llama.cpp's --n-gpu-layers split (llama_model::load_tensors, src/llama-model.cpp; checked against llama.cpp); Williams et al. 2009, Roofline; devices: {}; {}",
-                gpu.source, host.source
+                gpu.source(), host.source()
             ),
         )
     }
