@@ -37,9 +37,9 @@ pub mod controls;
 pub mod decode_steps;
 #[cfg(any(feature = "engine-memory", feature = "fit"))]
 pub mod engine_answer;
-pub mod erased;
 #[cfg(feature = "engine-memory")]
 pub mod engine_memory;
+pub mod erased;
 #[cfg(feature = "finetune")]
 pub mod finetune;
 #[cfg(feature = "fit")]
