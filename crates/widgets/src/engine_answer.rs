@@ -18,6 +18,20 @@ fn basis(b: Basis) -> &'static str {
     }
 }
 
+/// `html` with a line-break opportunity after each underscore, so that a
+/// term such as "left unused by gpu_memory_utilization" wraps between its
+/// parts on a phone instead of inside a word.
+fn breakable(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 16);
+    for c in html.chars() {
+        out.push(c);
+        if c == '_' {
+            out.push_str("<wbr>");
+        }
+    }
+    out
+}
+
 /// The answer: the verdict, the lines vLLM and SGLang print at start-up,
 /// what each GPU holds, the problems and every term with its basis (a row's
 /// title is the term's note). `context` is the tokens per request of vLLM's
@@ -74,7 +88,7 @@ pub fn answer_markup(data: Option<Result<ServeReport, String>>, context: u64, ca
         format!(
             "<tr title=\"{}\"><th scope=\"row\">{}</th><td>{}</td><td>{}</td></tr>",
             esc(note),
-            esc(label),
+            breakable(&esc(label)),
             esc(&show(bytes)),
             basis(b)
         )
