@@ -292,6 +292,9 @@ test.describe('07 · hierarchy', () => {
     // At 7.45 GB/s: 18.94 s.
     await expect(result(h)).toContainText('18.9 s');
     await expect(h.getByRole('button', { name: /NVMe SSD/ })).toHaveAttribute('aria-pressed', 'true');
+    // The HBM tier cites the device's own source (hardware::DEVICE_SOURCES, looked up by id).
+    await h.getByRole('button', { name: /HBM/ }).click();
+    await expect(h.locator('.lw-source')).toContainText('NVIDIA H100 datasheet (3.35 TB/s');
     w.assertClean();
   });
 
